@@ -1,0 +1,188 @@
+"""Build an :class:`Answer` from text (``ask``) or from finding ids (``assess``)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from datetime import date
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from twitchwise.answer.model import (
+    Answer,
+    CauseOut,
+    FindingOut,
+    PlanOut,
+    ReasonOut,
+    SourceOut,
+)
+from twitchwise.errors import InputError
+from twitchwise.evidence import Evidence, Observation, merge
+from twitchwise.knowledge.load import KnowledgeBase, load_knowledge
+from twitchwise.knowledge.schema import TriageLevel
+from twitchwise.reason.plan import make_plan
+from twitchwise.reason.rank import RankedCause, rank
+from twitchwise.reason.triage import Triage, triage
+
+if TYPE_CHECKING:
+    from twitchwise.understand.parse import Parser
+
+#: How many causes an answer lists at most, and the smallest probability worth listing.
+MAX_CAUSES = 6
+MIN_LISTED_PROBABILITY = 0.01
+MIN_CAUSES = 3
+SEXES = ("female", "male")
+EXAMPLE = 'twitchwise ask "my left eyelid has twitched for 3 days, I sleep 5 hours"'
+
+
+@lru_cache(maxsize=1)
+def parser() -> Parser:
+    from twitchwise.understand.parse import Parser
+
+    return Parser(load_knowledge())
+
+
+def ask(
+    text: str,
+    *,
+    age: int | None = None,
+    sex: str | None = None,
+    today: date | None = None,
+) -> Answer:
+    """Answer a lay description of a twitch."""
+    if not isinstance(text, str) or not text.strip():
+        raise InputError(f"describe the twitch in words, for example: {EXAMPLE}")
+    evidence = parser().parse(text, today=today)
+    return answer_for(load_knowledge(), _with_demographics(evidence, age, sex))
+
+
+def assess(
+    findings: Iterable[str],
+    *,
+    age: int | None = None,
+    sex: str | None = None,
+) -> Answer:
+    """Answer from finding ids; ``"!id"`` marks a finding the person does not have."""
+    kb = load_knowledge()
+    observations = []
+    for raw in findings:
+        item = raw.strip()
+        if not item:
+            continue
+        negated = item.startswith("!")
+        fid = item.lstrip("!").strip()
+        if fid not in kb.findings:
+            close = difflib.get_close_matches(fid, list(kb.findings), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise InputError(
+                f"unknown finding {fid!r}; {hint}run 'twitchwise findings' to list the ids"
+            )
+        observations.append(Observation(fid, negated, text=fid))
+    evidence = Evidence(observations=merge(observations))
+    evidence = _with_demographics(evidence, age, sex)
+    evidence = _implied(kb, evidence)
+    return answer_for(kb, evidence)
+
+
+def _with_demographics(evidence: Evidence, age: int | None, sex: str | None) -> Evidence:
+    extra: list[Observation] = []
+    quantities = dict(evidence.quantities)
+    if age is not None:
+        if isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= 120:
+            raise InputError(f"age must be a whole number of years from 0 to 120, not {age!r}")
+        quantities["age_years"] = age
+        kb = load_knowledge()
+        for rule in kb.lexicon.quantity_rules:
+            if rule.quantity != "age_years":
+                continue
+            if (rule.min is None or age >= rule.min) and (rule.max is None or age <= rule.max):
+                extra.append(Observation(rule.finding, text=f"age {age}", derived=True))
+        # the stated age replaces any age read from the text
+        kept = [o for o in evidence.observations if not o.id.startswith("age_")]
+        evidence = Evidence(tuple(kept), quantities, evidence.not_understood, evidence.medicines)
+    if sex is not None:
+        if sex not in SEXES:
+            raise InputError(f"sex must be 'female' or 'male', not {sex!r}")
+        kept = [o for o in evidence.observations if not o.id.startswith("sex_")]
+        extra.append(Observation(f"sex_{sex}", text=sex, derived=True))
+        evidence = Evidence(tuple(kept), quantities, evidence.not_understood, evidence.medicines)
+    if not extra:
+        return evidence
+    return Evidence(
+        merge([*evidence.observations, *extra]),
+        quantities,
+        evidence.not_understood,
+        evidence.medicines,
+    )
+
+
+def _implied(kb: KnowledgeBase, evidence: Evidence) -> Evidence:
+    have = evidence.present
+    extra = [
+        Observation(implied, text=o.text, derived=True)
+        for o in evidence.observations
+        if not o.negated
+        for implied in kb.closure[o.id]
+        if implied not in have
+    ]
+    if not extra:
+        return evidence
+    return Evidence(merge([*evidence.observations, *extra]), evidence.quantities,
+                    evidence.not_understood, evidence.medicines)  # fmt: skip
+
+
+def answer_for(kb: KnowledgeBase, evidence: Evidence) -> Answer:
+    """The one place an Answer is assembled: rank, triage, plan, summary, sources."""
+    ranking = rank(kb, evidence)
+    result = triage(kb, evidence.present)
+    plan = make_plan(kb, evidence, ranking, result)
+    listed = [r for r in ranking[:MAX_CAUSES] if r.probability >= MIN_LISTED_PROBABILITY]
+    if len(listed) < MIN_CAUSES:
+        listed = ranking[:MIN_CAUSES]
+    source_ids: list[str] = [r.source for r in result.reasons]
+    source_ids += [p.sources[0] for p in kb.plan.advice if any(i.id == p.id for i in plan)]
+    for r in listed[:3]:
+        source_ids += kb.causes[r.id].sources[:2]
+    source_ids.append("nhs-twitch")
+    return Answer(
+        summary=summary(kb, evidence, ranking, result),
+        level=result.level,
+        reasons=tuple(ReasonOut(r.finding, r.text, r.source) for r in result.reasons),
+        causes=tuple(
+            CauseOut(r.id, r.name, r.probability, r.supporting, r.against, r.explanation)
+            for r in listed
+        ),
+        findings=tuple(
+            FindingOut(o.id, o.negated, o.text or kb.findings[o.id].label, o.uncertain,
+                       kb.findings[o.id].label)  # fmt: skip
+            for o in evidence.observations
+        ),
+        not_understood=evidence.not_understood,
+        plan=tuple(PlanOut(p.kind, p.text, p.source) for p in plan),
+        sources=tuple(
+            SourceOut(s.id, s.title, s.url, s.publisher)
+            for s in kb.source_list(i for i in source_ids if i in kb.sources)
+        ),
+        unexplained=max(0.0, 1.0 - sum(r.probability for r in ranking)),
+    )
+
+
+def summary(kb: KnowledgeBase, evidence: Evidence, ranking: list[RankedCause], result: Triage) -> str:
+    """The one-line answer: urgency first when it is not self-care."""
+    top = ranking[0]
+    likely = f"{top.name.lower()} ({round(top.probability * 100)}%)"
+    about_twitch = bool(evidence.present & {"twitching", "jerking", "cramps", "tremor"})
+    if not evidence.present and not evidence.negated:
+        return (
+            "I could not find any symptoms in what you wrote; describe where it twitches, "
+            "for how long, and anything else you notice."
+        )
+    flag = kb.findings[result.reasons[0].finding].label.lower() if result.reasons else ""
+    if result.level is TriageLevel.EMERGENCY:
+        return f"Call emergency services now: {flag} needs urgent medical care. Possible cause: {likely}."
+    if result.level is TriageLevel.SEE_DOCTOR_URGENT:
+        return f"Get medical advice today because of {flag}. Most likely: {likely}."
+    if result.level is TriageLevel.SEE_DOCTOR_ROUTINE:
+        return f"Most likely {likely}; book a routine GP appointment because of {flag}."
+    what = "twitching" if about_twitch else "this"
+    return f"Most likely {likely}: {what} is usually harmless and should settle with self-care."

@@ -1,0 +1,173 @@
+"""The ``twitchwise`` command line: parse arguments, make one library call, render.
+
+Errors twitchwise raises on purpose (:class:`~twitchwise.errors.TwitchwiseError`) become one
+line on stderr and exit status 2 (1 when the knowledge base itself is broken); anything else
+keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from twitchwise.__about__ import __version__
+from twitchwise.errors import InputError, KnowledgeError, TwitchwiseError
+
+app = typer.Typer(
+    name="twitchwise",
+    help=(
+        "Quick, clear, evidence-based answers to 'why is my muscle twitching?'. "
+        "Not a diagnosis: if you are worried, talk to a doctor."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+ANSWER_FORMATS = ("terminal", "markdown", "html", "json")
+LIST_FORMATS = ("terminal", "json")
+
+FormatOpt = Annotated[
+    str,
+    typer.Option("--format", "-f", help="Output format: terminal, markdown, html or json."),
+]
+ListFormatOpt = Annotated[str, typer.Option("--format", "-f", help="Output format: terminal or json.")]
+AgeOpt = Annotated[int | None, typer.Option("--age", help="Age in years (0-120).")]
+SexOpt = Annotated[str | None, typer.Option("--sex", help="female or male.")]
+WidthOpt = Annotated[int | None, typer.Option("--width", hidden=True)]
+
+
+def _check_format(value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise InputError(f"unknown format {value!r}; use --format with one of: {', '.join(allowed)}")
+    return value
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"twitchwise {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    ] = False,
+) -> None:
+    """Quick, clear, evidence-based answers to 'why is my muscle twitching?'."""
+
+
+@app.command()
+def ask(
+    text: Annotated[
+        list[str] | None,
+        typer.Argument(help="Your description in your own words; '-' or nothing reads stdin."),
+    ] = None,
+    fmt: FormatOpt = "terminal",
+    age: AgeOpt = None,
+    sex: SexOpt = None,
+    width: WidthOpt = None,
+) -> None:
+    """Describe your twitch in your own words and get a Quick Clear Answer.
+
+    Example: twitchwise ask "my eyelid has twitched for 3 days, I sleep 5 hours"
+    """
+    from twitchwise.answer.build import ask as build_answer
+
+    _check_format(fmt, ANSWER_FORMATS)
+    words = " ".join(text or [])
+    if words.strip() in ("", "-") and not sys.stdin.isatty():
+        words = sys.stdin.read()
+    answer = build_answer(words, age=age, sex=sex)
+    typer.echo(answer.render(fmt, width=width), nl=not fmt == "terminal")
+
+
+@app.command()
+def assess(
+    findings: Annotated[
+        str,
+        typer.Option("--findings", help="Comma-separated finding ids; prefix '!' for one you do not have."),
+    ],
+    fmt: FormatOpt = "terminal",
+    age: AgeOpt = None,
+    sex: SexOpt = None,
+    width: WidthOpt = None,
+) -> None:
+    """Assess structured findings, e.g. --findings twitching,region_calf,!weakness."""
+    from twitchwise.answer.build import assess as build_answer
+
+    _check_format(fmt, ANSWER_FORMATS)
+    ids = [part for part in findings.split(",") if part.strip()]
+    if not ids:
+        raise InputError("give at least one finding id with --findings, e.g. --findings twitching,!weakness")
+    answer = build_answer(ids, age=age, sex=sex)
+    typer.echo(answer.render(fmt, width=width), nl=not fmt == "terminal")
+
+
+@app.command()
+def findings(fmt: ListFormatOpt = "terminal") -> None:
+    """List every finding id with its label and kind."""
+    from twitchwise.knowledge.load import load_knowledge
+
+    _check_format(fmt, LIST_FORMATS)
+    kb = load_knowledge()
+    rows = [{"id": f.id, "label": f.label, "kind": f.kind} for f in kb.findings.values()]
+    if fmt == "json":
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    width = max(len(r["id"]) for r in rows)
+    for r in rows:
+        typer.echo(f"{r['id']:<{width}}  {r['kind']:<11}  {r['label']}")
+
+
+@app.command()
+def causes(fmt: ListFormatOpt = "terminal") -> None:
+    """List every cause id with its name."""
+    from twitchwise.knowledge.load import load_knowledge
+
+    _check_format(fmt, LIST_FORMATS)
+    kb = load_knowledge()
+    rows = [{"id": c.id, "name": c.name} for c in kb.causes.values()]
+    if fmt == "json":
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    width = max(len(r["id"]) for r in rows)
+    for r in rows:
+        typer.echo(f"{r['id']:<{width}}  {r['name']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point: one-line errors, exit 2 for bad input."""
+    try:
+        app(args=argv, standalone_mode=False, prog_name="twitchwise")
+    except KnowledgeError as exc:
+        typer.echo(f"twitchwise: the knowledge base is broken, so no answer is given:\n{exc}", err=True)
+        return 1
+    except TwitchwiseError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        return 2
+    except typer.Exit as exc:
+        return int(getattr(exc, "exit_code", 0) or 0)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        return 130
+    except Exception as exc:  # usage errors of the command-line parser
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            typer.echo(exc.format_message())  # type: ignore[attr-defined]
+            return 0
+        formatter = getattr(exc, "format_message", None)
+        if formatter is None or not hasattr(exc, "exit_code"):
+            raise
+        typer.echo(f"error: {formatter()} (run 'twitchwise --help')", err=True)
+        return int(exc.exit_code or 2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""What is known about one person: findings (present, denied, unsure) and quantities.
+
+The understanding layer produces :class:`Evidence` from text; ``assess`` builds it from finding
+ids; the reasoning layer consumes it. An unmentioned finding is simply absent from it: unknown,
+not denied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One finding as reported: ``negated`` when denied, ``uncertain`` when hedged."""
+
+    id: str
+    negated: bool = False
+    uncertain: bool = False
+    text: str = ""
+    start: int | None = None
+    end: int | None = None
+    derived: bool = False
+
+
+@dataclass(frozen=True)
+class Evidence:
+    observations: tuple[Observation, ...] = ()
+    quantities: Mapping[str, float] = field(default_factory=dict)
+    not_understood: tuple[str, ...] = ()
+    medicines: tuple[str, ...] = ()
+
+    @property
+    def present(self) -> frozenset[str]:
+        """Findings reported as present (hedged ones included: safety first)."""
+        return frozenset(o.id for o in self.observations if not o.negated)
+
+    @property
+    def negated(self) -> frozenset[str]:
+        return frozenset(o.id for o in self.observations if o.negated)
+
+    @property
+    def uncertain(self) -> frozenset[str]:
+        return frozenset(o.id for o in self.observations if o.uncertain and not o.negated)
+
+    def get(self, finding: str) -> Observation | None:
+        for o in self.observations:
+            if o.id == finding:
+                return o
+        return None
+
+
+def merge(observations: Iterable[Observation]) -> tuple[Observation, ...]:
+    """One observation per finding, in order of first mention.
+
+    A finding both affirmed and denied counts as present (safety first); it is uncertain only
+    when every affirming mention was hedged.
+    """
+    by_id: dict[str, list[Observation]] = {}
+    for obs in observations:
+        by_id.setdefault(obs.id, []).append(obs)
+    out = []
+    for fid, group in by_id.items():
+        positive = [o for o in group if not o.negated]
+        if positive:
+            firm = [o for o in positive if not o.uncertain]
+            chosen = (firm or positive)[0]
+            out.append(
+                Observation(
+                    fid, False, not firm, chosen.text, chosen.start, chosen.end,
+                    all(o.derived for o in positive),
+                )
+            )
+        else:
+            first = group[0]
+            out.append(
+                Observation(fid, True, False, first.text, first.start, first.end,
+                            all(o.derived for o in group))
+            )
+    out.sort(key=lambda o: (o.start is None, o.start if o.start is not None else 0))
+    return tuple(out)

@@ -1,0 +1,437 @@
+"""Load and validate the knowledge base.
+
+The YAML files under ``data/`` are read without duplicate keys, validated against the frozen
+pydantic models in :mod:`twitchwise.knowledge.schema`, and checked across files (every id
+referenced exists, every source is registered, every contract cause is present). All problems
+are collected and raised together as one :class:`~twitchwise.errors.KnowledgeError`, each
+prefixed with ``file:line``.
+
+The validated knowledge base is cached as a pickle in the user cache folder, keyed by a hash
+of the data files and the package version, so that the command line starts fast. Running this
+module (``python -m twitchwise.knowledge.load``) validates and prints a summary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from twitchwise.errors import KnowledgeError
+from twitchwise.knowledge.schema import (
+    CONTRACT_CAUSES,
+    Cause,
+    Finding,
+    Lexicon,
+    Plan,
+    RedFlag,
+    Seeds,
+    Source,
+)
+
+DATA_DIR = Path(__file__).parent / "data"
+CACHE_FORMAT = 1
+
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """The validated knowledge base: plain mappings of frozen models, keyed by id."""
+
+    sources: dict[str, Source]
+    findings: dict[str, Finding]
+    causes: dict[str, Cause]
+    red_flags: tuple[RedFlag, ...]
+    plan: Plan
+    seeds: Seeds
+    lexicon: Lexicon
+    digest: str = ""
+    _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @cached_property
+    def closure(self) -> dict[str, frozenset[str]]:
+        """For each finding, itself plus every finding it implies (transitively)."""
+        out: dict[str, frozenset[str]] = {}
+        for fid in self.findings:
+            seen: set[str] = set()
+            stack = [fid]
+            while stack:
+                cur = stack.pop()
+                if cur in seen:
+                    continue
+                seen.add(cur)
+                stack.extend(self.findings[cur].implies)
+            out[fid] = frozenset(seen)
+        return out
+
+    def source_list(self, ids: Iterable[str]) -> list[Source]:
+        return [self.sources[i] for i in dict.fromkeys(ids)]
+
+
+# --------------------------------------------------------------------------- YAML reading
+
+
+class _Located:
+    """Line numbers of the nodes of one YAML document, keyed by their path."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lines: dict[tuple[Any, ...], int] = {}
+
+    def line_of(self, loc: tuple[Any, ...]) -> int:
+        while loc:
+            if loc in self.lines:
+                return self.lines[loc]
+            loc = loc[:-1]
+        return self.lines.get((), 1)
+
+    def where(self, loc: tuple[Any, ...]) -> str:
+        return self.at(self.line_of(loc))
+
+    def at(self, line: int) -> str:
+        rel = self.path.relative_to(DATA_DIR) if self.path.is_relative_to(DATA_DIR) else self.path
+        return f"{rel}:{line}"
+
+
+def _walk(node: yaml.Node, loc: tuple[Any, ...], located: _Located, problems: list[str]) -> None:
+    located.lines[loc] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                problems.append(
+                    f"{located.at(line)}: duplicate key "
+                    f"{key!r} (first at line {seen[key]}); remove one of them"
+                )
+            seen[key] = line
+            _walk(value_node, (*loc, key), located, problems)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, (*loc, index), located, problems)
+
+
+def _read_yaml(path: Path, problems: list[str]) -> tuple[Any, _Located]:
+    located = _Located(path)
+    text = path.read_text(encoding="utf-8")
+    try:
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None, located
+            _walk(node, (), located, problems)
+            data = loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        problems.append(f"{located.path.name}:{line}: invalid YAML: {exc}")
+        return None, located
+    return data, located
+
+
+def _files(kind: str, data_dir: Path) -> list[Path]:
+    folder = data_dir / kind
+    return sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+
+
+def _validate_list(
+    kind: str, model: type[BaseModel], data_dir: Path, problems: list[str]
+) -> list[tuple[Any, str]]:
+    """Validate every item of every file of one folder; return (model, location) pairs."""
+    out: list[tuple[Any, str]] = []
+    for path in _files(kind, data_dir):
+        data, located = _read_yaml(path, problems)
+        if data is None:
+            continue
+        if not isinstance(data, list):
+            problems.append(f"{located.where(())}: expected a list of {kind} entries")
+            continue
+        for index, item in enumerate(data):
+            try:
+                out.append((model.model_validate(item), located.where((index,))))
+            except ValidationError as exc:
+                problems.extend(_format_errors(exc, located, (index,)))
+    return out
+
+
+def _validate_merged(
+    kind: str, model: type[BaseModel], data_dir: Path, problems: list[str]
+) -> Any:
+    """Merge the mappings of every file in a folder (lists concatenate), then validate."""
+    merged: dict[str, list[Any]] = {}
+    first: _Located | None = None
+    for path in _files(kind, data_dir):
+        data, located = _read_yaml(path, problems)
+        if data is None:
+            continue
+        if not isinstance(data, dict):
+            problems.append(f"{located.where(())}: expected a mapping of sections")
+            continue
+        for section, items in data.items():
+            try:
+                model.model_validate({section: items})
+            except ValidationError as exc:
+                problems.extend(_format_errors(exc, located, ()))
+                continue
+            if isinstance(items, list):
+                merged.setdefault(section, []).extend(items)
+            else:
+                merged[section] = items
+        first = first or located
+    try:
+        return model.model_validate(merged)
+    except ValidationError as exc:  # cross-file problems, e.g. merged lists of wrong shape
+        problems.extend(f"{kind}/: {e['msg']} at {e['loc']}" for e in exc.errors())
+        return model.model_validate({})
+
+
+def _format_errors(exc: ValidationError, located: _Located, prefix: tuple[Any, ...]) -> list[str]:
+    out = []
+    for err in exc.errors():
+        loc = (*prefix, *err["loc"])
+        field_path = ".".join(str(p) for p in err["loc"]) or "entry"
+        message = err["msg"]
+        if err["type"] == "extra_forbidden":
+            message = "unknown key; check the spelling against docs/knowledge-base.md"
+        out.append(f"{located.where(loc)}: {field_path}: {message}")
+    return out
+
+
+# --------------------------------------------------------------------------- cross checks
+
+
+def _unique(
+    items: list[tuple[Any, str]], what: str, problems: list[str]
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    where: dict[str, str] = {}
+    for item, loc in items:
+        if item.id in out:
+            problems.append(f"{loc}: duplicate {what} id {item.id!r} (also at {where[item.id]})")
+            continue
+        out[item.id] = item
+        where[item.id] = loc
+    return out
+
+
+def _check_refs(kb: KnowledgeBase, locs: dict[str, str], problems: list[str]) -> None:
+    import difflib
+
+    def need(kind: str, ref: str, pool: dict[str, Any], loc: str) -> None:
+        if ref not in pool:
+            close = difflib.get_close_matches(ref, list(pool), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            problems.append(f"{loc}: unknown {kind} {ref!r}{hint}")
+
+    def need_sources(ids: Iterable[str], loc: str) -> None:
+        for sid in ids:
+            need("source", sid, kb.sources, loc)
+
+    for f in kb.findings.values():
+        loc = locs[f"finding:{f.id}"]
+        need_sources(f.sources, loc)
+        for ref in f.implies:
+            need("finding", ref, kb.findings, loc)
+        if f.compose:
+            for group in f.compose.all_of:
+                for ref in group:
+                    need("finding", ref, kb.findings, loc)
+    for c in kb.causes.values():
+        loc = locs[f"cause:{c.id}"]
+        need_sources(c.sources, loc)
+        seen: set[str] = set()
+        for lk in c.likelihoods:
+            need("finding", lk.finding, kb.findings, loc)
+            if lk.finding in seen:
+                problems.append(f"{loc}: cause {c.id!r} lists finding {lk.finding!r} twice")
+            seen.add(lk.finding)
+        for m in c.modifiers:
+            need("finding", m.finding, kb.findings, loc)
+    for r in kb.red_flags:
+        loc = locs[f"red_flag:{r.id}"]
+        need_sources(r.sources, loc)
+        for group in r.groups():
+            for ref in group:
+                need("finding", ref, kb.findings, loc)
+        if r.report:
+            need("finding", r.report, kb.findings, loc)
+    plan = kb.plan
+    for entry in [*plan.caffeine_drinks, *plan.caffeine_limits, *plan.fluid_seed_table,
+                  *plan.fluid_reference, *plan.nutrients, *plan.advice]:  # fmt: skip
+        need_sources(entry.sources, "plan/")
+    for adv in plan.advice:
+        for ref in adv.when_findings:
+            need("finding", ref, kb.findings, f"plan/ advice {adv.id}")
+        for ref in adv.when_causes:
+            need("cause", ref, kb.causes, f"plan/ advice {adv.id}")
+    for corr in kb.seeds.corrections:
+        need_sources(corr.sources, f"seeds/ correction {corr.id}")
+    need_sources(kb.lexicon.sources, "lexicon/")
+    for rule in kb.lexicon.quantity_rules:
+        need("finding", rule.finding, kb.findings, "lexicon/ quantity_rules")
+    for cid in CONTRACT_CAUSES:
+        if cid not in kb.causes:
+            problems.append(f"causes/: contract cause {cid!r} is missing")
+
+
+def _check_seed_refs(kb: KnowledgeBase, problems: list[str]) -> None:
+    pools: dict[str, set[str]] = {
+        "cause": set(kb.causes),
+        "finding": set(kb.findings),
+        "correction": {c.id for c in kb.seeds.corrections},
+        "nutrient": {n.id for n in kb.plan.nutrients},
+        "drink": {d.id for d in kb.plan.caffeine_drinks},
+        "advice": {a.id for a in kb.plan.advice},
+    }
+    for point in kb.seeds.points:
+        for ref in point.represented_by:
+            kind, _, value = ref.partition(":")
+            if kind in pools and value not in pools[kind]:
+                problems.append(f"seeds/ point {point.id}: {ref!r} does not exist")
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def build(data_dir: Path = DATA_DIR) -> KnowledgeBase:
+    """Read and validate every YAML file; raise KnowledgeError listing every problem."""
+    problems: list[str] = []
+    locs: dict[str, str] = {}
+
+    def keyed(kind: str, model: type[BaseModel], what: str) -> dict[str, Any]:
+        items = _validate_list(kind, model, data_dir, problems)
+        for item, loc in items:
+            locs.setdefault(f"{what}:{item.id}", loc)
+        return _unique(items, what, problems)
+
+    sources = keyed("sources", Source, "source")
+    findings = keyed("findings", Finding, "finding")
+    causes = keyed("causes", Cause, "cause")
+    red_flags = keyed("red_flags", RedFlag, "red_flag")
+    plan = _validate_merged("plan", Plan, data_dir, problems)
+    seeds = _validate_merged("seeds", Seeds, data_dir, problems)
+    lexicon_items = _validate_merged_lexicon(data_dir, problems)
+    kb = KnowledgeBase(
+        sources=sources,
+        findings=findings,
+        causes=causes,
+        red_flags=tuple(red_flags.values()),
+        plan=plan,
+        seeds=seeds,
+        lexicon=lexicon_items,
+        digest=data_digest(data_dir),
+    )
+    _check_refs(kb, locs, problems)
+    _check_seed_refs(kb, problems)
+    if problems:
+        raise KnowledgeError(problems)
+    return kb
+
+
+def _validate_merged_lexicon(data_dir: Path, problems: list[str]) -> Lexicon:
+    merged: dict[str, Any] = {}
+    for path in _files("lexicon", data_dir):
+        data, located = _read_yaml(path, problems)
+        if not isinstance(data, dict):
+            problems.append(f"{located.where(())}: expected a mapping")
+            continue
+        for key, value in data.items():
+            if isinstance(value, list) and isinstance(merged.get(key), list):
+                merged[key] = merged[key] + value
+            elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+                merged[key] = {**merged[key], **value}
+            else:
+                merged[key] = value
+    try:
+        return Lexicon.model_validate(merged)
+    except ValidationError as exc:
+        problems.extend(f"lexicon/: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return Lexicon.model_construct(sources=[])
+
+
+def data_digest(data_dir: Path = DATA_DIR) -> str:
+    from twitchwise import __version__
+
+    h = hashlib.sha256(f"{CACHE_FORMAT}:{__version__}".encode())
+    for path in sorted(data_dir.rglob("*.yaml")):
+        h.update(str(path.relative_to(data_dir)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:20]
+
+
+def _cache_path(digest: str) -> Path | None:
+    if os.environ.get("TWITCHWISE_NO_CACHE"):
+        return None
+    base = os.environ.get("TWITCHWISE_CACHE_DIR")
+    if base:
+        root = Path(base)
+    else:
+        from platformdirs import user_cache_dir
+
+        root = Path(user_cache_dir("twitchwise", appauthor=False))
+    return root / f"knowledge-{digest}.pickle"
+
+
+@lru_cache(maxsize=1)
+def load_knowledge() -> KnowledgeBase:
+    """The packaged knowledge base, validated once and then served from a local cache."""
+    digest = data_digest()
+    path = _cache_path(digest)
+    if path is not None and path.is_file():
+        try:
+            with path.open("rb") as fh:
+                kb = pickle.load(fh)  # noqa: S301 - our own owner-only cache file
+            if isinstance(kb, KnowledgeBase) and kb.digest == digest:
+                return kb
+        except Exception:  # noqa: BLE001 - a broken cache is rebuilt, never trusted
+            pass
+    kb = build()
+    if path is not None:
+        _write_cache(path, kb)
+    return kb
+
+
+def _write_cache(path: Path, kb: KnowledgeBase) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(kb, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+        for old in path.parent.glob("knowledge-*.pickle"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass  # a read-only home only costs start-up time
+
+
+def main() -> int:
+    try:
+        kb = build()
+    except KnowledgeError as exc:
+        print(exc)  # noqa: T201
+        return 1
+    print(  # noqa: T201
+        f"ok: {len(kb.sources)} sources, {len(kb.findings)} findings, {len(kb.causes)} causes, "
+        f"{len(kb.red_flags)} red flags, {len(kb.plan.advice)} advice items, "
+        f"{len(kb.seeds.points)} seed points, {len(kb.seeds.corrections)} corrections"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,292 @@
+"""Pydantic models of the knowledge base.
+
+Every model is frozen and rejects unknown keys, so a typo such as ``sorce:`` fails loudly
+instead of silently dropping a fact. Field documentation lives in ``docs/knowledge-base.md``.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from functools import total_ordering
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+ID_PATTERN = r"^[a-z][a-z0-9_]*$"
+SOURCE_ID_PATTERN = r"^[a-z0-9][a-z0-9.\-]*$"
+
+Id = Annotated[str, Field(pattern=ID_PATTERN)]
+SourceId = Annotated[str, Field(pattern=SOURCE_ID_PATTERN)]
+Sources = Annotated[list[SourceId], Field(min_length=1)]
+Probability = Annotated[float, Field(gt=0.0, lt=1.0)]
+
+CONTRACT_CAUSES: tuple[str, ...] = (
+    "exercise_fatigue", "dehydration", "low_magnesium", "low_calcium", "low_potassium",
+    "low_sodium", "caffeine_stimulants", "stress_anxiety", "sleep_deprivation", "alcohol",
+    "medication_side_effect", "vitamin_deficiency", "nerve_compression",
+    "local_injury_inflammation", "benign_fasciculation_syndrome", "cramp_fasciculation_syndrome",
+    "motor_neuron_disease", "overactive_thyroid", "peripheral_neuropathy", "kidney_disease",
+    "hemifacial_spasm", "focal_seizure", "serotonin_syndrome", "rhabdomyolysis", "heat_illness",
+    "organophosphate_poisoning", "stroke",
+)  # fmt: skip
+
+
+@total_ordering
+class TriageLevel(str, Enum):
+    """Triage levels, ordered: ``max()`` of several levels is the most urgent."""
+
+    SELF_CARE = "self_care"
+    SEE_DOCTOR_ROUTINE = "see_doctor_routine"
+    SEE_DOCTOR_URGENT = "see_doctor_urgent"
+    EMERGENCY = "emergency"
+
+    @property
+    def rank(self) -> int:
+        return _LEVEL_ORDER.index(self)
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, TriageLevel):
+            return NotImplemented
+        return self.rank < other.rank
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_LEVEL_ORDER = list(TriageLevel)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(Strict):
+    id: SourceId
+    title: str
+    publisher: str
+    url: Annotated[str, Field(pattern=r"^https?://")]
+    note: str | None = None
+
+
+FindingKind = Literal[
+    "twitch", "pattern", "duration", "region", "side", "symptom", "context", "medicine",
+    "condition", "demographic",
+]  # fmt: skip
+
+
+class Compose(Strict):
+    """A finding inferred when findings co-occur (each group: any one of its ids, present)."""
+
+    all_of: Annotated[list[list[Id]], Field(min_length=2)]
+    scope: Literal["clause", "text"] = "clause"
+
+
+class Finding(Strict):
+    id: Id
+    kind: FindingKind
+    label: str
+    synonyms: list[str] = []
+    absent_phrases: list[str] = []
+    function_terms: list[str] = []
+    area: str | None = None
+    implies: list[Id] = []
+    compose: Compose | None = None
+    base_rate: Probability = 0.05
+    question: str | None = None
+    help: str | None = None
+    sources: Sources
+
+
+class Likelihood(Strict):
+    finding: Id
+    with_: Annotated[Probability, Field(alias="with")]
+    without: Probability | None = None
+
+
+class Modifier(Strict):
+    finding: Id
+    factor: Annotated[float, Field(gt=0.0)]
+    note: str | None = None
+
+
+class Cause(Strict):
+    id: Id
+    name: str
+    explanation: str
+    mechanism: str
+    prior: Probability
+    prior_note: str
+    modifiers: list[Modifier] = []
+    likelihoods: Annotated[list[Likelihood], Field(min_length=1)]
+    self_care: list[str]
+    doctor: str
+    tests: list[str]
+    sources: Sources
+
+
+Condition = Id | Annotated[list[Id], Field(min_length=1)]
+
+
+class RedFlag(Strict):
+    id: Id
+    level: TriageLevel
+    all_of: Annotated[list[Condition], Field(min_length=1)]
+    reason: str
+    report: Id | None = None
+    sources: Sources
+
+    @field_validator("level")
+    @classmethod
+    def _not_self_care(cls, value: TriageLevel) -> TriageLevel:
+        if value is TriageLevel.SELF_CARE:
+            raise ValueError("a red flag must raise triage above self_care")
+        return value
+
+    def groups(self) -> list[list[str]]:
+        return [[c] if isinstance(c, str) else list(c) for c in self.all_of]
+
+
+class CaffeineDrink(Strict):
+    id: Id
+    name: str
+    terms: Annotated[list[str], Field(min_length=1)]
+    mg: Annotated[float, Field(gt=0)]
+    serving: str
+    sources: Sources
+
+
+class CaffeineLimit(Strict):
+    group: Literal["adult", "pregnant", "under_18"]
+    mg_per_day: Annotated[float, Field(gt=0)]
+    single_dose_mg: float | None = None
+    mg_per_kg_day: float | None = None
+    note: str | None = None
+    sources: Sources
+
+
+class FluidRow(Strict):
+    activity: str
+    seed: str
+    authority: str
+    verdict: str
+    sources: Sources
+
+
+class FluidReference(Strict):
+    group: str
+    total_l: float
+    drinks_l: float
+    note: str | None = None
+    sources: Sources
+
+
+class Food(Strict):
+    food: str
+    amount: str
+
+
+class Nutrient(Strict):
+    id: Id
+    name: str
+    role: str
+    intake: str
+    upper_limit: str
+    foods: Annotated[list[Food], Field(min_length=1)]
+    cautions: list[str] = []
+    sources: Sources
+
+
+class Advice(Strict):
+    """One personal-plan item, chosen by findings, leading causes or triage level.
+
+    ``text`` is a template: ``{name}`` placeholders are filled from the person's numbers
+    (see docs/knowledge-base.md). An item whose placeholders cannot all be filled is skipped,
+    so a later item of the same ``kind`` serves as its fallback; one item per kind is shown.
+    """
+
+    id: Id
+    kind: str
+    text: str
+    when_findings: list[Id] = []
+    when_all: list[Id] = []
+    unless_findings: list[Id] = []
+    when_causes: list[Id] = []
+    when_levels: list[TriageLevel] = []
+    always: bool = False
+    nutrients: list[Id] = []
+    priority: int = 50
+    sources: Sources
+
+
+class Plan(Strict):
+    caffeine_drinks: list[CaffeineDrink] = []
+    caffeine_limits: list[CaffeineLimit] = []
+    fluid_seed_table: list[FluidRow] = []
+    fluid_reference: list[FluidReference] = []
+    nutrients: list[Nutrient] = []
+    advice: list[Advice] = []
+
+
+class SeedPoint(Strict):
+    id: Id
+    seed: Literal["knee", "after_workout"]
+    section: str
+    text: str
+    represented_by: Annotated[list[str], Field(min_length=1)]
+
+
+class SeedCorrection(Strict):
+    id: Id
+    seed: Literal["knee", "after_workout", "both"]
+    claim: str
+    correct: str
+    sources: Sources
+
+
+class Seeds(Strict):
+    points: list[SeedPoint] = []
+    corrections: list[SeedCorrection] = []
+
+
+class Cue(Strict):
+    """A ConText-style trigger: the phrase and the direction of its scope."""
+
+    phrase: str
+    direction: Literal["forward", "backward", "both"] = "forward"
+
+
+class QuantityRule(Strict):
+    quantity: Literal[
+        "sleep_h", "duration_days", "age_years", "body_temp_c", "ambient_temp_c", "water_l"
+    ]
+    finding: Id
+    min: float | None = None
+    max: float | None = None
+    requires_any: list[Id] = []
+
+
+class Lexicon(Strict):
+    """Language data for the understanding layer (NegEx/ConText cues, numbers, spellings)."""
+
+    negation: list[Cue] = []
+    pseudo_negation: list[str] = []
+    uncertainty: list[Cue] = []
+    other_experiencer: list[Cue] = []
+    hypothetical: list[Cue] = []
+    terminators: list[str] = []
+    normal_states: list[str] = []
+    contractions: dict[str, str] = {}
+    spellings: dict[str, str] = {}
+    number_words: dict[str, float] = {}
+    time_units: dict[str, float] = {}
+    weekdays: list[str] = []
+    subjects: list[str] = []
+    containers: list[str] = []
+    sleep_words: list[str] = []
+    body_temp_words: list[str] = []
+    ambient_temp_words: list[str] = []
+    relative_words: list[str] = []
+    symptom_anchor_kinds: list[str] = []
+    quantity_rules: list[QuantityRule] = []
+    stopwords: list[str] = []
+    sources: Sources

@@ -1,0 +1,84 @@
+"""Rank causes: naive Bayes with likelihood ratios over the reported findings.
+
+For each cause: odds = prior x modifiers (age, sex, context) x the likelihood ratio of every
+reported finding the cause lists (``with / without`` when present, ``(1 - with) / (1 - without)``
+when denied, square-rooted when hedged). Findings a person did not mention are unknown and
+change nothing. Scores are normalised together with a fixed share for "something else", so the
+probabilities sum to less than 1 and say how much is left unexplained.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from twitchwise.evidence import Evidence
+from twitchwise.knowledge.load import KnowledgeBase
+
+#: Prior weight of "something not in the knowledge base", relative to the causes' priors.
+OTHER_SHARE = 0.10
+#: Without any finding about twitching, the answer is less sure: keep more mass unexplained.
+_LR_FLOOR, _LR_CEILING = 1e-4, 1e4
+
+
+@dataclass(frozen=True, slots=True)
+class RankedCause:
+    id: str
+    name: str
+    probability: float
+    supporting: tuple[str, ...]
+    against: tuple[str, ...]
+    explanation: str
+
+
+def rank(kb: KnowledgeBase, evidence: Evidence) -> list[RankedCause]:
+    present = evidence.present
+    negated = evidence.negated
+    hedged = evidence.uncertain
+    scores: dict[str, float] = {}
+    why: dict[str, tuple[list[tuple[float, str]], list[tuple[float, str]]]] = {}
+    for cause in kb.causes.values():
+        log_score = math.log(cause.prior)
+        for mod in cause.modifiers:
+            if mod.finding in present:
+                log_score += math.log(mod.factor)
+        pros: list[tuple[float, str]] = []
+        cons: list[tuple[float, str]] = []
+        for lk in cause.likelihoods:
+            without = lk.without if lk.without is not None else kb.findings[lk.finding].base_rate
+            if lk.finding in present:
+                ratio = lk.with_ / without
+                if lk.finding in hedged:
+                    ratio = math.sqrt(ratio)
+            elif lk.finding in negated:
+                ratio = (1 - lk.with_) / (1 - without)
+            else:
+                continue
+            ratio = min(max(ratio, _LR_FLOOR), _LR_CEILING)
+            log_score += math.log(ratio)
+            if ratio > 1.05:
+                pros.append((ratio, lk.finding))
+            elif ratio < 0.95:
+                cons.append((ratio, lk.finding))
+        scores[cause.id] = log_score
+        why[cause.id] = (pros, cons)
+    total_prior = sum(c.prior for c in kb.causes.values())
+    other = math.log(OTHER_SHARE * total_prior)
+    top = max([*scores.values(), other])
+    denominator = math.exp(other - top) + sum(math.exp(s - top) for s in scores.values())
+    ranked = []
+    for cid, s in scores.items():
+        cause = kb.causes[cid]
+        pros, cons = why[cid]
+        ranked.append(
+            RankedCause(
+                id=cid,
+                name=cause.name,
+                probability=math.exp(s - top) / denominator,
+                supporting=tuple(f for _, f in sorted(pros, reverse=True)),
+                against=tuple(f for _, f in sorted(cons)),
+                explanation=cause.explanation,
+            )
+        )
+    ranked.sort(key=lambda r: (-r.probability, r.id))
+    return ranked

@@ -1,0 +1,60 @@
+"""Triage: deterministic red-flag rules; the most urgent level reached wins.
+
+A rule fires when every item of its ``all_of`` has a present finding (an item that is a list
+needs any one of them). Rules never look at denied or missing findings, so adding a finding can
+only fire more rules: the level is monotone by construction. No rule firing means self-care.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from twitchwise.knowledge.load import KnowledgeBase
+from twitchwise.knowledge.schema import RedFlag, TriageLevel
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    finding: str
+    text: str
+    source: str
+    rule: str
+    level: TriageLevel
+
+
+@dataclass(frozen=True, slots=True)
+class Triage:
+    level: TriageLevel
+    reasons: tuple[Reason, ...]
+
+
+def fired(rule: RedFlag, present: frozenset[str]) -> str | None:
+    """The finding to report if the rule fires on these present findings, else None."""
+    hits = []
+    for group in rule.groups():
+        found = next((f for f in group if f in present), None)
+        if found is None:
+            return None
+        hits.append(found)
+    return rule.report if rule.report in present else hits[0]
+
+
+def triage(kb: KnowledgeBase, present: frozenset[str]) -> Triage:
+    reasons = []
+    for rule in kb.red_flags:
+        finding = fired(rule, present)
+        if finding is not None:
+            reasons.append(Reason(finding, rule.reason, rule.sources[0], rule.id, rule.level))
+    if not reasons:
+        return Triage(TriageLevel.SELF_CARE, ())
+    level = max(r.level for r in reasons)
+    reasons.sort(key=lambda r: (-r.level.rank, r.rule))
+    # the most urgent reasons first; one reason per reported finding
+    seen: set[str] = set()
+    unique = []
+    for r in reasons:
+        if r.finding in seen:
+            continue
+        seen.add(r.finding)
+        unique.append(r)
+    return Triage(level, tuple(unique))

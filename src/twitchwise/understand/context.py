@@ -1,0 +1,88 @@
+"""ConText-style scopes: which words a negation, hedge, other-person or hypothetical cue covers.
+
+A cue's scope runs forward (or backward) from the cue to the end of its clause: a sentence mark,
+a terminator ("but", "however"...), a conjunction followed by a new subject ("..., and my calf"),
+or a maximum window, whichever comes first (Chapman 2001; Harkema 2009).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from twitchwise.understand.lexicon import (
+    CUE_CATEGORIES,
+    FINDING,
+    PSEUDO,
+    TERMINATOR,
+    Match,
+)
+from twitchwise.understand.text import Token
+
+FORWARD_WINDOW = 12
+BACKWARD_WINDOW = 6
+NORMAL_WINDOW = 5
+_CONJUNCTIONS = frozenset({"and", ",", "or", "plus", "with"})
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    category: str
+    first: int
+    last: int
+    cue: Match
+
+    def covers(self, match: Match) -> bool:
+        return self.first <= match.first and match.last <= self.last
+
+
+def clause_breaks(tokens: list[Token], matches: list[Match], subjects: frozenset[str]) -> set[int]:
+    """Token indices that end a clause: sentence marks, terminators, conjunction + subject."""
+    breaks = {i for i, t in enumerate(tokens) if t.is_boundary}
+    for m in matches:
+        if m.category == TERMINATOR:
+            breaks.update(range(m.first, m.last + 1))
+    for i in range(len(tokens) - 1):
+        if tokens[i].norm in _CONJUNCTIONS and tokens[i + 1].norm in subjects:
+            breaks.add(i)
+    return breaks
+
+
+def sentence_of(tokens: list[Token]) -> list[int]:
+    """Sentence number of every token (split at . ! ? ;)."""
+    out = []
+    number = 0
+    for tok in tokens:
+        out.append(number)
+        if tok.norm in {".", "!", "?", ";"}:
+            number += 1
+    return out
+
+
+def scopes(tokens: list[Token], matches: list[Match], breaks: set[int]) -> list[Scope]:
+    """The scope of every cue that is not part of a longer phrase."""
+    covering = [m for m in matches if m.category in (FINDING, PSEUDO)]
+    out: list[Scope] = []
+    n = len(tokens)
+    for cue in matches:
+        if cue.category not in CUE_CATEGORIES:
+            continue
+        if any(
+            c.first <= cue.first and cue.last <= c.last and c.length > cue.length
+            for c in covering
+        ):
+            continue  # "not" inside "not sleeping", "no" inside "no reason"
+        window_fwd = NORMAL_WINDOW if cue.category == "normal" else FORWARD_WINDOW
+        window_bwd = NORMAL_WINDOW if cue.category == "normal" else BACKWARD_WINDOW
+        if cue.direction in ("forward", "both"):
+            last = cue.last
+            while last + 1 < n and last + 1 - cue.last <= window_fwd and last + 1 not in breaks:
+                last += 1
+            if last > cue.last:
+                out.append(Scope(cue.category, cue.last + 1, last, cue))
+        if cue.direction in ("backward", "both"):
+            first = cue.first
+            while first - 1 >= 0 and cue.first - (first - 1) <= window_bwd and first - 1 not in breaks:
+                first -= 1
+            if first < cue.first:
+                out.append(Scope(cue.category, first, cue.first - 1, cue))
+    return out

@@ -1,0 +1,175 @@
+"""The compiled lexicon: every phrase of the knowledge base in one multi-pattern matcher.
+
+Phrases (finding synonyms, absent phrases, function terms, ConText cues, terminators and
+normal-state words) are normalised exactly like the text (lower case, contractions, spellings,
+stop words dropped, stemmed) and loaded into one Aho–Corasick automaton over the stem stream,
+so matching costs one pass over the text however many phrases there are. Unknown words close to
+a known word (typos) are corrected with rapidfuzz before matching.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import ahocorasick
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
+
+from twitchwise.knowledge.load import KnowledgeBase
+from twitchwise.understand.text import Token, stem, tokenize
+
+# Match categories
+FINDING = "finding"
+ABSENT = "absent"
+FUNCTION = "function"
+NEGATION = "negation"
+PSEUDO = "pseudo"
+UNCERTAIN = "uncertain"
+EXPERIENCER = "experiencer"
+HYPOTHETICAL = "hypothetical"
+TERMINATOR = "terminator"
+NORMAL = "normal"
+DRINK = "drink"
+
+CUE_CATEGORIES = frozenset({NEGATION, UNCERTAIN, EXPERIENCER, HYPOTHETICAL, NORMAL})
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A phrase found in the stream: token indices [first, last] into the full token list."""
+
+    category: str
+    value: str
+    direction: str
+    first: int
+    last: int
+
+    @property
+    def length(self) -> int:
+        return self.last - self.first + 1
+
+
+class Lexicon:
+    """Knowledge-base phrases compiled once into a matcher; see the module docstring."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        lex = kb.lexicon
+        self.kb = kb
+        self.contractions = dict(lex.contractions)
+        self.spellings = dict(lex.spellings)
+        self.stopwords = frozenset(lex.stopwords)
+        self._automaton: Any = ahocorasick.Automaton()
+        self._entries: dict[str, list[tuple[str, str, str]]] = {}
+        vocabulary: set[str] = set()
+
+        for f in kb.findings.values():
+            self._add_all(f.synonyms, FINDING, f.id, vocabulary=vocabulary)
+            self._add_all(f.absent_phrases, ABSENT, f.id, vocabulary=vocabulary)
+            self._add_all(f.function_terms, FUNCTION, f.id, vocabulary=vocabulary)
+        for drink in kb.plan.caffeine_drinks:
+            self._add_all(drink.terms, DRINK, drink.id, vocabulary=vocabulary)
+        for cue in lex.negation:
+            self._add(cue.phrase, NEGATION, "negation", cue.direction)
+        for phrase in lex.pseudo_negation:
+            self._add(phrase, PSEUDO, "pseudo")
+        for cue in lex.uncertainty:
+            self._add(cue.phrase, UNCERTAIN, "uncertain", cue.direction)
+        for cue in lex.other_experiencer:
+            self._add(cue.phrase, EXPERIENCER, "experiencer", cue.direction)
+        for cue in lex.hypothetical:
+            self._add(cue.phrase, HYPOTHETICAL, "hypothetical", cue.direction)
+        for phrase in lex.terminators:
+            self._add(phrase, TERMINATOR, "terminator")
+        for phrase in lex.normal_states:
+            self._add(phrase, NORMAL, "normal", "both")
+        for key, values in self._entries.items():
+            self._automaton.add_word(key, (key.count(" ") - 2, tuple(values)))
+        self._automaton.make_automaton()
+        self.vocabulary = sorted(w for w in vocabulary if len(w) >= 6 and w.isalpha())
+        self._vocab_set = frozenset(vocabulary)
+        self._stem_set = frozenset(stem(w) for w in vocabulary)
+
+    # -- building
+
+    def key(self, words: Iterable[str]) -> str:
+        stems = [stem(w) for w in words if w not in self.stopwords]
+        return " " + " ".join(stems) + " " if stems else ""
+
+    def _add(self, phrase: str, category: str, value: str, direction: str = "forward") -> str:
+        tokens = tokenize(phrase, self.contractions, self.spellings)
+        key = self.key(t.norm for t in tokens if not t.is_punct)
+        if key:
+            entry = (category, value, direction)
+            bucket = self._entries.setdefault(key, [])
+            if entry not in bucket:
+                bucket.append(entry)
+        return key
+
+    def _add_all(
+        self, phrases: Iterable[str], category: str, value: str, *, vocabulary: set[str]
+    ) -> None:
+        for phrase in phrases:
+            self._add(phrase, category, value)
+            for tok in tokenize(phrase, self.contractions, self.spellings):
+                if not tok.is_punct and tok.norm not in self.stopwords:
+                    vocabulary.add(tok.norm)
+
+    # -- using
+
+    def tokenize(self, text: str) -> list[Token]:
+        return tokenize(text, self.contractions, self.spellings)
+
+    def correct(self, word: str) -> str | None:
+        """A known word this unknown word is probably a typo of, or None."""
+        if len(word) < 6 or not word.isalpha() or word in self._vocab_set:
+            return None
+        if stem(word) in self._stem_set:
+            return None
+        limit = 1 if len(word) < 9 else 2
+        found = process.extractOne(
+            word,
+            self.vocabulary,
+            scorer=DamerauLevenshtein.distance,
+            score_cutoff=limit,
+        )
+        if found is None:
+            return None
+        candidate = str(found[0])
+        return candidate if candidate[0] == word[0] else None
+
+    def match(self, tokens: list[Token]) -> tuple[list[Match], dict[int, str]]:
+        """Every phrase in the tokens; also the typo corrections made (index -> word)."""
+        keep: list[int] = []
+        stems: list[str] = []
+        corrections: dict[int, str] = {}
+        for i, tok in enumerate(tokens):
+            if tok.norm in self.stopwords:
+                continue
+            word = tok.norm
+            if not tok.is_punct:
+                fixed = self.correct(word)
+                if fixed is not None:
+                    corrections[i] = fixed
+                    word = fixed
+            keep.append(i)
+            stems.append(stem(word) if not tok.is_punct else tok.norm)
+        haystack = " " + " ".join(stems) + " "
+        # position of each stream token's trailing space -> stream index
+        ends: dict[int, int] = {}
+        pos = 0
+        for index, s in enumerate(stems):
+            pos += len(s) + 1
+            ends[pos] = index
+        matches: list[Match] = []
+        for end_char, (extra_words, entries) in self._automaton.iter(haystack):
+            last_stream = ends.get(end_char)
+            if last_stream is None:
+                continue
+            first_stream = last_stream - extra_words
+            first, last = keep[first_stream], keep[last_stream]
+            for category, value, direction in entries:
+                matches.append(Match(category, value, direction, first, last))
+        return matches, corrections
+

@@ -1,0 +1,366 @@
+"""Lay text -> :class:`~twitchwise.evidence.Evidence`.
+
+Pipeline: tokenise -> match every lexicon phrase at once -> ConText scopes (negation, hedging,
+other people, hypotheticals) -> quantities (caffeine, sleep, durations anchored to what they
+describe, age, temperatures) -> findings composed from co-occurring findings -> findings implied
+by others -> one observation per finding. ``parse`` never raises on a string.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from twitchwise.evidence import Evidence, Observation, merge
+from twitchwise.knowledge.load import KnowledgeBase
+from twitchwise.understand.context import Scope, clause_breaks, scopes, sentence_of
+from twitchwise.understand.lexicon import (
+    ABSENT,
+    DRINK,
+    EXPERIENCER,
+    FINDING,
+    FUNCTION,
+    HYPOTHETICAL,
+    NEGATION,
+    NORMAL,
+    UNCERTAIN,
+    Lexicon,
+    Match,
+)
+from twitchwise.understand.quantities import Amount, Quantities, QuantityReader
+from twitchwise.understand.text import Token
+
+_KEEP_WHEN_CONTAINED = frozenset({"region", "side", "medicine"})
+_SYMPTOM_SITES = frozenset({"twitching", "jerking"})
+_MAX_TEXT = 20_000
+
+
+class Parser:
+    """Compiled once per knowledge base; ``parse`` is then cheap."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.lexicon = Lexicon(kb)
+        lex = kb.lexicon
+        self.subjects = frozenset(lex.subjects)
+        self.stopwords = frozenset(lex.stopwords)
+        self.anchor_kinds = frozenset(lex.symptom_anchor_kinds)
+        self.reader = QuantityReader(lex, {d.id: d.mg for d in kb.plan.caffeine_drinks})
+        self.composed = [f for f in kb.findings.values() if f.compose is not None]
+        self.limits = {limit.group: limit for limit in kb.plan.caffeine_limits}
+
+    def kind(self, finding: str) -> str:
+        return self.kb.findings[finding].kind
+
+    # ------------------------------------------------------------------ main entry
+
+    def parse(self, text: str, *, today: date | None = None) -> Evidence:
+        text = text[:_MAX_TEXT]
+        today = today or date.today()
+        tokens = self.lexicon.tokenize(text)
+        if not tokens:
+            return Evidence()
+        matches, _corrections = self.lexicon.match(tokens)
+        breaks = clause_breaks(tokens, matches, self.subjects)
+        cue_scopes = scopes(tokens, matches, breaks)
+        sentences = sentence_of(tokens)
+
+        def covered(match: Match, *categories: str) -> bool:
+            return any(s.category in categories and s.covers(match) for s in cue_scopes)
+
+        def blocked(index: int) -> bool:
+            probe = Match("", "", "", index, index)
+            return covered(probe, NEGATION, EXPERIENCER, HYPOTHETICAL)
+
+        mentions = self._mentions(text, tokens, matches, covered)
+        quantities = self.reader.read(
+            tokens,
+            [(m.value, m.first, m.last) for m in matches if m.category == DRINK],
+            blocked,
+            today,
+        )
+        observations = [obs for obs, _ in mentions]
+        observations += self._from_quantities(text, tokens, quantities, mentions, sentences, breaks)
+        observations += self._composed(mentions + [(o, None) for o in observations if o.derived],
+                                       tokens, sentences, breaks)
+        observations += self._sites(mentions, sentences)
+        observations += self._sides(observations)
+        merged = merge(observations)
+        merged = self._imply(merged)
+        return Evidence(
+            observations=merged,
+            quantities=self._quantity_values(quantities, merged),
+            not_understood=self._not_understood(text, tokens, matches, quantities, breaks),
+            medicines=tuple(
+                dict.fromkeys(
+                    o.text for o, _ in mentions if self.kind(o.id) == "medicine" and not o.negated
+                )
+            ),
+        )
+
+    # ------------------------------------------------------------------ steps
+
+    def _mentions(
+        self,
+        text: str,
+        tokens: list[Token],
+        matches: list[Match],
+        covered: Callable[..., bool],
+    ) -> list[tuple[Observation, Match]]:
+        candidates = [m for m in matches if m.category in (FINDING, ABSENT, FUNCTION)]
+        kept = []
+        for m in candidates:
+            if self.kind(m.value) not in _KEEP_WHEN_CONTAINED and any(
+                o.first <= m.first and m.last <= o.last and o.length > m.length
+                for o in candidates
+            ):
+                continue
+            kept.append(m)
+        out = []
+        for m in kept:
+            if covered(m, EXPERIENCER, HYPOTHETICAL):
+                continue
+            negated = m.category == ABSENT or covered(m, NEGATION)
+            if m.category == FUNCTION:
+                negated = negated or covered(m, NORMAL)
+                if not negated:
+                    continue
+            uncertain = covered(m, UNCERTAIN) and not negated
+            start, end = tokens[m.first].start, tokens[m.last].end
+            out.append((Observation(m.value, negated, uncertain, text[start:end], start, end), m))
+        return out
+
+    def _from_quantities(
+        self,
+        text: str,
+        tokens: list[Token],
+        q: Quantities,
+        mentions: list[tuple[Observation, Match]],
+        sentences: list[int],
+        breaks: set[int],
+    ) -> list[Observation]:
+        out: list[Observation] = []
+
+        def derived(finding: str, amount: Amount) -> Observation:
+            start, end = tokens[amount.first].start, tokens[amount.last].end
+            return Observation(finding, False, False, text[start:end], start, end, derived=True)
+
+        symptom_days: list[Amount] = []
+        for amount in q.durations:
+            anchor = self._anchor(amount, mentions, sentences, breaks)
+            if anchor is None or self.kind(anchor) in self.anchor_kinds:
+                symptom_days.append(amount)
+            elif self.kind(anchor) == "medicine" or anchor.startswith("medicine_"):
+                finding = "medicine_long_term" if amount.value >= 90 else "medicine_new_or_changed"
+                out.append(derived(finding, amount))
+        values = {
+            "duration_days": max(symptom_days, key=lambda a: a.value, default=None),
+            "sleep_h": min(q.sleep_h, key=lambda a: a.value, default=None),
+            "age_years": q.ages[0] if q.ages else None,
+            "body_temp_c": max(q.body_temp_c, key=lambda a: a.value, default=None),
+            "ambient_temp_c": max(q.ambient_temp_c, key=lambda a: a.value, default=None),
+            "water_l": max(q.water_l, key=lambda a: a.value, default=None),
+        }
+        present = {o.id for o, _ in mentions if not o.negated}
+        for rule in self.kb.lexicon.quantity_rules:
+            amount = values[rule.quantity]
+            if amount is None:
+                continue
+            if rule.min is not None and amount.value < rule.min:
+                continue
+            if rule.max is not None and amount.value > rule.max:
+                continue
+            if rule.requires_any and not present.intersection(rule.requires_any):
+                continue
+            out.append(derived(rule.finding, amount))
+        for sex, index in q.sexes:
+            tok = tokens[index]
+            out.append(Observation(f"sex_{sex}", False, False, text[tok.start:tok.end],
+                                   tok.start, tok.end, derived=True))  # fmt: skip
+        for amount in q.weight_lost:
+            out.append(derived("weight_loss", amount))
+        caffeine = q.caffeine_mg
+        if caffeine is not None:
+            limit = self.caffeine_limit(present | {o.id for o in out})
+            first = min([d[3] for d in q.drinks] + [a.first for a in q.caffeine_mg_stated])
+            last = max([d[4] for d in q.drinks] + [a.last for a in q.caffeine_mg_stated])
+            span = Amount(caffeine, first, last)
+            if caffeine > limit:
+                out.append(derived("caffeine_high", span))
+            elif caffeine >= self._single_dose():
+                out.append(derived("caffeine_moderate", span))
+            else:
+                out.append(derived("caffeine_any", span))
+        return out
+
+    def caffeine_limit(self, present: set[str] | frozenset[str]) -> float:
+        """The person's daily caffeine limit in mg, from the knowledge base's limits."""
+        if "pregnant" in present and "pregnant" in self.limits:
+            return self.limits["pregnant"].mg_per_day
+        if "age_under_18" in present and "under_18" in self.limits:
+            return self.limits["under_18"].mg_per_day
+        adult = self.limits.get("adult")
+        return adult.mg_per_day if adult else 400.0
+
+    def _single_dose(self) -> float:
+        adult = self.limits.get("adult")
+        return adult.single_dose_mg if adult and adult.single_dose_mg else 200.0
+
+    def _anchor(
+        self,
+        amount: Amount,
+        mentions: list[tuple[Observation, Match]],
+        sentences: list[int],
+        breaks: set[int],
+    ) -> str | None:
+        """The finding a time expression describes: the nearest one in the same clause."""
+        sentence = sentences[amount.first]
+        best: tuple[int, int, str] | None = None
+        for obs, m in mentions:
+            if obs.negated or sentences[m.first] != sentence:
+                continue
+            lo, hi = sorted((m.first, amount.first))
+            crosses = any(lo <= b < hi for b in breaks)
+            distance = min(abs(m.first - amount.last), abs(amount.first - m.last))
+            key = (1 if crosses else 0, distance, obs.id)
+            if best is None or key < best:
+                best = key
+        return best[2] if best else None
+
+    def _composed(
+        self,
+        mentions: list[tuple[Observation, Match | None]],
+        tokens: list[Token],
+        sentences: list[int],
+        breaks: set[int],
+    ) -> list[Observation]:
+        clause_of = []
+        number = 0
+        for i in range(len(tokens)):
+            clause_of.append(number)
+            if i in breaks:
+                number += 1
+        out = []
+        for f in self.composed:
+            assert f.compose is not None
+            groups = f.compose.all_of
+            buckets: dict[int, list[tuple[Observation, Match | None]]] = {}
+            for obs, m in mentions:
+                if m is None:
+                    where = 0 if f.compose.scope == "text" else -1
+                else:
+                    where = 0 if f.compose.scope == "text" else clause_of[m.first]
+                buckets.setdefault(where, []).append((obs, m))
+            for where, items in buckets.items():
+                if where < 0:
+                    continue
+                states = []
+                for group in groups:
+                    hits = [o for o, _ in items if o.id in group]
+                    if not hits:
+                        break
+                    states.append(hits)
+                else:
+                    negated = any(all(h.negated for h in hits) for hits in states)
+                    anchor = next(h for hits in states for h in hits)
+                    out.append(Observation(f.id, negated, False, anchor.text, anchor.start,
+                                           anchor.end, derived=True))  # fmt: skip
+        return out
+
+    def _sites(
+        self, mentions: list[tuple[Observation, Match]], sentences: list[int]
+    ) -> list[Observation]:
+        """Twitching in two or more areas of the body -> multiple_sites."""
+        twitch_sentences = {
+            sentences[m.first] for o, m in mentions if o.id in _SYMPTOM_SITES and not o.negated
+        }
+        areas: dict[str, Observation] = {}
+        for o, m in mentions:
+            if o.negated or self.kind(o.id) != "region":
+                continue
+            if twitch_sentences and sentences[m.first] not in twitch_sentences:
+                continue
+            area = self.kb.findings[o.id].area or o.id
+            areas.setdefault(area, o)
+        if len(areas) < 2:
+            return []
+        first = min(areas.values(), key=lambda o: o.start or 0)
+        return [Observation("multiple_sites", False, False, first.text, first.start, first.end,
+                            derived=True)]  # fmt: skip
+
+    def _sides(self, observations: list[Observation]) -> list[Observation]:
+        sides = {o.id for o in observations if o.id in ("side_left", "side_right") and not o.negated}
+        if len(sides) == 2:
+            return [Observation("side_both", derived=True)]
+        return []
+
+    def _imply(self, observations: tuple[Observation, ...]) -> tuple[Observation, ...]:
+        closure = self.kb.closure
+        extra: list[Observation] = []
+        have = {o.id for o in observations if not o.negated}
+        for o in observations:
+            if o.negated:
+                continue
+            for implied in closure[o.id]:
+                if implied not in have:
+                    have.add(implied)
+                    extra.append(Observation(implied, False, o.uncertain, o.text, o.start, o.end,
+                                             derived=True))  # fmt: skip
+        return merge([*observations, *extra]) if extra else observations
+
+    def _quantity_values(self, q: Quantities, observations: tuple[Observation, ...]) -> dict[str, float]:
+        present = {o.id for o in observations if not o.negated}
+        out: dict[str, float] = {}
+        if q.caffeine_mg is not None:
+            out["caffeine_mg"] = round(q.caffeine_mg)
+        out["caffeine_limit_mg"] = self.caffeine_limit(present)
+        if q.sleep_h:
+            out["sleep_h"] = min(a.value for a in q.sleep_h)
+        if q.ages:
+            out["age_years"] = q.ages[0].value
+        if q.body_temp_c:
+            out["body_temp_c"] = round(max(a.value for a in q.body_temp_c), 1)
+        if q.water_l:
+            out["water_l"] = max(a.value for a in q.water_l)
+        if q.durations:
+            out["longest_duration_days"] = max(a.value for a in q.durations)
+        return out
+
+    def _not_understood(
+        self,
+        text: str,
+        tokens: list[Token],
+        matches: list[Match],
+        q: Quantities,
+        breaks: set[int],
+    ) -> tuple[str, ...]:
+        understood: set[int] = set()
+        for m in matches:
+            if m.category in (FINDING, ABSENT, FUNCTION, DRINK):
+                understood.update(range(m.first, m.last + 1))
+        amounts = [*q.durations, *q.sleep_h, *q.ages, *q.body_temp_c, *q.ambient_temp_c,
+                   *q.water_l, *q.weight_lost, *q.caffeine_mg_stated]  # fmt: skip
+        for a in amounts:
+            understood.update(range(a.first, a.last + 1))
+        out: list[str] = []
+        segment: list[int] = []
+
+        def flush() -> None:
+            content = [i for i in segment if tokens[i].norm.isalpha()
+                       and tokens[i].norm not in self.stopwords and len(tokens[i].norm) > 2]  # fmt: skip
+            if len(content) >= 3 and not understood.intersection(segment):
+                start, end = tokens[segment[0]].start, tokens[segment[-1]].end
+                piece = text[start:end].strip(" ,.;:!?-")
+                if piece:
+                    out.append(piece if len(piece) <= 80 else piece[:77] + "...")
+            segment.clear()
+
+        for i, tok in enumerate(tokens):
+            if tok.is_boundary or tok.norm == "," or i in breaks:
+                if not tok.is_punct:
+                    segment.append(i)
+                flush()
+                continue
+            segment.append(i)
+        flush()
+        return tuple(out)

@@ -1,0 +1,335 @@
+"""Numbers, units and amounts in lay text.
+
+Reads number words and digits ("two", "a couple of", "half a", "4-5", "38.7"), units glued to
+numbers ("400mg", "38.7c", "28f"), and from them: caffeine (drinks counted with the knowledge
+base's per-serving figures, or stated mg), hours of sleep, how long something has lasted
+("for 3 weeks", "since Monday", "a couple of days", "2 days ago"), age, body and air
+temperature, water drunk and weight lost.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from twitchwise.knowledge.schema import Lexicon as LexiconData
+from twitchwise.understand.text import Token
+
+_NUM = re.compile(r"^\d+(?:\.\d+)?$")
+_GLUED = re.compile(r"^(\d+(?:\.\d+)?)([a-z°]+)$")
+_DECADE = re.compile(r"^(\d0)s$")
+
+
+@dataclass(frozen=True, slots=True)
+class QToken:
+    norm: str
+    index: int  # index of the source token
+
+
+@dataclass(frozen=True, slots=True)
+class Amount:
+    value: float
+    first: int  # token indices of the whole expression
+    last: int
+
+
+@dataclass
+class Quantities:
+    drinks: list[tuple[str, float, float, int, int]] = field(default_factory=list)
+    caffeine_mg_stated: list[Amount] = field(default_factory=list)
+    sleep_h: list[Amount] = field(default_factory=list)
+    durations: list[Amount] = field(default_factory=list)  # days
+    ages: list[Amount] = field(default_factory=list)
+    sexes: list[tuple[str, int]] = field(default_factory=list)
+    body_temp_c: list[Amount] = field(default_factory=list)
+    ambient_temp_c: list[Amount] = field(default_factory=list)
+    water_l: list[Amount] = field(default_factory=list)
+    weight_lost: list[Amount] = field(default_factory=list)
+
+    @property
+    def caffeine_mg(self) -> float | None:
+        total = sum(mg for _, _, mg, _, _ in self.drinks)
+        total += sum(a.value for a in self.caffeine_mg_stated)
+        has_any = self.drinks or self.caffeine_mg_stated
+        return total if has_any else None
+
+
+_ONSET_AFTER = frozenset({"ago"})
+_EVENT_RELATIVE = frozenset({"later", "after", "afterwards", "before", "earlier", "into"})
+_DURATION_LEAD = frozenset({"for", "past", "last", "over", "since", "about", "around", "nearly",
+                            "almost", "than", "the", "a", "an", "this", "few", "couple", "of",
+                            "several", "whole", "entire", "all", "roughly", "approximately"})  # fmt: skip
+_MG = frozenset({"mg", "milligrams", "milligram", "mgs"})
+_LITRE = frozenset({"l", "litre", "litres", "ltr", "ltrs"})
+_WEIGHT = {"kg": 1.0, "kgs": 1.0, "kilos": 1.0, "kilo": 1.0, "kilograms": 1.0, "lb": 0.4536,
+           "lbs": 0.4536, "pounds": 0.4536, "stone": 6.35, "st": 6.35}  # fmt: skip
+_HOURS = frozenset({"hours", "hour", "h", "hrs", "hr"})
+_CELSIUS = frozenset({"c", "°c", "°", "celsius", "degrees", "deg"})
+_FAHRENHEIT = frozenset({"f", "°f", "fahrenheit"})
+
+
+class QuantityReader:
+    def __init__(self, lexicon: LexiconData, drink_mg: dict[str, float]) -> None:
+        self.numbers = dict(lexicon.number_words)
+        self.units = dict(lexicon.time_units)
+        self.weekdays = list(lexicon.weekdays)
+        self.containers = frozenset(lexicon.containers)
+        self.sleep_words = frozenset(lexicon.sleep_words)
+        self.body_words = frozenset(lexicon.body_temp_words)
+        self.ambient_words = frozenset(lexicon.ambient_temp_words)
+        self.relatives = frozenset(lexicon.relative_words)
+        self.drink_mg = drink_mg
+
+    # -- numbers
+
+    def _split(self, tokens: list[Token]) -> list[QToken]:
+        out: list[QToken] = []
+        for i, tok in enumerate(tokens):
+            glued = _GLUED.match(tok.norm)
+            decade = _DECADE.match(tok.norm)
+            if decade:
+                out.append(QToken(str(int(decade.group(1)) + 5), i))
+                out.append(QToken("decade", i))
+            elif glued and not tok.norm.endswith(("st", "nd", "rd", "th")):
+                out.append(QToken(glued.group(1), i))
+                out.append(QToken(glued.group(2), i))
+            else:
+                out.append(QToken(tok.norm.replace(",", ""), i))
+        return out
+
+    def number_at(self, q: list[QToken], i: int) -> tuple[float, float, int] | None:
+        """(low, high, index after) of a number starting at q[i]."""
+        if i >= len(q):
+            return None
+        word = q[i].norm
+        value: float | None = None
+        j = i + 1
+        if _NUM.match(word):
+            value = float(word)
+        elif word in ("a", "an") and j < len(q) and q[j].norm in ("couple", "few", "dozen"):
+            value = self.numbers[q[j].norm]
+            j += 1
+        elif word == "half" and j < len(q) and q[j].norm in ("a", "an"):
+            value, j = 0.5, j + 1
+        elif word in self.numbers:
+            value = self.numbers[word]
+            # "twenty five", "one and a half"
+            if j < len(q) and value >= 20 and value % 10 == 0 and q[j].norm in self.numbers:
+                extra = self.numbers[q[j].norm]
+                if 1 <= extra <= 9:
+                    value, j = value + extra, j + 1
+        if value is None:
+            return None
+        if j + 2 < len(q) and q[j].norm == "and" and q[j + 1].norm in ("a", "an") and q[j + 2].norm == "half":
+            value, j = value + 0.5, j + 3
+        if j < len(q) and q[j].norm == "of":
+            j += 1
+        low = high = value
+        # ranges: "4-5" (hyphen dropped), "4 or 5", "4 to 5"
+        if j < len(q) and q[j].norm in ("or", "to") and j + 1 < len(q) and _NUM.match(q[j + 1].norm):
+            high, j = float(q[j + 1].norm), j + 2
+        elif j < len(q) and _NUM.match(q[j].norm) and q[j].index == q[i].index + 1:
+            other = float(q[j].norm)
+            if other > value and other < value * 4:
+                high, j = other, j + 1
+        return low, high, j
+
+    # -- reading
+
+    def read(
+        self,
+        tokens: list[Token],
+        drinks: list[tuple[str, int, int]],
+        blocked: Callable[[int], bool],
+        today: date,
+    ) -> Quantities:
+        q = self._split(tokens)
+        out = Quantities()
+        self._drinks(q, tokens, drinks, blocked, out)
+        by_index: dict[int, int] = {}
+        for k, qt in enumerate(q):
+            by_index.setdefault(qt.index, k)
+        k = 0
+        while k < len(q):
+            if blocked(q[k].index):
+                k += 1
+                continue
+            k = self._at(q, k, out, today)
+        return out
+
+    def _drinks(
+        self,
+        q: list[QToken],
+        tokens: list[Token],
+        drinks: list[tuple[str, int, int]],
+        blocked: Callable[[int], bool],
+        out: Quantities,
+    ) -> None:
+        first_q = {}
+        for k, qt in enumerate(q):
+            first_q.setdefault(qt.index, k)
+        used_mg: set[int] = set()
+        for drink_id, first, last in drinks:
+            if blocked(first):
+                continue
+            count: float | None = None
+            k = first_q[first] - 1
+            steps = 0
+            while k >= 0 and steps < 4 and q[k].norm in self.containers:
+                k -= 1
+                steps += 1
+            # the number is at or just before k
+            for start in (k, k - 1, k - 2):
+                if start < 0:
+                    continue
+                parsed = self.number_at(q, start)
+                if parsed and parsed[2] > k:
+                    count = parsed[1]
+                    break
+            if count is None or count <= 0 or count > 30:
+                continue  # a mention without an amount: caffeine_any only
+            mg = count * self.drink_mg[drink_id]
+            # a stated amount right after the drink replaces the estimate: "2 scoops (400 mg)"
+            kq = first_q.get(last, 0)
+            for j in range(kq + 1, min(kq + 8, len(q) - 1)):
+                if _NUM.match(q[j].norm) and q[j + 1].norm in _MG:
+                    mg = float(q[j].norm)
+                    used_mg.add(j)
+                    break
+                if q[j].norm in (".", ";"):
+                    break
+            out.drinks.append((drink_id, count, mg, first, last))
+        for j in range(len(q) - 1):
+            if j in used_mg or not _NUM.match(q[j].norm) or q[j + 1].norm not in _MG:
+                continue
+            window = {q[x].norm for x in range(max(0, j - 4), min(len(q), j + 5))}
+            if "caffeine" in window and not blocked(q[j].index):
+                out.caffeine_mg_stated.append(Amount(float(q[j].norm), q[j].index, q[j + 1].index))
+
+    def _at(self, q: list[QToken], k: int, out: Quantities, today: date) -> int:
+        word = q[k].norm
+        # age: "i am 61", "61 year old", "aged 61", "28f", "in my 60s"
+        if word in ("aged", "age") and k + 1 < len(q) and _NUM.match(q[k + 1].norm):
+            self._age(float(q[k + 1].norm), q[k].index, q[k + 1].index, out)
+            return k + 2
+        if word == "i" and k + 2 < len(q) and q[k + 1].norm == "am" and _NUM.match(q[k + 2].norm):
+            nxt = q[k + 3].norm if k + 3 < len(q) else ""
+            if nxt not in self.units and nxt not in _MG and nxt not in _WEIGHT and nxt != "weeks":
+                self._age(float(q[k + 2].norm), q[k].index, q[k + 2].index, out)
+                if nxt in ("f", "m"):
+                    out.sexes.append(("female" if nxt == "f" else "male", q[k + 3].index))
+                return k + 3
+        if word == "in" and k + 3 < len(q) and q[k + 1].norm == "my" and q[k + 3].norm == "decade":
+            self._age(float(q[k + 2].norm), q[k].index, q[k + 3].index, out)
+            return k + 4
+        parsed = self.number_at(q, k)
+        if parsed is None:
+            return self._since(q, k, out, today)
+        low, high, j = parsed
+        unit = q[j].norm if j < len(q) else ""
+        after = q[j + 1].norm if j + 1 < len(q) else ""
+        prev = q[k - 1].norm if k > 0 else ""
+        first, last = q[k].index, q[min(j, len(q) - 1)].index
+        if _NUM.match(word) and unit in ("f", "m") and q[j].index == q[k].index:
+            # "28f", "35m"
+            self._age(low, first, last, out)
+            out.sexes.append(("female" if unit == "f" else "male", first))
+            return j + 1
+        if unit in ("year", "years") and after == "old":
+            if prev not in self.relatives:
+                self._age(low, first, q[min(j + 1, len(q) - 1)].index, out)
+            return j + 2
+        if unit in ("year", "years", "week", "weeks", "month", "months", "day", "days") and after == "old":
+            return j + 2  # "6-week-old baby"
+        if unit in _HOURS and self._near(q, k, self.sleep_words, 5) and after not in _ONSET_AFTER | _EVENT_RELATIVE:
+            out.sleep_h.append(Amount((low + high) / 2, first, last))
+            return j + 1
+        if unit in self.units and self.units[unit] >= 0.04:
+            if after in _EVENT_RELATIVE:
+                return j + 1
+            days = high * self.units[unit]
+            out.durations.append(Amount(days, self._lead(q, k), last if after != "ago" else q[j + 1].index))
+            return j + 1
+        if unit in _MG:
+            return j + 1
+        if unit in _LITRE or (unit in ("of",) and after == "water"):
+            out.water_l.append(Amount(high, first, last))
+            return j + 1
+        if unit in _WEIGHT and prev in ("lost", "dropped", "lose", "losing"):
+            out.weight_lost.append(Amount(high * _WEIGHT[unit], q[k - 1].index, last))
+            return j + 1
+        self._temperature(q, k, j, low, out)
+        return max(j, k + 1)
+
+    def _age(self, years: float, first: int, last: int, out: Quantities) -> None:
+        if 1 <= years <= 110:
+            out.ages.append(Amount(years, first, last))
+
+    def _near(self, q: list[QToken], k: int, words: frozenset[str], window: int) -> bool:
+        lo, hi = max(0, k - window), min(len(q), k + window + 1)
+        for x in range(lo, hi):
+            if q[x].norm in (".", "!", "?", ";") and x != k:
+                if x < k:
+                    lo = x
+                else:
+                    hi = x
+        return any(q[x].norm in words for x in range(lo, hi))
+
+    def _lead(self, q: list[QToken], k: int) -> int:
+        start = k
+        while start - 1 >= 0 and q[start - 1].norm in _DURATION_LEAD and k - start < 4:
+            start -= 1
+        return q[start].index
+
+    def _since(self, q: list[QToken], k: int, out: Quantities, today: date) -> int:
+        """Durations without a number: "since monday", "for weeks", "the last month"."""
+        word = q[k].norm
+        nxt = q[k + 1].norm if k + 1 < len(q) else ""
+        prev = q[k - 1].norm if k > 0 else ""
+        if word == "since":
+            days: float | None = None
+            span = 2
+            if nxt == "yesterday":
+                days = 1
+            elif nxt == "last" and k + 2 < len(q) and q[k + 2].norm in self.units:
+                days, span = self.units[q[k + 2].norm], 3
+            elif nxt == "last" and k + 2 < len(q) and q[k + 2].norm == "night":
+                days, span = 1, 3
+            elif nxt in self.weekdays:
+                delta = (today.weekday() - self.weekdays.index(nxt)) % 7
+                days = delta or 7
+            elif nxt in ("this", "today") or nxt == "the" and k + 2 < len(q) and q[k + 2].norm == "morning":
+                days = 0.3
+            elif nxt == "the" and k + 2 < len(q) and q[k + 2].norm == "weekend":
+                days, span = max(1, (today.weekday() + 1) % 7 or 7), 3
+            if days is not None:
+                out.durations.append(Amount(days, q[k].index, q[min(k + span - 1, len(q) - 1)].index))
+                return k + span
+            return k + 1
+        if word in self.units and self.units[word] >= 1:
+            plural = word.endswith("s") and word != "ages" or word == "ages"
+            if prev in ("for", "few") and plural:
+                out.durations.append(Amount(2 * self.units[word] if word != "ages" else self.units[word],
+                                            q[k - 1].index, q[k].index))
+            elif prev in ("last", "past") and not plural:
+                out.durations.append(Amount(self.units[word], q[k - 1].index, q[k].index))
+        return k + 1
+
+    def _temperature(self, q: list[QToken], k: int, j: int, value: float, out: Quantities) -> None:
+        unit = q[j].norm if j < len(q) else ""
+        celsius: float | None = None
+        if unit in _FAHRENHEIT and 50 <= value <= 115:
+            celsius = (value - 32) * 5 / 9
+        elif unit in _CELSIUS or self._near(q, k, self.body_words, 4):
+            celsius = value
+        if celsius is None:
+            return
+        body = self._near(q, k, self.body_words, 4)
+        ambient = self._near(q, k, self.ambient_words, 3)
+        first, last = q[k].index, q[min(j, len(q) - 1)].index
+        if body and 34 <= celsius <= 44:
+            out.body_temp_c.append(Amount(celsius, first, last))
+        elif ambient and -30 <= celsius <= 60:
+            out.ambient_temp_c.append(Amount(celsius, first, last))

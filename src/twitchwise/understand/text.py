@@ -1,0 +1,92 @@
+"""Tokenising and normalising lay text.
+
+A :class:`Token` keeps the character span of the original text, so every finding can point
+back at the words it came from. Normalisation lower-cases, expands contractions, maps
+British/American spellings to one form and stems; the same function normalises the
+knowledge base's synonyms, so both sides always meet in the same form.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import snowballstemmer
+
+_WORD = re.compile(r"\d+(?:[.,]\d+)?(?:[a-z°]+)?|[a-z]+(?:['’][a-z]+)*|[/&]|[.!?;:,()\-]")
+_SENTENCE_PUNCT = frozenset(".!?;:()")
+_stemmer = snowballstemmer.stemmer("english")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One word (or punctuation mark) of the text with its span and normal forms."""
+
+    raw: str
+    norm: str
+    start: int
+    end: int
+
+    @property
+    def is_punct(self) -> bool:
+        return not (self.norm[:1].isalnum())
+
+    @property
+    def is_boundary(self) -> bool:
+        return self.norm in _SENTENCE_PUNCT
+
+
+@lru_cache(maxsize=8192)
+def stem(word: str) -> str:
+    return str(_stemmer.stemWord(word))
+
+
+def clean(text: str) -> str:
+    """Unicode-normalise, lower-case and unify apostrophes and dashes."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return (
+        text.replace("’", "'")
+        .replace("‘", "'")
+        .replace("`", "'")
+        .replace("–", "-")
+        .replace("—", "-")
+    )
+
+
+def tokenize(
+    text: str,
+    contractions: dict[str, str],
+    spellings: dict[str, str],
+) -> list[Token]:
+    """Split text into tokens, expanding contractions and unifying spellings.
+
+    An expanded contraction ("can't" -> "cannot", "isn't" -> "is not") yields several tokens
+    that share the span of the original word.
+    """
+    cleaned = clean(text)
+    tokens: list[Token] = []
+    for match in _WORD.finditer(cleaned):
+        word = match.group(0)
+        start, end = match.start(), match.end()
+        raw = text[start:end]
+        expanded = contractions.get(word)
+        if expanded is None and "'" in word:
+            base, _, suffix = word.partition("'")
+            if suffix == "s":  # possessive or "is": keep the base word
+                expanded = base
+            elif suffix == "t" and base.endswith("n"):
+                expanded = base[:-1] + " not"
+            elif suffix in ("ve", "re", "ll", "d", "m"):
+                expanded = base
+            else:
+                expanded = base + suffix
+        if expanded is not None:
+            for part in expanded.split():
+                tokens.append(Token(raw, spellings.get(part, part), start, end))
+            continue
+        if word == "-":
+            continue  # hyphens join words ("61-year-old"): drop them
+        tokens.append(Token(raw, spellings.get(word, word), start, end))
+    return tokens
