@@ -7,7 +7,6 @@ instead of silently dropping a fact. Field documentation lives in ``docs/knowled
 from __future__ import annotations
 
 from enum import Enum
-from functools import total_ordering
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -31,9 +30,11 @@ CONTRACT_CAUSES: tuple[str, ...] = (
 )  # fmt: skip
 
 
-@total_ordering
 class TriageLevel(str, Enum):
-    """Triage levels, ordered: ``max()`` of several levels is the most urgent."""
+    """Triage levels, ordered by urgency: ``max()`` of several levels is the most urgent.
+
+    Comparisons use the contract's order, not the alphabetical order of the values.
+    """
 
     SELF_CARE = "self_care"
     SEE_DOCTOR_ROUTINE = "see_doctor_routine"
@@ -48,6 +49,23 @@ class TriageLevel(str, Enum):
         if not isinstance(other, TriageLevel):
             return NotImplemented
         return self.rank < other.rank
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, TriageLevel):
+            return NotImplemented
+        return self.rank <= other.rank
+
+    def __gt__(self, other: object) -> bool:
+        if not isinstance(other, TriageLevel):
+            return NotImplemented
+        return self.rank > other.rank
+
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, TriageLevel):
+            return NotImplemented
+        return self.rank >= other.rank
+
+    __hash__ = Enum.__hash__
 
     def __str__(self) -> str:
         return self.value
@@ -70,15 +88,17 @@ class Source(Strict):
 
 FindingKind = Literal[
     "twitch", "pattern", "duration", "region", "side", "symptom", "context", "medicine",
-    "condition", "demographic",
+    "condition", "demographic", "cue",
 ]  # fmt: skip
+#: ``cue`` findings are words that only matter in combination ("pee" + "dark"): they feed
+#: ``compose`` rules and are never shown, ranked or triaged on their own.
 
 
 class Compose(Strict):
     """A finding inferred when findings co-occur (each group: any one of its ids, present)."""
 
     all_of: Annotated[list[list[Id]], Field(min_length=2)]
-    scope: Literal["clause", "text"] = "clause"
+    scope: Literal["near", "clause", "text"] = "clause"
 
 
 class Finding(Strict):
@@ -281,6 +301,8 @@ class Lexicon(Strict):
     time_units: dict[str, float] = {}
     weekdays: list[str] = []
     subjects: list[str] = []
+    pronouns: list[str] = []
+    onset_words: list[str] = []
     containers: list[str] = []
     sleep_words: list[str] = []
     body_temp_words: list[str] = []

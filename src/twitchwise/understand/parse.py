@@ -32,7 +32,11 @@ from twitchwise.understand.text import Token
 
 _KEEP_WHEN_CONTAINED = frozenset({"region", "side", "medicine"})
 _SYMPTOM_SITES = frozenset({"twitching", "jerking"})
+_SITE_WORDS = frozenset({"twitching", "jerking", "cramps", "tremor", "tongue_twitching", "carpopedal_spasm"})
+_SYMPTOM_KINDS = frozenset({"symptom", "twitch", "pattern", "medicine"})
 _MAX_TEXT = 20_000
+#: Tokens apart that still count as "near" for composed findings ("hands ... cramping").
+NEAR_TOKENS = 6
 
 
 class Parser:
@@ -45,6 +49,8 @@ class Parser:
         self.subjects = frozenset(lex.subjects)
         self.stopwords = frozenset(lex.stopwords)
         self.anchor_kinds = frozenset(lex.symptom_anchor_kinds)
+        self.pronouns = frozenset(lex.pronouns)
+        self.onset_words = frozenset(lex.onset_words)
         self.reader = QuantityReader(lex, {d.id: d.mg for d in kb.plan.caffeine_drinks})
         self.composed = [f for f in kb.findings.values() if f.compose is not None]
         self.limits = {limit.group: limit for limit in kb.plan.caffeine_limits}
@@ -82,11 +88,11 @@ class Parser:
         observations = [obs for obs, _ in mentions]
         observations += self._from_quantities(text, tokens, quantities, mentions, sentences, breaks)
         observations += self._composed(mentions + [(o, None) for o in observations if o.derived],
-                                       tokens, sentences, breaks)
-        observations += self._sites(mentions, sentences)
+                                       tokens, breaks)  # fmt: skip
+        observations += self._sites(mentions, self._site_clauses(tokens, matches))
         observations += self._sides(observations)
-        merged = merge(observations)
-        merged = self._imply(merged)
+        merged = merge(self._where_it_twitches(observations, mentions, tokens, matches))
+        merged = tuple(o for o in self._imply(merged) if self.kind(o.id) != "cue")
         return Evidence(
             observations=merged,
             quantities=self._quantity_values(quantities, merged),
@@ -110,9 +116,15 @@ class Parser:
         candidates = [m for m in matches if m.category in (FINDING, ABSENT, FUNCTION)]
         kept = []
         for m in candidates:
-            if self.kind(m.value) not in _KEEP_WHEN_CONTAINED and any(
-                o.first <= m.first and m.last <= o.last and o.length > m.length
-                for o in candidates
+            kind = self.kind(m.value)
+            containers = [
+                o for o in candidates
+                if o.first <= m.first and m.last <= o.last and o.length > m.length
+            ]
+            # "calf" stays in "calf cramps"; "back" goes in "back of my thigh" and "back to normal"
+            if containers and not (
+                kind in _KEEP_WHEN_CONTAINED
+                and all(self.kind(o.value) in _SYMPTOM_KINDS for o in containers)
             ):
                 continue
             kept.append(m)
@@ -149,6 +161,8 @@ class Parser:
         for amount in q.durations:
             anchor = self._anchor(amount, mentions, sentences, breaks)
             if anchor is None or self.kind(anchor) in self.anchor_kinds:
+                if amount.ago and not self._onset_in_sentence(tokens, sentences, amount.first):
+                    continue  # "a stomach bug 2 weeks ago": when something happened, not how long
                 symptom_days.append(amount)
             elif self.kind(anchor) == "medicine" or anchor.startswith("medicine_"):
                 finding = "medicine_long_term" if amount.value >= 90 else "medicine_new_or_changed"
@@ -193,6 +207,12 @@ class Parser:
                 out.append(derived("caffeine_any", span))
         return out
 
+    def _onset_in_sentence(self, tokens: list[Token], sentences: list[int], index: int) -> bool:
+        sentence = sentences[index]
+        return any(
+            sentences[i] == sentence and tok.norm in self.onset_words for i, tok in enumerate(tokens)
+        )
+
     def caffeine_limit(self, present: set[str] | frozenset[str]) -> float:
         """The person's daily caffeine limit in mg, from the knowledge base's limits."""
         if "pregnant" in present and "pregnant" in self.limits:
@@ -217,7 +237,7 @@ class Parser:
         sentence = sentences[amount.first]
         best: tuple[int, int, str] | None = None
         for obs, m in mentions:
-            if obs.negated or sentences[m.first] != sentence:
+            if obs.negated or sentences[m.first] != sentence or self.kind(obs.id) == "cue":
                 continue
             lo, hi = sorted((m.first, amount.first))
             crosses = any(lo <= b < hi for b in breaks)
@@ -231,9 +251,9 @@ class Parser:
         self,
         mentions: list[tuple[Observation, Match | None]],
         tokens: list[Token],
-        sentences: list[int],
         breaks: set[int],
     ) -> list[Observation]:
+        """Findings inferred from findings that occur together (near, in a clause, anywhere)."""
         clause_of = []
         number = 0
         for i in range(len(tokens)):
@@ -243,33 +263,93 @@ class Parser:
         out = []
         for f in self.composed:
             assert f.compose is not None
+            scope = f.compose.scope
             groups = f.compose.all_of
             buckets: dict[int, list[tuple[Observation, Match | None]]] = {}
             for obs, m in mentions:
                 if m is None:
-                    where = 0 if f.compose.scope == "text" else -1
+                    if scope != "text":
+                        continue
+                    where = 0
                 else:
-                    where = 0 if f.compose.scope == "text" else clause_of[m.first]
+                    where = 0 if scope in ("text", "near") else clause_of[m.first]
                 buckets.setdefault(where, []).append((obs, m))
-            for where, items in buckets.items():
-                if where < 0:
+            for items in buckets.values():
+                found = self._combination(groups, items, near=scope == "near")
+                if found is None:
                     continue
-                states = []
-                for group in groups:
-                    hits = [o for o, _ in items if o.id in group]
-                    if not hits:
-                        break
-                    states.append(hits)
-                else:
-                    negated = any(all(h.negated for h in hits) for hits in states)
-                    anchor = next(h for hits in states for h in hits)
-                    out.append(Observation(f.id, negated, False, anchor.text, anchor.start,
-                                           anchor.end, derived=True))  # fmt: skip
+                negated = any(all(o.negated for o in hits) for hits in found)
+                anchor = next(h for hits in found for h in hits)
+                out.append(Observation(f.id, negated, False, anchor.text, anchor.start,
+                                       anchor.end, derived=True))  # fmt: skip
+        return out
+
+    @staticmethod
+    def _combination(
+        groups: list[list[str]],
+        items: list[tuple[Observation, Match | None]],
+        *,
+        near: bool,
+    ) -> list[list[Observation]] | None:
+        hits = [[(o, m) for o, m in items if o.id in group] for group in groups]
+        if not all(hits):
+            return None
+        if not near:
+            return [[o for o, _ in group] for group in hits]
+        for seed, seed_match in hits[0]:
+            if seed_match is None:
+                continue
+            chosen = [[seed]]
+            for group in hits[1:]:
+                close = [o for o, m in group
+                         if m is not None and abs(m.first - seed_match.first) <= NEAR_TOKENS]  # fmt: skip
+                if not close:
+                    break
+                chosen.append(close)
+            else:
+                return chosen
+        return None
+
+    def _where_it_twitches(
+        self,
+        observations: list[Observation],
+        mentions: list[tuple[Observation, Match]],
+        tokens: list[Token],
+        matches: list[Match],
+    ) -> list[Observation]:
+        """Keep body regions only where the twitch (or cramp, tremor) is, when that is said."""
+        clauses = self._site_clauses(tokens, matches)
+        site_clauses = {
+            clauses[m.first] for o, m in mentions if o.id in _SITE_WORDS and not o.negated
+        }
+        if not site_clauses:
+            return observations
+        off_site = {
+            id(o) for o, m in mentions
+            if self.kind(o.id) == "region" and clauses[m.first] not in site_clauses
+        }  # fmt: skip
+        return [o for o in observations if id(o) not in off_site]
+
+    def _site_clauses(self, tokens: list[Token], matches: list[Match]) -> list[int]:
+        """Clause number of each token, for deciding which regions a twitch word refers to."""
+        terminators = {i for m in matches if m.category == "terminator" for i in range(m.first, m.last + 1)}
+        out = []
+        number = 0
+        for i, tok in enumerate(tokens):
+            out.append(number)
+            nxt = tokens[i + 1].norm if i + 1 < len(tokens) else ""
+            if (
+                tok.norm in {".", "!", "?", ";"}
+                or i in terminators
+                or (tok.norm in ("and", ",") and nxt in self.pronouns)
+            ):
+                number += 1
         return out
 
     def _sites(
         self, mentions: list[tuple[Observation, Match]], sentences: list[int]
     ) -> list[Observation]:
+        # ``sentences`` here are site clauses (see _site_clauses)
         """Twitching in two or more areas of the body -> multiple_sites."""
         twitch_sentences = {
             sentences[m.first] for o, m in mentions if o.id in _SYMPTOM_SITES and not o.negated

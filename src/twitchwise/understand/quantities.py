@@ -33,6 +33,7 @@ class Amount:
     value: float
     first: int  # token indices of the whole expression
     last: int
+    ago: bool = False  # "3 days ago": a point in time, a duration only if something started then
 
 
 @dataclass
@@ -250,7 +251,10 @@ class QuantityReader:
             if after in _EVENT_RELATIVE:
                 return j + 1
             days = high * self.units[unit]
-            out.durations.append(Amount(days, self._lead(q, k), last if after != "ago" else q[j + 1].index))
+            ago = after == "ago"
+            out.durations.append(
+                Amount(days, self._lead(q, k), q[j + 1].index if ago else last, ago=ago)
+            )
             return j + 1
         if unit in _MG:
             return j + 1

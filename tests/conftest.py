@@ -1,0 +1,76 @@
+"""Shared fixtures for the twitchwise test suite.
+
+The knowledge-base cache goes to a temporary folder for the whole session (set before any test
+module is imported, and inherited by the command-line subprocesses), so the tests never read or
+write the user's cache.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from twitchwise.evidence import Evidence
+from twitchwise.knowledge.load import KnowledgeBase
+
+#: 2026-11-23 is a Monday: "since Monday" then means a full week.
+TODAY = date(2026, 11, 23)
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+settings.register_profile(
+    "twitchwise",
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("twitchwise")
+
+_saved_env: dict[str, str | None] = {}
+_cache_dir: list[str] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    folder = tempfile.mkdtemp(prefix="twitchwise-test-cache-")
+    _cache_dir.append(folder)
+    for name in ("TWITCHWISE_CACHE_DIR", "TWITCHWISE_NO_CACHE"):
+        _saved_env[name] = os.environ.get(name)
+    os.environ["TWITCHWISE_CACHE_DIR"] = folder
+    os.environ.pop("TWITCHWISE_NO_CACHE", None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for name, value in _saved_env.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    for folder in _cache_dir:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def cache_dir() -> Path:
+    return Path(os.environ["TWITCHWISE_CACHE_DIR"])
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    import twitchwise
+
+    return twitchwise.load_knowledge()
+
+
+@pytest.fixture(scope="session")
+def parse() -> Callable[[str], Evidence]:
+    from twitchwise.answer.build import parser
+
+    p = parser()
+    return lambda text: p.parse(text, today=TODAY)
