@@ -120,7 +120,9 @@ def test_denied_weakness_lowers_motor_neurone_disease(kb):
     base = probabilities(kb, evidence("twitching", "region_calf"))
     denied = probabilities(kb, evidence("twitching", "region_calf", "!weakness"))
     assert denied["motor_neuron_disease"] < base["motor_neuron_disease"]
-    assert denied["benign_fasciculation_syndrome"] >= base["benign_fasciculation_syndrome"] * 0.9
+    order_base = sorted(base, key=base.__getitem__, reverse=True)
+    order_denied = sorted(denied, key=denied.__getitem__, reverse=True)
+    assert order_denied.index("motor_neuron_disease") >= order_base.index("motor_neuron_disease")
 
 
 def test_hedged_finding_counts_less_than_a_firm_one(kb):
@@ -302,21 +304,31 @@ def test_statin_with_muscle_pain_gets_the_nhs_advice():
     assert any(p.source == "nhs-atorvastatin" for p in answer.plan)
 
 
-def test_no_fluid_target_with_a_fluid_restriction():
+_LITRES = re.compile(r"\d(\.\d+)?\s*(-\s*\d(\.\d+)?)?\s*(L|litres?|liters?)\b")
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [(), ("heat_exposure",), ("vomiting", "diarrhoea"), ("sex_male",), ("pregnant",)],
+    ids=lambda extra: ",".join(extra) or "plain",
+)
+def test_no_fluid_target_with_a_fluid_restriction(extra):
     answer = twitchwise.assess(
-        ["fluid_restriction", "twitching", "after_workout", "low_fluid_intake", "heat_exposure",
-         "dark_yellow_urine", "thirst"]
+        ["fluid_restriction", "twitching", "after_workout", "low_fluid_intake", "dark_yellow_urine",
+         "thirst", *extra]
     )  # fmt: skip
     for _kind, text in _plan_texts(answer):
-        assert not re.search(r"\d(\.\d+)?\s*(-\s*\d(\.\d+)?)?\s*(L|litres?)\b", text), text
+        assert not _LITRES.search(text), text
     fluids = [text for kind, text in _plan_texts(answer) if kind == "fluids"]
-    assert fluids and "fluid limit" in fluids[0]
+    assert fluids
+    if not extra:
+        assert "fluid limit" in fluids[0]
 
 
 def test_fluid_target_when_no_restriction():
     answer = twitchwise.assess(["twitching", "after_workout", "low_fluid_intake"])
     fluids = [text for kind, text in _plan_texts(answer) if kind == "fluids"]
-    assert fluids and re.search(r"\d(\.\d+)?\s*(-\s*\d(\.\d+)?)?\s*L\b", fluids[0])
+    assert fluids and _LITRES.search(fluids[0]), fluids
 
 
 def test_advice_with_a_fluid_amount_is_vetoed_by_a_fluid_restriction(kb):

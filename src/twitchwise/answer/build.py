@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from datetime import date
 from functools import lru_cache
@@ -37,9 +36,9 @@ EXAMPLE = 'twitchwise ask "my left eyelid has twitched for 3 days, I sleep 5 hou
 
 @lru_cache(maxsize=1)
 def parser() -> Parser:
-    from twitchwise.understand.parse import Parser
+    from twitchwise.understand.parse import load_parser
 
-    return Parser(load_knowledge())
+    return load_parser(load_knowledge())
 
 
 def ask(
@@ -72,6 +71,8 @@ def assess(
         negated = item.startswith("!")
         fid = item.lstrip("!").strip()
         if fid not in kb.findings:
+            import difflib
+
             close = difflib.get_close_matches(fid, list(kb.findings), n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             raise InputError(
@@ -170,7 +171,7 @@ def answer_for(kb: KnowledgeBase, evidence: Evidence) -> Answer:
 def summary(kb: KnowledgeBase, evidence: Evidence, ranking: list[RankedCause], result: Triage) -> str:
     """The one-line answer: urgency first when it is not self-care."""
     top = ranking[0]
-    likely = f"{top.name.lower()} ({round(top.probability * 100)}%)"
+    likely = f"{top.name[0].lower()}{top.name[1:]}, {round(top.probability * 100)}%"
     about_twitch = bool(evidence.present & {"twitching", "jerking", "cramps", "tremor"})
     if not evidence.present and not evidence.negated:
         return (
@@ -183,6 +184,6 @@ def summary(kb: KnowledgeBase, evidence: Evidence, ranking: list[RankedCause], r
     if result.level is TriageLevel.SEE_DOCTOR_URGENT:
         return f"Get medical advice today because of {flag}. Most likely: {likely}."
     if result.level is TriageLevel.SEE_DOCTOR_ROUTINE:
-        return f"Most likely {likely}; book a routine GP appointment because of {flag}."
-    what = "twitching" if about_twitch else "this"
-    return f"Most likely {likely}: {what} is usually harmless and should settle with self-care."
+        return f"Most likely {likely}. Book a routine GP appointment because of {flag}."
+    what = "twitching like this" if about_twitch else "this"
+    return f"Most likely {likely}. {what.capitalize()} is usually harmless and settles with self-care."

@@ -50,7 +50,7 @@ def context(answer: Answer) -> dict[str, object]:
         "level": answer.level.value,
         "level_title": LEVEL_TITLE[answer.level],
         "serious": answer.level is not TriageLevel.SELF_CARE,
-        "percent": lambda p: f"{round(p * 100)}%" if p >= 0.005 else "<1%",
+        "percent": _percent,
         "unexplained": round(answer.unexplained * 100),
         "disclaimer": DISCLAIMER,
         "present": [f for f in answer.findings if not f.negated],
@@ -71,49 +71,62 @@ def environment() -> Environment:
 
 
 def render_terminal(answer: Answer, *, width: int | None = None) -> str:
+    """Plain-text rendering through Rich (colour only when the CLI prints to a terminal)."""
     from rich.console import Console, Group
-    from rich.markup import escape
+    from rich.padding import Padding
     from rich.panel import Panel
     from rich.text import Text
 
     console = Console(width=width or 100, record=True, file=_Null(), color_system=None,
-                      force_terminal=False, soft_wrap=False)  # fmt: skip
+                      force_terminal=False)  # fmt: skip
     ctx = context(answer)
-    percent = ctx["percent"]
-    assert callable(percent)
-    parts: list[object] = [Text(answer.summary, style="bold")]
-    triage_lines = [Text(f"Triage: {LEVEL_TITLE[answer.level]}", style=LEVEL_STYLE[answer.level])]
-    for r in answer.reasons:
-        triage_lines.append(Text(f"  ! {r.text}  [{r.source}]"))
-    parts.append(Panel(Group(*triage_lines), border_style="red" if ctx["serious"] else "green"))
-    parts.append(Text("Likely causes", style="bold underline"))
+    serious = bool(ctx["serious"])
+
+    def indent(text: str, style: str = "", level: int = 3) -> Padding:
+        return Padding(Text(text, style=style), (0, 0, 0, level))
+
+    def heading(text: str) -> Text:
+        return Text(f"\n{text}", style="bold underline")
+
+    triage = [Text(f"Triage: {LEVEL_TITLE[answer.level]}", style=LEVEL_STYLE[answer.level])]
+    triage += [indent(f"! {r.text} [{r.source}]", level=2) for r in answer.reasons]
+    if not answer.reasons:
+        triage.append(indent("No warning signs found in what you wrote.", level=2))
+    parts: list[object] = [
+        Text(answer.summary, style="bold"),
+        Panel(Group(*triage), border_style="red" if serious else "green"),
+        heading("Likely causes"),
+    ]
     for i, c in enumerate(answer.causes, 1):
-        parts.append(Text(f"{i}. {c.name} - {percent(c.probability)}", style="bold"))
-        parts.append(Text(f"   {c.explanation}"))
+        parts.append(Text(f"{i}. {c.name} ({_percent(c.probability)})", style="bold"))
+        parts.append(indent(c.explanation))
         if c.supporting:
-            parts.append(Text(f"   for: {', '.join(c.supporting)}"))
+            parts.append(indent(f"for: {', '.join(c.supporting)}", "dim"))
         if c.against:
-            parts.append(Text(f"   against: {', '.join(c.against)}"))
-    parts.append(Text(f"   ({ctx['unexplained']}% left for causes not listed: these are estimates.)"))
+            parts.append(indent(f"against: {', '.join(c.against)}", "dim"))
+    parts.append(Text(f"These are estimates; {ctx['unexplained']}% is left for causes not listed."))
     if answer.plan:
-        parts.append(Text("What to do", style="bold underline"))
-        for p in answer.plan:
-            parts.append(Text(f"- {p.text}  [{p.source}]"))
+        parts.append(heading("What to do"))
+        parts += [indent(f"- {p.text} [{p.source}]", level=1) for p in answer.plan]
+    parts.append(heading("What I understood"))
     present = [f"{f.label}{' (unsure)' if f.uncertain else ''}" for f in answer.findings if not f.negated]
     denied = [f.label for f in answer.findings if f.negated]
-    parts.append(Text("What I understood", style="bold underline"))
-    parts.append(Text(f"  you have: {escape(', '.join(present)) or 'nothing specific'}"))
+    parts.append(indent(f"You have: {', '.join(present) or 'nothing specific'}", level=1))
     if denied:
-        parts.append(Text(f"  you do not have: {', '.join(denied)}"))
+        parts.append(indent(f"You do not have: {', '.join(denied)}", level=1))
     if answer.not_understood:
-        parts.append(Text(f"  not understood: {' | '.join(answer.not_understood)}"))
-    parts.append(Text("Sources", style="bold underline"))
-    for s in answer.sources:
-        parts.append(Text(f"  [{s.id}] {s.title} - {s.url}"))
-    parts.append(Text(DISCLAIMER, style="italic"))
+        parts.append(indent(f"Not understood: {' | '.join(answer.not_understood)}", level=1))
+    parts.append(heading("Sources"))
+    parts += [indent(f"[{s.id}] {s.title}: {s.url}", level=1) for s in answer.sources]
+    parts.append(Text(f"\n{DISCLAIMER}", style="italic"))
     for part in parts:
         console.print(part)
-    return console.export_text(styles=False)
+    text = console.export_text(styles=False)
+    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+
+
+def _percent(p: float) -> str:
+    return f"{round(p * 100)}%" if p >= 0.005 else "<1%"
 
 
 class _Null:

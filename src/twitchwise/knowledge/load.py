@@ -22,7 +22,6 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from twitchwise.errors import KnowledgeError
@@ -40,7 +39,6 @@ from twitchwise.knowledge.schema import (
 DATA_DIR = Path(__file__).parent / "data"
 CACHE_FORMAT = 1
 
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -102,7 +100,9 @@ class _Located:
         return f"{rel}:{line}"
 
 
-def _walk(node: yaml.Node, loc: tuple[Any, ...], located: _Located, problems: list[str]) -> None:
+def _walk(node: Any, loc: tuple[Any, ...], located: _Located, problems: list[str]) -> None:
+    import yaml
+
     located.lines[loc] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
@@ -122,10 +122,13 @@ def _walk(node: yaml.Node, loc: tuple[Any, ...], located: _Located, problems: li
 
 
 def _read_yaml(path: Path, problems: list[str]) -> tuple[Any, _Located]:
+    import yaml  # only when (re)building: a cached start-up never reads YAML
+
+    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     located = _Located(path)
     text = path.read_text(encoding="utf-8")
     try:
-        loader = _Loader(text)
+        loader = loader_class(text)
         try:
             node = loader.get_single_node()
             if node is None:
@@ -372,7 +375,25 @@ def data_digest(data_dir: Path = DATA_DIR) -> str:
     return h.hexdigest()[:20]
 
 
-def _cache_path(digest: str) -> Path | None:
+def cache_get(kind: str, digest: str) -> Any:
+    """A cached object of this kind for this knowledge digest, or None."""
+    path = _cache_path(digest, kind)
+    if path is None or not path.is_file():
+        return None
+    try:
+        with path.open("rb") as fh:
+            return pickle.load(fh)  # noqa: S301 - our own owner-only cache file
+    except Exception:  # noqa: BLE001 - a broken cache is rebuilt, never trusted
+        return None
+
+
+def cache_put(kind: str, digest: str, value: Any) -> None:
+    path = _cache_path(digest, kind)
+    if path is not None:
+        _write_cache(path, value, kind)
+
+
+def _cache_path(digest: str, kind: str = "knowledge") -> Path | None:
     if os.environ.get("TWITCHWISE_NO_CACHE"):
         return None
     base = os.environ.get("TWITCHWISE_CACHE_DIR")
@@ -382,37 +403,30 @@ def _cache_path(digest: str) -> Path | None:
         from platformdirs import user_cache_dir
 
         root = Path(user_cache_dir("twitchwise", appauthor=False))
-    return root / f"knowledge-{digest}.pickle"
+    return root / f"{kind}-{digest}.pickle"
 
 
 @lru_cache(maxsize=1)
 def load_knowledge() -> KnowledgeBase:
     """The packaged knowledge base, validated once and then served from a local cache."""
     digest = data_digest()
-    path = _cache_path(digest)
-    if path is not None and path.is_file():
-        try:
-            with path.open("rb") as fh:
-                kb = pickle.load(fh)  # noqa: S301 - our own owner-only cache file
-            if isinstance(kb, KnowledgeBase) and kb.digest == digest:
-                return kb
-        except Exception:  # noqa: BLE001 - a broken cache is rebuilt, never trusted
-            pass
+    cached = cache_get("knowledge", digest)
+    if isinstance(cached, KnowledgeBase) and cached.digest == digest:
+        return cached
     kb = build()
-    if path is not None:
-        _write_cache(path, kb)
+    cache_put("knowledge", digest, kb)
     return kb
 
 
-def _write_cache(path: Path, kb: KnowledgeBase) -> None:
+def _write_cache(path: Path, value: Any, kind: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as fh:
-            pickle.dump(kb, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
-        for old in path.parent.glob("knowledge-*.pickle"):
+        for old in path.parent.glob(f"{kind}-*.pickle"):
             if old != path:
                 old.unlink(missing_ok=True)
     except OSError:

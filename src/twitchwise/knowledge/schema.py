@@ -75,7 +75,9 @@ _LEVEL_ORDER = list(TriageLevel)
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: validators are built on first validation, so a start-up that reads the
+    # validated knowledge base from the cache never pays for them.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Source(Strict):
@@ -232,6 +234,7 @@ class Advice(Strict):
     unless_findings: list[Id] = []
     when_causes: list[Id] = []
     when_levels: list[TriageLevel] = []
+    up_to_level: TriageLevel | None = None
     always: bool = False
     nutrients: list[Id] = []
     priority: int = 50

@@ -22,6 +22,8 @@ from twitchwise.reason.triage import Triage
 #: Causes whose advice is offered: the leaders, while they explain a fair share.
 LEADING = 3
 LEADING_MIN_PROBABILITY = 0.08
+#: A plan longer than this stops being read; the most specific items come first.
+MAX_ITEMS = 8
 _SLEEP_TARGET_H = 7.0
 
 
@@ -67,12 +69,14 @@ def make_plan(
         except _Missing:
             continue
         chosen[advice.kind] = PlanItem(advice.id, advice.kind, text, advice.sources[0])
-    return list(chosen.values())
+    return list(chosen.values())[:MAX_ITEMS]
 
 
 def _applies(advice: Advice, present: frozenset[str], leading: set[str], triage: Triage) -> bool:
     if present.intersection(advice.unless_findings):
         return False
+    if advice.up_to_level is not None and triage.level > advice.up_to_level:
+        return False  # lifestyle tips give way when something urgent needs doing
     if advice.when_all and not set(advice.when_all) <= present:
         return False
     if advice.when_levels and triage.level not in advice.when_levels:

@@ -26,7 +26,7 @@ class RankedCause:
     id: str
     name: str
     probability: float
-    supporting: tuple[str, ...]
+    supporting: tuple[str, ...]  # finding ids; "!id" means the person denied it
     against: tuple[str, ...]
     explanation: str
 
@@ -56,10 +56,11 @@ def rank(kb: KnowledgeBase, evidence: Evidence) -> list[RankedCause]:
                 continue
             ratio = min(max(ratio, _LR_FLOOR), _LR_CEILING)
             log_score += math.log(ratio)
+            label = lk.finding if lk.finding in present else f"!{lk.finding}"
             if ratio > 1.05:
-                pros.append((ratio, lk.finding))
+                pros.append((ratio, label))
             elif ratio < 0.95:
-                cons.append((ratio, lk.finding))
+                cons.append((ratio, label))
         scores[cause.id] = log_score
         why[cause.id] = (pros, cons)
     total_prior = sum(c.prior for c in kb.causes.values())

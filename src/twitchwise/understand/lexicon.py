@@ -56,7 +56,6 @@ class Lexicon:
 
     def __init__(self, kb: KnowledgeBase) -> None:
         lex = kb.lexicon
-        self.kb = kb
         self.contractions = dict(lex.contractions)
         self.spellings = dict(lex.spellings)
         self.stopwords = frozenset(lex.stopwords)

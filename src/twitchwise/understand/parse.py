@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import date
 
 from twitchwise.evidence import Evidence, Observation, merge
-from twitchwise.knowledge.load import KnowledgeBase
+from twitchwise.knowledge.load import KnowledgeBase, cache_get, cache_put
 from twitchwise.understand.context import Scope, clause_breaks, scopes, sentence_of
 from twitchwise.understand.lexicon import (
     ABSENT,
@@ -39,6 +39,17 @@ _MAX_TEXT = 20_000
 NEAR_TOKENS = 6
 
 
+def load_parser(kb: KnowledgeBase) -> Parser:
+    """The compiled parser for this knowledge base, from the local cache when it is fresh."""
+    cached = cache_get("parser", kb.digest)
+    if isinstance(cached, Parser):
+        cached.kb = kb
+        return cached
+    parser = Parser(kb)
+    cache_put("parser", kb.digest, parser)
+    return parser
+
+
 class Parser:
     """Compiled once per knowledge base; ``parse`` is then cheap."""
 
@@ -54,6 +65,11 @@ class Parser:
         self.reader = QuantityReader(lex, {d.id: d.mg for d in kb.plan.caffeine_drinks})
         self.composed = [f for f in kb.findings.values() if f.compose is not None]
         self.limits = {limit.group: limit for limit in kb.plan.caffeine_limits}
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        del state["kb"]  # cached apart; reattached by load_parser
+        return state
 
     def kind(self, finding: str) -> str:
         return self.kb.findings[finding].kind
