@@ -25,6 +25,17 @@ TODAY = date(2026, 11, 23)
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
+#: The contract's cause ids, copied from PRODUCT.md (not imported, so a rename is caught).
+CONTRACT_CAUSE_IDS = (
+    "exercise_fatigue", "dehydration", "low_magnesium", "low_calcium", "low_potassium",
+    "low_sodium", "caffeine_stimulants", "stress_anxiety", "sleep_deprivation", "alcohol",
+    "medication_side_effect", "vitamin_deficiency", "nerve_compression",
+    "local_injury_inflammation", "benign_fasciculation_syndrome", "cramp_fasciculation_syndrome",
+    "motor_neuron_disease", "overactive_thyroid", "peripheral_neuropathy", "kidney_disease",
+    "hemifacial_spasm", "focal_seizure", "serotonin_syndrome", "rhabdomyolysis", "heat_illness",
+    "organophosphate_poisoning", "stroke",
+)  # fmt: skip
+
 settings.register_profile(
     "twitchwise",
     max_examples=150,
@@ -54,6 +65,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
             os.environ[name] = value
     for folder in _cache_dir:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def contract_cause_ids() -> tuple[str, ...]:
+    return CONTRACT_CAUSE_IDS
 
 
 @pytest.fixture(scope="session")

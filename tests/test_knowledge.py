@@ -13,16 +13,6 @@ from twitchwise.errors import KnowledgeError
 from twitchwise.knowledge import load
 from twitchwise.knowledge.schema import CONTRACT_CAUSES, TriageLevel
 
-#: The contract's cause ids, copied from PRODUCT.md (not imported, so a rename is caught).
-CONTRACT_CAUSE_IDS = (
-    "exercise_fatigue", "dehydration", "low_magnesium", "low_calcium", "low_potassium",
-    "low_sodium", "caffeine_stimulants", "stress_anxiety", "sleep_deprivation", "alcohol",
-    "medication_side_effect", "vitamin_deficiency", "nerve_compression",
-    "local_injury_inflammation", "benign_fasciculation_syndrome", "cramp_fasciculation_syndrome",
-    "motor_neuron_disease", "overactive_thyroid", "peripheral_neuropathy", "kidney_disease",
-    "hemifacial_spasm", "focal_seizure", "serotonin_syndrome", "rhabdomyolysis", "heat_illness",
-    "organophosphate_poisoning", "stroke",
-)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- contents
@@ -34,11 +24,11 @@ def test_packaged_knowledge_base_loads(kb):
     assert kb.digest, "the loaded knowledge base records the digest of its data files"
 
 
-def test_all_contract_causes_present(kb):
-    assert len(CONTRACT_CAUSE_IDS) == 27
-    missing = sorted(set(CONTRACT_CAUSE_IDS) - set(kb.causes))
+def test_all_contract_causes_present(kb, contract_cause_ids):
+    assert len(set(contract_cause_ids)) == 27
+    missing = sorted(set(contract_cause_ids) - set(kb.causes))
     assert not missing, f"contract causes missing from the knowledge base: {missing}"
-    assert set(CONTRACT_CAUSES) == set(CONTRACT_CAUSE_IDS)
+    assert set(CONTRACT_CAUSES) == set(contract_cause_ids)
 
 
 def test_at_least_60_findings(kb):

@@ -35,7 +35,9 @@ FormatOpt = Annotated[
     str,
     typer.Option("--format", "-f", help="Output format: terminal, markdown, html or json."),
 ]
-ListFormatOpt = Annotated[str, typer.Option("--format", "-f", help="Output format: terminal or json.")]
+ListFormatOpt = Annotated[
+    str, typer.Option("--format", "-f", help="Output format: terminal or json.")
+]
 AgeOpt = Annotated[int | None, typer.Option("--age", help="Age in years (0-120).")]
 SexOpt = Annotated[str | None, typer.Option("--sex", help="female or male.")]
 WidthOpt = Annotated[int | None, typer.Option("--width", hidden=True)]
@@ -43,7 +45,9 @@ WidthOpt = Annotated[int | None, typer.Option("--width", hidden=True)]
 
 def _check_format(value: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
-        raise InputError(f"unknown format {value!r}; use --format with one of: {', '.join(allowed)}")
+        raise InputError(
+            f"unknown format {value!r}; use --format with one of: {', '.join(allowed)}"
+        )
     return value
 
 
@@ -57,7 +61,9 @@ def _version(value: bool) -> None:
 def main_options(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
     ] = False,
 ) -> None:
     """Quick, clear, evidence-based answers to 'why is my muscle twitching?'."""
@@ -85,14 +91,16 @@ def ask(
     if words.strip() in ("", "-") and not sys.stdin.isatty():
         words = sys.stdin.read()
     answer = build_answer(words, age=age, sex=sex)
-    typer.echo(answer.render(fmt, width=width), nl=not fmt == "terminal")
+    typer.echo(answer.render(fmt, width=width), nl=fmt != "terminal")
 
 
 @app.command()
 def assess(
     findings: Annotated[
         str,
-        typer.Option("--findings", help="Comma-separated finding ids; prefix '!' for one you do not have."),
+        typer.Option(
+            "--findings", help="Comma-separated finding ids; prefix '!' for one you do not have."
+        ),
     ],
     fmt: FormatOpt = "terminal",
     age: AgeOpt = None,
@@ -105,9 +113,11 @@ def assess(
     _check_format(fmt, ANSWER_FORMATS)
     ids = [part for part in findings.split(",") if part.strip()]
     if not ids:
-        raise InputError("give at least one finding id with --findings, e.g. --findings twitching,!weakness")
+        raise InputError(
+            "give at least one finding id with --findings, e.g. --findings twitching,!weakness"
+        )
     answer = build_answer(ids, age=age, sex=sex)
-    typer.echo(answer.render(fmt, width=width), nl=not fmt == "terminal")
+    typer.echo(answer.render(fmt, width=width), nl=fmt != "terminal")
 
 
 @app.command()
@@ -147,7 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, standalone_mode=False, prog_name="twitchwise")
     except KnowledgeError as exc:
-        typer.echo(f"twitchwise: the knowledge base is broken, so no answer is given:\n{exc}", err=True)
+        typer.echo(
+            f"twitchwise: the knowledge base is broken, so no answer is given:\n{exc}", err=True
+        )
         return 1
     except TwitchwiseError as exc:
         typer.echo(f"error: {exc}", err=True)

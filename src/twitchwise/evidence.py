@@ -68,15 +68,27 @@ def merge(observations: Iterable[Observation]) -> tuple[Observation, ...]:
             chosen = (firm or positive)[0]
             out.append(
                 Observation(
-                    fid, False, not firm, chosen.text, chosen.start, chosen.end,
+                    fid,
+                    False,
+                    not firm,
+                    chosen.text,
+                    chosen.start,
+                    chosen.end,
                     all(o.derived for o in positive),
                 )
             )
         else:
             first = group[0]
             out.append(
-                Observation(fid, True, False, first.text, first.start, first.end,
-                            all(o.derived for o in group))
+                Observation(
+                    fid,
+                    True,
+                    False,
+                    first.text,
+                    first.start,
+                    first.end,
+                    all(o.derived for o in group),
+                )
             )
     out.sort(key=lambda o: (o.start is None, o.start if o.start is not None else 0))
     return tuple(out)

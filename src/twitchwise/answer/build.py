@@ -128,8 +128,12 @@ def _implied(kb: KnowledgeBase, evidence: Evidence) -> Evidence:
     ]
     if not extra:
         return evidence
-    return Evidence(merge([*evidence.observations, *extra]), evidence.quantities,
-                    evidence.not_understood, evidence.medicines)  # fmt: skip
+    return Evidence(
+        merge([*evidence.observations, *extra]),
+        evidence.quantities,
+        evidence.not_understood,
+        evidence.medicines,
+    )
 
 
 def answer_for(kb: KnowledgeBase, evidence: Evidence) -> Answer:
@@ -154,8 +158,13 @@ def answer_for(kb: KnowledgeBase, evidence: Evidence) -> Answer:
             for r in listed
         ),
         findings=tuple(
-            FindingOut(o.id, o.negated, o.text or kb.findings[o.id].label, o.uncertain,
-                       kb.findings[o.id].label)  # fmt: skip
+            FindingOut(
+                o.id,
+                o.negated,
+                o.text or kb.findings[o.id].label,
+                o.uncertain,
+                kb.findings[o.id].label,
+            )
             for o in evidence.observations
         ),
         not_understood=evidence.not_understood,
@@ -168,7 +177,9 @@ def answer_for(kb: KnowledgeBase, evidence: Evidence) -> Answer:
     )
 
 
-def summary(kb: KnowledgeBase, evidence: Evidence, ranking: list[RankedCause], result: Triage) -> str:
+def summary(
+    kb: KnowledgeBase, evidence: Evidence, ranking: list[RankedCause], result: Triage
+) -> str:
     """The one-line answer: urgency first when it is not self-care."""
     top = ranking[0]
     likely = f"{top.name[0].lower()}{top.name[1:]}, {round(top.probability * 100)}%"
@@ -180,10 +191,15 @@ def summary(kb: KnowledgeBase, evidence: Evidence, ranking: list[RankedCause], r
         )
     flag = kb.findings[result.reasons[0].finding].label.lower() if result.reasons else ""
     if result.level is TriageLevel.EMERGENCY:
-        return f"Call emergency services now: {flag} needs urgent medical care. Possible cause: {likely}."
+        return (
+            f"Call emergency services now: {flag} needs urgent medical care. "
+            f"Possible cause: {likely}."
+        )
     if result.level is TriageLevel.SEE_DOCTOR_URGENT:
         return f"Get medical advice today because of {flag}. Most likely: {likely}."
     if result.level is TriageLevel.SEE_DOCTOR_ROUTINE:
         return f"Most likely {likely}. Book a routine GP appointment because of {flag}."
     what = "twitching like this" if about_twitch else "this"
-    return f"Most likely {likely}. {what.capitalize()} is usually harmless and settles with self-care."
+    return (
+        f"Most likely {likely}. {what.capitalize()} is usually harmless and settles with self-care."
+    )

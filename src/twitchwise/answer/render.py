@@ -7,6 +7,7 @@ doctor, the sources, and once, the statement that this is not a diagnosis.
 
 from __future__ import annotations
 
+import io
 import json
 from typing import TYPE_CHECKING
 
@@ -77,8 +78,9 @@ def render_terminal(answer: Answer, *, width: int | None = None) -> str:
     from rich.panel import Panel
     from rich.text import Text
 
-    console = Console(width=width or 100, record=True, file=_Null(), color_system=None,
-                      force_terminal=False)  # fmt: skip
+    console = Console(
+        width=width or 100, record=True, file=io.StringIO(), color_system=None, force_terminal=False
+    )
     ctx = context(answer)
     serious = bool(ctx["serious"])
 
@@ -88,7 +90,9 @@ def render_terminal(answer: Answer, *, width: int | None = None) -> str:
     def heading(text: str) -> Text:
         return Text(f"\n{text}", style="bold underline")
 
-    triage = [Text(f"Triage: {LEVEL_TITLE[answer.level]}", style=LEVEL_STYLE[answer.level])]
+    triage: list[Text | Padding] = [
+        Text(f"Triage: {LEVEL_TITLE[answer.level]}", style=LEVEL_STYLE[answer.level])
+    ]
     triage += [indent(f"! {r.text} [{r.source}]", level=2) for r in answer.reasons]
     if not answer.reasons:
         triage.append(indent("No warning signs found in what you wrote.", level=2))
@@ -109,7 +113,9 @@ def render_terminal(answer: Answer, *, width: int | None = None) -> str:
         parts.append(heading("What to do"))
         parts += [indent(f"- {p.text} [{p.source}]", level=1) for p in answer.plan]
     parts.append(heading("What I understood"))
-    present = [f"{f.label}{' (unsure)' if f.uncertain else ''}" for f in answer.findings if not f.negated]
+    present = [
+        f"{f.label}{' (unsure)' if f.uncertain else ''}" for f in answer.findings if not f.negated
+    ]
     denied = [f.label for f in answer.findings if f.negated]
     parts.append(indent(f"You have: {', '.join(present) or 'nothing specific'}", level=1))
     if denied:
@@ -127,11 +133,3 @@ def render_terminal(answer: Answer, *, width: int | None = None) -> str:
 
 def _percent(p: float) -> str:
     return f"{round(p * 100)}%" if p >= 0.005 else "<1%"
-
-
-class _Null:
-    def write(self, _: str) -> int:
-        return 0
-
-    def flush(self) -> None:
-        pass

@@ -40,7 +40,6 @@ DATA_DIR = Path(__file__).parent / "data"
 CACHE_FORMAT = 1
 
 
-
 @dataclass(frozen=True)
 class KnowledgeBase:
     """The validated knowledge base: plain mappings of frozen models, keyed by id."""
@@ -170,9 +169,7 @@ def _validate_list(
     return out
 
 
-def _validate_merged(
-    kind: str, model: type[BaseModel], data_dir: Path, problems: list[str]
-) -> Any:
+def _validate_merged(kind: str, model: type[BaseModel], data_dir: Path, problems: list[str]) -> Any:
     """Merge the mappings of every file in a folder (lists concatenate), then validate."""
     merged: dict[str, list[Any]] = {}
     first: _Located | None = None
@@ -216,9 +213,7 @@ def _format_errors(exc: ValidationError, located: _Located, prefix: tuple[Any, .
 # --------------------------------------------------------------------------- cross checks
 
 
-def _unique(
-    items: list[tuple[Any, str]], what: str, problems: list[str]
-) -> dict[str, Any]:
+def _unique(items: list[tuple[Any, str]], what: str, problems: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     where: dict[str, str] = {}
     for item, loc in items:
@@ -272,8 +267,15 @@ def _check_refs(kb: KnowledgeBase, locs: dict[str, str], problems: list[str]) ->
         if r.report:
             need("finding", r.report, kb.findings, loc)
     plan = kb.plan
-    for entry in [*plan.caffeine_drinks, *plan.caffeine_limits, *plan.fluid_seed_table,
-                  *plan.fluid_reference, *plan.nutrients, *plan.advice]:  # fmt: skip
+    sourced: list[Any] = [
+        *plan.caffeine_drinks,
+        *plan.caffeine_limits,
+        *plan.fluid_seed_table,
+        *plan.fluid_reference,
+        *plan.nutrients,
+        *plan.advice,
+    ]
+    for entry in sourced:
         need_sources(entry.sources, "plan/")
     for adv in plan.advice:
         for ref in adv.when_findings:
@@ -361,7 +363,9 @@ def _validate_merged_lexicon(data_dir: Path, problems: list[str]) -> Lexicon:
     try:
         return Lexicon.model_validate(merged)
     except ValidationError as exc:
-        problems.extend(f"lexicon/: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        problems.extend(
+            f"lexicon/: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
+        )
         return Lexicon.model_construct(sources=[])
 
 

@@ -6,7 +6,7 @@ instead of silently dropping a fact. Field documentation lives in ``docs/knowled
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -20,17 +20,37 @@ Sources = Annotated[list[SourceId], Field(min_length=1)]
 Probability = Annotated[float, Field(gt=0.0, lt=1.0)]
 
 CONTRACT_CAUSES: tuple[str, ...] = (
-    "exercise_fatigue", "dehydration", "low_magnesium", "low_calcium", "low_potassium",
-    "low_sodium", "caffeine_stimulants", "stress_anxiety", "sleep_deprivation", "alcohol",
-    "medication_side_effect", "vitamin_deficiency", "nerve_compression",
-    "local_injury_inflammation", "benign_fasciculation_syndrome", "cramp_fasciculation_syndrome",
-    "motor_neuron_disease", "overactive_thyroid", "peripheral_neuropathy", "kidney_disease",
-    "hemifacial_spasm", "focal_seizure", "serotonin_syndrome", "rhabdomyolysis", "heat_illness",
-    "organophosphate_poisoning", "stroke",
-)  # fmt: skip
+    "exercise_fatigue",
+    "dehydration",
+    "low_magnesium",
+    "low_calcium",
+    "low_potassium",
+    "low_sodium",
+    "caffeine_stimulants",
+    "stress_anxiety",
+    "sleep_deprivation",
+    "alcohol",
+    "medication_side_effect",
+    "vitamin_deficiency",
+    "nerve_compression",
+    "local_injury_inflammation",
+    "benign_fasciculation_syndrome",
+    "cramp_fasciculation_syndrome",
+    "motor_neuron_disease",
+    "overactive_thyroid",
+    "peripheral_neuropathy",
+    "kidney_disease",
+    "hemifacial_spasm",
+    "focal_seizure",
+    "serotonin_syndrome",
+    "rhabdomyolysis",
+    "heat_illness",
+    "organophosphate_poisoning",
+    "stroke",
+)
 
 
-class TriageLevel(str, Enum):
+class TriageLevel(StrEnum):
     """Triage levels, ordered by urgency: ``max()`` of several levels is the most urgent.
 
     Comparisons use the contract's order, not the alphabetical order of the values.
@@ -89,9 +109,18 @@ class Source(Strict):
 
 
 FindingKind = Literal[
-    "twitch", "pattern", "duration", "region", "side", "symptom", "context", "medicine",
-    "condition", "demographic", "cue",
-]  # fmt: skip
+    "twitch",
+    "pattern",
+    "duration",
+    "region",
+    "side",
+    "symptom",
+    "context",
+    "medicine",
+    "condition",
+    "demographic",
+    "cue",
+]
 #: ``cue`` findings are words that only matter in combination ("pee" + "dark"): they feed
 #: ``compose`` rules and are never shown, ranked or triaged on their own.
 

@@ -81,11 +81,15 @@ def _applies(advice: Advice, present: frozenset[str], leading: set[str], triage:
         return False
     if advice.when_levels and triage.level not in advice.when_levels:
         return False
-    if advice.always or (advice.when_levels and not advice.when_findings and not advice.when_causes):
+    if advice.always or (
+        advice.when_levels and not advice.when_findings and not advice.when_causes
+    ):
         return True
     if advice.when_all and not advice.when_findings and not advice.when_causes:
         return True
-    return bool(present.intersection(advice.when_findings) or leading.intersection(advice.when_causes))
+    return bool(
+        present.intersection(advice.when_findings) or leading.intersection(advice.when_causes)
+    )
 
 
 def _numbers(kb: KnowledgeBase, evidence: Evidence, ranking: list[RankedCause]) -> dict[str, str]:
@@ -117,7 +121,9 @@ def _numbers(kb: KnowledgeBase, evidence: Evidence, ranking: list[RankedCause]) 
         out["drinks_l"] = _fmt(ref.drinks_l)
         out["fluid_group"] = "pregnant women" if group == "pregnant" else group or ""
     elif "efsa_women" in reference and "efsa_men" in reference:
-        out["drinks_l"] = f"{_fmt(reference['efsa_women'].drinks_l)}-{_fmt(reference['efsa_men'].drinks_l)}"
+        out["drinks_l"] = (
+            f"{_fmt(reference['efsa_women'].drinks_l)}-{_fmt(reference['efsa_men'].drinks_l)}"
+        )
         out["fluid_group"] = "adults (women to men)"
     if evidence.medicines:
         out["medicines"] = ", ".join(evidence.medicines)

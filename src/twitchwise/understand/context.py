@@ -67,8 +67,7 @@ def scopes(tokens: list[Token], matches: list[Match], breaks: set[int]) -> list[
         if cue.category not in CUE_CATEGORIES:
             continue
         if any(
-            c.first <= cue.first and cue.last <= c.last and c.length > cue.length
-            for c in covering
+            c.first <= cue.first and cue.last <= c.last and c.length > cue.length for c in covering
         ):
             continue  # "not" inside "not sleeping", "no" inside "no reason"
         window_fwd = NORMAL_WINDOW if cue.category == "normal" else FORWARD_WINDOW
@@ -81,7 +80,9 @@ def scopes(tokens: list[Token], matches: list[Match], breaks: set[int]) -> list[
                 out.append(Scope(cue.category, cue.last + 1, last, cue))
         if cue.direction in ("backward", "both"):
             first = cue.first
-            while first - 1 >= 0 and cue.first - (first - 1) <= window_bwd and first - 1 not in breaks:
+            while (
+                first - 1 >= 0 and cue.first - (first - 1) <= window_bwd and first - 1 not in breaks
+            ):
                 first -= 1
             if first < cue.first:
                 out.append(Scope(cue.category, first, cue.first - 1, cue))

@@ -171,4 +171,3 @@ class Lexicon:
             for category, value, direction in entries:
                 matches.append(Match(category, value, direction, first, last))
         return matches, corrections
-

@@ -13,7 +13,7 @@ from datetime import date
 
 from twitchwise.evidence import Evidence, Observation, merge
 from twitchwise.knowledge.load import KnowledgeBase, cache_get, cache_put
-from twitchwise.understand.context import Scope, clause_breaks, scopes, sentence_of
+from twitchwise.understand.context import clause_breaks, scopes, sentence_of
 from twitchwise.understand.lexicon import (
     ABSENT,
     DRINK,
@@ -32,7 +32,9 @@ from twitchwise.understand.text import Token
 
 _KEEP_WHEN_CONTAINED = frozenset({"region", "side", "medicine"})
 _SYMPTOM_SITES = frozenset({"twitching", "jerking"})
-_SITE_WORDS = frozenset({"twitching", "jerking", "cramps", "tremor", "tongue_twitching", "carpopedal_spasm"})
+_SITE_WORDS = frozenset(
+    {"twitching", "jerking", "cramps", "tremor", "tongue_twitching", "carpopedal_spasm"}
+)
 _SYMPTOM_KINDS = frozenset({"symptom", "twitch", "pattern", "medicine"})
 _MAX_TEXT = 20_000
 #: Tokens apart that still count as "near" for composed findings ("hands ... cramping").
@@ -103,8 +105,9 @@ class Parser:
         )
         observations = [obs for obs, _ in mentions]
         observations += self._from_quantities(text, tokens, quantities, mentions, sentences, breaks)
-        observations += self._composed(mentions + [(o, None) for o in observations if o.derived],
-                                       tokens, breaks)  # fmt: skip
+        observations += self._composed(
+            mentions + [(o, None) for o in observations if o.derived], tokens, breaks
+        )
         observations += self._sites(mentions, self._site_clauses(tokens, matches))
         observations += self._sides(observations)
         merged = merge(self._where_it_twitches(observations, mentions, tokens, matches))
@@ -134,7 +137,8 @@ class Parser:
         for m in candidates:
             kind = self.kind(m.value)
             containers = [
-                o for o in candidates
+                o
+                for o in candidates
                 if o.first <= m.first and m.last <= o.last and o.length > m.length
             ]
             # "calf" stays in "calf cramps"; "back" goes in "back of my thigh" and "back to normal"
@@ -183,7 +187,7 @@ class Parser:
             elif self.kind(anchor) == "medicine" or anchor.startswith("medicine_"):
                 finding = "medicine_long_term" if amount.value >= 90 else "medicine_new_or_changed"
                 out.append(derived(finding, amount))
-        values = {
+        values: dict[str, Amount | None] = {
             "duration_days": max(symptom_days, key=lambda a: a.value, default=None),
             "sleep_h": min(q.sleep_h, key=lambda a: a.value, default=None),
             "age_years": q.ages[0] if q.ages else None,
@@ -193,20 +197,29 @@ class Parser:
         }
         present = {o.id for o, _ in mentions if not o.negated}
         for rule in self.kb.lexicon.quantity_rules:
-            amount = values[rule.quantity]
-            if amount is None:
+            value = values[rule.quantity]
+            if value is None:
                 continue
-            if rule.min is not None and amount.value < rule.min:
+            if rule.min is not None and value.value < rule.min:
                 continue
-            if rule.max is not None and amount.value > rule.max:
+            if rule.max is not None and value.value > rule.max:
                 continue
             if rule.requires_any and not present.intersection(rule.requires_any):
                 continue
-            out.append(derived(rule.finding, amount))
+            out.append(derived(rule.finding, value))
         for sex, index in q.sexes:
             tok = tokens[index]
-            out.append(Observation(f"sex_{sex}", False, False, text[tok.start:tok.end],
-                                   tok.start, tok.end, derived=True))  # fmt: skip
+            out.append(
+                Observation(
+                    f"sex_{sex}",
+                    False,
+                    False,
+                    text[tok.start : tok.end],
+                    tok.start,
+                    tok.end,
+                    derived=True,
+                )
+            )
         for amount in q.weight_lost:
             out.append(derived("weight_loss", amount))
         caffeine = q.caffeine_mg
@@ -226,7 +239,8 @@ class Parser:
     def _onset_in_sentence(self, tokens: list[Token], sentences: list[int], index: int) -> bool:
         sentence = sentences[index]
         return any(
-            sentences[i] == sentence and tok.norm in self.onset_words for i, tok in enumerate(tokens)
+            sentences[i] == sentence and tok.norm in self.onset_words
+            for i, tok in enumerate(tokens)
         )
 
     def caffeine_limit(self, present: set[str] | frozenset[str]) -> float:
@@ -296,8 +310,11 @@ class Parser:
                     continue
                 negated = any(all(o.negated for o in hits) for hits in found)
                 anchor = next(h for hits in found for h in hits)
-                out.append(Observation(f.id, negated, False, anchor.text, anchor.start,
-                                       anchor.end, derived=True))  # fmt: skip
+                out.append(
+                    Observation(
+                        f.id, negated, False, anchor.text, anchor.start, anchor.end, derived=True
+                    )
+                )
         return out
 
     @staticmethod
@@ -317,8 +334,11 @@ class Parser:
                 continue
             chosen = [[seed]]
             for group in hits[1:]:
-                close = [o for o, m in group
-                         if m is not None and abs(m.first - seed_match.first) <= NEAR_TOKENS]  # fmt: skip
+                close = [
+                    o
+                    for o, m in group
+                    if m is not None and abs(m.first - seed_match.first) <= NEAR_TOKENS
+                ]
                 if not close:
                     break
                 chosen.append(close)
@@ -341,14 +361,17 @@ class Parser:
         if not site_clauses:
             return observations
         off_site = {
-            id(o) for o, m in mentions
+            id(o)
+            for o, m in mentions
             if self.kind(o.id) == "region" and clauses[m.first] not in site_clauses
-        }  # fmt: skip
+        }
         return [o for o in observations if id(o) not in off_site]
 
     def _site_clauses(self, tokens: list[Token], matches: list[Match]) -> list[int]:
         """Clause number of each token, for deciding which regions a twitch word refers to."""
-        terminators = {i for m in matches if m.category == "terminator" for i in range(m.first, m.last + 1)}
+        terminators = {
+            i for m in matches if m.category == "terminator" for i in range(m.first, m.last + 1)
+        }
         out = []
         number = 0
         for i, tok in enumerate(tokens):
@@ -381,11 +404,16 @@ class Parser:
         if len(areas) < 2:
             return []
         first = min(areas.values(), key=lambda o: o.start or 0)
-        return [Observation("multiple_sites", False, False, first.text, first.start, first.end,
-                            derived=True)]  # fmt: skip
+        return [
+            Observation(
+                "multiple_sites", False, False, first.text, first.start, first.end, derived=True
+            )
+        ]
 
     def _sides(self, observations: list[Observation]) -> list[Observation]:
-        sides = {o.id for o in observations if o.id in ("side_left", "side_right") and not o.negated}
+        sides = {
+            o.id for o in observations if o.id in ("side_left", "side_right") and not o.negated
+        }
         if len(sides) == 2:
             return [Observation("side_both", derived=True)]
         return []
@@ -400,11 +428,16 @@ class Parser:
             for implied in closure[o.id]:
                 if implied not in have:
                     have.add(implied)
-                    extra.append(Observation(implied, False, o.uncertain, o.text, o.start, o.end,
-                                             derived=True))  # fmt: skip
+                    extra.append(
+                        Observation(
+                            implied, False, o.uncertain, o.text, o.start, o.end, derived=True
+                        )
+                    )
         return merge([*observations, *extra]) if extra else observations
 
-    def _quantity_values(self, q: Quantities, observations: tuple[Observation, ...]) -> dict[str, float]:
+    def _quantity_values(
+        self, q: Quantities, observations: tuple[Observation, ...]
+    ) -> dict[str, float]:
         present = {o.id for o in observations if not o.negated}
         out: dict[str, float] = {}
         if q.caffeine_mg is not None:
@@ -434,16 +467,29 @@ class Parser:
         for m in matches:
             if m.category in (FINDING, ABSENT, FUNCTION, DRINK):
                 understood.update(range(m.first, m.last + 1))
-        amounts = [*q.durations, *q.sleep_h, *q.ages, *q.body_temp_c, *q.ambient_temp_c,
-                   *q.water_l, *q.weight_lost, *q.caffeine_mg_stated]  # fmt: skip
+        amounts = [
+            *q.durations,
+            *q.sleep_h,
+            *q.ages,
+            *q.body_temp_c,
+            *q.ambient_temp_c,
+            *q.water_l,
+            *q.weight_lost,
+            *q.caffeine_mg_stated,
+        ]
         for a in amounts:
             understood.update(range(a.first, a.last + 1))
         out: list[str] = []
         segment: list[int] = []
 
         def flush() -> None:
-            content = [i for i in segment if tokens[i].norm.isalpha()
-                       and tokens[i].norm not in self.stopwords and len(tokens[i].norm) > 2]  # fmt: skip
+            content = [
+                i
+                for i in segment
+                if tokens[i].norm.isalpha()
+                and tokens[i].norm not in self.stopwords
+                and len(tokens[i].norm) > 2
+            ]
             if len(content) >= 3 and not understood.intersection(segment):
                 start, end = tokens[segment[0]].start, tokens[segment[-1]].end
                 piece = text[start:end].strip(" ,.;:!?-")

@@ -59,13 +59,47 @@ class Quantities:
 
 _ONSET_AFTER = frozenset({"ago"})
 _EVENT_RELATIVE = frozenset({"later", "after", "afterwards", "before", "earlier", "into"})
-_DURATION_LEAD = frozenset({"for", "past", "last", "over", "since", "about", "around", "nearly",
-                            "almost", "than", "the", "a", "an", "this", "few", "couple", "of",
-                            "several", "whole", "entire", "all", "roughly", "approximately"})  # fmt: skip
+_DURATION_LEAD = frozenset(
+    {
+        "for",
+        "past",
+        "last",
+        "over",
+        "since",
+        "about",
+        "around",
+        "nearly",
+        "almost",
+        "than",
+        "the",
+        "a",
+        "an",
+        "this",
+        "few",
+        "couple",
+        "of",
+        "several",
+        "whole",
+        "entire",
+        "all",
+        "roughly",
+        "approximately",
+    }
+)
 _MG = frozenset({"mg", "milligrams", "milligram", "mgs"})
 _LITRE = frozenset({"l", "litre", "litres", "ltr", "ltrs"})
-_WEIGHT = {"kg": 1.0, "kgs": 1.0, "kilos": 1.0, "kilo": 1.0, "kilograms": 1.0, "lb": 0.4536,
-           "lbs": 0.4536, "pounds": 0.4536, "stone": 6.35, "st": 6.35}  # fmt: skip
+_WEIGHT = {
+    "kg": 1.0,
+    "kgs": 1.0,
+    "kilos": 1.0,
+    "kilo": 1.0,
+    "kilograms": 1.0,
+    "lb": 0.4536,
+    "lbs": 0.4536,
+    "pounds": 0.4536,
+    "stone": 6.35,
+    "st": 6.35,
+}
 _HOURS = frozenset({"hours", "hour", "h", "hrs", "hr"})
 _CELSIUS = frozenset({"c", "°c", "°", "celsius", "degrees", "deg"})
 _FAHRENHEIT = frozenset({"f", "°f", "fahrenheit"})
@@ -123,13 +157,23 @@ class QuantityReader:
                     value, j = value + extra, j + 1
         if value is None:
             return None
-        if j + 2 < len(q) and q[j].norm == "and" and q[j + 1].norm in ("a", "an") and q[j + 2].norm == "half":
+        if (
+            j + 2 < len(q)
+            and q[j].norm == "and"
+            and q[j + 1].norm in ("a", "an")
+            and q[j + 2].norm == "half"
+        ):
             value, j = value + 0.5, j + 3
         if j < len(q) and q[j].norm == "of":
             j += 1
         low = high = value
         # ranges: "4-5" (hyphen dropped), "4 or 5", "4 to 5"
-        if j < len(q) and q[j].norm in ("or", "to") and j + 1 < len(q) and _NUM.match(q[j + 1].norm):
+        if (
+            j < len(q)
+            and q[j].norm in ("or", "to")
+            and j + 1 < len(q)
+            and _NUM.match(q[j + 1].norm)
+        ):
             high, j = float(q[j + 1].norm), j + 2
         elif j < len(q) and _NUM.match(q[j].norm) and q[j].index == q[i].index + 1:
             other = float(q[j].norm)
@@ -168,7 +212,7 @@ class QuantityReader:
         blocked: Callable[[int], bool],
         out: Quantities,
     ) -> None:
-        first_q = {}
+        first_q: dict[int, int] = {}
         for k, qt in enumerate(q):
             first_q.setdefault(qt.index, k)
         used_mg: set[int] = set()
@@ -242,9 +286,16 @@ class QuantityReader:
             if prev not in self.relatives:
                 self._age(low, first, q[min(j + 1, len(q) - 1)].index, out)
             return j + 2
-        if unit in ("year", "years", "week", "weeks", "month", "months", "day", "days") and after == "old":
+        if (
+            unit in ("year", "years", "week", "weeks", "month", "months", "day", "days")
+            and after == "old"
+        ):
             return j + 2  # "6-week-old baby"
-        if unit in _HOURS and self._near(q, k, self.sleep_words, 5) and after not in _ONSET_AFTER | _EVENT_RELATIVE:
+        if (
+            unit in _HOURS
+            and self._near(q, k, self.sleep_words, 5)
+            and after not in _ONSET_AFTER | _EVENT_RELATIVE
+        ):
             out.sleep_h.append(Amount((low + high) / 2, first, last))
             return j + 1
         if unit in self.units and self.units[unit] >= 0.04:
@@ -304,19 +355,28 @@ class QuantityReader:
             elif nxt in self.weekdays:
                 delta = (today.weekday() - self.weekdays.index(nxt)) % 7
                 days = delta or 7
-            elif nxt in ("this", "today") or nxt == "the" and k + 2 < len(q) and q[k + 2].norm == "morning":
+            elif nxt in ("this", "today") or (
+                nxt == "the" and k + 2 < len(q) and q[k + 2].norm == "morning"
+            ):
                 days = 0.3
             elif nxt == "the" and k + 2 < len(q) and q[k + 2].norm == "weekend":
                 days, span = max(1, (today.weekday() + 1) % 7 or 7), 3
             if days is not None:
-                out.durations.append(Amount(days, q[k].index, q[min(k + span - 1, len(q) - 1)].index))
+                out.durations.append(
+                    Amount(days, q[k].index, q[min(k + span - 1, len(q) - 1)].index)
+                )
                 return k + span
             return k + 1
         if word in self.units and self.units[word] >= 1:
-            plural = word.endswith("s") and word != "ages" or word == "ages"
+            plural = (word.endswith("s") and word != "ages") or word == "ages"
             if prev in ("for", "few") and plural:
-                out.durations.append(Amount(2 * self.units[word] if word != "ages" else self.units[word],
-                                            q[k - 1].index, q[k].index))
+                out.durations.append(
+                    Amount(
+                        2 * self.units[word] if word != "ages" else self.units[word],
+                        q[k - 1].index,
+                        q[k].index,
+                    )
+                )
             elif prev in ("last", "past") and not plural:
                 out.durations.append(Amount(self.units[word], q[k - 1].index, q[k].index))
         return k + 1

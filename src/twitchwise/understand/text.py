@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-import snowballstemmer
+import snowballstemmer  # type: ignore[import-untyped]
 
 _WORD = re.compile(r"\d+(?:[.,]\d+)?(?:[a-z°]+)?|[a-z]+(?:['’][a-z]+)*|[/&]|[.!?;:,()\-]")
 _SENTENCE_PUNCT = frozenset(".!?;:()")
