@@ -8,13 +8,17 @@ keeps its traceback.
 from __future__ import annotations
 
 import json
+import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from twitchwise.__about__ import __version__
 from twitchwise.errors import InputError, KnowledgeError, TwitchwiseError
+
+if TYPE_CHECKING:
+    from twitchwise.answer.model import Answer
 
 app = typer.Typer(
     name="twitchwise",
@@ -91,7 +95,7 @@ def ask(
     if words.strip() in ("", "-") and not sys.stdin.isatty():
         words = sys.stdin.read()
     answer = build_answer(words, age=age, sex=sex)
-    typer.echo(answer.render(fmt, width=width), nl=fmt != "terminal")
+    _print_answer(answer, fmt, width)
 
 
 @app.command()
@@ -117,7 +121,7 @@ def assess(
             "give at least one finding id with --findings, e.g. --findings twitching,!weakness"
         )
     answer = build_answer(ids, age=age, sex=sex)
-    typer.echo(answer.render(fmt, width=width), nl=fmt != "terminal")
+    _print_answer(answer, fmt, width)
 
 
 @app.command()
@@ -150,6 +154,16 @@ def causes(fmt: ListFormatOpt = "terminal") -> None:
     width = max(len(r["id"]) for r in rows)
     for r in rows:
         typer.echo(f"{r['id']:<{width}}  {r['name']}")
+
+
+def _print_answer(answer: Answer, fmt: str, width: int | None) -> None:
+    """Colour and the terminal's width only for a real terminal; plain text otherwise."""
+    tty = fmt == "terminal" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    if tty and width is None:
+        import shutil
+
+        width = min(shutil.get_terminal_size((100, 24)).columns, 110)
+    typer.echo(answer.render(fmt, width=width, color=tty), nl=fmt != "terminal")
 
 
 def main(argv: list[str] | None = None) -> int:

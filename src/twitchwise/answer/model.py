@@ -94,8 +94,10 @@ class Answer:
             "sources": [{"id": s.id, "title": s.title, "url": s.url} for s in self.sources],
         }
 
-    def render(self, fmt: str = "terminal", *, width: int | None = None) -> str:
+    def render(
+        self, fmt: str = "terminal", *, width: int | None = None, color: bool = False
+    ) -> str:
         """This answer as ``terminal``, ``markdown``, ``html`` or ``json`` text."""
         from twitchwise.answer.render import render
 
-        return render(self, fmt, width=width)
+        return render(self, fmt, width=width, color=color)

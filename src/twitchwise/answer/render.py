@@ -34,11 +34,11 @@ LEVEL_STYLE = {
 }
 
 
-def render(answer: Answer, fmt: str, *, width: int | None = None) -> str:
+def render(answer: Answer, fmt: str, *, width: int | None = None, color: bool = False) -> str:
     if fmt == "json":
         return json.dumps(answer.to_dict(), indent=2, ensure_ascii=False)
     if fmt == "terminal":
-        return render_terminal(answer, width=width)
+        return render_terminal(answer, width=width, color=color)
     if fmt in ("markdown", "html"):
         template = environment().get_template(f"answer.{'md' if fmt == 'markdown' else 'html'}.j2")
         return template.render(**context(answer)).strip() + "\n"
@@ -71,15 +71,19 @@ def environment() -> Environment:
     )
 
 
-def render_terminal(answer: Answer, *, width: int | None = None) -> str:
-    """Plain-text rendering through Rich (colour only when the CLI prints to a terminal)."""
+def render_terminal(answer: Answer, *, width: int | None = None, color: bool = False) -> str:
+    """Text rendering through Rich; ``color`` adds ANSI styles (for a real terminal)."""
     from rich.console import Console, Group
     from rich.padding import Padding
     from rich.panel import Panel
     from rich.text import Text
 
     console = Console(
-        width=width or 100, record=True, file=io.StringIO(), color_system=None, force_terminal=False
+        width=width or 100,
+        record=True,
+        file=io.StringIO(),
+        color_system="standard" if color else None,
+        force_terminal=color,
     )
     ctx = context(answer)
     serious = bool(ctx["serious"])
@@ -127,7 +131,7 @@ def render_terminal(answer: Answer, *, width: int | None = None) -> str:
     parts.append(Text(f"\n{DISCLAIMER}", style="italic"))
     for part in parts:
         console.print(part)
-    text = console.export_text(styles=False)
+    text = console.export_text(styles=color)
     return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
 
 
