@@ -117,7 +117,7 @@ def measure_one_off(repeats: int) -> dict[str, dict[str, float]]:
 
     kb = load_knowledge()
     blob = pickle.dumps(kb, protocol=pickle.HIGHEST_PROTOCOL)
-    unpickle = [_timed(lambda: pickle.loads(blob))[0] for _ in range(repeats)]  # noqa: S301
+    unpickle = [_timed(lambda: pickle.loads(blob))[0] for _ in range(repeats)]
     out["read knowledge cache (unpickle)"] = _summary(unpickle)
 
     cold = []
@@ -160,7 +160,9 @@ def measure_warm(rounds: int) -> tuple[dict[str, dict[str, float]], dict[str, fl
             samples["  answer_for (rank, triage, plan)"].append(
                 _timed(lambda e=evidence: answer_for(kb, e))[0]
             )
-            samples["render terminal (Rich)"].append(_timed(lambda a=answer: a.render("terminal"))[0])
+            samples["render terminal (Rich)"].append(
+                _timed(lambda a=answer: a.render("terminal"))[0]
+            )
             samples["baseline: json.dumps(answer.to_dict())"].append(
                 _timed(lambda a=answer: json.dumps(a.to_dict()))[0]
             )

@@ -62,11 +62,15 @@ def commands() -> dict[str, tuple[list[str], dict[str, str]]]:
 
 def run_once(cmd: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    proc = subprocess.run(
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False
+    )
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         message = proc.stderr.decode(errors="replace").strip().splitlines()
-        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {message[-1] if message else ''}")
+        raise SystemExit(
+            f"{' '.join(cmd)} failed ({proc.returncode}): {message[-1] if message else ''}"
+        )
     return elapsed * 1000
 
 
@@ -150,13 +154,17 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result, indent=2))
         return 0
 
-    print(f"Python {result['python']}, {result['machine']}; median of {args.runs} runs after a warm-up")
+    print(
+        f"Python {result['python']}, {result['machine']}; median of {args.runs} runs after a warm-up"
+    )
     print(f"{'':36} {'median ms':>10} {'min ms':>8} {'over bare':>10}")
     for name, row in rows.items():
         print(f"{name:36} {row['median_ms']:>10.1f} {row['min_ms']:>8.1f} "
               f"{row['over_bare_python_ms']:>+10.1f}")  # fmt: skip
     verdict = "within" if over <= TARGET_MS else "OVER"
-    print(f"twitchwise ask start-up: {over:+.1f} ms over bare python ({verdict} the {TARGET_MS:g} ms target)")
+    print(
+        f"twitchwise ask start-up: {over:+.1f} ms over bare python ({verdict} the {TARGET_MS:g} ms target)"
+    )
     for what, top in imports.items():
         print(f"import time of {what}, self ms per package:")
         for name, ms in top:

@@ -16,9 +16,9 @@ LEVELS = ["self_care", "see_doctor_routine", "see_doctor_urgent", "emergency"]
 
 #: One text per triage level (checked below), so the contract is checked at every level.
 TEXT_BY_LEVEL = {
-    "self_care": "my left eyelid has been twitching for 3 days, exam week, 5 hours sleep, no weakness",
+    "self_care": "my left eyelid has twitched for 3 days, exam week, 5 hours sleep, no weakness",
     "see_doctor_routine": "my calf has been twitching for 3 weeks, no weakness",
-    "see_doctor_urgent": "twitching all over, my hand muscles are wasting and I keep dropping things",
+    "see_doctor_urgent": "twitching all over, my hand muscles are wasting, I keep dropping things",
     "emergency": "my arm keeps twitching and I have chest pain",
 }
 
@@ -112,6 +112,13 @@ def check_contract(data: dict) -> None:
         assert set(finding) == {"id", "negated", "text"}
         assert isinstance(finding["negated"], bool)
         assert isinstance(finding["text"], str)
+    negated = {f["id"]: f["negated"] for f in data["findings"]}
+    for cause in data["causes"]:
+        for entry in cause["for"] + cause["against"]:
+            # a finding the person reported; "!id" when they denied it
+            assert entry.lstrip("!") in negated, (cause["id"], entry)
+            if entry.startswith("!"):
+                assert negated[entry[1:]], (cause["id"], entry)
     assert all(isinstance(piece, str) for piece in data["not_understood"])
 
     for item in data["plan"]:
@@ -141,7 +148,9 @@ def test_cited_sources_are_listed(answers, kb):
     for answer in answers.values():
         data = answer.to_dict()
         listed = {s["id"] for s in data["sources"]}
-        cited = {r["source"] for r in data["triage"]["reasons"]} | {p["source"] for p in data["plan"]}
+        cited = {r["source"] for r in data["triage"]["reasons"]} | {
+            p["source"] for p in data["plan"]
+        }
         assert cited <= listed
         assert listed <= set(kb.sources)
 

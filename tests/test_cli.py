@@ -45,7 +45,9 @@ def assert_one_line_error(err: str, *needles: str) -> None:
 
 
 def test_ask_json(capsys):
-    code, out, err = run(["ask", "--format", "json", "calf twitching for 3 weeks, no weakness"], capsys)
+    code, out, err = run(
+        ["ask", "--format", "json", "calf twitching for 3 weeks, no weakness"], capsys
+    )
     assert code == 0, err
     data = json.loads(out)
     assert set(data) == CONTRACT_KEYS
@@ -61,7 +63,9 @@ def test_ask_joins_several_words(capsys):
 
 
 def test_assess_with_denied_finding(capsys):
-    code, out, err = run(["assess", "--findings", "twitching,!weakness", "--format", "json"], capsys)
+    code, out, err = run(
+        ["assess", "--findings", "twitching,!weakness", "--format", "json"], capsys
+    )
     assert code == 0, err
     data = json.loads(out)
     assert set(data) == CONTRACT_KEYS
@@ -86,7 +90,7 @@ def test_every_format(capsys, fmt):
     code, out, err = run(["ask", "--format", fmt, "my eyelid twitches"], capsys)
     assert code == 0, err
     assert out.strip()
-    assert out.lower().count("not a diagnosis") == (0 if fmt == "json" else 1)
+    assert " ".join(out.lower().split()).count("not a diagnosis") == (fmt != "json")
 
 
 def test_emergency_prints_triage_before_causes(capsys):
@@ -108,7 +112,9 @@ def test_findings_json(capsys, kb):
     assert all(set(r) == {"id", "label", "kind"} for r in rows)
     assert len({r["id"] for r in rows}) == len(rows)
     assert {r["id"] for r in rows} == set(kb.findings)
-    assert {"twitching", "weakness", "chest_pain", "duration_over_2_weeks"} <= {r["id"] for r in rows}
+    assert {"twitching", "weakness", "chest_pain", "duration_over_2_weeks"} <= {
+        r["id"] for r in rows
+    }
 
 
 def test_findings_terminal(capsys):

@@ -13,8 +13,6 @@ from twitchwise.errors import KnowledgeError
 from twitchwise.knowledge import load
 from twitchwise.knowledge.schema import CONTRACT_CAUSES, TriageLevel
 
-
-
 # --------------------------------------------------------------------------- contents
 
 
@@ -158,7 +156,9 @@ def test_seed_corrections_for_potassium_and_lactate(kb):
     corrections = kb.seeds.corrections
 
     def about(*words: str):
-        return [c for c in corrections if all(w in (c.claim + " " + c.correct).lower() for w in words)]
+        return [
+            c for c in corrections if all(w in (c.claim + " " + c.correct).lower() for w in words)
+        ]
 
     potassium = about("potassium", "excitab")
     assert potassium, "no correction of the seeds' claim that low potassium makes nerves misfire"
@@ -218,7 +218,9 @@ def test_copied_data_dir_builds(data_dir):
 
 
 def test_loader_rejects_an_unknown_key(data_dir):
-    line = _insert_after_first(data_dir / "causes" / "common.yaml", r"^  prior: ", "  priorr: 0.2\n")
+    line = _insert_after_first(
+        data_dir / "causes" / "common.yaml", r"^  prior: ", "  priorr: 0.2\n"
+    )
     problems = _problems(data_dir)
     hits = [p for p in problems if f"causes/common.yaml:{line}:" in p]
     assert hits, problems
@@ -285,11 +287,6 @@ def test_loader_reports_several_problems_at_once(data_dir):
     ), problems
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="loader: a YAML syntax error is reported as 'common.yaml:N', without the folder "
-    "('causes/common.yaml:N') that every other problem carries",
-)
 def test_loader_reports_invalid_yaml_with_folder_and_line(data_dir):
     line = _insert_after_first(data_dir / "causes" / "common.yaml", r"^  prior: ", "  bad: [1, 2\n")
     problems = _problems(data_dir)

@@ -114,7 +114,17 @@ def _find_negatable_symptom_synonyms(parse) -> list[tuple[str, str]]:
     sick": "no feeling" is itself a phrase for numbness; see the xfail case in
     cases/understanding.yaml), since those test the lexicon, not the scope of negation.
     """
-    negation_words = {"no", "not", "cannot", "never", "without", "nothing", "none", "nor", "neither"}
+    negation_words = {
+        "no",
+        "not",
+        "cannot",
+        "never",
+        "without",
+        "nothing",
+        "none",
+        "nor",
+        "neither",
+    }
     out = []
     for f in KB.findings.values():
         if f.kind != "symptom":

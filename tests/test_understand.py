@@ -118,7 +118,7 @@ def test_family_history_does_not_make_motor_neurone_disease_likely():
     assert answer.level is twitchwise.TriageLevel.SELF_CARE
 
 
-# ------------------------------------------------------------------ spans and what was not understood
+# ------------------------------------------------------------------ spans, not understood
 
 
 def test_observation_text_is_a_span_of_the_input(parse):

@@ -211,6 +211,5 @@ def test_case_is_not_under_triaged(name, case_id):
     case = next(c for c in cases if c["id"] == case_id)
     result = answer(case)
     assert not result.under_triaged, (
-        f"{case_id}: expected {case['expected_triage']}, got {result.level}; "
-        f"text: {case['text']!r}"
+        f"{case_id}: expected {case['expected_triage']}, got {result.level}; text: {case['text']!r}"
     )

@@ -139,7 +139,7 @@ def _read_yaml(path: Path, problems: list[str]) -> tuple[Any, _Located]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
-        problems.append(f"{located.path.name}:{line}: invalid YAML: {exc}")
+        problems.append(f"{located.at(line)}: invalid YAML: {exc}")
         return None, located
     return data, located
 

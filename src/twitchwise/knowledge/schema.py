@@ -140,6 +140,9 @@ class Finding(Strict):
     absent_phrases: list[str] = []
     function_terms: list[str] = []
     area: str | None = None
+    #: "other": only said about someone else ("my dad had ALS"); kept only inside an
+    #: other-person scope, where every "self" finding is dropped.
+    about: Literal["self", "other"] = "self"
     implies: list[Id] = []
     compose: Compose | None = None
     base_rate: Probability = 0.05

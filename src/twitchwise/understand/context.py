@@ -61,6 +61,11 @@ def sentence_of(tokens: list[Token]) -> list[int]:
 def scopes(tokens: list[Token], matches: list[Match], breaks: set[int]) -> list[Scope]:
     """The scope of every cue that is not part of a longer phrase."""
     covering = [m for m in matches if m.category in (FINDING, PSEUDO)]
+    cue_at: dict[int, str] = {}
+    for m in matches:
+        if m.category in CUE_CATEGORIES:
+            for i in range(m.first, m.last + 1):
+                cue_at.setdefault(i, m.category)
     out: list[Scope] = []
     n = len(tokens)
     for cue in matches:
@@ -74,7 +79,12 @@ def scopes(tokens: list[Token], matches: list[Match], breaks: set[int]) -> list[
         window_bwd = NORMAL_WINDOW if cue.category == "normal" else BACKWARD_WINDOW
         if cue.direction in ("forward", "both"):
             last = cue.last
-            while last + 1 < n and last + 1 - cue.last <= window_fwd and last + 1 not in breaks:
+            while (
+                last + 1 < n
+                and last + 1 - cue.last <= window_fwd
+                and last + 1 not in breaks
+                and cue_at.get(last + 1, cue.category) == cue.category
+            ):
                 last += 1
             if last > cue.last:
                 out.append(Scope(cue.category, cue.last + 1, last, cue))

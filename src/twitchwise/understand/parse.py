@@ -35,7 +35,7 @@ _SYMPTOM_SITES = frozenset({"twitching", "jerking"})
 _SITE_WORDS = frozenset(
     {"twitching", "jerking", "cramps", "tremor", "tongue_twitching", "carpopedal_spasm"}
 )
-_SYMPTOM_KINDS = frozenset({"symptom", "twitch", "pattern", "medicine"})
+_SYMPTOM_KINDS = frozenset({"symptom", "twitch", "pattern", "medicine", "side"})
 _MAX_TEXT = 20_000
 #: Tokens apart that still count as "near" for composed findings ("hands ... cramping").
 NEAR_TOKENS = 6
@@ -139,7 +139,10 @@ class Parser:
             containers = [
                 o
                 for o in candidates
-                if o.first <= m.first and m.last <= o.last and o.length > m.length
+                if o.first <= m.first
+                and m.last <= o.last
+                and o.length > m.length
+                and self.kb.findings[o.value].about == self.kb.findings[m.value].about
             ]
             # "calf" stays in "calf cramps"; "back" goes in "back of my thigh" and "back to normal"
             if containers and not (
@@ -150,7 +153,8 @@ class Parser:
             kept.append(m)
         out = []
         for m in kept:
-            if covered(m, EXPERIENCER, HYPOTHETICAL):
+            about_other = self.kb.findings[m.value].about == "other"
+            if covered(m, HYPOTHETICAL) or covered(m, EXPERIENCER) != about_other:
                 continue
             negated = m.category == ABSENT or covered(m, NEGATION)
             if m.category == FUNCTION:
