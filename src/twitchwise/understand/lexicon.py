@@ -33,6 +33,9 @@ TERMINATOR = "terminator"
 NORMAL = "normal"
 DRINK = "drink"
 
+#: Shorter unknown words are left alone: too many real words sit one letter from a known one.
+MIN_TYPO_LENGTH = 7
+
 CUE_CATEGORIES = frozenset({NEGATION, UNCERTAIN, EXPERIENCER, HYPOTHETICAL, NORMAL})
 
 
@@ -59,6 +62,15 @@ class Lexicon:
         self.contractions = dict(lex.contractions)
         self.spellings = dict(lex.spellings)
         self.stopwords = frozenset(lex.stopwords)
+        # one-word side synonyms ("left", "right") are matched on their own and skipped in
+        # phrases, so "cannot lift my right arm" meets the synonym "cannot lift my arm"
+        self.side_words = {
+            syn: f.id
+            for f in kb.findings.values()
+            if f.kind == "side"
+            for syn in f.synonyms
+            if " " not in syn and syn.isalpha() and syn not in lex.number_words
+        }
         self._automaton: Any = ahocorasick.Automaton()
         self._entries: dict[str, list[tuple[str, str, str]]] = {}
         vocabulary: set[str] = set()
@@ -86,14 +98,15 @@ class Lexicon:
         for key, values in self._entries.items():
             self._automaton.add_word(key, (key.count(" ") - 2, tuple(values)))
         self._automaton.make_automaton()
-        self.vocabulary = sorted(w for w in vocabulary if len(w) >= 6 and w.isalpha())
+        self.vocabulary = sorted(w for w in vocabulary if len(w) >= MIN_TYPO_LENGTH - 1 and w.isalpha())
         self._vocab_set = frozenset(vocabulary)
         self._stem_set = frozenset(stem(w) for w in vocabulary)
 
     # -- building
 
     def key(self, words: Iterable[str]) -> str:
-        stems = [stem(w) for w in words if w not in self.stopwords]
+        skip = self.stopwords | getattr(self, "side_words", {}).keys()
+        stems = [stem(w) for w in words if w not in skip]
         return " " + " ".join(stems) + " " if stems else ""
 
     def _add(self, phrase: str, category: str, value: str, direction: str = "forward") -> str:
@@ -122,7 +135,7 @@ class Lexicon:
 
     def correct(self, word: str) -> str | None:
         """A known word this unknown word is probably a typo of, or None."""
-        if len(word) < 6 or not word.isalpha() or word in self._vocab_set:
+        if len(word) < MIN_TYPO_LENGTH or not word.isalpha() or word in self._vocab_set:
             return None
         if stem(word) in self._stem_set:
             return None
@@ -143,8 +156,13 @@ class Lexicon:
         keep: list[int] = []
         stems: list[str] = []
         corrections: dict[int, str] = {}
+        sides: list[Match] = []
         for i, tok in enumerate(tokens):
             if tok.norm in self.stopwords:
+                continue
+            side = self.side_words.get(tok.norm)
+            if side is not None:
+                sides.append(Match(FINDING, side, "forward", i, i))
                 continue
             word = tok.norm
             if not tok.is_punct:
@@ -161,7 +179,7 @@ class Lexicon:
         for index, s in enumerate(stems):
             pos += len(s) + 1
             ends[pos] = index
-        matches: list[Match] = []
+        matches: list[Match] = sides
         for end_char, (extra_words, entries) in self._automaton.iter(haystack):
             last_stream = ends.get(end_char)
             if last_stream is None:

@@ -101,6 +101,8 @@ _WEIGHT = {
     "st": 6.35,
 }
 _HOURS = frozenset({"hours", "hour", "h", "hrs", "hr"})
+_SEX_LETTERS = {"m": "male", "f": "female", "male": "male", "female": "female"}
+_WATER = frozenset({"water", "fluid", "fluids", "liquid", "liquids"})
 _CELSIUS = frozenset({"c", "°c", "°", "celsius", "degrees", "deg"})
 _FAHRENHEIT = frozenset({"f", "°f", "fahrenheit"})
 
@@ -256,6 +258,13 @@ class QuantityReader:
     def _at(self, q: list[QToken], k: int, out: Quantities, today: date) -> int:
         word = q[k].norm
         # age: "i am 61", "61 year old", "aged 61", "28f", "in my 60s"
+        if word in _SEX_LETTERS and k + 1 < len(q) and _NUM.match(q[k + 1].norm):
+            years = float(q[k + 1].norm)
+            nxt = q[k + 2].norm if k + 2 < len(q) else ""
+            if 1 <= years <= 110 and nxt not in self.units and nxt not in _MG:
+                self._age(years, q[k].index, q[k + 1].index, out)
+                out.sexes.append((_SEX_LETTERS[word], q[k].index))
+                return k + 2
         if word in ("aged", "age") and k + 1 < len(q) and _NUM.match(q[k + 1].norm):
             self._age(float(q[k + 1].norm), q[k].index, q[k + 1].index, out)
             return k + 2
@@ -309,8 +318,10 @@ class QuantityReader:
             return j + 1
         if unit in _MG:
             return j + 1
-        if unit in _LITRE or (unit in ("of",) and after == "water"):
-            out.water_l.append(Amount(high, first, last))
+        if unit in _LITRE:
+            nearby = {q[x].norm for x in range(j + 1, min(len(q), j + 4))}
+            if nearby & _WATER:
+                out.water_l.append(Amount(high, first, last))
             return j + 1
         if unit in _WEIGHT and prev in ("lost", "dropped", "lose", "losing"):
             out.weight_lost.append(Amount(high * _WEIGHT[unit], q[k - 1].index, last))

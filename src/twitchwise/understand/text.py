@@ -44,15 +44,23 @@ def stem(word: str) -> str:
 
 
 def clean(text: str) -> str:
-    """Unicode-normalise, lower-case and unify apostrophes and dashes."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    return (
-        text.replace("’", "'")
-        .replace("‘", "'")
-        .replace("`", "'")
-        .replace("–", "-")
-        .replace("—", "-")
-    )
+    """Unicode-normalise, lower-case and unify apostrophes and dashes, character by character.
+
+    Every character maps to exactly one character, so spans found in the cleaned text are
+    spans of the original text too.
+    """
+    return "".join(_clean_char(c) for c in text)
+
+
+@lru_cache(maxsize=4096)
+def _clean_char(char: str) -> str:
+    folded = unicodedata.normalize("NFKC", char).lower()
+    if len(folded) != 1:
+        folded = char.lower() if len(char.lower()) == 1 else " "
+    return _PUNCT_MAP.get(folded, folded)
+
+
+_PUNCT_MAP = {"’": "'", "‘": "'", "`": "'", "´": "'", "–": "-", "—": "-", "‐": "-"}
 
 
 def tokenize(
