@@ -111,7 +111,11 @@ def assess(
     sex: SexOpt = None,
     width: WidthOpt = None,
 ) -> None:
-    """Assess structured findings, e.g. --findings twitching,region_calf,!weakness."""
+    """Assess finding ids instead of text: --findings twitching,region_calf,!weakness.
+
+    A '!' before an id marks a finding the person does not have. Run 'twitchwise findings'
+    for the ids.
+    """
     from twitchwise.answer.build import assess as build_answer
 
     _check_format(fmt, ANSWER_FORMATS)

@@ -277,8 +277,11 @@ def _check_refs(kb: KnowledgeBase, locs: dict[str, str], problems: list[str]) ->
     ]
     for entry in sourced:
         need_sources(entry.sources, "plan/")
+    nutrient_ids = {n.id: n for n in plan.nutrients}
     for adv in plan.advice:
-        for ref in adv.when_findings:
+        for ref in adv.nutrients:
+            need("nutrient", ref, nutrient_ids, f"plan/ advice {adv.id}")
+        for ref in [*adv.when_findings, *adv.when_all, *adv.unless_findings]:
             need("finding", ref, kb.findings, f"plan/ advice {adv.id}")
         for ref in adv.when_causes:
             need("cause", ref, kb.causes, f"plan/ advice {adv.id}")

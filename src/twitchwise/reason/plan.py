@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from twitchwise.evidence import Evidence
+from twitchwise.knowledge.facts import caffeine_limit
 from twitchwise.knowledge.load import KnowledgeBase
 from twitchwise.knowledge.schema import Advice
 from twitchwise.reason.rank import RankedCause
@@ -95,7 +96,7 @@ def _applies(advice: Advice, present: frozenset[str], leading: set[str], triage:
 def _numbers(kb: KnowledgeBase, evidence: Evidence, ranking: list[RankedCause]) -> dict[str, str]:
     q: Mapping[str, float] = evidence.quantities
     out: dict[str, str] = {}
-    limit = q.get("caffeine_limit_mg", 400.0)
+    limit = caffeine_limit(kb, evidence.present)
     out["caffeine_limit_mg"] = _fmt(limit)
     if "caffeine_mg" in q:
         mg = q["caffeine_mg"]
@@ -130,10 +131,15 @@ def _numbers(kb: KnowledgeBase, evidence: Evidence, ranking: list[RankedCause]) 
     tests: list[str] = []
     for r in ranking[:2]:
         if r.probability >= LEADING_MIN_PROBABILITY:
-            tests.extend(kb.causes[r.id].tests[:2])
+            tests.extend(t for t in kb.causes[r.id].tests[:2] if not _no_test(t))
     if tests:
         out["tests"] = "; ".join(dict.fromkeys(t.rstrip(".") for t in tests))
     return out
+
+
+def _no_test(text: str) -> bool:
+    """A cause's "tests" entry that says no test is needed ("Usually none: ...")."""
+    return text.lower().startswith(("usually none", "none", "no test"))
 
 
 def _foods(kb: KnowledgeBase, nutrient_ids: list[str]) -> str:

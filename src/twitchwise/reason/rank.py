@@ -17,7 +17,7 @@ from twitchwise.knowledge.load import KnowledgeBase
 
 #: Prior weight of "something not in the knowledge base", relative to the causes' priors.
 OTHER_SHARE = 0.10
-#: Without any finding about twitching, the answer is less sure: keep more mass unexplained.
+#: One finding can move a cause's odds by at most this factor either way.
 _LR_FLOOR, _LR_CEILING = 1e-4, 1e4
 
 

@@ -47,6 +47,43 @@ def clause_breaks(tokens: list[Token], matches: list[Match], subjects: frozenset
     return breaks
 
 
+def _list_commas(tokens: list[Token], breaks: set[int], matches: list[Match]) -> set[int]:
+    """Commas inside a list: one ending in "or"/"nor" ("no pain, numbness or tingling"), or
+    followed by a bare finding ("denies chest pain, palpitations, dizziness").
+
+    Elsewhere a comma ends a cue's scope: in "no coffee today, eyelid twitching all day" the
+    twitching is not denied.
+    """
+    in_finding = {i for m in matches if m.category == FINDING for i in range(m.first, m.last + 1)}
+    out: set[int] = set()
+    n = len(tokens)
+    for i, tok in enumerate(tokens):
+        if tok.norm != "," or i in breaks:
+            continue
+        end = i + 1
+        while end < n and tokens[end].norm not in (",", ".", "!", "?", ";", ":") and end - i <= 5:
+            end += 1
+        item = range(i + 1, end)
+        if 0 < len(item) <= 4 and all(
+            j in in_finding or tokens[j].norm in _LIST_GLUE for j in item
+        ):
+            out.add(i)
+    pending: list[int] = []
+    for i, tok in enumerate(tokens):
+        if i in breaks:
+            pending.clear()
+        elif tok.norm == ",":
+            pending.append(i)
+        elif tok.norm in _LIST_ENDS:
+            out.update(pending)
+            pending.clear()
+    return out
+
+
+_LIST_ENDS = frozenset({"or", "nor"})
+_LIST_GLUE = frozenset({"or", "nor", "and", "any", "no", "my", "the", "a"})
+
+
 def sentence_of(tokens: list[Token]) -> list[int]:
     """Sentence number of every token (split at . ! ? ;)."""
     out = []
@@ -68,6 +105,7 @@ def scopes(tokens: list[Token], matches: list[Match], breaks: set[int]) -> list[
                 cue_at.setdefault(i, m.category)
     out: list[Scope] = []
     n = len(tokens)
+    list_commas = _list_commas(tokens, breaks, matches)
     for cue in matches:
         if cue.category not in CUE_CATEGORIES:
             continue
@@ -83,6 +121,7 @@ def scopes(tokens: list[Token], matches: list[Match], breaks: set[int]) -> list[
                 last + 1 < n
                 and last + 1 - cue.last <= window_fwd
                 and last + 1 not in breaks
+                and (tokens[last + 1].norm != "," or last + 1 in list_commas)
                 and cue_at.get(last + 1, cue.category) == cue.category
             ):
                 last += 1

@@ -98,7 +98,9 @@ class Lexicon:
         for key, values in self._entries.items():
             self._automaton.add_word(key, (key.count(" ") - 2, tuple(values)))
         self._automaton.make_automaton()
-        self.vocabulary = sorted(w for w in vocabulary if len(w) >= MIN_TYPO_LENGTH - 1 and w.isalpha())
+        self.vocabulary = sorted(
+            w for w in vocabulary if len(w) >= MIN_TYPO_LENGTH - 1 and w.isalpha()
+        )
         self._vocab_set = frozenset(vocabulary)
         self._stem_set = frozenset(stem(w) for w in vocabulary)
 

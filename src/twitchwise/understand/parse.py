@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import date
 
 from twitchwise.evidence import Evidence, Observation, merge
+from twitchwise.knowledge.facts import caffeine_limit, caffeine_single_dose
 from twitchwise.knowledge.load import KnowledgeBase, cache_get, cache_put
 from twitchwise.understand.context import clause_breaks, scopes, sentence_of
 from twitchwise.understand.lexicon import (
@@ -66,7 +67,6 @@ class Parser:
         self.onset_words = frozenset(lex.onset_words)
         self.reader = QuantityReader(lex, {d.id: d.mg for d in kb.plan.caffeine_drinks})
         self.composed = [f for f in kb.findings.values() if f.compose is not None]
-        self.limits = {limit.group: limit for limit in kb.plan.caffeine_limits}
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
@@ -97,9 +97,17 @@ class Parser:
             return covered(probe, NEGATION, EXPERIENCER, HYPOTHETICAL)
 
         mentions = self._mentions(text, tokens, matches, covered)
+        drinks = [m for m in matches if m.category == DRINK]
+        drinks = [  # "cups of coffee" contains "coffee": the longest term wins
+            m
+            for m in drinks
+            if not any(
+                o.first <= m.first and m.last <= o.last and o.length > m.length for o in drinks
+            )
+        ]
         quantities = self.reader.read(
             tokens,
-            [(m.value, m.first, m.last) for m in matches if m.category == DRINK],
+            [(m.value, m.first, m.last) for m in drinks],
             blocked,
             today,
         )
@@ -228,13 +236,13 @@ class Parser:
             out.append(derived("weight_loss", amount))
         caffeine = q.caffeine_mg
         if caffeine is not None:
-            limit = self.caffeine_limit(present | {o.id for o in out})
+            limit = caffeine_limit(self.kb, present | {o.id for o in out})
             first = min([d[3] for d in q.drinks] + [a.first for a in q.caffeine_mg_stated])
             last = max([d[4] for d in q.drinks] + [a.last for a in q.caffeine_mg_stated])
             span = Amount(caffeine, first, last)
             if caffeine > limit:
                 out.append(derived("caffeine_high", span))
-            elif caffeine >= self._single_dose():
+            elif caffeine >= caffeine_single_dose(self.kb):
                 out.append(derived("caffeine_moderate", span))
             else:
                 out.append(derived("caffeine_any", span))
@@ -246,19 +254,6 @@ class Parser:
             sentences[i] == sentence and tok.norm in self.onset_words
             for i, tok in enumerate(tokens)
         )
-
-    def caffeine_limit(self, present: set[str] | frozenset[str]) -> float:
-        """The person's daily caffeine limit in mg, from the knowledge base's limits."""
-        if "pregnant" in present and "pregnant" in self.limits:
-            return self.limits["pregnant"].mg_per_day
-        if "age_under_18" in present and "under_18" in self.limits:
-            return self.limits["under_18"].mg_per_day
-        adult = self.limits.get("adult")
-        return adult.mg_per_day if adult else 400.0
-
-    def _single_dose(self) -> float:
-        adult = self.limits.get("adult")
-        return adult.single_dose_mg if adult and adult.single_dose_mg else 200.0
 
     def _anchor(
         self,
@@ -446,7 +441,7 @@ class Parser:
         out: dict[str, float] = {}
         if q.caffeine_mg is not None:
             out["caffeine_mg"] = round(q.caffeine_mg)
-        out["caffeine_limit_mg"] = self.caffeine_limit(present)
+        out["caffeine_limit_mg"] = caffeine_limit(self.kb, present)
         if q.sleep_h:
             out["sleep_h"] = min(a.value for a in q.sleep_h)
         if q.ages:

@@ -101,6 +101,8 @@ _WEIGHT = {
     "st": 6.35,
 }
 _HOURS = frozenset({"hours", "hour", "h", "hrs", "hr"})
+_RATE_WORDS = frozenset({"a", "an", "per", "each", "every"})
+_SENTENCE = frozenset({".", "!", "?", ";", ",", ":"})
 _SEX_LETTERS = {"m": "male", "f": "female", "male": "male", "female": "female"}
 _WATER = frozenset({"water", "fluid", "fluids", "liquid", "liquids"})
 _CELSIUS = frozenset({"c", "°c", "°", "celsius", "degrees", "deg"})
@@ -286,13 +288,19 @@ class QuantityReader:
         after = q[j + 1].norm if j + 1 < len(q) else ""
         prev = q[k - 1].norm if k > 0 else ""
         first, last = q[k].index, q[min(j, len(q) - 1)].index
+        if unit in ("f", "c") and self._near(q, k, self.body_words, 3):
+            self._temperature(q, k, j, low, out)
+            return j + 1
         if _NUM.match(word) and unit in ("f", "m") and q[j].index == q[k].index:
             # "28f", "35m"
             self._age(low, first, last, out)
             out.sexes.append(("female" if unit == "f" else "male", first))
             return j + 1
         if unit in ("year", "years") and after == "old":
-            if prev not in self.relatives:
+            someone_else = prev in ("my", "our") or bool(
+                {q[x].norm for x in range(max(0, k - 4), k)} & self.relatives
+            )
+            if not someone_else:
                 self._age(low, first, q[min(j + 1, len(q) - 1)].index, out)
             return j + 2
         if (
@@ -310,6 +318,14 @@ class QuantityReader:
         if unit in self.units and self.units[unit] >= 0.04:
             if after in _EVENT_RELATIVE:
                 return j + 1
+            if (
+                word in _RATE_WORDS
+                and after != "ago"
+                and prev
+                and prev not in _DURATION_LEAD
+                and prev not in _SENTENCE
+            ):
+                return j + 1  # "5 hours a night", "3 coffees a day": a rate, not a duration
             days = high * self.units[unit]
             ago = after == "ago"
             out.durations.append(
