@@ -201,3 +201,11 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# Feature commands register themselves on ``app`` (one module each; imports stay lazy inside).
+# fmt: off
+# isort: off
+# (add one import line per feature module below)
+# isort: on
+# fmt: on
