@@ -133,15 +133,13 @@ def findings(fmt: ListFormatOpt = "terminal") -> None:
     """List every finding id with its label and kind."""
     from twitchwise.knowledge.load import load_knowledge
 
-    _check_format(fmt, LIST_FORMATS)
     kb = load_knowledge()
-    rows = [{"id": f.id, "label": f.label, "kind": f.kind} for f in kb.findings.values()]
-    if fmt == "json":
-        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
-        return
-    width = max(len(r["id"]) for r in rows)
-    for r in rows:
-        typer.echo(f"{r['id']:<{width}}  {r['kind']:<11}  {r['label']}")
+    rows = [
+        {"id": f.id, "label": f.label, "kind": f.kind}
+        for f in kb.findings.values()
+        if f.kind != "cue"  # internal words for composing findings, not findings themselves
+    ]
+    _print_rows(rows, fmt)
 
 
 @app.command()
@@ -149,15 +147,20 @@ def causes(fmt: ListFormatOpt = "terminal") -> None:
     """List every cause id with its name."""
     from twitchwise.knowledge.load import load_knowledge
 
-    _check_format(fmt, LIST_FORMATS)
     kb = load_knowledge()
-    rows = [{"id": c.id, "name": c.name} for c in kb.causes.values()]
+    _print_rows([{"id": c.id, "name": c.name} for c in kb.causes.values()], fmt)
+
+
+def _print_rows(rows: list[dict[str, str]], fmt: str) -> None:
+    """A listing as JSON, or as aligned columns (id first) for the terminal."""
+    _check_format(fmt, LIST_FORMATS)
     if fmt == "json":
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    width = max(len(r["id"]) for r in rows)
+    widths = {key: max(len(r[key]) for r in rows) for key in rows[0]}
+    last = list(widths)[-1]
     for r in rows:
-        typer.echo(f"{r['id']:<{width}}  {r['name']}")
+        typer.echo("  ".join(r[k] if k == last else f"{r[k]:<{widths[k]}}" for k in widths))
 
 
 def _print_answer(answer: Answer, fmt: str, width: int | None) -> None:

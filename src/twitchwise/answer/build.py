@@ -70,7 +70,7 @@ def assess(
             continue
         negated = item.startswith("!")
         fid = item.lstrip("!").strip()
-        if fid not in kb.findings:
+        if fid not in kb.findings or kb.findings[fid].kind == "cue":
             import difflib
 
             close = difflib.get_close_matches(fid, list(kb.findings), n=1)
