@@ -17,7 +17,7 @@ from twitchwise.reason.triage import triage
 
 TODAY = date(2026, 11, 23)  # a Monday, as in conftest.py
 KB = twitchwise.load_knowledge()
-FINDINGS = sorted(KB.findings)
+FINDINGS = sorted(f.id for f in KB.findings.values() if f.kind != "cue")  # cues are internal
 #: Findings that appear in some red-flag rule: random sets drawn from these fire rules often.
 FLAG_FINDINGS = sorted({f for rule in KB.red_flags for group in rule.groups() for f in group})
 

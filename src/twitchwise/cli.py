@@ -222,5 +222,8 @@ if __name__ == "__main__":
 # fmt: off
 # isort: off
 # (add one import line per feature module below)
+import twitchwise.commands.check  # noqa: E402,F401
+import twitchwise.commands.guide  # noqa: E402,F401
+import twitchwise.commands.journal  # noqa: E402,F401
 # isort: on
 # fmt: on

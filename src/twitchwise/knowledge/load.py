@@ -27,13 +27,16 @@ from pydantic import BaseModel, ValidationError
 from twitchwise.errors import KnowledgeError
 from twitchwise.knowledge.schema import (
     CONTRACT_CAUSES,
+    Anatomy,
     Cause,
     Finding,
+    InterviewQuestion,
     Lexicon,
     Plan,
     RedFlag,
     Seeds,
     Source,
+    Topic,
 )
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -51,6 +54,9 @@ class KnowledgeBase:
     plan: Plan
     seeds: Seeds
     lexicon: Lexicon
+    anatomy: dict[str, Anatomy] = field(default_factory=dict)
+    topics: dict[str, Topic] = field(default_factory=dict)
+    questions: dict[str, InterviewQuestion] = field(default_factory=dict)
     digest: str = ""
     _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -303,12 +309,100 @@ def _check_seed_refs(kb: KnowledgeBase, problems: list[str]) -> None:
         "nutrient": {n.id for n in kb.plan.nutrients},
         "drink": {d.id for d in kb.plan.caffeine_drinks},
         "advice": {a.id for a in kb.plan.advice},
+        "anatomy": set(kb.anatomy),
     }
     for point in kb.seeds.points:
         for ref in point.represented_by:
             kind, _, value = ref.partition(":")
             if kind in pools and value not in pools[kind]:
                 problems.append(f"seeds/ point {point.id}: {ref!r} does not exist")
+
+
+def _check_topic_refs(kb: KnowledgeBase, locs: dict[str, str], problems: list[str]) -> None:
+    """Guide topics: every reference resolves; aliases and seeds are unambiguous."""
+    import difflib
+
+    def need(kind: str, ref: str, pool: Iterable[str], loc: str) -> None:
+        pool = list(pool)
+        if ref not in pool:
+            close = difflib.get_close_matches(ref, pool, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            problems.append(f"{loc}: unknown {kind} {ref!r}{hint}")
+
+    for a in kb.anatomy.values():
+        for sid in a.sources:
+            need("source", sid, kb.sources, locs[f"anatomy:{a.id}"])
+        if a.region is not None:
+            regions = (f.id for f in kb.findings.values() if f.kind == "region")
+            need("region finding", a.region, regions, locs[f"anatomy:{a.id}"])
+    flags = [r.id for r in kb.red_flags]
+    corrections = [c.id for c in kb.seeds.corrections]
+    names: dict[str, str] = {}
+    seeds: dict[str, str] = {}
+    for t in kb.topics.values():
+        loc = locs[f"topic:{t.id}"]
+        cited = [*t.sources, *(s for e in t.emphasis for s in e.sources)]
+        cited += [s for f in t.faq for s in f.sources]
+        for sid in cited:
+            need("source", sid, kb.sources, loc)
+        for fid in t.findings:
+            need("finding", fid, kb.findings, loc)
+        for aid in t.anatomy:
+            need("anatomy", aid, kb.anatomy, loc)
+        for e in t.emphasis:
+            need("cause", e.cause, kb.causes, loc)
+        for rid in t.red_flags:
+            need("red flag", rid, flags, loc)
+        for adv in t.advice:
+            need("advice", adv, (a.id for a in kb.plan.advice), loc)
+        for cid in t.corrections:
+            need("correction", cid, corrections, loc)
+        for rel in t.related:
+            need("topic", rel, (i for i in kb.topics if i != t.id), loc)
+        for name in [t.id, *t.aliases]:
+            key = name.lower()
+            if key in names and names[key] != t.id:
+                problems.append(f"{loc}: topic name {name!r} is also used by {names[key]!r}")
+            names[key] = t.id
+        if t.seed is not None:
+            if t.seed in seeds:
+                problems.append(f"{loc}: seed {t.seed!r} is already covered by {seeds[t.seed]!r}")
+            seeds[t.seed] = t.id
+
+
+def _check_questions(kb: KnowledgeBase, locs: dict[str, str], problems: list[str]) -> None:
+    """Interview questions: references resolve, options fit the kind, ids stay distinct."""
+    drinks = {d.id for d in kb.plan.caffeine_drinks}
+    follow_ups = [q.id for q in kb.questions.values() if q.kind == "follow_up"]
+    if len(follow_ups) > 1:
+        problems.append(f"questions/: only one follow_up question is allowed, not {follow_ups}")
+    for q in kb.questions.values():
+        loc = f"{locs[f'question:{q.id}']}: question {q.id!r}"
+        if q.id in kb.findings:
+            problems.append(f"{loc}: a question id must not be a finding id")
+        for sid in q.sources:
+            if sid not in kb.sources:
+                problems.append(f"{loc}: unknown source {sid!r}")
+        refs = [f for o in q.options for f in o.findings]
+        refs += [q.areas_finding] if q.areas_finding else []
+        for ref in refs:
+            if ref not in kb.findings:
+                problems.append(f"{loc}: unknown finding {ref!r}")
+        if q.drink is not None and q.drink not in drinks:
+            problems.append(f"{loc}: unknown drink {q.drink!r}")
+        if q.kind == "follow_up":
+            if q.options:
+                problems.append(f"{loc}: a follow_up question gets its options from the red flags")
+            continue
+        if len(q.options) < 2:
+            problems.append(f"{loc}: give at least two options")
+        for i, o in enumerate(q.options):
+            if q.kind == "quantity" and (o.value is None or o.findings):
+                problems.append(f"{loc}: option {i + 1} needs a value (and no findings)")
+            if q.kind != "quantity" and (not o.findings or o.value is not None):
+                problems.append(f"{loc}: option {i + 1} needs findings (and no value)")
+        if (q.kind == "quantity") != (q.quantity is not None):
+            problems.append(f"{loc}: 'quantity' goes with kind quantity, and only with it")
 
 
 # --------------------------------------------------------------------------- loading
@@ -332,6 +426,9 @@ def build(data_dir: Path = DATA_DIR) -> KnowledgeBase:
     plan = _validate_merged("plan", Plan, data_dir, problems)
     seeds = _validate_merged("seeds", Seeds, data_dir, problems)
     lexicon_items = _validate_merged_lexicon(data_dir, problems)
+    anatomy = keyed("anatomy", Anatomy, "anatomy")
+    topics = keyed("topics", Topic, "topic")
+    questions = keyed("questions", InterviewQuestion, "question")
     kb = KnowledgeBase(
         sources=sources,
         findings=findings,
@@ -340,10 +437,15 @@ def build(data_dir: Path = DATA_DIR) -> KnowledgeBase:
         plan=plan,
         seeds=seeds,
         lexicon=lexicon_items,
+        anatomy=anatomy,
+        topics=topics,
+        questions=questions,
         digest=data_digest(data_dir),
     )
     _check_refs(kb, locs, problems)
     _check_seed_refs(kb, problems)
+    _check_topic_refs(kb, locs, problems)
+    _check_questions(kb, locs, problems)
     if problems:
         raise KnowledgeError(problems)
     return kb
@@ -449,7 +551,8 @@ def main() -> int:
     print(  # noqa: T201
         f"ok: {len(kb.sources)} sources, {len(kb.findings)} findings, {len(kb.causes)} causes, "
         f"{len(kb.red_flags)} red flags, {len(kb.plan.advice)} advice items, "
-        f"{len(kb.seeds.points)} seed points, {len(kb.seeds.corrections)} corrections"
+        f"{len(kb.seeds.points)} seed points, {len(kb.seeds.corrections)} corrections, "
+        f"{len(kb.topics)} guide topics, {len(kb.anatomy)} anatomy entries"
     )
     return 0
 

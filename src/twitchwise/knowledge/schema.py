@@ -347,3 +347,92 @@ class Lexicon(Strict):
     quantity_rules: list[QuantityRule] = []
     stopwords: list[str] = []
     sources: Sources
+
+
+# --------------------------------------------------------------------------- guides
+
+TOPIC_ID_PATTERN = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
+TopicId = Annotated[str, Field(pattern=TOPIC_ID_PATTERN)]
+
+
+class Anatomy(Strict):
+    """A muscle, nerve or structure that guides explain (``anatomy/``).
+
+    ``general`` entries (what a motor unit is) appear in every guide's "What the twitch is".
+    """
+
+    id: Id
+    kind: Literal["muscle", "nerve", "structure", "general"]
+    name: str
+    text: str
+    region: Id | None = None
+    sources: Sources
+
+
+class Emphasis(Strict):
+    """A cause a guide always lists, with why it matters for this topic."""
+
+    cause: Id
+    why: str
+    sources: Sources
+
+
+class Faq(Strict):
+    question: str
+    answer: str
+    sources: Sources
+
+
+class Topic(Strict):
+    """A guide's topic: a body region or a situation (``topics/``).
+
+    The guide itself is assembled from the knowledge base (see ``twitchwise.guides``); the
+    topic says which findings define it and what to emphasise.
+    """
+
+    id: TopicId
+    title: str
+    kind: Literal["region", "situation"]
+    subject: str
+    findings: Annotated[list[Id], Field(min_length=1)]
+    aliases: list[str] = []
+    overview: str | None = None
+    anatomy: list[Id] = []
+    emphasis: list[Emphasis] = []
+    red_flags: list[Id] = []
+    advice: list[Id] = []
+    corrections: list[Id] = []
+    seed: Literal["knee", "after_workout"] | None = None
+    faq: list[Faq] = []
+    related: list[TopicId] = []
+    example: str
+    sources: Sources
+
+
+# --------------------------------------------------------------------------- interview
+
+
+class InterviewOption(Strict):
+    """One answer to an interview question: the findings it means, or a value in its unit."""
+
+    label: str | None = None
+    findings: list[Id] = []
+    value: float | None = None
+
+
+class InterviewQuestion(Strict):
+    """A question of ``twitchwise check`` that settles several findings at once (``questions/``).
+
+    Yes/no questions about one finding live on the finding itself (``question``, ``help``).
+    The loader checks that the options fit the kind (see ``load._check_questions``).
+    """
+
+    id: Id
+    kind: Literal["choice", "one_of", "quantity", "follow_up"]
+    text: str
+    help: str | None = None
+    quantity: Literal["duration_days", "sleep_h", "age_years", "caffeine_mg"] | None = None
+    drink: Id | None = None
+    areas_finding: Id | None = None
+    options: list[InterviewOption] = []
+    sources: Sources

@@ -1,0 +1,295 @@
+"""``twitchwise check``: the adaptive interview, asked in the terminal or answered from a file.
+
+The questions and when to stop come from :mod:`twitchwise.reason.interview`; this module only
+asks them (questionary, arrow keys), shows how things stand, and prints the Quick Clear Answer.
+Everything heavy is imported inside the functions, so ``twitchwise ask`` does not pay for it.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import typer
+
+from twitchwise.cli import ANSWER_FORMATS, FormatOpt, WidthOpt, _check_format, _print_answer, app
+from twitchwise.errors import InputError
+
+if TYPE_CHECKING:
+    from twitchwise.knowledge.load import KnowledgeBase
+    from twitchwise.reason.interview import (
+        Answered,
+        InterviewState,
+        Policy,
+        Question,
+        Stop,
+    )
+
+#: What a person can reply: an answer for ``interview.answer``, or a way out.
+Reply = bool | int | list[int] | None
+Action = Literal["back", "quit"]
+Asker = Callable[["Question", int], "Reply | Action"]
+
+NOT_TTY = (
+    "'twitchwise check' asks its questions in a terminal; from a script or a pipe, give the "
+    "answers with --answers FILE.json (a JSON object of finding ids to true or false)"
+)
+
+
+@app.command()
+def check(
+    text: Annotated[
+        list[str] | None,
+        typer.Argument(help="Optional: what you notice, in your own words, to start from."),
+    ] = None,
+    answers: Annotated[
+        Path | None,
+        typer.Option(
+            "--answers",
+            help="JSON file of finding ids to true/false: answer from it instead of asking "
+            "(questions it does not cover are answered 'not sure').",
+        ),
+    ] = None,
+    fmt: FormatOpt = "terminal",
+    max_questions: Annotated[
+        int | None,
+        typer.Option("--max-questions", help="Ask at most this many questions (default 16)."),
+    ] = None,
+    width: WidthOpt = None,
+) -> None:
+    """Answer a few questions, one at a time, and get a Quick Clear Answer.
+
+    Warning signs are asked about first, then the questions that best tell the likely causes
+    apart. Example: twitchwise check "my eyelid keeps twitching"
+    """
+    from twitchwise.answer.build import answer_for
+    from twitchwise.knowledge.load import load_knowledge
+    from twitchwise.reason import interview
+
+    _check_format(fmt, ANSWER_FORMATS)
+    policy = interview.Policy()
+    if max_questions is not None:
+        if max_questions < 1:
+            raise InputError(f"--max-questions must be at least 1, not {max_questions}")
+        policy = interview.Policy(max_questions=max_questions)
+    kb = load_knowledge()
+    mapping = _read_answers(answers, kb) if answers is not None else None
+    if mapping is None and not sys.stdin.isatty():
+        raise InputError(NOT_TTY)
+    state = interview.InterviewState(start=_opening(" ".join(text or [])))
+    if mapping is not None:
+        state, stop = interview.run(state, mapping, kb, policy)
+    else:
+        state, stop = interview_loop(state, kb, policy, _questionary_asker(kb), typer.echo)
+    answer = answer_for(kb, interview.evidence(state, kb))
+    if fmt == "json":
+        import json
+
+        data = answer.to_dict()
+        data["questions"] = [
+            {"finding": a.question, "text": a.text, "answer": a.answer} for a in state.asked
+        ]
+        data["stopped"] = {"reason": stop.reason, "text": stop.text}
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    if fmt == "terminal" and mapping is not None:
+        typer.echo(transcript(kb, state.asked, stop))
+    _print_answer(answer, fmt, width)
+
+
+def _opening(words: str) -> Any:
+    from twitchwise.evidence import Evidence
+
+    if not words.strip():
+        return Evidence()
+    from twitchwise.answer.build import parser
+
+    return parser().parse(words)
+
+
+def _read_answers(path: Path, kb: KnowledgeBase) -> dict[str, bool]:
+    """The answers file: a JSON object of known finding ids to true or false."""
+    import difflib
+    import json
+
+    example = 'for example {"weakness": false, "twitching": true}'
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise InputError(
+            f"cannot read the answers file {str(path)!r} ({reason}); give a JSON file of "
+            f"finding ids to true or false, {example}"
+        ) from None
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"the answers file {str(path)!r} is not valid JSON (line {exc.lineno}: {exc.msg}); "
+            f"write an object of finding ids to true or false, {example}"
+        ) from None
+    if not isinstance(data, dict):
+        raise InputError(
+            f"the answers file {str(path)!r} must hold a JSON object of finding ids to true or "
+            f"false, {example}"
+        )
+    out: dict[str, bool] = {}
+    for fid, value in data.items():
+        if fid not in kb.findings:
+            close = difflib.get_close_matches(fid, list(kb.findings), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise InputError(
+                f"unknown finding {fid!r} in the answers file; {hint}"
+                "run 'twitchwise findings' to list the ids"
+            )
+        if not isinstance(value, bool):
+            raise InputError(
+                f"the answer for {fid!r} in the answers file must be true or false, not "
+                f"{json.dumps(value)}"
+            )
+        out[fid] = value
+    return out
+
+
+# --------------------------------------------------------------------------- the loop
+
+
+def interview_loop(
+    state: InterviewState,
+    kb: KnowledgeBase,
+    policy: Policy,
+    ask: Asker,
+    show: Callable[[str], None],
+) -> tuple[InterviewState, Stop]:
+    """Ask until the policy stops (or the person quits), showing progress after each answer.
+
+    ``ask`` gets the question and its number and returns the reply, ``"back"`` or ``"quit"``.
+    """
+    from twitchwise.reason import interview
+
+    if state.start.observations:
+        show(progress_line(state, kb))
+    while True:
+        step = interview.next_question(state, kb, policy)
+        if step.question is None:
+            assert step.stop is not None
+            show(step.stop.text)
+            return state, step.stop
+        reply = ask(step.question, len(state.asked) + 1)
+        if reply == "back":
+            if state.asked:
+                state = state.back()
+            continue
+        if reply == "quit":
+            stop = interview.Stop("quit", "Stopped at your request.")
+            show(stop.text)
+            return state, stop
+        state = interview.answer(state, step.question, reply, kb)
+        show(progress_line(state, kb))
+
+
+def progress_line(state: InterviewState, kb: KnowledgeBase) -> str:
+    """One line: the triage so far and the three leading causes."""
+    from twitchwise.answer.render import LEVEL_TITLE
+    from twitchwise.reason.interview import progress
+
+    now = progress(state, kb)
+    causes = ", ".join(f"{name.lower()} {round(p * 100)}%" for _, name, p in now.leading)
+    return f"  So far: {LEVEL_TITLE[now.level]}. Most likely: {causes}."
+
+
+def transcript(kb: KnowledgeBase, asked: tuple[Answered, ...], stop: Stop) -> str:
+    """The questions asked and their answers, numbered, then why it stopped."""
+    import textwrap
+
+    lines = [f"Questions asked ({len(asked)}):"]
+    for i, a in enumerate(asked, 1):
+        lines.append(
+            textwrap.fill(a.text, width=100, initial_indent=f"{i:>2}. ", subsequent_indent="    ")
+        )
+        lines.append(f"    Answer: {describe(kb, a)}")
+    lines += ["", stop.text, ""]
+    return "\n".join(lines)
+
+
+def describe(kb: KnowledgeBase, a: Answered) -> str:
+    """An answer in words: yes, no, not sure, the value, or what was chosen."""
+    if not a.answers:
+        return "not sure"
+    if a.value is not None:
+        q = kb.questions.get(a.question)
+        label = next((o.label for o in q.options if o.value == a.value), None) if q else None
+        return label or f"{a.value:g}"
+    if len(a.findings) == 1:
+        return "yes" if a.answers[0][1] else "no"
+    chosen = [kb.findings[f].label for f, yes in a.answers if yes]
+    if chosen:
+        return "yes: " + "; ".join(chosen)
+    if len(a.answers) == len(a.findings):
+        return "none of these"
+    return "no: " + "; ".join(kb.findings[f].label for f, _ in a.answers)
+
+
+# --------------------------------------------------------------------------- questionary
+
+
+def _questionary_asker(kb: KnowledgeBase) -> Asker:  # pragma: no cover - needs a terminal
+    """Arrow-key questions in the terminal (questionary)."""
+    import questionary
+    from questionary import Choice, Separator
+
+    ways_out: list[Any] = [Separator(), Choice("Go back", "back"), Choice("Quit", "quit")]
+
+    def ask(question: Question, number: int) -> Reply | Action:
+        title = f"{number}. {question.text}"
+        hint = f"({question.help})" if question.help else None
+        if question.kind == "finding":
+            reply: Any = questionary.select(
+                title,
+                choices=[
+                    Choice("Yes", True),
+                    Choice("No", False),
+                    Choice("Not sure", "unsure"),
+                    *ways_out,
+                ],
+                instruction=hint,
+            ).ask()
+        elif question.kind in ("one_of", "quantity"):
+            reply = questionary.select(
+                title,
+                choices=[
+                    *(Choice(o.label, i) for i, o in enumerate(question.options)),
+                    Choice("Not sure", "unsure"),
+                    *ways_out,
+                ],
+                instruction=hint,
+            ).ask()
+        else:
+            picked = questionary.checkbox(
+                title,
+                choices=[
+                    *(Choice(o.label, i) for i, o in enumerate(question.options)),
+                    Separator(),
+                    Choice("Not sure", "unsure"),
+                    Choice("Go back", "back"),
+                    Choice("Quit", "quit"),
+                ],
+                instruction="(space to choose, enter to confirm; choose nothing if none apply)",
+            ).ask()
+            if picked is None:
+                raise typer.Abort()
+            for special in ("quit", "back", "unsure"):
+                if special in picked:
+                    reply = special
+                    break
+            else:
+                reply = [i for i in picked if isinstance(i, int)]
+        if reply is None:  # Ctrl-C
+            raise typer.Abort()
+        if reply == "unsure":
+            return None
+        return reply  # type: ignore[no-any-return]
+
+    return ask

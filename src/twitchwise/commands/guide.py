@@ -1,0 +1,116 @@
+"""``twitchwise guide TOPIC`` and ``twitchwise site build DIR``.
+
+Registered on :data:`twitchwise.cli.app` when :mod:`twitchwise.cli` is imported; everything
+heavier than Typer is imported inside the commands, so start-up of other commands is unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from twitchwise.cli import (
+    ANSWER_FORMATS,
+    LIST_FORMATS,
+    FormatOpt,
+    WidthOpt,
+    _check_format,
+    _print_rows,
+    app,
+)
+from twitchwise.errors import InputError
+
+site_app = typer.Typer(
+    name="site",
+    help="Build the static website of every guide.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+app.add_typer(site_app, name="site")
+
+
+@app.command()
+def guide(
+    topic: Annotated[
+        str | None, typer.Argument(help="A body region or situation, e.g. knee or after-workout.")
+    ] = None,
+    fmt: FormatOpt = "terminal",
+    list_: Annotated[
+        bool, typer.Option("--list", help="List every topic (with --format json: id and title).")
+    ] = False,
+    width: WidthOpt = None,
+) -> None:
+    """Show the guide for a body region or situation: causes, warning signs, what to do.
+
+    Example: twitchwise guide knee
+    """
+    if list_:
+        from twitchwise.guides.build import topics
+
+        _check_format(fmt, LIST_FORMATS)
+        rows = [{"id": t.id, "title": t.title} for t in topics()]
+        if fmt == "json":
+            typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        else:
+            _print_rows(rows, fmt)
+        return
+    if topic is None or not topic.strip():
+        raise InputError(
+            "name a topic, for example: twitchwise guide knee (twitchwise guide --list shows all)"
+        )
+    _check_format(fmt, ANSWER_FORMATS)
+    from twitchwise.guides.build import build_guide
+
+    built = build_guide(topic)
+    import os
+    import sys
+
+    tty = fmt == "terminal" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    if tty and width is None:
+        import shutil
+
+        width = min(shutil.get_terminal_size((100, 24)).columns, 110)
+    typer.echo(built.render(fmt, width=width, color=tty), nl=fmt == "json")
+
+
+@site_app.command("build")
+def site_build(
+    directory: Annotated[str, typer.Argument(help="Folder to write the site into.")],
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            help="Public address of the site, for absolute URLs in sitemap.xml.",
+        ),
+    ] = None,
+) -> None:
+    """Write a static website: every guide, a page per cause, the sources, a sitemap.
+
+    Example: twitchwise site build site/
+    """
+    from pathlib import Path
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from twitchwise.guides.site import build_site
+
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("building site"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=False,
+    ) as progress:
+        task = progress.add_task("", total=None)
+
+        def step(rel: str, done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total, description=rel)
+
+        report = build_site(Path(directory), base_url=base_url, progress=step)
+    typer.echo(f"wrote {len(report.pages)} files to {report.root}")

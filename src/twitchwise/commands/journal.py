@@ -1,0 +1,445 @@
+"""Journal commands: ``log`` (``twitch``, ``day``, free text), ``import``, ``export``, ``forget``.
+
+Each command parses its options, makes one call into :mod:`twitchwise.journal` and says what
+happened. SQLAlchemy, Alembic and the file readers are imported inside the commands, so the
+start-up of other commands (``ask``) does not pay for them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from twitchwise.cli import app
+from twitchwise.errors import InputError
+
+if TYPE_CHECKING:
+    from twitchwise.journal.records import DayFactors, EpisodeIn
+    from twitchwise.journal.store import ImportSummary, Journal
+
+EXPORT_FORMATS = ("json", "csv")
+#: Files at least this big get a progress bar (on a terminal).
+PROGRESS_MIN_BYTES = 4 * 1024 * 1024
+
+
+class _LogGroup(TyperGroup):
+    """``twitchwise log TEXT...`` means ``twitchwise log text TEXT...``."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["text", *args]
+        return super().parse_args(ctx, args)
+
+
+log_app = typer.Typer(
+    name="log",
+    cls=_LogGroup,
+    help=(
+        "Log a twitch or a day's factors: twitchwise log \"left calf twitching after 3 "
+        'coffees"; twitchwise log twitch --region calf; twitchwise log day --sleep-h 6.'
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+app.add_typer(log_app, name="log")
+
+
+def _open() -> Journal:
+    from twitchwise.journal.store import open_journal
+
+    return open_journal()
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def _describe_episode(e: EpisodeIn, labels: dict[str, str]) -> str:
+    where = labels.get(e.region or "", "no region given")
+    parts = [where[0].lower() + where[1:]]
+    if e.side:
+        parts.append("both sides" if e.side == "both" else f"{e.side} side")
+    if e.intensity is not None:
+        parts.append(f"intensity {e.intensity}/5")
+    if e.duration_s is not None:
+        parts.append(f"{e.duration_s:g} s")
+    return f"a twitch: {', '.join(parts)}, at {_when(e.at)}"
+
+
+def _describe_factors(factors: DayFactors) -> str:
+    from twitchwise.journal.records import FACTORS
+
+    out = []
+    for name, value in factors.values().items():
+        if name in FACTORS:
+            out.append(f"{FACTORS[name].label} {value:g}")
+        elif isinstance(value, list):
+            out.append(f"{name.replace('_', ' ')} {', '.join(value)}")
+        else:
+            out.append(f"{name.replace('_', ' ')} {value}")
+    return "; ".join(out)
+
+
+def _region_labels() -> dict[str, str]:
+    from twitchwise.knowledge.load import load_knowledge
+
+    return {f.id: f.label for f in load_knowledge().findings.values() if f.kind == "region"}
+
+
+# ---------------------------------------------------------------------- log
+
+
+@log_app.command("twitch")
+def log_twitch(
+    region: Annotated[
+        str,
+        typer.Option(
+            "--region", "-r", help="Where: a region id (region_calf) or a word (calf, eyelid)."
+        ),
+    ],
+    side: Annotated[str | None, typer.Option("--side", "-s", help="left, right or both.")] = None,
+    intensity: Annotated[
+        int | None, typer.Option("--intensity", "-i", help="How strong, 1 (faint) to 5.")
+    ] = None,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="When, ISO 8601 (2026-03-01T07:30); default now, local time."),
+    ] = None,
+    duration_s: Annotated[
+        float | None, typer.Option("--duration-s", help="How long it lasted, in seconds.")
+    ] = None,
+    note: Annotated[str | None, typer.Option("--note", help="Anything else worth noting.")] = None,
+) -> None:
+    """Log one twitch episode.
+
+    Example: twitchwise log twitch --region calf --side left --intensity 2
+    """
+    from twitchwise.journal.entry import parse_time, region_id
+    from twitchwise.journal.records import SIDES, EpisodeIn
+
+    if side is not None and side.lower() not in SIDES:
+        raise InputError(f"--side must be left, right or both, not {side!r}")
+    moment = parse_time(at)
+    episode = EpisodeIn(
+        at=moment,
+        day=moment.date(),
+        region=region_id(region),
+        side=side.lower() if side else None,
+        intensity=intensity,
+        duration_s=duration_s,
+        note=note.strip() or None if note else None,
+    )
+    with _open() as journal:
+        journal.log([episode])
+    typer.echo(f"Logged {_describe_episode(episode, _region_labels())}.")
+
+
+@log_app.command("day")
+def log_day(
+    day: Annotated[
+        str | None,
+        typer.Option(
+            "--date", "-d", help="The day, 2026-03-01, today or yesterday; default today."
+        ),
+    ] = None,
+    caffeine_mg: Annotated[
+        float | None, typer.Option("--caffeine-mg", help="Caffeine in mg (a mug of coffee ~ 100).")
+    ] = None,
+    sleep_h: Annotated[
+        float | None, typer.Option("--sleep-h", help="Hours slept the night before.")
+    ] = None,
+    water_l: Annotated[float | None, typer.Option("--water-l", help="Water drunk, litres.")] = None,
+    workout_min: Annotated[
+        float | None, typer.Option("--workout-min", help="Minutes of exercise.")
+    ] = None,
+    workout_type: Annotated[
+        str | None, typer.Option("--workout-type", help="Kind of exercise: running, legs...")
+    ] = None,
+    stress: Annotated[int | None, typer.Option("--stress", help="Stress, 0 (none) to 10.")] = None,
+    alcohol_units: Annotated[
+        float | None, typer.Option("--alcohol-units", help="Alcohol in UK units (8 g each).")
+    ] = None,
+    medicines: Annotated[
+        str | None,
+        typer.Option("--medicines", help="Medicines taken that day, comma-separated."),
+    ] = None,
+) -> None:
+    """Record a day's factors; options not given keep what was recorded before.
+
+    Example: twitchwise log day --caffeine-mg 300 --sleep-h 5.5 --stress 7
+    """
+    from twitchwise.journal.entry import parse_day
+    from twitchwise.journal.records import DayFactors
+
+    when = parse_day(day)
+    meds = None
+    if medicines is not None:
+        meds = tuple(m.strip() for m in medicines.split(",") if m.strip())
+    kind = workout_type.strip()[:64] or None if workout_type else None
+    factors = DayFactors(
+        caffeine_mg=caffeine_mg,
+        sleep_h=sleep_h,
+        water_l=water_l,
+        workout_min=workout_min,
+        workout_type=kind,
+        stress=stress,
+        alcohol_units=alcohol_units,
+        medicines=meds,
+    ).checked()
+    if not factors.values():
+        raise InputError(
+            "give at least one factor, e.g. twitchwise log day --caffeine-mg 200 --sleep-h 6"
+        )
+    with _open() as journal:
+        journal.log([], when, factors)
+    typer.echo(f"Recorded for {when}: {_describe_factors(factors)}.")
+
+
+@log_app.command("text")
+def log_text(
+    text: Annotated[
+        list[str], typer.Argument(help="What happened, in your own words.", metavar="TEXT")
+    ],
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="When, ISO 8601; default now. Factors go to that day."),
+    ] = None,
+) -> None:
+    """Log in your own words; 'twitchwise log TEXT' is the same.
+
+    Example: twitchwise log "left calf twitching again after 3 coffees"
+    """
+    from twitchwise.journal.entry import entries_from_text, parse_time
+
+    words = " ".join(text)
+    entries = entries_from_text(words, parse_time(at))
+    if entries.empty and entries.denied:
+        typer.echo(
+            "Nothing logged: you wrote there was no twitching "
+            "(days without episodes count as twitch-free)."
+        )
+        return
+    if entries.empty:
+        raise InputError(
+            f'nothing to log in {words!r}: say where it twitches (twitchwise log "left calf '
+            'twitching") or use twitchwise log twitch --region calf, '
+            "twitchwise log day --caffeine-mg 200"
+        )
+    with _open() as journal:
+        journal.log(entries.episodes, entries.day, entries.factors)
+    labels = _region_labels()
+    for episode in entries.episodes:
+        typer.echo(f"Logged {_describe_episode(episode, labels)}.")
+    if entries.factors.values():
+        typer.echo(f"Recorded for {entries.day}: {_describe_factors(entries.factors)}.")
+    if entries.not_understood:
+        typer.echo(f"Not understood: {'; '.join(entries.not_understood)}")
+
+
+# ---------------------------------------------------------------------- import
+
+
+@app.command("import")
+def import_files(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="FIT, GPX, TCX, Apple Health export.xml/export.zip, daily CSV or JSON export.",
+            metavar="FILE",
+            show_default=False,
+        ),
+    ],
+) -> None:
+    """Import workouts and daily factors from files; the format is read from the content.
+
+    All files are read and checked first and then written in one transaction: a bad file
+    changes nothing. A file imported before adds nothing.
+
+    Example: twitchwise import export.zip morning-run.fit
+    """
+    from twitchwise.journal.imports import FORMATS, detect_format, fingerprint, read_batch
+    from twitchwise.journal.store import FileInfo, ImportSummary
+
+    # what each file is, before the journal is touched: a wrong file creates nothing
+    found = [(path, detect_format(path), *fingerprint_of(path, fingerprint)) for path in files]
+    with _open() as journal:
+        items = []
+        skipped: list[ImportSummary] = []
+        seen: set[str] = set()
+        with _Progress() as progress:
+            for path, fmt, digest, size in found:
+                before = journal.imported(digest)
+                if before is not None or digest in seen:
+                    label = fmt.removesuffix("_zip")
+                    skipped.append(ImportSummary(path.name, label, before or datetime.now(UTC)))
+                    continue
+                seen.add(digest)
+                batch = read_batch(path, fmt, progress(path, size))
+                items.append((FileInfo(path.name, digest, size, batch.format), batch))
+        summaries = journal.import_files(items)
+    for summary in [*summaries, *skipped]:
+        typer.echo(_describe_import(summary, FORMATS))
+
+
+def fingerprint_of(path: Path, fingerprint: Any) -> tuple[str, int]:
+    """The file's SHA-256 and size; an unreadable file is an input error naming it."""
+    try:
+        digest, size = fingerprint(path)
+    except OSError as exc:
+        raise InputError(f"cannot import {path}: {exc.strerror or exc}") from None
+    return str(digest), int(size)
+
+
+def _describe_import(s: ImportSummary, formats: dict[str, str]) -> str:
+    label = formats.get(s.format, s.format)
+    if s.already_imported is not None:
+        when = s.already_imported.astimezone().strftime("%Y-%m-%d %H:%M")
+        return f"{s.name} ({label}): already imported on {when}; nothing added."
+    parts = []
+    if s.workouts_added or s.workouts_known:
+        text = _plural(s.workouts_added, "workout")
+        if s.workouts_known:
+            text += f" ({s.workouts_known} already in the journal)"
+        parts.append(text)
+    if s.days_added or s.days_updated:
+        parts.append(f"daily factors for {_plural(s.days_added + s.days_updated, 'day')}")
+    if s.episodes_added:
+        parts.append(_plural(s.episodes_added, "twitch episode"))
+    added = "added " + ", ".join(parts) if parts else "nothing new to add"
+    line = f"{s.name} ({label}): {added}."
+    if s.values_kept:
+        line += f" Kept {_plural(s.values_kept, 'value')} you logged by hand."
+    if s.notes:
+        line += " Note: " + "; ".join(s.notes) + "."
+    return line
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+class _Progress:
+    """A Rich progress bar on stderr for big files, only when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+
+    def __enter__(self) -> _Progress:
+        if sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+                TransferSpeedColumn,
+            )
+
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+    def __call__(self, path: Path, size: int) -> Any:
+        if self.bar is None or size < PROGRESS_MIN_BYTES:
+            return None
+        task = self.bar.add_task(f"reading {path.name}", total=size)
+
+        def update(done: int, total: int) -> None:
+            self.bar.update(task, completed=done, total=max(total, 1))
+
+        return update
+
+
+# ---------------------------------------------------------------------- export, forget
+
+
+@app.command("export")
+def export(
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="json (everything) or csv (daily).")
+    ] = "json",
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file (owner-only) instead of stdout."),
+    ] = None,
+) -> None:
+    """Export the journal: JSON with every episode, day and workout, or the daily CSV.
+
+    Both can be imported again (twitchwise import FILE).
+
+    Example: twitchwise export --format csv --output journal.csv
+    """
+    from twitchwise.journal.export import to_csv, to_json
+
+    if fmt not in EXPORT_FORMATS:
+        raise InputError(f"unknown format {fmt!r}; use --format json or --format csv")
+    with _open() as journal:
+        data = journal.read()
+    text = to_json(data) if fmt == "json" else to_csv(data)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    _write_private(output, text)
+    typer.echo(
+        f"Wrote {_plural(len(data.episodes), 'episode')}, {_plural(len(data.days), 'day')} and "
+        f"{_plural(len(data.workouts), 'workout')} to {output} ({fmt})."
+    )
+
+
+def _write_private(path: Path, text: str) -> None:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+@app.command("forget")
+def forget(
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Confirm: delete every record and the import log.")
+    ] = False,
+) -> None:
+    """Delete everything in the journal: episodes, days, workouts and the import log.
+
+    Example: twitchwise forget --yes
+    """
+    from twitchwise.journal.settings import journal_settings
+
+    if not yes:
+        raise InputError(
+            f"forget deletes every record in the journal at {journal_settings().where}; "
+            "run 'twitchwise forget --yes' to confirm (export it first to keep a copy)"
+        )
+    with _open() as journal:
+        counts = journal.forget()
+        where = journal.where
+    if not any(counts.values()):
+        typer.echo(f"The journal at {where} was already empty; nothing deleted.")
+        return
+    typer.echo(
+        f"Deleted {_plural(counts['episodes'], 'episode')}, {_plural(counts['days'], 'day')}, "
+        f"{_plural(counts['workouts'], 'workout')} and "
+        f"{_plural(counts['imports'], 'import record')} from {where}. The journal is empty."
+    )

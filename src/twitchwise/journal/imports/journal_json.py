@@ -1,0 +1,125 @@
+"""twitchwise's own JSON export (``{"episodes": [...], "days": [...], "workouts": [...]}``).
+
+Importing it restores a journal: episodes keep their ``uid`` (so importing twice adds
+nothing), days their factors and workouts their start, which is their natural key. Every
+item is validated; unknown keys are refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import IO, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from twitchwise.errors import InputError
+from twitchwise.journal.imports._common import FileProblem
+from twitchwise.journal.records import MAX_DURATION_S, Batch, DayFactors, EpisodeIn, WorkoutIn
+
+MAX_JSON_BYTES = 512 * 1024 * 1024
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EpisodeJSON(_Strict):
+    uid: str | None = Field(None, min_length=1, max_length=64)
+    at: AwareDatetime
+    date: dt.date | None = None
+    region: str | None = Field(None, max_length=64)
+    side: Literal["left", "right", "both"] | None = None
+    intensity: int | None = Field(None, ge=1, le=5)
+    duration_s: float | None = Field(None, ge=0, le=MAX_DURATION_S)
+    note: str | None = Field(None, max_length=10_000)
+    source: str = Field("json", min_length=1, max_length=32)
+
+
+class DayJSON(_Strict):
+    date: dt.date
+    caffeine_mg: float | None = None
+    sleep_h: float | None = None
+    water_l: float | None = None
+    workout_min: float | None = None
+    workout_type: str | None = Field(None, max_length=64)
+    stress: int | None = None
+    alcohol_units: float | None = None
+    medicines: list[str] | None = None
+    steps: int | None = None
+    hrv_ms: float | None = None
+
+
+class WorkoutJSON(_Strict):
+    start: AwareDatetime
+    duration_s: float = Field(ge=0, le=14 * 86_400)
+    sport: str = Field("unknown", min_length=1, max_length=64)
+    distance_m: float | None = Field(None, ge=0)
+    energy_kj: float | None = Field(None, ge=0)
+    avg_hr_bpm: float | None = Field(None, ge=0, le=300)
+    source_file: str | None = Field(None, max_length=255)
+
+
+class JournalJSON(_Strict):
+    episodes: list[EpisodeJSON] = []
+    days: list[DayJSON] = []
+    workouts: list[WorkoutJSON] = []
+
+
+def read_journal_json(stream: IO[bytes]) -> Batch:
+    raw = stream.read(MAX_JSON_BYTES + 1)
+    if len(raw) > MAX_JSON_BYTES:
+        raise FileProblem("the JSON export is larger than 512 MB")
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise FileProblem(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except json.JSONDecodeError as exc:
+        raise FileProblem(f"malformed JSON (line {exc.lineno}: {exc.msg})") from exc
+    if not isinstance(data, dict) or not {"episodes", "days", "workouts"} & set(data):
+        raise FileProblem(
+            "not a twitchwise export: expected an object with episodes, days and workouts"
+        )
+    try:
+        parsed = JournalJSON.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise FileProblem(f"{where}: {first['msg']}") from None
+    batch = Batch("json")
+    latest = dt.date.today() + dt.timedelta(days=1)
+    for i, e in enumerate(parsed.episodes):
+        day = e.date or e.at.date()
+        if day > latest:
+            raise FileProblem(f"episodes.{i}.date: {day} is in the future")
+        try:
+            batch.episodes.append(
+                EpisodeIn(
+                    at=e.at,
+                    day=day,
+                    region=e.region,
+                    side=e.side,
+                    intensity=e.intensity,
+                    duration_s=e.duration_s,
+                    note=e.note,
+                    source=e.source,
+                    uid=e.uid,
+                )
+            )
+        except InputError as exc:
+            raise FileProblem(f"episodes.{i}: {exc}") from None
+    for i, d in enumerate(parsed.days):
+        if d.date in batch.days:
+            raise FileProblem(f"days.{i}: {d.date} appears twice")
+        values = d.model_dump(exclude={"date"}, exclude_none=True)
+        if "medicines" in values:
+            values["medicines"] = tuple(values["medicines"])
+        try:
+            factors = DayFactors(**values).checked()
+        except InputError as exc:
+            raise FileProblem(f"days.{i}: {exc}") from None
+        if factors.values():
+            batch.days[d.date] = factors
+    for w in parsed.workouts:
+        batch.workouts.append(WorkoutIn(**w.model_dump()))
+    return batch

@@ -1,0 +1,154 @@
+"""The journal's tables as typed SQLAlchemy 2 models.
+
+The schema itself is created and changed only by the Alembic migrations in
+``twitchwise/journal/migrations``; these models must match them (a test compares the two).
+Units are in the column names. Timestamps are stored in UTC and read back timezone-aware.
+Nothing here is specific to SQLite: the same models work on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+__all__ = ["Base", "Day", "Episode", "ImportRecord", "UTCDateTime", "Workout"]
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime stored in UTC (``timestamp with time zone`` where it exists).
+
+    SQLite has no time zones, so the UTC time is stored without an offset and read back as
+    UTC. Naive datetimes are refused: a time without a zone is ambiguous.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: give a time zone")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime from the database, got {value!r}")
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+#: Constraint and index names, the same on every database (the migrations use them too).
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class ImportRecord(Base):
+    """One imported file: its SHA-256 fingerprint makes a second import of it a no-op."""
+
+    __tablename__ = "imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    format: Mapped[str] = mapped_column(String(32))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    rows_added: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Episode(Base):
+    """One twitch episode. ``local_date`` is the day it happened for the person."""
+
+    __tablename__ = "episodes"
+    __table_args__ = (
+        CheckConstraint("intensity IS NULL OR intensity BETWEEN 1 AND 5", name="intensity"),
+        CheckConstraint("side IS NULL OR side IN ('left', 'right', 'both')", name="side"),
+        CheckConstraint("duration_s IS NULL OR duration_s >= 0", name="duration"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(64), unique=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    local_date: Mapped[date] = mapped_column(Date, index=True)
+    region: Mapped[str | None] = mapped_column(String(64))
+    side: Mapped[str | None] = mapped_column(String(8))
+    intensity: Mapped[int | None] = mapped_column(SmallInteger)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(32))
+    import_id: Mapped[int | None] = mapped_column(
+        ForeignKey("imports.id", ondelete="SET NULL"), index=True
+    )
+
+
+class Day(Base):
+    """The daily factors of one date. ``sources`` says where each factor came from."""
+
+    __tablename__ = "days"
+    __table_args__ = (CheckConstraint("stress IS NULL OR stress BETWEEN 0 AND 10", name="stress"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    date: Mapped[date] = mapped_column(Date, unique=True)
+    caffeine_mg: Mapped[float | None] = mapped_column(Float)
+    sleep_h: Mapped[float | None] = mapped_column(Float)
+    water_l: Mapped[float | None] = mapped_column(Float)
+    workout_min: Mapped[float | None] = mapped_column(Float)
+    workout_type: Mapped[str | None] = mapped_column(String(64))
+    stress: Mapped[int | None] = mapped_column(SmallInteger)
+    alcohol_units: Mapped[float | None] = mapped_column(Float)
+    medicines: Mapped[list[str] | None] = mapped_column(JSON)
+    steps: Mapped[int | None] = mapped_column(Integer)
+    hrv_ms: Mapped[float | None] = mapped_column(Float)
+    sources: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Workout(Base):
+    """One workout; ``fingerprint`` (start time to the second) is its natural key."""
+
+    __tablename__ = "workouts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    start: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    duration_s: Mapped[float] = mapped_column(Float)
+    sport: Mapped[str] = mapped_column(String(64))
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    energy_kj: Mapped[float | None] = mapped_column(Float)
+    avg_hr_bpm: Mapped[float | None] = mapped_column(Float)
+    source_file: Mapped[str | None] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    import_id: Mapped[int | None] = mapped_column(
+        ForeignKey("imports.id", ondelete="SET NULL"), index=True
+    )

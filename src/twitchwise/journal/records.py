@@ -1,0 +1,194 @@
+"""Plain records that flow into the journal, with the one table of factor limits.
+
+Readers of files (:mod:`twitchwise.journal.imports`) and the command line build these; the
+store (:mod:`twitchwise.journal.store`) writes them. Nothing here touches a database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, date, datetime
+
+from twitchwise.errors import InputError
+
+__all__ = [
+    "FACTORS",
+    "SIDES",
+    "Batch",
+    "DayFactors",
+    "EpisodeIn",
+    "Factor",
+    "WorkoutIn",
+    "check_factor",
+    "workout_fingerprint",
+]
+
+SIDES = ("left", "right", "both")
+
+
+@dataclass(frozen=True, slots=True)
+class Factor:
+    """One daily factor: its column, the kind of number, its limits, unit and label."""
+
+    name: str
+    integer: bool
+    low: float
+    high: float
+    label: str
+
+
+#: Every numeric daily factor with the values it may take. The limits are generous: they
+#: refuse typing slips ("sleep_h 70"), not unusual days.
+FACTORS: dict[str, Factor] = {
+    f.name: f
+    for f in (
+        Factor("caffeine_mg", False, 0, 3000, "caffeine (mg)"),
+        Factor("sleep_h", False, 0, 24, "sleep (hours)"),
+        Factor("water_l", False, 0, 20, "water (litres)"),
+        Factor("workout_min", False, 0, 1440, "workout (minutes)"),
+        Factor("stress", True, 0, 10, "stress (0-10)"),
+        Factor("alcohol_units", False, 0, 100, "alcohol (units)"),
+        Factor("steps", True, 0, 300_000, "steps"),
+        Factor("hrv_ms", False, 0, 1000, "heart-rate variability SDNN (ms)"),
+    )
+}
+
+#: Episode limits.
+INTENSITY_RANGE = (1, 5)
+MAX_DURATION_S = 86_400.0
+
+
+def check_factor(name: str, value: float) -> float | int:
+    """The value if it is allowed for factor ``name``, else :class:`InputError`."""
+    factor = FACTORS[name]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InputError(f"{name} must be a number, not {value!r}")
+    if factor.integer and value != int(value):
+        raise InputError(f"{name} must be a whole number, not {value!r}")
+    if not factor.low <= value <= factor.high:
+        raise InputError(
+            f"{name} must be between {_num(factor.low)} and {_num(factor.high)}, not {_num(value)}"
+        )
+    return int(value) if factor.integer else float(value)
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+@dataclass(frozen=True, slots=True)
+class DayFactors:
+    """What is known about one day; None means not recorded (never zero)."""
+
+    caffeine_mg: float | None = None
+    sleep_h: float | None = None
+    water_l: float | None = None
+    workout_min: float | None = None
+    workout_type: str | None = None
+    stress: int | None = None
+    alcohol_units: float | None = None
+    medicines: tuple[str, ...] | None = None
+    steps: int | None = None
+    hrv_ms: float | None = None
+
+    def values(self) -> dict[str, object]:
+        """The recorded factors only, by column name."""
+        out: dict[str, object] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is not None:
+                out[f.name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    def checked(self) -> DayFactors:
+        """The same factors after checking each number against :data:`FACTORS`."""
+        changes: dict[str, object] = {}
+        for name in FACTORS:
+            value = getattr(self, name)
+            if value is not None:
+                changes[name] = check_factor(name, value)
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+DAY_COLUMNS = tuple(f.name for f in fields(DayFactors))
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeIn:
+    """One twitch episode. ``at`` is timezone-aware; ``day`` is the person's own date of it."""
+
+    at: datetime
+    day: date
+    region: str | None = None
+    side: str | None = None
+    intensity: int | None = None
+    duration_s: float | None = None
+    note: str | None = None
+    source: str = "log"
+    uid: str | None = None  # natural key; the store makes a random one when missing
+
+    def __post_init__(self) -> None:
+        if self.at.tzinfo is None:
+            raise ValueError("EpisodeIn.at must be timezone-aware")
+        if self.side is not None and self.side not in SIDES:
+            raise InputError(f"side must be one of {', '.join(SIDES)}, not {self.side!r}")
+        low, high = INTENSITY_RANGE
+        if self.intensity is not None and (
+            isinstance(self.intensity, bool) or not low <= self.intensity <= high
+        ):
+            raise InputError(
+                f"intensity must be a whole number from {low} to {high}, not {self.intensity!r}"
+            )
+        if self.duration_s is not None and not (0 <= self.duration_s <= MAX_DURATION_S):
+            raise InputError(
+                f"duration must be from 0 to {int(MAX_DURATION_S)} seconds, not {self.duration_s!r}"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class WorkoutIn:
+    """One workout; ``start`` is timezone-aware."""
+
+    start: datetime
+    duration_s: float
+    sport: str = "unknown"
+    distance_m: float | None = None
+    energy_kj: float | None = None
+    avg_hr_bpm: float | None = None
+    source_file: str | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        return workout_fingerprint(self.start)
+
+
+def workout_fingerprint(start: datetime) -> str:
+    """A workout's natural key: its start to the second, in UTC.
+
+    The same session exported as FIT, GPX, TCX or through Apple Health starts at the same
+    second, so it is stored once whichever file brings it first.
+    """
+    utc = start.astimezone(UTC).replace(microsecond=0, tzinfo=None)
+    return hashlib.sha256(f"workout|{utc.isoformat()}".encode()).hexdigest()
+
+
+@dataclass
+class Batch:
+    """Everything read from one file, before anything is written.
+
+    ``episode_counts`` (from a daily CSV) means "that day had this many twitch episodes": the
+    store adds only the episodes the journal does not already have for the day.
+    """
+
+    format: str
+    workouts: list[WorkoutIn] = field(default_factory=list)
+    days: dict[date, DayFactors] = field(default_factory=dict)
+    episodes: list[EpisodeIn] = field(default_factory=list)
+    episode_counts: dict[date, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.workouts or self.days or self.episodes or self.episode_counts)

@@ -1,0 +1,626 @@
+"""The journal database: open (and migrate) it, write entries and imports, read, forget.
+
+::
+
+    journal = open_journal()              # TWITCHWISE_DATABASE_URL or $TWITCHWISE_HOME
+    journal.add_episode(EpisodeIn(...))   # each call is one transaction
+    journal.set_day(date, DayFactors(caffeine_mg=200))
+    journal.import_files([(FileInfo, Batch), ...])   # all files in one transaction
+    journal.read(); journal.forget()
+
+Opening runs the Alembic migrations up to head (skipped when the database is already there).
+A SQLite journal is created owner-only (folder 0700, file 0600, and its ``-wal``/``-shm``
+files checked), with write-ahead logging, foreign keys and ``secure_delete`` on. Nothing else
+here is SQLite-specific: a PostgreSQL URL works the same way.
+
+Every error of the database becomes a :class:`~twitchwise.errors.JournalError` that names
+the journal.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import (
+    Engine,
+    Table,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from twitchwise.errors import ConfigError, JournalError
+from twitchwise.journal.models import Base, Day, Episode, ImportRecord, Workout
+from twitchwise.journal.records import DAY_COLUMNS, Batch, DayFactors, EpisodeIn, WorkoutIn
+from twitchwise.journal.settings import JournalSettings, journal_settings
+
+__all__ = [
+    "HEAD_REVISION",
+    "FileInfo",
+    "ImportSummary",
+    "Journal",
+    "JournalData",
+    "open_journal",
+]
+
+#: The newest migration; opening a journal at this revision skips Alembic entirely.
+HEAD_REVISION = "0001"
+MIGRATIONS = "twitchwise.journal:migrations"
+#: The source a hand-logged value has; imports never overwrite such a value.
+LOGGED = "log"
+_CHUNK = 500
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    """The file an import batch came from."""
+
+    name: str
+    fingerprint: str  # SHA-256 of the file's bytes
+    size_bytes: int
+    format: str
+
+
+@dataclass
+class ImportSummary:
+    """What one file added (or why it added nothing)."""
+
+    name: str
+    format: str
+    already_imported: datetime | None = None
+    workouts_added: int = 0
+    workouts_known: int = 0
+    days_added: int = 0
+    days_updated: int = 0
+    values_kept: int = 0
+    episodes_added: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rows_added(self) -> int:
+        return self.workouts_added + self.days_added + self.days_updated + self.episodes_added
+
+
+@dataclass
+class JournalData:
+    """Everything in the journal as plain values (what ``export`` writes)."""
+
+    episodes: list[dict[str, Any]]
+    days: list[dict[str, Any]]
+    workouts: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, list[dict[str, Any]]]:
+        return {"episodes": self.episodes, "days": self.days, "workouts": self.workouts}
+
+
+def open_journal(settings: JournalSettings | None = None) -> Journal:
+    """Open the journal, creating and migrating it as needed."""
+    return Journal(settings or journal_settings())
+
+
+class Journal:
+    """One journal database. Use as a context manager, or call :meth:`close`."""
+
+    def __init__(self, settings: JournalSettings) -> None:
+        self.settings = settings
+        self.where = settings.where
+        if settings.path is not None:
+            _create_private_file(settings.path)
+        try:
+            self.engine = _engine(settings.url)
+        except (SQLAlchemyError, ImportError) as exc:
+            raise ConfigError(
+                f"TWITCHWISE_DATABASE_URL {self.where!r} cannot be used: "
+                f"{str(exc).splitlines()[0]}; give a SQLAlchemy URL whose driver is installed"
+            ) from exc
+        try:
+            migrate(self.engine)
+        except SQLAlchemyError as exc:
+            self.engine.dispose()
+            raise self._error("open", exc) from exc
+        except JournalError:
+            self.engine.dispose()
+            raise
+        self._secure_side_files()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        self.engine.dispose()
+        self._secure_side_files()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self, write: bool = True) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back on any error.
+
+        A write transaction takes SQLite's write lock at its start (``BEGIN IMMEDIATE``), so
+        it never fails half-way for want of it; readers do not wait for writers (WAL).
+        """
+        bind = self.engine.execution_options(twitchwise_write=write)
+        try:
+            with Session(bind, expire_on_commit=False) as session, session.begin():
+                yield session
+        except SQLAlchemyError as exc:
+            raise self._error("write" if write else "read", exc) from exc
+        finally:
+            self._secure_side_files()
+
+    def _error(self, verb: str, exc: Exception) -> JournalError:
+        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        hint = ""
+        if "locked" in detail or "busy" in detail:
+            hint = "; another twitchwise may be writing it, try again in a moment"
+        elif "readonly" in detail or "permission" in detail.lower():
+            hint = "; check that you own the file (or set TWITCHWISE_HOME)"
+        elif "not a database" in detail:
+            hint = "; move that file away, or set TWITCHWISE_HOME to another folder"
+        return JournalError(f"could not {verb} the journal at {self.where}: {detail}{hint}")
+
+    def _secure_side_files(self) -> None:
+        path = self.settings.path
+        if path is None or os.name == "nt":
+            return
+        for suffix in ("-wal", "-shm", "-journal"):
+            side = path.with_name(path.name + suffix)
+            try:
+                mode = stat.S_IMODE(side.stat().st_mode)
+                if mode & 0o077:
+                    side.chmod(0o600)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                raise JournalError(f"could not make {side} private: {exc}") from exc
+
+    # ------------------------------------------------------------------ entries
+
+    def add_episode(self, episode: EpisodeIn) -> int:
+        """Record one episode; returns its id."""
+        return self.log([episode])[0]
+
+    def set_day(self, day: date, factors: DayFactors, source: str = LOGGED) -> DayFactors:
+        """Set the given factors of ``day`` (others are kept); returns the whole day."""
+        self.log([], day, factors, source)
+        found = self.get_day(day)
+        assert found is not None
+        return found
+
+    def log(
+        self,
+        episodes: Sequence[EpisodeIn],
+        day: date | None = None,
+        factors: DayFactors | None = None,
+        source: str = LOGGED,
+    ) -> list[int]:
+        """Episodes and one day's factors in ONE transaction; returns the episodes' ids."""
+        values = factors.checked().values() if factors is not None else {}
+        with self.transaction() as session:
+            rows = [Episode(**_episode_row(e, import_id=None)) for e in episodes]
+            session.add_all(rows)
+            if day is not None and values:
+                row = session.scalars(select(Day).where(Day.date == day)).one_or_none()
+                if row is None:
+                    row = Day(date=day, sources={}, updated_at=_now())
+                    session.add(row)
+                sources = dict(row.sources or {})
+                for name, value in values.items():
+                    setattr(row, name, value)
+                    sources[name] = source
+                row.sources = sources
+                row.updated_at = _now()
+            session.flush()
+            return [r.id for r in rows]
+
+    def get_day(self, day: date) -> DayFactors | None:
+        with self.transaction(write=False) as session:
+            row = session.scalars(select(Day).where(Day.date == day)).one_or_none()
+            return None if row is None else _day_factors(row)
+
+    # ------------------------------------------------------------------ imports
+
+    def imported(self, fingerprint: str) -> datetime | None:
+        """When a file with this fingerprint was imported, or None."""
+        with self.transaction(write=False) as session:
+            return session.scalars(
+                select(ImportRecord.imported_at).where(ImportRecord.fingerprint == fingerprint)
+            ).one_or_none()
+
+    def import_files(self, items: Sequence[tuple[FileInfo, Batch]]) -> list[ImportSummary]:
+        """Write every batch in ONE transaction: all of them are added, or none.
+
+        A file imported before (same fingerprint) adds nothing; within a file, workouts
+        already known (same start), episodes already present (same ``uid``, or the day
+        already has as many as a CSV says) and hand-logged factors are kept as they are.
+        """
+        summaries: list[ImportSummary] = []
+        with self.transaction() as session:
+            for info, batch in items:
+                summaries.append(_import_one(session, info, batch))
+        return summaries
+
+    # ------------------------------------------------------------------ read, forget
+
+    def counts(self) -> dict[str, int]:
+        with self.transaction(write=False) as session:
+            return {
+                name: session.scalar(select(func.count()).select_from(model)) or 0
+                for name, model in _TABLES
+            }
+
+    def read(self) -> JournalData:
+        """Every episode, day and workout, oldest first, as plain JSON-ready values."""
+        with self.transaction(write=False) as session:
+            episodes = [
+                {
+                    "uid": e.uid,
+                    "at": e.at.isoformat(),
+                    "date": e.local_date.isoformat(),
+                    "region": e.region,
+                    "side": e.side,
+                    "intensity": e.intensity,
+                    "duration_s": e.duration_s,
+                    "note": e.note,
+                    "source": e.source,
+                }
+                for e in session.scalars(select(Episode).order_by(Episode.at, Episode.id))
+            ]
+            days = [
+                {"date": d.date.isoformat(), **{c: getattr(d, c) for c in DAY_COLUMNS}}
+                for d in session.scalars(select(Day).order_by(Day.date))
+            ]
+            workouts = [
+                {
+                    "start": w.start.isoformat(),
+                    "duration_s": w.duration_s,
+                    "sport": w.sport,
+                    "distance_m": w.distance_m,
+                    "energy_kj": w.energy_kj,
+                    "avg_hr_bpm": w.avg_hr_bpm,
+                    "source_file": w.source_file,
+                }
+                for w in session.scalars(select(Workout).order_by(Workout.start))
+            ]
+        return JournalData(episodes, days, workouts)
+
+    def forget(self) -> dict[str, int]:
+        """Delete every record and the import log; returns how many rows each table had.
+
+        On SQLite the file is then vacuumed and the write-ahead log truncated, so the deleted
+        entries do not linger in free pages.
+        """
+        with self.transaction() as session:
+            counts = {
+                name: session.scalar(select(func.count()).select_from(model)) or 0
+                for name, model in _TABLES
+            }
+            for _, model in _TABLES:  # children before the imports they refer to
+                session.execute(delete(model))
+        if self.engine.dialect.name == "sqlite":
+            import sqlite3
+
+            raw = self.engine.raw_connection()
+            try:  # outside any transaction: the driver does not start one (_sqlite_connect)
+                raw.driver_connection.execute("VACUUM")  # type: ignore[union-attr]
+                raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+            except sqlite3.Error as exc:
+                raise self._error("compact", exc) from exc
+            finally:
+                raw.close()
+                self._secure_side_files()
+        return counts
+
+
+_TABLES: tuple[tuple[str, Any], ...] = (
+    ("episodes", Episode),
+    ("workouts", Workout),
+    ("days", Day),
+    ("imports", ImportRecord),
+)
+
+
+# ---------------------------------------------------------------------- import writing
+
+
+def _import_one(session: Session, info: FileInfo, batch: Batch) -> ImportSummary:
+    summary = ImportSummary(info.name, info.format, notes=list(batch.notes))
+    before = session.scalars(
+        select(ImportRecord.imported_at).where(ImportRecord.fingerprint == info.fingerprint)
+    ).one_or_none()
+    if before is not None:
+        summary.already_imported = before
+        summary.notes = []
+        return summary
+    record = ImportRecord(
+        fingerprint=info.fingerprint,
+        name=info.name[:255],
+        format=info.format,
+        size_bytes=info.size_bytes,
+        imported_at=_now(),
+        rows_added=0,
+    )
+    session.add(record)
+    session.flush()
+    _add_workouts(session, batch.workouts, record.id, summary)
+    _merge_days(session, batch.days, batch.format, summary)
+    _add_episodes(session, batch.episodes, record.id, summary)
+    _add_counted_episodes(session, batch.episode_counts, batch.format, record.id, summary)
+    record.rows_added = summary.rows_added
+    return summary
+
+
+def _add_workouts(
+    session: Session, workouts: list[WorkoutIn], import_id: int, summary: ImportSummary
+) -> None:
+    unique: dict[str, WorkoutIn] = {}
+    for w in workouts:
+        unique.setdefault(w.fingerprint, w)
+    known: set[str] = set()
+    for chunk in _chunks(list(unique)):
+        known.update(
+            session.scalars(select(Workout.fingerprint).where(Workout.fingerprint.in_(chunk)))
+        )
+    rows = [
+        {
+            "start": w.start,
+            "duration_s": w.duration_s,
+            "sport": w.sport[:64],
+            "distance_m": w.distance_m,
+            "energy_kj": w.energy_kj,
+            "avg_hr_bpm": w.avg_hr_bpm,
+            "source_file": (w.source_file or "")[:255] or None,
+            "fingerprint": fp,
+            "import_id": import_id,
+        }
+        for fp, w in unique.items()
+        if fp not in known
+    ]
+    if rows:
+        session.execute(insert(_table("workouts")), rows)
+    summary.workouts_added = len(rows)
+    summary.workouts_known = len(workouts) - len(rows)
+
+
+def _merge_days(
+    session: Session, days: dict[date, DayFactors], source: str, summary: ImportSummary
+) -> None:
+    """New days are added; on known days a factor recorded by hand is kept, others replaced."""
+    existing: dict[date, Day] = {}
+    for chunk in _chunks(sorted(days)):
+        for row in session.scalars(select(Day).where(Day.date.in_(chunk))):
+            existing[row.date] = row
+    now = _now()
+    new_rows: list[dict[str, Any]] = []
+    for day, factors in sorted(days.items()):
+        values = factors.values()
+        if not values:
+            continue
+        known = existing.get(day)
+        if known is None:
+            new_rows.append(
+                {
+                    "date": day,
+                    **{c: values.get(c) for c in DAY_COLUMNS},
+                    "sources": dict.fromkeys(values, source),
+                    "updated_at": now,
+                }
+            )
+            continue
+        sources = dict(known.sources or {})
+        changed = False
+        for name, value in values.items():
+            if sources.get(name) == LOGGED and getattr(known, name) is not None:
+                if getattr(known, name) != value:
+                    summary.values_kept += 1
+                continue
+            if getattr(known, name) != value:
+                setattr(known, name, value)
+                sources[name] = source
+                changed = True
+        if changed:
+            known.sources = sources
+            known.updated_at = now
+            summary.days_updated += 1
+    if new_rows:
+        session.execute(insert(_table("days")), new_rows)
+    summary.days_added = len(new_rows)
+
+
+def _add_episodes(
+    session: Session, episodes: list[EpisodeIn], import_id: int, summary: ImportSummary
+) -> None:
+    with_uid = {e.uid or uuid.uuid4().hex: e for e in episodes}
+    known: set[str] = set()
+    for chunk in _chunks(list(with_uid)):
+        known.update(session.scalars(select(Episode.uid).where(Episode.uid.in_(chunk))))
+    rows = [_episode_row(e, import_id, uid) for uid, e in with_uid.items() if uid not in known]
+    if rows:
+        session.execute(insert(_table("episodes")), rows)
+    summary.episodes_added += len(rows)
+
+
+def _add_counted_episodes(
+    session: Session,
+    counts: dict[date, int],
+    source: str,
+    import_id: int,
+    summary: ImportSummary,
+) -> None:
+    """Top each day up to the number of episodes the file gives for it."""
+    have: dict[date, int] = {}
+    days = sorted(d for d, n in counts.items() if n > 0)
+    for chunk in _chunks(days):
+        query = (
+            select(Episode.local_date, func.count())
+            .where(Episode.local_date.in_(chunk))
+            .group_by(Episode.local_date)
+        )
+        have.update({day: n for day, n in session.execute(query).all()})
+    uids: set[str] = set()
+    for chunk in _chunks(days):
+        prefixes = [Episode.uid.like(f"{source}-{d.isoformat()}-%") for d in chunk]
+        uids.update(session.scalars(select(Episode.uid).where(or_(*prefixes))))
+    rows: list[dict[str, Any]] = []
+    blank = {
+        "region": None,
+        "side": None,
+        "intensity": None,
+        "duration_s": None,
+        "note": None,
+        "source": source,
+        "import_id": import_id,
+    }
+    for day in days:
+        missing = counts[day] - have.get(day, 0)
+        noon = datetime.combine(day, time(12, 0), tzinfo=UTC)  # the time of day is unknown
+        number = 0
+        while missing > 0:
+            number += 1
+            uid = f"{source}-{day.isoformat()}-{number}"
+            if uid in uids:
+                continue
+            rows.append({**blank, "uid": uid, "at": noon, "local_date": day})
+            missing -= 1
+    for chunk_rows in _chunks(rows, 5000):
+        session.execute(insert(_table("episodes")), chunk_rows)
+    summary.episodes_added += len(rows)
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _episode_row(
+    episode: EpisodeIn, import_id: int | None, uid: str | None = None
+) -> dict[str, Any]:
+    return {
+        "uid": uid or episode.uid or uuid.uuid4().hex,
+        "at": episode.at,
+        "local_date": episode.day,
+        "region": episode.region,
+        "side": episode.side,
+        "intensity": episode.intensity,
+        "duration_s": episode.duration_s,
+        "note": episode.note,
+        "source": episode.source,
+        "import_id": import_id,
+    }
+
+
+def _day_factors(row: Day) -> DayFactors:
+    values = {c: getattr(row, c) for c in DAY_COLUMNS}
+    if values.get("medicines") is not None:
+        values["medicines"] = tuple(values["medicines"])
+    return DayFactors(**values)
+
+
+def _chunks(items: Sequence[_T], size: int = _CHUNK) -> Iterable[Sequence[_T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _table(name: str) -> Table:
+    """A Core table: bulk inserts skip the ORM's per-row bookkeeping."""
+    return Base.metadata.tables[name]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# ---------------------------------------------------------------------- engine, migrations
+
+
+def _create_private_file(path: Path) -> None:
+    """The folder (0700 when created here) and the database file (0600) before SQLite."""
+    folder = path.parent
+    try:
+        if not folder.exists():
+            folder.mkdir(mode=0o700, parents=True)
+            if os.name != "nt":
+                folder.chmod(0o700)
+        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+        os.close(fd)
+        if os.name != "nt" and stat.S_IMODE(path.stat().st_mode) != 0o600:
+            path.chmod(0o600)
+    except OSError as exc:
+        raise JournalError(
+            f"could not create the journal at {path}: {exc.strerror or exc}; "
+            "set TWITCHWISE_HOME to a folder you can write"
+        ) from exc
+
+
+def _engine(url: str) -> Engine:
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Transactions are started explicitly (_sqlite_begin), not by the driver.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA busy_timeout = 5000")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA secure_delete = ON")
+    finally:
+        cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    # A writer takes the lock at the start: no lock upgrade can fail half-way through it.
+    write = connection.get_execution_options().get("twitchwise_write", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest migration (Alembic ``upgrade head``)."""
+    if current_revision(engine) == HEAD_REVISION:
+        return
+    from alembic import command
+    from alembic.config import Config
+    from alembic.util.exc import CommandError
+
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    with engine.execution_options(twitchwise_write=True).begin() as conn:
+        config.attributes["connection"] = conn
+        try:
+            command.upgrade(config, "head")
+        except CommandError as exc:
+            raise JournalError(
+                f"the journal's schema is unknown to this twitchwise ({exc}); "
+                "it was probably written by a newer version: upgrade twitchwise"
+            ) from exc

@@ -1,0 +1,713 @@
+"""Import readers: every format from generated files, detection by content, hostile and broken
+files refused in one line with the journal unchanged, streaming memory, round trips."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+import textwrap
+import time
+import tracemalloc
+import zipfile
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fixtures.journal.files import (
+    BILLION_LAUGHS,
+    CSV_HEADER,
+    EXTERNAL_ENTITY,
+    FIT_START,
+    GPX_START,
+    PNG_BYTES,
+    SNEAKY_ENTITY,
+    TCX_START,
+    import_into,
+    journal_at,
+    truncate,
+    write_apple_health,
+    write_apple_zip,
+    write_big_apple_health,
+    write_fit,
+    write_gpx,
+    write_ios16_export,
+    write_tcx,
+)
+from twitchwise.errors import InputError
+from twitchwise.journal.export import to_csv, to_json
+from twitchwise.journal.imports import FileProblem, detect_format, read_file
+from twitchwise.journal.imports._xml import root_element
+from twitchwise.journal.imports.apple_health import apple_time
+from twitchwise.journal.records import DayFactors
+
+XML_ROOTS = ["HealthData", "gpx", "TrainingCenterDatabase"]
+
+
+def one_line(exc: pytest.ExceptionInfo[InputError], *needles: str) -> str:
+    message = str(exc.value)
+    assert "\n" not in message
+    for needle in needles:
+        assert needle in message, message
+    return message
+
+
+# ---------------------------------------------------------------------- good files
+
+
+def test_fit(tmp_path: Path) -> None:
+    path = tmp_path / "run.fit"
+    write_fit(path)
+    info, batch = read_file(path)
+    assert info.format == "fit" and len(info.fingerprint) == 64
+    (w,) = batch.workouts
+    assert w.start == FIT_START
+    assert (w.duration_s, w.sport, w.distance_m, w.avg_hr_bpm) == (590, "running", 2000, 145)
+    assert w.energy_kj == pytest.approx(150 * 4.184, abs=0.1)
+
+
+def test_fit_without_a_session_uses_its_records(tmp_path: Path) -> None:
+    path = tmp_path / "records.fit"
+    write_fit(path, with_session=False)
+    (w,) = read_file(path)[1].workouts
+    assert w.start == FIT_START
+    assert w.duration_s == 600
+    assert w.distance_m == 2000
+    assert w.avg_hr_bpm == 145
+
+
+def test_gpx(tmp_path: Path) -> None:
+    path = tmp_path / "ride.gpx"
+    write_gpx(path)
+    (w,) = read_file(path)[1].workouts
+    assert w.start == GPX_START
+    assert w.duration_s == 300
+    assert w.sport == "cycling"
+    assert w.distance_m == pytest.approx(1668, rel=0.01)  # 30 x 0.0005 degrees of latitude
+    assert w.avg_hr_bpm == pytest.approx(121, abs=0.5)
+
+
+def test_a_large_gpx_is_read_whole(tmp_path: Path) -> None:
+    path = tmp_path / "long.gpx"
+    write_gpx(path, points=3001)
+    assert path.stat().st_size > 256 * 1024
+    (w,) = read_file(path)[1].workouts
+    assert w.duration_s == 30_000
+
+
+def test_the_safe_reader_streams_everything_it_is_given() -> None:
+    import io
+
+    from twitchwise.journal.imports._xml import SafeXMLReader
+
+    body = b"<a>" + b"\x0b" * 70_000 + b"x" * 100_000 + b"</a>"
+    prolog = b'<?xml version="1.0"?>\n<!DOCTYPE a [<!ELEMENT a ANY>]>\n'
+    reader = SafeXMLReader(io.BytesIO(prolog + body))
+    out = b""
+    while chunk := reader.read(4096):
+        out += chunk
+    assert out == b'<?xml version="1.0"?>\n\n<a>' + b"x" * 100_000 + b"</a>"
+
+
+def test_gpx_route_without_times_adds_nothing_but_is_fine(tmp_path: Path) -> None:
+    path = tmp_path / "route.gpx"
+    path.write_text(
+        '<?xml version="1.0"?><gpx version="1.1" creator="t" '
+        'xmlns="http://www.topografix.com/GPX/1/1"><rte><rtept lat="1" lon="2"/></rte></gpx>'
+    )
+    batch = read_file(path)[1]
+    assert batch.empty
+    assert "no timed track" in batch.notes[0]
+
+
+def test_tcx(tmp_path: Path) -> None:
+    path = tmp_path / "run.tcx"
+    write_tcx(path)
+    (w,) = read_file(path)[1].workouts
+    assert w.start == TCX_START
+    assert (w.duration_s, w.distance_m, w.sport) == (1800, 7000, "running")
+    assert w.energy_kj == pytest.approx(400 * 4.184, abs=0.1)
+    assert w.avg_hr_bpm == 145  # weighted by lap time: (140 x 1200 + 155 x 600) / 1800
+
+
+def test_apple_health_export_xml(tmp_path: Path) -> None:
+    path = tmp_path / "export.xml"
+    expected = write_apple_health(path, days=9, workouts_every=3)
+    info, batch = read_file(path)
+    assert info.format == "apple_health"
+    assert sorted(batch.days) == [e.day for e in expected]
+    for e in expected:
+        assert batch.days[e.day] == DayFactors(
+            caffeine_mg=e.caffeine_mg,  # the copy inside a Correlation is not counted
+            water_l=e.water_l,  # mL -> L
+            steps=e.steps,  # the source with most steps, not the sum of iPhone and Watch
+            hrv_ms=e.hrv_ms,
+            sleep_h=e.sleep_h,  # asleep intervals merged; in bed and awake left out
+            alcohol_units=e.drinks * 1.75 if e.drinks else None,
+        ), e.day
+    assert len(batch.workouts) == 3
+    w = batch.workouts[0]
+    assert w.start == datetime(2025, 1, 1, 18, tzinfo=timezone(timedelta(hours=1)))
+    assert (w.duration_s, w.sport, w.distance_m, w.energy_kj) == (2700, "running", 8200, 2092)
+    assert w.avg_hr_bpm == 150
+    assert batch.notes == []
+
+
+def test_apple_health_export_zip(tmp_path: Path) -> None:
+    path = tmp_path / "export.zip"
+    expected = write_apple_zip(path, days=4)
+    info, batch = read_file(path)
+    assert info.format == "apple_health"
+    assert sorted(batch.days) == [e.day for e in expected]
+    assert len(batch.workouts) == 2
+
+
+def test_an_ios16_export_with_a_broken_dtd_still_imports(tmp_path: Path) -> None:
+    from lxml import etree
+
+    path = tmp_path / "export.xml"
+    expected = write_ios16_export(path, days=3)
+    with pytest.raises(etree.XMLSyntaxError):  # the file really is malformed as it stands
+        etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True))
+    batch = read_file(path)[1]
+    assert sorted(batch.days) == [e.day for e in expected]
+    assert batch.days[expected[0].day].water_l == expected[0].water_l
+
+
+def test_errors_keep_the_line_numbers_of_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "export.xml"
+    write_ios16_export(path, days=1)
+    lines = path.read_text().splitlines()
+    lines.insert(40, "<Record type='x' oops>")
+    path.write_text("\n".join(lines))
+    with pytest.raises(InputError, match="line 41"):
+        read_file(path)
+
+
+def test_a_translated_export_name_in_the_zip(tmp_path: Path) -> None:
+    xml = tmp_path / "x.xml"
+    expected = write_apple_health(xml, 2)
+    path = tmp_path / "export.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("__MACOSX/apple_health_export/._导出.xml", b"\x00\x05\x16\x07")
+        archive.writestr("apple_health_export/导出_cda.xml", "<ClinicalDocument/>")
+        archive.write(xml, "apple_health_export/导出.xml")
+    assert sorted(read_file(path)[1].days) == [e.day for e in expected]
+
+
+def test_apple_health_units_and_odd_records(tmp_path: Path) -> None:
+    path = tmp_path / "export.xml"
+    records = [
+        ("HKQuantityTypeIdentifierDietaryCaffeine", "g", "0.1"),
+        ("HKQuantityTypeIdentifierDietaryWater", "fl_oz_us", "10"),
+        ("HKQuantityTypeIdentifierDietaryWater", "L", "1"),
+        ("HKQuantityTypeIdentifierDietaryCaffeine", "furlong", "3"),  # unknown unit: skipped
+        ("HKQuantityTypeIdentifierDietaryCaffeine", "mg", "lots"),  # unreadable: skipped
+    ]
+    body = "".join(
+        f'<Record type="{t}" sourceName="x" unit="{u}" value="{v}" '
+        'startDate="2025-02-01 09:00:00 -0500" endDate="2025-02-01 09:00:00 -0500"/>\n'
+        for t, u, v in records
+    )
+    sleep = (
+        '<Record type="HKCategoryTypeIdentifierSleepAnalysis" sourceName="x" '
+        'value="HKCategoryValueSleepAnalysisAsleep" startDate="2025-02-01 13:00:00 -0500" '
+        'endDate="2025-02-01 14:30:00 -0500"/>\n'  # a nap counts for that day
+        '<Record type="HKCategoryTypeIdentifierSleepAnalysis" sourceName="x" '
+        'value="HKCategoryValueSleepAnalysisAsleep" startDate="2025-02-01 22:00:00 -0500" '
+        'endDate="2025-02-02 06:00:00 -0500"/>\n'  # the night ends on the 2nd
+    )
+    path.write_text(
+        f'<?xml version="1.0"?>\n<HealthData locale="en_US">\n{body}{sleep}</HealthData>'
+    )
+    batch = read_file(path)[1]
+    assert batch.days[date(2025, 2, 1)] == DayFactors(
+        caffeine_mg=100, water_l=round(1 + 10 * 0.0295735, 3), sleep_h=1.5
+    )
+    assert batch.days[date(2025, 2, 2)] == DayFactors(sleep_h=8)
+    assert any("furlong" in n for n in batch.notes)
+    assert any("unreadable" in n for n in batch.notes)
+
+
+def test_apple_time() -> None:
+    assert apple_time("2024-03-01 07:12:00 +0100") == datetime(
+        2024, 3, 1, 7, 12, tzinfo=timezone(timedelta(hours=1))
+    )
+    assert apple_time("2024-03-01 07:12:00 -0530") == datetime(
+        2024, 3, 1, 7, 12, tzinfo=timezone(-timedelta(hours=5, minutes=30))
+    )
+    assert apple_time("2024-03-01T07:12:00Z") == datetime(2024, 3, 1, 7, 12, tzinfo=UTC)
+    assert apple_time("2024-13-01 07:12:00 +0100") is None
+    assert apple_time("") is None
+
+
+def test_daily_csv(tmp_path: Path) -> None:
+    path = tmp_path / "days.csv"
+    path.write_text(
+        "\ufeffdate,sleep_h,twitches,caffeine_mg\n2025-01-01,7.5,3,200\n\n2025-01-02,,0,\n",
+        encoding="utf-8",
+    )
+    batch = read_file(path)[1]
+    assert batch.days == {date(2025, 1, 1): DayFactors(caffeine_mg=200, sleep_h=7.5)}
+    assert batch.episode_counts == {date(2025, 1, 1): 3, date(2025, 1, 2): 0}
+
+
+@pytest.mark.parametrize(
+    ("name", "writer", "expected"),
+    [
+        ("activity.dat", lambda p: write_fit(p), "fit"),
+        ("ride.xml", lambda p: write_gpx(p), "gpx"),
+        ("run.txt", lambda p: write_tcx(p), "tcx"),
+        ("health.gpx", lambda p: write_apple_health(p, 2), "apple_health"),
+        ("health.bin", lambda p: write_apple_zip(p, 2), "apple_health_zip"),
+        ("days.txt", lambda p: p.write_text(CSV_HEADER + "\n"), "csv"),
+        ("backup.txt", lambda p: p.write_text('{"episodes": []}'), "json"),
+    ],
+)
+def test_the_format_comes_from_the_content_not_the_name(
+    tmp_path: Path, name: str, writer: object, expected: str
+) -> None:
+    path = tmp_path / name
+    writer(path)  # type: ignore[operator]
+    assert detect_format(path) == expected
+
+
+def test_progress_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "export.xml"
+    write_big_apple_health(path, 3_000_000)
+    seen: list[tuple[int, int]] = []
+    read_file(path, progress=lambda done, total: seen.append((done, total)))
+    assert len(seen) >= 2
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    assert seen[-1] == (path.stat().st_size, path.stat().st_size)
+
+
+# ---------------------------------------------------------------------- bad files
+
+
+def _broken_files(folder: Path) -> dict[str, Path]:
+    files: dict[str, Path] = {}
+    good = {
+        "run.fit": write_fit,
+        "ride.gpx": write_gpx,
+        "run.tcx": write_tcx,
+        "export.xml": lambda p: write_apple_health(p, 5),
+        "export.zip": lambda p: write_apple_zip(p, 5),
+    }
+    for name, write in good.items():
+        path = folder / name
+        write(path)  # type: ignore[operator]
+        files[f"truncated {name}"] = truncate(path)
+    for root in XML_ROOTS:
+        files[f"billion laughs <{root}>"] = folder / f"laughs-{root}.xml"
+        files[f"billion laughs <{root}>"].write_text(BILLION_LAUGHS.format(root=root))
+        files[f"external entity <{root}>"] = folder / f"xxe-{root}.xml"
+        files[f"external entity <{root}>"].write_text(EXTERNAL_ENTITY.format(root=root))
+    files["sneaky entity"] = folder / "sneaky.xml"
+    files["sneaky entity"].write_text(SNEAKY_ENTITY)
+    files["png named .gpx"] = folder / "photo.gpx"
+    files["png named .gpx"].write_bytes(PNG_BYTES)
+    files["empty"] = folder / "empty.fit"
+    files["empty"].write_bytes(b"")
+    files["html"] = folder / "page.xml"
+    files["html"].write_text("<!DOCTYPE html><html><body>hi</body></html>")
+    files["gzip"] = folder / "export.xml.gz"
+    files["gzip"].write_bytes(gzip.compress(b"<HealthData/>"))
+    files["zip without export.xml"] = folder / "other.zip"
+    with zipfile.ZipFile(files["zip without export.xml"], "w") as archive:
+        archive.writestr("notes.txt", "hello")
+    files["zip of something else"] = folder / "odd.zip"
+    with zipfile.ZipFile(files["zip of something else"], "w") as archive:
+        archive.writestr("export.xml", "<gpx/>")
+    files["corrupt fit"] = folder / "corrupt.fit"
+    data = bytearray((folder / "run.fit").read_bytes())
+    data[40] ^= 0xFF
+    files["corrupt fit"].write_bytes(bytes(data))
+    files["text"] = folder / "notes.txt"
+    files["text"].write_text("dear diary, my calf twitched\n")
+    files["bad json"] = folder / "backup.json"
+    files["bad json"].write_text('{"episodes": [{"at": "yesterday"}]}')
+    files["json with unknown keys"] = folder / "keys.json"
+    files["json with unknown keys"].write_text('{"episodes": [], "passwords": []}')
+    files["json episode without zone"] = folder / "naive.json"
+    files["json episode without zone"].write_text('{"episodes": [{"at": "2025-01-01T10:00:00"}]}')
+    return files
+
+
+BROKEN = [
+    "truncated run.fit",
+    "truncated ride.gpx",
+    "truncated run.tcx",
+    "truncated export.xml",
+    "truncated export.zip",
+    *(f"billion laughs <{r}>" for r in XML_ROOTS),
+    *(f"external entity <{r}>" for r in XML_ROOTS),
+    "sneaky entity",
+    "png named .gpx",
+    "empty",
+    "html",
+    "gzip",
+    "zip without export.xml",
+    "zip of something else",
+    "corrupt fit",
+    "text",
+    "bad json",
+    "json with unknown keys",
+    "json episode without zone",
+]
+
+
+@pytest.fixture(scope="module")
+def broken(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return _broken_files(tmp_path_factory.mktemp("broken"))
+
+
+@pytest.mark.parametrize("case", BROKEN)
+def test_broken_and_hostile_files_are_refused_in_one_line(
+    broken: dict[str, Path], case: str, tmp_path: Path
+) -> None:
+    path = broken[case]
+    with journal_at(tmp_path / "home") as journal:
+        before = journal.read()
+        started = time.perf_counter()
+        with pytest.raises(InputError) as info:
+            import_into(journal, path)
+        assert time.perf_counter() - started < 2, "refusing must be quick"
+        one_line(info, str(path))
+        assert journal.read() == before
+        assert journal.counts()["imports"] == 0
+
+
+@pytest.mark.parametrize(
+    ("case", "needle"),
+    [
+        ("billion laughs <HealthData>", "entities"),
+        ("external entity <gpx>", "entities"),
+        ("sneaky entity", "entities"),
+        ("truncated export.xml", "truncated"),
+        ("truncated run.fit", "truncated"),
+        ("truncated export.zip", "truncated or damaged"),
+        ("corrupt fit", "corrupt"),
+        ("png named .gpx", "binary"),
+        ("html", "root element <html>"),
+        ("gzip", "unpack it first"),
+        ("zip without export.xml", "without an Apple Health export.xml"),
+        ("json with unknown keys", "passwords"),
+    ],
+)
+def test_messages_say_what_is_wrong(broken: dict[str, Path], case: str, needle: str) -> None:
+    with pytest.raises(InputError) as info:
+        read_file(broken[case])
+    one_line(info, needle, "nothing was imported")
+
+
+def test_the_entity_is_never_expanded(broken: dict[str, Path]) -> None:
+    """Even the lxml parser alone, with the options the readers use, expands nothing."""
+    from lxml import etree
+
+    from twitchwise.journal.imports._xml import PARSER_OPTIONS
+
+    path = broken["external entity <HealthData>"]
+    try:
+        for _, elem in etree.iterparse(str(path), events=("end",), **PARSER_OPTIONS):
+            assert "root:" not in (elem.get("sourceName") or "")
+    except etree.XMLSyntaxError:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        ("date,caffeine_mg\n2025-01-01,lots\n", "line 2: caffeine_mg 'lots' is not a number"),
+        ("date,sleep_h\n2025-01-01,30\n", "line 2: sleep_h must be between 0 and 24, not 30"),
+        ("date,stress\n2025-01-01,4.5\n", "line 2: stress must be a whole number"),
+        ("date,water_l\n2025-01-01,nan\n", "water_l 'nan' is not a number"),
+        ("date,twitches\n2025-01-01,-2\n", "twitches must be a whole number from 0 to 1000"),
+        ("date,twitches\n2025-01-01,2.5\n", "twitches must be a whole number"),
+        ("date,twitches\n01/02/2025,2\n", "line 2: date '01/02/2025' is not YYYY-MM-DD"),
+        ("date,twitches\n2999-01-01,2\n", "in the future"),
+        ("date,twitches\n2025-01-01,1\n2025-01-01,2\n", "line 3: 2025-01-01 appears twice"),
+        ("date,coffee\n2025-01-01,1\n", "unknown column 'coffee'"),
+        ("date,caffiene_mg\n2025-01-01,1\n", "did you mean 'caffeine_mg'"),
+        ("date,twitches,twitches\n", "appears twice in the header"),
+        ("date,twitches\n2025-01-01,1,5\n", "line 2: 3 values for 2 columns"),
+        ('date,twitches\n2025-01-01,"1\n', "line"),
+    ],
+)
+def test_bad_csv_values_are_refused_with_their_line(
+    tmp_path: Path, content: str, needle: str
+) -> None:
+    path = tmp_path / "days.csv"
+    path.write_text(content)
+    with pytest.raises(InputError) as info:
+        read_file(path)
+    one_line(info, str(path), needle)
+
+
+def test_csv_that_is_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "days.csv"
+    path.write_bytes(b"date,twitches\n2025-01-01,1\n\xff\xfe\n")
+    with pytest.raises(InputError) as info:
+        read_file(path)
+    one_line(info, "not UTF-8")
+
+
+def test_missing_file_and_folder(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as info:
+        read_file(tmp_path / "nope.fit")
+    one_line(info, "no such file")
+    with pytest.raises(InputError) as info:
+        read_file(tmp_path)
+    one_line(info, "folder")
+
+
+def test_dtd_scanner_finds_the_root_after_quotes_comments_and_pis() -> None:
+    head = b"""<?xml version="1.0"?>
+<!-- a '<fake' root in a comment -->
+<!DOCTYPE HealthData [
+  <?pi with <fake> inside?>
+  <!-- don't end here: ]> -->
+  <!ATTLIST Record a CDATA "<fake>" b CDATA '>'>
+]>
+<HealthData>"""
+    assert root_element(head) == "HealthData"
+
+
+@given(st.text(alphabet="<>!-[]\"'?%;ENTITYxa ", max_size=60))
+def test_dtd_scanner_only_ever_refuses_with_a_file_problem(junk: str) -> None:
+    head = f'<?xml version="1.0"?><!DOCTYPE x [{junk}<!ENTITY e "x">]><root>&e;</root>'
+    try:
+        root = root_element(head.encode())
+    except FileProblem:
+        return
+    assert root  # the junk closed the DTD early: the parser then refuses the stray ENTITY
+
+
+# ---------------------------------------------------------------------- idempotence
+
+
+def test_importing_the_same_files_twice_adds_nothing(tmp_path: Path) -> None:
+    files = [tmp_path / n for n in ("run.fit", "ride.gpx", "run.tcx", "export.zip", "d.csv")]
+    write_fit(files[0])
+    write_gpx(files[1])
+    write_tcx(files[2])
+    write_apple_zip(files[3], 6)
+    files[4].write_text(CSV_HEADER + "\n2025-02-01,4,250,6,2,45,5,1\n")
+    with journal_at(tmp_path / "home") as journal:
+        first = import_into(journal, *files)
+        data = journal.read()
+        counts = journal.counts()
+        assert counts == {"episodes": 4, "workouts": 5, "days": 7, "imports": 5}
+        assert all(s.rows_added > 0 for s in first)
+        second = import_into(journal, *files)
+        assert all(s.already_imported is not None and s.rows_added == 0 for s in second)
+        assert journal.read() == data
+        assert journal.counts() == counts
+
+
+def test_a_renamed_or_edited_copy_adds_only_what_is_new(tmp_path: Path) -> None:
+    a = tmp_path / "a.csv"
+    a.write_text("date,twitches,sleep_h\n2025-02-01,4,6\n")
+    b = tmp_path / "b.csv"
+    b.write_text("date,twitches,sleep_h\n2025-02-01,4,6\n2025-02-02,1,7\n")
+    with journal_at(tmp_path / "home") as journal:
+        import_into(journal, a)
+        (s,) = import_into(journal, b)
+        assert (s.episodes_added, s.days_added, s.days_updated) == (1, 1, 0)
+        assert journal.counts()["episodes"] == 5
+
+
+def test_a_workout_seen_in_two_formats_is_stored_once(tmp_path: Path) -> None:
+    fit = tmp_path / "run.fit"
+    tcx = tmp_path / "run.tcx"
+    write_fit(fit, start=TCX_START)
+    write_tcx(tcx, start=TCX_START)
+    with journal_at(tmp_path / "home") as journal:
+        import_into(journal, fit)
+        (s,) = import_into(journal, tcx)
+        assert (s.workouts_added, s.workouts_known) == (0, 1)
+
+
+# ---------------------------------------------------------------------- memory
+
+
+def test_memory_stays_flat_on_a_large_apple_health_export(tmp_path: Path) -> None:
+    def peak(size: int) -> int:
+        path = tmp_path / f"export-{size}.xml"
+        write_big_apple_health(path, size)
+        tracemalloc.start()
+        try:
+            read_file(path)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small, large = peak(1_000_000), peak(12_000_000)
+    # the fixed cost (read buffers) is the same; 11 MB more data adds next to nothing
+    assert large - small < 256 * 1024, (small, large)
+    assert large < 12_000_000 / 4
+
+
+def test_resident_memory_does_not_grow_with_the_file(tmp_path: Path) -> None:
+    """tracemalloc does not see libxml2's memory: compare the peak RSS of two file sizes."""
+    small, large = tmp_path / "small.xml", tmp_path / "large.xml"
+    write_big_apple_health(small, 2_000_000)
+    write_big_apple_health(large, 24_000_000)
+    script = textwrap.dedent(
+        """
+        import resource, sys
+        from pathlib import Path
+        import lxml.etree, sqlalchemy
+        from twitchwise.journal.imports import read_file
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        read_file(Path(sys.argv[1]))
+        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print(after - before)
+        """
+    )
+
+    def growth_kb(path: Path) -> int:
+        out = subprocess.run(
+            [sys.executable, "-c", script, str(path)], capture_output=True, text=True, check=True
+        )
+        return int(out.stdout.strip())
+
+    grew_small, grew_large = growth_kb(small), growth_kb(large)
+    # 12x the data: the resident set may not grow by more than a few MB (it would by ~100 MB
+    # if the tree were kept)
+    assert grew_large - grew_small < 8 * 1024, (grew_small, grew_large)
+
+
+# ---------------------------------------------------------------------- round trips
+
+DAY_VALUES = {
+    "caffeine_mg": st.floats(0, 3000, allow_nan=False),
+    "sleep_h": st.floats(0, 24, allow_nan=False),
+    "water_l": st.floats(0, 20, allow_nan=False),
+    "workout_min": st.floats(0, 1440, allow_nan=False),
+    "stress": st.integers(0, 10),
+    "alcohol_units": st.floats(0, 100, allow_nan=False),
+}
+DAYS = st.dictionaries(
+    st.dates(date(1990, 1, 1), date(2025, 12, 31)),
+    st.tuples(
+        st.integers(0, 6),
+        st.fixed_dictionaries({}, optional=DAY_VALUES),
+    ),
+    max_size=12,
+)
+
+
+def _csv(days: dict[date, tuple[int, dict[str, float]]]) -> str:
+    lines = [CSV_HEADER]
+    for day, (count, values) in sorted(days.items()):
+        cells = [
+            "" if values.get(c) is None else repr(values[c]) for c in CSV_HEADER.split(",")[2:]
+        ]
+        lines.append(",".join([day.isoformat(), str(count), *cells]))
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=40)
+@given(DAYS)
+def test_csv_export_import_round_trip(tmp_path_factory: pytest.TempPathFactory, days: dict) -> None:
+    folder = tmp_path_factory.mktemp("csv")
+    source = folder / "in.csv"
+    source.write_text(_csv(days))
+    with journal_at(folder / "a") as a:
+        import_into(a, source)
+        for day, (_count, values) in days.items():
+            assert (a.get_day(day) or DayFactors()) == DayFactors(**values)
+        first = to_csv(a.read())
+    # one row per day with twitches or a factor, each count as given
+    kept = {d: v for d, v in days.items() if v[0] or v[1]}
+    rows = first.splitlines()[1:]
+    assert [r.split(",")[:2] for r in rows] == [
+        [d.isoformat(), str(v[0])] for d, v in sorted(kept.items())
+    ]
+    exported = folder / "out.csv"
+    exported.write_text(first)
+    with journal_at(folder / "b") as b:
+        import_into(b, exported)
+        assert to_csv(b.read()) == first
+
+
+AWARE = st.datetimes(
+    datetime(2000, 1, 1),
+    datetime(2025, 12, 31),
+    timezones=st.sampled_from(
+        [UTC, timezone(timedelta(hours=10)), timezone(-timedelta(hours=5, minutes=30))]
+    ),
+)
+EPISODE = st.fixed_dictionaries(
+    {"at": AWARE},
+    optional={
+        "region": st.sampled_from(["region_calf", "region_eyelid", "region_thigh"]),
+        "side": st.sampled_from(["left", "right", "both"]),
+        "intensity": st.integers(1, 5),
+        "duration_s": st.floats(0, 86_400, allow_nan=False),
+        "note": st.text(max_size=40),
+    },
+)
+DAY = st.fixed_dictionaries(
+    {"date": st.dates(date(2000, 1, 1), date(2025, 12, 31))},
+    optional={
+        **DAY_VALUES,
+        "workout_type": st.text(min_size=1, max_size=20),
+        "medicines": st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=3),
+        "steps": st.integers(0, 300_000),
+        "hrv_ms": st.floats(0, 1000, allow_nan=False),
+    },
+)
+WORKOUT = st.fixed_dictionaries(
+    {"start": AWARE, "duration_s": st.floats(0, 50_000, allow_nan=False)},
+    optional={
+        "sport": st.sampled_from(["running", "cycling", "yoga"]),
+        "distance_m": st.floats(0, 1e6, allow_nan=False),
+        "energy_kj": st.floats(0, 1e5, allow_nan=False),
+        "avg_hr_bpm": st.floats(30, 220, allow_nan=False),
+    },
+)
+
+
+@settings(max_examples=40)
+@given(
+    st.lists(EPISODE, max_size=8),
+    st.lists(DAY, max_size=8, unique_by=lambda d: d["date"]),
+    st.lists(
+        WORKOUT,
+        max_size=5,
+        unique_by=lambda w: w["start"].astimezone(UTC).replace(microsecond=0),
+    ),
+)
+def test_json_export_import_round_trip(
+    tmp_path_factory: pytest.TempPathFactory, episodes: list, days: list, workouts: list
+) -> None:
+    folder = tmp_path_factory.mktemp("json")
+    source = folder / "in.json"
+    payload = {
+        "episodes": [
+            {**e, "at": e["at"].isoformat(), "date": e["at"].date().isoformat()} for e in episodes
+        ],
+        "days": [{**d, "date": d["date"].isoformat()} for d in days],
+        "workouts": [{**w, "start": w["start"].isoformat()} for w in workouts],
+    }
+    source.write_text(json.dumps(payload))
+    with journal_at(folder / "a") as a:
+        import_into(a, source)
+        first = a.read()
+    assert len(first.episodes) == len(payload["episodes"])
+    assert len(first.days) == len([d for d in days if len(d) > 1])
+    assert len(first.workouts) == len(payload["workouts"])
+    exported = folder / "out.json"
+    exported.write_text(to_json(first))
+    with journal_at(folder / "b") as b:
+        import_into(b, exported)
+        second = b.read()
+        assert second == first
+        (again,) = import_into(b, exported)
+        assert again.already_imported is not None
