@@ -214,10 +214,6 @@ def run() -> None:
     os._exit(code)
 
 
-if __name__ == "__main__":
-    run()
-
-
 # Feature commands register themselves on ``app`` (one module each; imports stay lazy inside).
 # fmt: off
 # isort: off
@@ -227,3 +223,11 @@ import twitchwise.commands.guide  # noqa: E402,F401
 import twitchwise.commands.journal  # noqa: E402,F401
 # isort: on
 # fmt: on
+
+
+if __name__ == "__main__":
+    # Run the package's own module, on which the feature commands registered themselves
+    # (when run as a script this file is a second module called __main__).
+    from twitchwise.cli import run as _run
+
+    _run()
