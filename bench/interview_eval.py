@@ -54,9 +54,6 @@ SETS = {
 }
 TODAY = date(2026, 11, 23)
 LEVELS = [level.value for level in twitchwise.TriageLevel]
-#: The console script's entry point (``python -m twitchwise.cli`` runs before the feature
-#: commands, such as ``check``, have registered).
-ENTRY = "import sys; from twitchwise.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
 def answers_for(text: str) -> tuple[dict[str, bool], str, list[str]]:
@@ -82,7 +79,7 @@ def run_cli(answers: dict[str, bool]) -> tuple[str, int, str, str]:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
         json.dump(answers, fh)
     out = subprocess.run(
-        [sys.executable, "-c", ENTRY, "check", "--answers", fh.name, "--format", "json"],
+        [sys.executable, "-m", "twitchwise", "check", "--answers", fh.name, "--format", "json"],
         capture_output=True,
         text=True,
         check=True,

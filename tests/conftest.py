@@ -50,11 +50,17 @@ _cache_dir: list[str] = []
 
 def pytest_configure(config: pytest.Config) -> None:
     folder = tempfile.mkdtemp(prefix="twitchwise-test-cache-")
-    _cache_dir.append(folder)
-    for name in ("TWITCHWISE_CACHE_DIR", "TWITCHWISE_NO_CACHE"):
+    home = tempfile.mkdtemp(prefix="twitchwise-test-home-")
+    _cache_dir.extend([folder, home])
+    names = ("TWITCHWISE_CACHE_DIR", "TWITCHWISE_NO_CACHE", "TWITCHWISE_HOME",
+             "TWITCHWISE_DATABASE_URL")  # fmt: skip
+    for name in names:
         _saved_env[name] = os.environ.get(name)
     os.environ["TWITCHWISE_CACHE_DIR"] = folder
+    # a journal written by any test lands here, never in the user's own data folder
+    os.environ["TWITCHWISE_HOME"] = home
     os.environ.pop("TWITCHWISE_NO_CACHE", None)
+    os.environ.pop("TWITCHWISE_DATABASE_URL", None)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -462,10 +462,10 @@ def test_check_opening_text_is_used(tmp_path, capsys):
     )
     assert code == 0
     data = json.loads(out)
-    assert "region_eyelid" in {f["id"] for f in data["findings"]}
-    assert "where" not in {q["finding"] for q in data["questions"]} or all(
-        q["answer"] is None for q in data["questions"]
-    )
+    assert {"region_eyelid", "side_left", "twitching"} <= {f["id"] for f in data["findings"]}
+    asked = {q["finding"] for q in data["questions"]}
+    assert not asked & {"region_eyelid", "side_left", "twitching"}  # known, so never asked
+    assert all(q["answer"] is None for q in data["questions"])
 
 
 @pytest.mark.parametrize(

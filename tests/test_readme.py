@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from pathlib import Path
@@ -91,9 +92,28 @@ def _readme_cli_lines() -> list[str]:
     return lines
 
 
+def _example_files(folder: Path) -> None:
+    """The files the README's examples name, generated in the working folder."""
+    from fixtures.journal.files import write_apple_zip, write_fit, write_gpx
+
+    write_apple_zip(folder / "export.zip")
+    write_fit(folder / "ride.fit")
+    write_gpx(folder / "run.gpx")
+    (folder / "daily.csv").write_text(
+        "date,twitches,caffeine_mg,sleep_h\n2026-11-20,2,300,6\n2026-11-21,0,100,8\n"
+    )
+    answers = {"twitching": True, "region_calf": True, "weakness": False}
+    (folder / "answers.json").write_text(json.dumps(answers))
+
+
 @pytest.mark.parametrize("line", _readme_cli_lines())
-def test_readme_cli_examples_run(line, capsys):
+def test_readme_cli_examples_run(line, capsys, tmp_path, monkeypatch):
     argv = shlex.split(line)[1:]
+    if argv == ["check"]:
+        pytest.skip("the interactive interview needs a terminal; the scripted example covers it")
+    monkeypatch.setenv("TWITCHWISE_HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    _example_files(tmp_path)
     code = main(argv)
     out, err = capsys.readouterr()
     assert code == 0, err

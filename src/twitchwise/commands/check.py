@@ -18,6 +18,7 @@ from twitchwise.cli import ANSWER_FORMATS, FormatOpt, WidthOpt, _check_format, _
 from twitchwise.errors import InputError
 
 if TYPE_CHECKING:
+    from twitchwise.evidence import Evidence
     from twitchwise.knowledge.load import KnowledgeBase
     from twitchwise.reason.interview import (
         Answered,
@@ -99,14 +100,12 @@ def check(
     _print_answer(answer, fmt, width)
 
 
-def _opening(words: str) -> Any:
+def _opening(words: str) -> Evidence:
+    """What the opening text says (nothing when there is none)."""
+    from twitchwise.answer.build import parser
     from twitchwise.evidence import Evidence
 
-    if not words.strip():
-        return Evidence()
-    from twitchwise.answer.build import parser
-
-    return parser().parse(words)
+    return parser().parse(words) if words.strip() else Evidence()
 
 
 def _read_answers(path: Path, kb: KnowledgeBase) -> dict[str, bool]:

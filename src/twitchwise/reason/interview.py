@@ -47,6 +47,7 @@ __all__ = [
     "InterviewState",
     "Option",
     "Policy",
+    "Progress",
     "Question",
     "Step",
     "Stop",
@@ -55,6 +56,7 @@ __all__ = [
     "evidence",
     "findings_evidence",
     "next_question",
+    "progress",
     "quantity_findings",
     "run",
 ]
@@ -640,8 +642,8 @@ def next_question(
 def _budget_stop(policy: Policy) -> Stop:
     return Stop(
         "budget",
-        f"Stopped after {policy.max_questions} questions (the question limit); the warning "
-        "signs were all asked about.",
+        f"Stopped after {policy.max_questions} questions (the question limit); every question "
+        "that one yes could make urgent or an emergency was asked.",
     )
 
 
