@@ -92,3 +92,23 @@ def merge(observations: Iterable[Observation]) -> tuple[Observation, ...]:
             )
     out.sort(key=lambda o: (o.start is None, o.start if o.start is not None else 0))
     return tuple(out)
+
+
+def with_implied(evidence: Evidence, closure: Mapping[str, frozenset[str]]) -> Evidence:
+    """The evidence plus every finding its present findings imply (``closure``: id -> ids)."""
+    have = evidence.present
+    extra = [
+        Observation(implied, text=o.text, derived=True)
+        for o in evidence.observations
+        if not o.negated
+        for implied in closure[o.id]
+        if implied not in have
+    ]
+    if not extra:
+        return evidence
+    return Evidence(
+        merge([*evidence.observations, *extra]),
+        evidence.quantities,
+        evidence.not_understood,
+        evidence.medicines,
+    )

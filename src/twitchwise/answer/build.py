@@ -16,7 +16,7 @@ from twitchwise.answer.model import (
     SourceOut,
 )
 from twitchwise.errors import InputError
-from twitchwise.evidence import Evidence, Observation, merge
+from twitchwise.evidence import Evidence, Observation, merge, with_implied
 from twitchwise.knowledge.load import KnowledgeBase, load_knowledge
 from twitchwise.knowledge.schema import TriageLevel
 from twitchwise.reason.plan import make_plan
@@ -118,22 +118,7 @@ def _with_demographics(evidence: Evidence, age: int | None, sex: str | None) -> 
 
 
 def _implied(kb: KnowledgeBase, evidence: Evidence) -> Evidence:
-    have = evidence.present
-    extra = [
-        Observation(implied, text=o.text, derived=True)
-        for o in evidence.observations
-        if not o.negated
-        for implied in kb.closure[o.id]
-        if implied not in have
-    ]
-    if not extra:
-        return evidence
-    return Evidence(
-        merge([*evidence.observations, *extra]),
-        evidence.quantities,
-        evidence.not_understood,
-        evidence.medicines,
-    )
+    return with_implied(evidence, kb.closure)
 
 
 def answer_for(kb: KnowledgeBase, evidence: Evidence) -> Answer:

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from twitchwise.errors import InputError
-from twitchwise.evidence import Evidence, Observation, merge
+from twitchwise.evidence import Evidence, Observation, merge, with_implied
 from twitchwise.knowledge.facts import caffeine_limit, caffeine_single_dose
 from twitchwise.knowledge.load import KnowledgeBase, load_knowledge
 from twitchwise.knowledge.schema import TriageLevel
@@ -315,19 +315,7 @@ def evidence(state: InterviewState, kb: KnowledgeBase | None = None) -> Evidence
 
 
 def _implied(kb: KnowledgeBase, ev: Evidence) -> Evidence:
-    have = ev.present
-    extra = [
-        Observation(implied, text=o.text, derived=True)
-        for o in ev.observations
-        if not o.negated
-        for implied in kb.closure[o.id]
-        if implied not in have
-    ]
-    if not extra:
-        return ev
-    return Evidence(
-        merge([*ev.observations, *extra]), ev.quantities, ev.not_understood, ev.medicines
-    )
+    return with_implied(ev, kb.closure)
 
 
 def _unit(kb: KnowledgeBase, question_id: str) -> float:
