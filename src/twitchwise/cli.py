@@ -220,6 +220,7 @@ def run() -> None:
 # (add one import line per feature module below)
 import twitchwise.commands.check  # noqa: E402,F401
 import twitchwise.commands.guide  # noqa: E402,F401
+import twitchwise.commands.insights  # noqa: E402,F401
 import twitchwise.commands.journal  # noqa: E402,F401
 # isort: on
 # fmt: on

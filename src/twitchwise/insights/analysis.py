@@ -1,0 +1,186 @@
+"""The ``twitchwise insights`` result: effects, alerts and notes, built once and then rendered.
+
+``analyse(journal.read())`` gives an :class:`Insights`; ``to_dict()`` is the JSON shape::
+
+    {"days": N,
+     "effects": [{"factor", "lag_days", "effect", "ci": [lo, hi], "p_value", "q_value",
+                  "significant", "n_with", "n_without"}],
+     "alerts": [{"level", "finding", "rule", "text", "source", "pattern"}],
+     "notes": ["..."]}
+
+and ``render_terminal()`` the text for people.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from twitchwise.errors import ConfigError
+from twitchwise.insights.alerts import Alert, alerts_for
+from twitchwise.insights.stats import (
+    ALPHA,
+    MIN_DAYS,
+    NAMES,
+    DailySeries,
+    Effect,
+    daily_series,
+    estimate_effects,
+)
+
+if TYPE_CHECKING:
+    from twitchwise.journal.store import JournalData
+    from twitchwise.knowledge.load import KnowledgeBase
+
+__all__ = ["INSTALL_HINT", "Insights", "analyse", "require_extra"]
+
+INSTALL_HINT = "pip install 'twitchwise[insights]'"
+LAG_WORDS = {0: "same day", 1: "next day", 2: "two days later"}
+#: Say how old the pattern is when the latest entry is older than this.
+STALE_DAYS = 14
+
+
+def require_extra(
+    modules: tuple[str, ...] = ("numpy", "scipy", "statsmodels"), hint: str = INSTALL_HINT
+) -> None:
+    """A one-line :class:`ConfigError` naming the install command if a module is missing."""
+    import importlib
+
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            raise ConfigError(
+                f"this needs the {name} package, which is not installed; run: {hint}"
+            ) from None
+
+
+@dataclass
+class Insights:
+    """Everything ``twitchwise insights`` reports, computed once."""
+
+    days: int
+    effects: list[Effect] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    series: DailySeries | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "days": self.days,
+            "effects": [e.to_dict() for e in self.effects],
+            "alerts": [a.to_dict() for a in self.alerts],
+            "notes": list(self.notes),
+        }
+
+    @property
+    def triggers(self) -> list[Effect]:
+        """Significant effects, strongest evidence first."""
+        return sorted((e for e in self.effects if e.significant), key=lambda e: e.q_value)
+
+    def render_terminal(self) -> str:
+        return render_terminal(self)
+
+
+def analyse(
+    data: JournalData, *, today: date | None = None, kb: KnowledgeBase | None = None
+) -> Insights:
+    """Effects of every factor at lags 0-2, alerts from the pattern, and honest notes."""
+    series = daily_series(data)
+    result = estimate_effects(series)
+    notes: list[str] = []
+    days = series.days_with_entries if series is not None else _entry_days(data)
+    if series is not None and series.n < MIN_DAYS:
+        notes.append(
+            f"Not enough data yet: twitches have been logged over {series.n} days "
+            f"({series.start} to {series.end}); insights need at least {MIN_DAYS} days."
+        )
+    if series is not None and series.earlier_factor_days:
+        notes.append(
+            f"{series.earlier_factor_days} days with factors before your first logged twitch "
+            f"({series.start}) are left out: twitches were not being logged then."
+        )
+    if series is not None and series.n < MIN_DAYS:
+        notes.extend(n for n in result.notes if "not enough data yet" not in n)
+    else:
+        notes.extend(result.notes)
+    alerts = alerts_for(data, kb)
+    if series is not None:
+        today = today or date.today()
+        latest = max(date.fromisoformat(e["date"]) for e in data.episodes)
+        if (today - latest).days > STALE_DAYS:
+            notes.append(
+                f"Your latest logged twitch was on {latest}; alerts describe the pattern up "
+                "to then."
+            )
+    if alerts:
+        notes.append(
+            "The alerts come from the same warning-sign rules as 'twitchwise ask'. This is not "
+            "a diagnosis: if you are worried, or things change, talk to a doctor."
+        )
+    return Insights(days, result.effects, alerts, notes, series)
+
+
+def _entry_days(data: JournalData) -> int:
+    return len({e["date"] for e in data.episodes} | {d["date"] for d in data.days})
+
+
+# ---------------------------------------------------------------------- terminal
+
+
+def describe_effect(e: Effect) -> str:
+    """'caffeine, next day: 1.42x twitches per 100 mg (95% CI 1.21-1.66), q = 0.001'."""
+    return (
+        f"{NAMES[e.factor]}, {LAG_WORDS[e.lag_days]}: {_ratio(e.effect)} twitches per "
+        f"{e.step} (95% CI {_ratio(e.ci[0], '')}-{_ratio(e.ci[1])}), {_p('q', e.q_value)}"
+    )
+
+
+def _ratio(value: float, suffix: str = "x") -> str:
+    return f"{value:.2f}{suffix}" if value < 100 else f"{value:.3g}{suffix}"
+
+
+def _p(name: str, value: float) -> str:
+    return f"{name} < 0.001" if value < 0.001 else f"{name} = {value:.3f}"
+
+
+def render_terminal(insights: Insights) -> str:
+    lines: list[str] = []
+    series = insights.series
+    if series is not None:
+        lines.append(
+            f"Insights from {insights.days} days of journal ({series.start} to {series.end}, "
+            f"{sum(series.counts)} twitch episodes)."
+        )
+    else:
+        lines.append(f"Insights from {insights.days} days of journal.")
+    if insights.alerts:
+        lines += ["", "Alerts (the pattern itself is a warning sign):"]
+        for a in insights.alerts:
+            lines.append(f"  [{a.level.value}] {a.text}")
+            lines.append(f"      Why: {a.pattern} (source: {a.source})")
+    lines += ["", "Triggers found (false discovery rate 5%):"]
+    triggers = insights.triggers
+    if triggers:
+        for e in triggers:
+            word = "more" if e.effect > 1 else "fewer"
+            lines.append(f"  {describe_effect(e)}; {word} twitches when it is higher")
+    else:
+        lines.append("  none yet")
+    if insights.effects:
+        lines += ["", "Every effect tested (rate ratio of the daily twitch count per step):"]
+        for e in insights.effects:
+            mark = "*" if e.significant else " "
+            lines.append(f" {mark} {describe_effect(e)}, {_p('p', e.p_value)}")
+        lines.append(
+            f"  (* = significant at a false discovery rate of {ALPHA:.0%}; 1.00x is no effect)"
+        )
+    if insights.notes:
+        lines += ["", "Notes:"]
+        lines += [f"  - {note}" for note in insights.notes]
+    lines += [
+        "",
+        "An association in your own data is not proof of cause. Not a diagnosis.",
+    ]
+    return "\n".join(lines) + "\n"

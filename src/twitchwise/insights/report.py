@@ -1,0 +1,477 @@
+"""The doctor report: one :class:`DoctorReport` built from the journal, then HTML or PDF.
+
+``build_report(journal.read(), analyse(...))`` gathers what a clinician wants on one page: a
+summary, a timeline, the body map and calendar, the triggers found (and how they were found),
+the alerts with their reasons and sources, the medicines logged, and the questions worth
+asking. :func:`render_html` fills ``templates/report.html.j2`` (self-contained: inline CSS
+and SVG, no scripts, fonts or images from the network); :func:`render_pdf` lays out the same
+content with fpdf2 (the ``report`` extra). The FHIR export is in
+:mod:`twitchwise.insights.fhir`.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from twitchwise.__about__ import __version__
+from twitchwise.insights.alerts import Alert
+from twitchwise.insights.analysis import LAG_WORDS, describe_effect
+from twitchwise.insights.charts import body_map_svg, calendar_svg, effects_svg
+from twitchwise.insights.stats import ALPHA, NAMES
+from twitchwise.knowledge.load import KnowledgeBase, load_knowledge
+from twitchwise.knowledge.schema import TriageLevel
+
+if TYPE_CHECKING:
+    from twitchwise.insights.analysis import Insights
+    from twitchwise.journal.store import JournalData
+
+__all__ = [
+    "DISCLAIMER",
+    "REPORT_FORMATS",
+    "DoctorReport",
+    "build_report",
+    "render_html",
+    "render_pdf",
+]
+
+REPORT_FORMATS = ("html", "pdf", "fhir")
+DISCLAIMER = (
+    "Written by the person from their own journal with twitchwise; not a diagnosis. The "
+    "triggers are associations in one person's records, not proof of cause."
+)
+LEVEL_TITLE = {
+    TriageLevel.SELF_CARE: "No warning signs in the pattern",
+    TriageLevel.SEE_DOCTOR_ROUTINE: "Routine GP appointment advised",
+    TriageLevel.SEE_DOCTOR_URGENT: "Medical advice today advised",
+    TriageLevel.EMERGENCY: "Emergency",
+}
+#: Timeline rows: by week up to this many weeks, by month up to MAX_MONTHS, else by year.
+MAX_WEEKS = 16
+MAX_MONTHS = 36
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineRow:
+    period: str
+    episodes: int
+    twitch_days: int
+    regions: str
+
+
+@dataclass(frozen=True, slots=True)
+class MedicineRow:
+    name: str
+    first: date
+    last: date
+    days: int
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    id: str
+    title: str
+    url: str
+
+
+@dataclass
+class DoctorReport:
+    """Everything in the doctor report, already worded; the renderers only lay it out."""
+
+    generated: date
+    start: date | None
+    end: date | None
+    level: TriageLevel
+    summary: list[str]
+    timeline: list[TimelineRow]
+    timeline_unit: str
+    triggers: list[str]
+    tested: str
+    alerts: list[Alert]
+    medicines: list[MedicineRow]
+    questions: list[str]
+    notes: list[str]
+    sources: list[SourceRef]
+    charts: dict[str, str] = field(default_factory=dict)
+    version: str = __version__
+
+    @property
+    def level_title(self) -> str:
+        return LEVEL_TITLE[self.level]
+
+
+def build_report(
+    data: JournalData,
+    insights: Insights,
+    *,
+    today: date | None = None,
+    kb: KnowledgeBase | None = None,
+) -> DoctorReport:
+    kb = kb or load_knowledge()
+    today = today or date.today()
+    episode_days = sorted({date.fromisoformat(e["date"]) for e in data.episodes})
+    all_days = sorted(set(episode_days) | {date.fromisoformat(d["date"]) for d in data.days})
+    start = all_days[0] if all_days else None
+    end = all_days[-1] if all_days else None
+    level = max((a.level for a in insights.alerts), default=TriageLevel.SELF_CARE)
+    medicines = _medicines(data)
+    triggers = [describe_effect(e) for e in insights.triggers]
+    factors = sorted({e.factor for e in insights.effects}, key=list(NAMES).index)
+    if insights.effects:
+        tested = (
+            f"{len(insights.effects)} effects tested ({', '.join(NAMES[f] for f in factors)}; "
+            "each on the same day, the next day and two days later), with a Poisson model of "
+            "the daily twitch count and a false discovery rate of "
+            f"{ALPHA:.0%} (Benjamini-Hochberg)."
+        )
+    else:
+        tested = "No effect could be tested yet: not enough days with both twitches and factors."
+    unit, timeline = _timeline(data, start, end)
+    sources = [
+        SourceRef(s.id, s.title, s.url) for s in kb.source_list(a.source for a in insights.alerts)
+    ]
+    return DoctorReport(
+        generated=today,
+        start=start,
+        end=end,
+        level=level,
+        summary=_summary(data, insights, episode_days, start, end, kb),
+        timeline=timeline,
+        timeline_unit=unit,
+        triggers=triggers,
+        tested=tested,
+        alerts=list(insights.alerts),
+        medicines=medicines,
+        questions=_questions(insights, medicines),
+        notes=list(insights.notes),
+        sources=sources,
+        charts={
+            "calendar": calendar_svg(data),
+            "body_map": body_map_svg(data, kb),
+            "effects": effects_svg(insights.effects),
+        },
+    )
+
+
+def _summary(
+    data: JournalData,
+    insights: Insights,
+    episode_days: list[date],
+    start: date | None,
+    end: date | None,
+    kb: KnowledgeBase,
+) -> list[str]:
+    if start is None or end is None:
+        return ["The journal is empty."]
+    lines = [
+        f"{_plural(len(data.episodes), 'twitch episode')} on {_plural(len(episode_days), 'day')} "
+        f"between {start} and {end} ({_plural(insights.days, 'day')} with journal entries)."
+    ]
+    regions = Counter(e["region"] for e in data.episodes if e.get("region"))
+    if regions:
+        top = ", ".join(f"{_label(r, kb).lower()} ({n})" for r, n in regions.most_common(4))
+        lines.append(f"Most often in: {top}.")
+    intensities = [e["intensity"] for e in data.episodes if e.get("intensity") is not None]
+    if intensities:
+        lines.append(
+            f"Intensity where given ({len(intensities)} episodes): median "
+            f"{statistics.median(intensities):g} of 5."
+        )
+    level = max((a.level for a in insights.alerts), default=TriageLevel.SELF_CARE)
+    if insights.alerts:
+        lines.append(
+            f"Warning signs in the pattern ({level.value}): {LEVEL_TITLE[level]}; "
+            f"{_plural(len(insights.alerts), 'rule')} fired, see Alerts."
+        )
+    else:
+        lines.append("No warning sign in the pattern of the journal.")
+    if insights.triggers:
+        found = ", ".join(f"{NAMES[e.factor]} ({LAG_WORDS[e.lag_days]})" for e in insights.triggers)
+        lines.append(f"Triggers found in the records: {found}.")
+    else:
+        lines.append("No trigger found in the records yet.")
+    return lines
+
+
+def _label(region: str, kb: KnowledgeBase) -> str:
+    finding = kb.findings.get(region)
+    return finding.label if finding is not None else region
+
+
+def _timeline(
+    data: JournalData, start: date | None, end: date | None
+) -> tuple[str, list[TimelineRow]]:
+    if start is None or end is None:
+        return "week", []
+    span = (end - start).days + 1
+    if span <= MAX_WEEKS * 7:
+        unit = "week"
+
+        def key(d: date) -> date:
+            return d - timedelta(days=d.weekday())
+
+        def name(k: date) -> str:
+            return f"week of {k.isoformat()}"
+    elif span <= MAX_MONTHS * 31:
+        unit = "month"
+
+        def key(d: date) -> date:
+            return d.replace(day=1)
+
+        def name(k: date) -> str:
+            return k.strftime("%Y-%m")
+    else:
+        unit = "year"
+
+        def key(d: date) -> date:
+            return d.replace(month=1, day=1)
+
+        def name(k: date) -> str:
+            return str(k.year)
+
+    episodes: dict[date, list[dict[str, Any]]] = defaultdict(list)
+    for e in data.episodes:
+        episodes[key(date.fromisoformat(e["date"]))].append(e)
+    keys = sorted({key(start + timedelta(days=i)) for i in range(span)})
+    rows = []
+    for k in keys:
+        items = episodes.get(k, [])
+        regions = Counter(
+            (e["region"] or "").removeprefix("region_").replace("_", " ")
+            for e in items
+            if e.get("region")
+        )
+        rows.append(
+            TimelineRow(
+                name(k),
+                len(items),
+                len({e["date"] for e in items}),
+                ", ".join(f"{r} ({n})" for r, n in regions.most_common(4)),
+            )
+        )
+    return unit, rows
+
+
+def _medicines(data: JournalData) -> list[MedicineRow]:
+    seen: dict[str, list[date]] = defaultdict(list)
+    names: dict[str, str] = {}
+    for d in data.days:
+        for medicine in d.get("medicines") or []:
+            key = medicine.strip().lower()
+            if key:
+                names.setdefault(key, medicine.strip())
+                seen[key].append(date.fromisoformat(d["date"]))
+    return sorted(
+        (MedicineRow(names[k], min(v), max(v), len(set(v))) for k, v in seen.items()),
+        key=lambda m: (m.first, m.name.lower()),
+    )
+
+
+def _questions(insights: Insights, medicines: list[MedicineRow]) -> list[str]:
+    """Questions worth asking, from what the journal shows (most specific first)."""
+    findings = {a.finding for a in insights.alerts}
+    rules = {a.rule for a in insights.alerts}
+    out: list[str] = []
+    if "weakness" in findings or any("weak" in f for f in findings):
+        out.append(
+            "I noted weakness along with the twitching: can you examine my strength, and do I "
+            "need to see a neurologist?"
+        )
+    if findings & {"spreading", "multiple_sites"} or "twitch_in_several_places" in rules:
+        out.append(
+            "The twitching has appeared in several places: does that change what you would "
+            "examine or test?"
+        )
+    if findings & {"duration_over_2_weeks", "duration_over_3_months"}:
+        out.append(
+            "It has gone on for more than two weeks: would a blood test help (for example salts "
+            "such as magnesium, calcium and potassium, thyroid function or vitamin B12)?"
+        )
+    if medicines:
+        names = ", ".join(m.name for m in medicines[:6])
+        out.append(
+            f"Could any of my medicines ({names}) cause twitching, and is there an alternative?"
+        )
+    for e in insights.triggers[:3]:
+        direction = "more" if e.effect > 1 else "fewer"
+        out.append(
+            f"My records show {direction} twitching with more {NAMES[e.factor]} "
+            f"({LAG_WORDS[e.lag_days]}): is changing it a sensible first step?"
+        )
+    out.append("Which changes should make me come back sooner, or get help straight away?")
+    return out
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+# ---------------------------------------------------------------------- HTML
+
+
+def render_html(report: DoctorReport) -> str:
+    """A complete HTML page: inline CSS and SVG, nothing loaded from anywhere."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+    from markupsafe import Markup
+
+    env = Environment(
+        loader=PackageLoader("twitchwise", "templates"),
+        autoescape=select_autoescape(["html.j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    charts = {name: Markup(_inline(svg)) for name, svg in report.charts.items()}  # noqa: S704
+    return env.get_template("report.html.j2").render(r=report, charts=charts, disclaimer=DISCLAIMER)
+
+
+def _inline(svg: str) -> str:
+    """SVG written by :mod:`twitchwise.insights.charts` (escaped there), fit to the page."""
+    return svg.replace("<svg ", '<svg style="max-width:100%;height:auto" ', 1)
+
+
+# ---------------------------------------------------------------------- PDF
+
+
+def render_pdf(report: DoctorReport) -> bytes:
+    """The same content as the HTML page, as an A4 PDF (fpdf2; core fonts, Latin-1 text)."""
+    import io
+    import logging
+
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
+
+    class _PDF(FPDF):
+        def footer(self) -> None:
+            self.set_y(-12)
+            self.set_font("Helvetica", size=8)
+            self.set_text_color(110)
+            self.cell(0, 6, f"twitchwise {report.version} - not a diagnosis", align="L")
+            self.set_x(self.l_margin)
+            self.cell(0, 6, f"page {self.page_no()}", align="R")
+
+    pdf = _PDF(format="A4")
+    pdf.set_title("Twitch journal: report for a doctor")
+    pdf.set_author("twitchwise")
+    pdf.set_creator(f"twitchwise {report.version}")
+    pdf.set_auto_page_break(auto=True, margin=16)
+    pdf.set_margins(16, 14, 16)
+    pdf.add_page()
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+
+    def heading(text: str, size: int = 13) -> None:
+        pdf.ln(2)
+        pdf.set_font("Helvetica", "B", size)
+        pdf.set_text_color(20)
+        pdf.multi_cell(width, 7, _latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_font("Helvetica", size=10)
+
+    def para(text: str, bullet: bool = False, colour: int = 30) -> None:
+        pdf.set_text_color(colour)
+        prefix = "- " if bullet else ""
+        pdf.multi_cell(width, 5, _latin1(prefix + text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def image(svg: str, w: float) -> None:
+        w = min(w, width)
+        size = re.search(r'width="([\d.]+)" height="([\d.]+)"', svg)
+        h = w * float(size[2]) / float(size[1]) if size else w
+        if pdf.get_y() + h > pdf.page_break_trigger:
+            pdf.add_page()
+        logger = logging.getLogger("fpdf.svg")
+        level = logger.level
+        logger.setLevel(logging.ERROR)  # fpdf2 skips <title> tooltips with a warning each
+        try:
+            pdf.image(io.BytesIO(_for_pdf(svg).encode("utf-8")), w=w)
+        finally:
+            logger.setLevel(level)
+        pdf.ln(4)
+
+    heading("Twitch journal: report for a doctor", 16)
+    period = f"{report.start} to {report.end}" if report.start else "no entries"
+    para(
+        f"Period: {period}. Generated {report.generated} by twitchwise {report.version}.", colour=90
+    )
+    heading("Summary")
+    for line in report.summary:
+        para(line, bullet=True)
+    heading(f"Alerts: {report.level_title}")
+    if report.alerts:
+        for a in report.alerts:
+            para(f"[{a.level.value}] {a.text} (source: {a.source})", bullet=True)
+            para(f"  From the journal: {a.pattern}", colour=90)
+    else:
+        para("No warning sign in the pattern of the journal.")
+    heading("Triggers found")
+    for t in report.triggers or ["None found yet."]:
+        para(t, bullet=True)
+    para(report.tested, colour=90)
+    heading("Medicines logged")
+    for m in report.medicines:
+        para(f"{m.name}: {m.days} days, {m.first} to {m.last}", bullet=True)
+    if not report.medicines:
+        para("None logged.")
+    heading("Questions worth asking")
+    for q in report.questions:
+        para(q, bullet=True)
+    pdf.add_page()
+    heading("Charts")
+    image(report.charts["body_map"], 110)
+    image(report.charts["calendar"], width)
+    image(report.charts["effects"], width)
+    heading(f"Timeline (by {report.timeline_unit})")
+    pdf.set_font("Helvetica", size=9)
+    with pdf.table(
+        col_widths=(30, 18, 22, 60),
+        text_align=("LEFT", "RIGHT", "RIGHT", "LEFT"),
+        line_height=5,
+    ) as table:
+        head = table.row()
+        for cell in ("Period", "Episodes", "Days with twitching", "Regions"):
+            head.cell(cell)
+        for row in report.timeline:
+            cells = table.row()
+            cells.cell(_latin1(row.period))
+            cells.cell(str(row.episodes))
+            cells.cell(str(row.twitch_days))
+            cells.cell(_latin1(row.regions))
+    if report.notes:
+        heading("Notes")
+        for note in report.notes:
+            para(note, bullet=True)
+    if report.sources:
+        heading("Sources")
+        for s in report.sources:
+            para(f"{s.title} ({s.id}): {s.url}", bullet=True)
+    return bytes(pdf.output())
+
+
+_LATIN1 = str.maketrans(
+    {
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2212": "-",
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2026": "...",
+        "\u00d7": "x",
+        "\u2264": "<=",
+        "\u2265": ">=",
+        "\u2192": "->",
+        "\u2022": "-",
+    }
+)
+
+
+def _latin1(text: str) -> str:
+    """Text the PDF core fonts can show: common punctuation spelled out, the rest as '?'."""
+    return text.translate(_LATIN1).encode("latin-1", "replace").decode("latin-1")
+
+
+def _for_pdf(svg: str) -> str:
+    """fpdf2 draws SVG shapes and text but not tooltips, nor text outside Latin-1."""
+    return _latin1(re.sub(r"<title>.*?</title>", "", svg, flags=re.DOTALL))
