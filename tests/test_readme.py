@@ -111,6 +111,8 @@ def test_readme_cli_examples_run(line, capsys, tmp_path, monkeypatch):
     argv = shlex.split(line)[1:]
     if argv == ["check"]:
         pytest.skip("the interactive interview needs a terminal; the scripted example covers it")
+    if argv[:1] == ["serve"]:
+        pytest.skip("a server runs until it is stopped; tests/test_serve.py runs it for real")
     monkeypatch.setenv("TWITCHWISE_HOME", str(tmp_path / "home"))
     monkeypatch.chdir(tmp_path)
     _example_files(tmp_path)

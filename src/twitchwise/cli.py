@@ -222,6 +222,7 @@ import twitchwise.commands.check  # noqa: E402,F401
 import twitchwise.commands.guide  # noqa: E402,F401
 import twitchwise.commands.insights  # noqa: E402,F401
 import twitchwise.commands.journal  # noqa: E402,F401
+import twitchwise.commands.serve  # noqa: E402,F401
 # isort: on
 # fmt: on
 

@@ -52,7 +52,7 @@ def ask(
     if not isinstance(text, str) or not text.strip():
         raise InputError(f"describe the twitch in words, for example: {EXAMPLE}")
     evidence = parser().parse(text, today=today)
-    return answer_for(load_knowledge(), _with_demographics(evidence, age, sex))
+    return answer_for(load_knowledge(), with_demographics(evidence, age, sex))
 
 
 def assess(
@@ -80,12 +80,13 @@ def assess(
             )
         observations.append(Observation(fid, negated, text=fid))
     evidence = Evidence(observations=merge(observations))
-    evidence = _with_demographics(evidence, age, sex)
+    evidence = with_demographics(evidence, age, sex)
     evidence = _implied(kb, evidence)
     return answer_for(kb, evidence)
 
 
-def _with_demographics(evidence: Evidence, age: int | None, sex: str | None) -> Evidence:
+def with_demographics(evidence: Evidence, age: int | None, sex: str | None) -> Evidence:
+    """The evidence with a stated age (its age band) and sex, replacing any read from text."""
     extra: list[Observation] = []
     quantities = dict(evidence.quantities)
     if age is not None:

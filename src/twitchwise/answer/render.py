@@ -56,7 +56,24 @@ def context(answer: Answer) -> dict[str, object]:
         "disclaimer": DISCLAIMER,
         "present": [f for f in answer.findings if not f.negated],
         "denied": [f for f in answer.findings if f.negated],
+        "labels": finding_labels,
     }
+
+
+def finding_labels(ids: tuple[str, ...] | list[str]) -> str:
+    """Finding ids as their labels for people: "!weakness" -> "no muscle weakness"."""
+    from twitchwise.knowledge.load import load_knowledge
+
+    kb = load_knowledge()
+    out = []
+    for raw in ids:
+        fid = raw.lstrip("!")
+        finding = kb.findings.get(fid)
+        label = finding.label if finding is not None else fid
+        if raw.startswith("!"):
+            label = "no " + (label if label[1:2].isupper() else label[:1].lower() + label[1:])
+        out.append(label)
+    return ", ".join(out)
 
 
 def environment() -> Environment:

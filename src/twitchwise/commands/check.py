@@ -215,20 +215,9 @@ def transcript(kb: KnowledgeBase, asked: tuple[Answered, ...], stop: Stop) -> st
 
 def describe(kb: KnowledgeBase, a: Answered) -> str:
     """An answer in words: yes, no, not sure, the value, or what was chosen."""
-    if not a.answers:
-        return "not sure"
-    if a.value is not None:
-        q = kb.questions.get(a.question)
-        label = next((o.label for o in q.options if o.value == a.value), None) if q else None
-        return label or f"{a.value:g}"
-    if len(a.findings) == 1:
-        return "yes" if a.answers[0][1] else "no"
-    chosen = [kb.findings[f].label for f, yes in a.answers if yes]
-    if chosen:
-        return "yes: " + "; ".join(chosen)
-    if len(a.answers) == len(a.findings):
-        return "none of these"
-    return "no: " + "; ".join(kb.findings[f].label for f, _ in a.answers)
+    from twitchwise.reason.interview import describe_answer
+
+    return describe_answer(a, kb)
 
 
 # --------------------------------------------------------------------------- questionary

@@ -298,27 +298,9 @@ def fingerprint_of(path: Path, fingerprint: Any) -> tuple[str, int]:
 
 
 def _describe_import(s: ImportSummary, formats: dict[str, str]) -> str:
-    label = formats.get(s.format, s.format)
-    if s.already_imported is not None:
-        when = s.already_imported.astimezone().strftime("%Y-%m-%d %H:%M")
-        return f"{s.name} ({label}): already imported on {when}; nothing added."
-    parts = []
-    if s.workouts_added or s.workouts_known:
-        text = _plural(s.workouts_added, "workout")
-        if s.workouts_known:
-            text += f" ({s.workouts_known} already in the journal)"
-        parts.append(text)
-    if s.days_added or s.days_updated:
-        parts.append(f"daily factors for {_plural(s.days_added + s.days_updated, 'day')}")
-    if s.episodes_added:
-        parts.append(_plural(s.episodes_added, "twitch episode"))
-    added = "added " + ", ".join(parts) if parts else "nothing new to add"
-    line = f"{s.name} ({label}): {added}."
-    if s.values_kept:
-        line += f" Kept {_plural(s.values_kept, 'value')} you logged by hand."
-    if s.notes:
-        line += " Note: " + "; ".join(s.notes) + "."
-    return line
+    from twitchwise.journal.imports import describe_import
+
+    return describe_import(s, formats)
 
 
 def _plural(n: int, word: str) -> str:

@@ -160,6 +160,18 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text.strip() + "\n", encoding="utf-8")
 
 
+def cause_page(
+    cause_id: str, kb: KnowledgeBase | None = None, guides: dict[str, Guide] | None = None
+) -> CausePage:
+    """What the page of one cause shows (``guides``: every guide by topic id, to link back)."""
+    kb = kb or load_knowledge()
+    if cause_id not in kb.causes:
+        raise InputError(f"unknown cause {cause_id!r}; 'twitchwise causes' lists every cause")
+    if guides is None:
+        guides = {t.id: build_guide(t, kb) for t in topics(kb)}
+    return _cause_page(kb, cause_id, guides)
+
+
 def _cause_page(kb: KnowledgeBase, cause_id: str, guides: dict[str, Guide]) -> CausePage:
     cause = kb.causes[cause_id]
     to, away = finding_pointers(kb, cause)

@@ -53,6 +53,7 @@ __all__ = [
     "Stop",
     "answer",
     "answer_from",
+    "describe_answer",
     "evidence",
     "findings_evidence",
     "next_question",
@@ -415,6 +416,25 @@ def run(
             assert step.stop is not None
             return state, step.stop
         state = answer_from(state, step.question, answers)
+
+
+def describe_answer(a: Answered, kb: KnowledgeBase | None = None) -> str:
+    """An answer in words: yes, no, not sure, the value, or what was chosen."""
+    kb = kb or load_knowledge()
+    if not a.answers:
+        return "not sure"
+    if a.value is not None:
+        q = kb.questions.get(a.question)
+        label = next((o.label for o in q.options if o.value == a.value), None) if q else None
+        return label or f"{a.value:g}"
+    if len(a.findings) == 1:
+        return "yes" if a.answers[0][1] else "no"
+    chosen = [kb.findings[f].label for f, yes in a.answers if yes]
+    if chosen:
+        return "yes: " + "; ".join(chosen)
+    if len(a.answers) == len(a.findings):
+        return "none of these"
+    return "no: " + "; ".join(kb.findings[f].label for f, _ in a.answers)
 
 
 # --------------------------------------------------------------------------- the model

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, TypeVar
 from twitchwise.errors import InputError
 from twitchwise.journal.imports._common import CountingReader, FileProblem, Progress
 from twitchwise.journal.records import Batch
-from twitchwise.journal.store import FileInfo
+from twitchwise.journal.store import FileInfo, ImportSummary
 
 if TYPE_CHECKING:
     import zipfile
@@ -41,6 +41,7 @@ __all__ = [
     "FORMATS",
     "FileProblem",
     "Progress",
+    "describe_import",
     "detect_format",
     "fingerprint",
     "read_batch",
@@ -64,6 +65,35 @@ _EXPECTED = (
 _WHITESPACE = b" \t\r\n"
 _T = TypeVar("_T")
 _LXML_WHERE = re.compile(r" \(<string>, line \d+\)")
+
+
+def describe_import(s: ImportSummary, formats: dict[str, str] = FORMATS) -> str:
+    """What one file added, in one line: "ride.fit (FIT): added 1 workout."."""
+    label = formats.get(s.format, s.format)
+    if s.already_imported is not None:
+        when = s.already_imported.astimezone().strftime("%Y-%m-%d %H:%M")
+        return f"{s.name} ({label}): already imported on {when}; nothing added."
+    parts = []
+    if s.workouts_added or s.workouts_known:
+        text = _count(s.workouts_added, "workout")
+        if s.workouts_known:
+            text += f" ({s.workouts_known} already in the journal)"
+        parts.append(text)
+    if s.days_added or s.days_updated:
+        parts.append(f"daily factors for {_count(s.days_added + s.days_updated, 'day')}")
+    if s.episodes_added:
+        parts.append(_count(s.episodes_added, "twitch episode"))
+    added = "added " + ", ".join(parts) if parts else "nothing new to add"
+    line = f"{s.name} ({label}): {added}."
+    if s.values_kept:
+        line += f" Kept {_count(s.values_kept, 'value')} you logged by hand."
+    if s.notes:
+        line += " Note: " + "; ".join(s.notes) + "."
+    return line
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def fingerprint(path: Path) -> tuple[str, int]:

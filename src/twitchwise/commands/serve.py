@@ -1,0 +1,97 @@
+"""``twitchwise serve``: the web app and REST API on this computer (FastAPI with uvicorn).
+
+FastAPI and uvicorn come with the ``web`` extra and are imported inside the command, after a
+check that names the install command when they are missing.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from twitchwise.cli import app
+from twitchwise.errors import ConfigError, InputError
+
+#: The web extra's modules; python-multipart is importable as either name.
+WEB_MODULES = (("fastapi",), ("uvicorn",), ("python_multipart", "multipart"))
+INSTALL = "pip install 'twitchwise[web]'"
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host", help="Address to listen on; the default lets only this computer in."
+        ),
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on (1-65535).")] = 8000,
+) -> None:
+    """Start the web app and REST API: ask, questions, guides and your journal, in a browser.
+
+    Example: twitchwise serve  (then open http://127.0.0.1:8000)
+    """
+    missing = _missing_module()
+    if missing:
+        raise ConfigError(
+            f"twitchwise serve needs the web extra ({missing} is not installed); run: {INSTALL}"
+        )
+    if not 1 <= port <= 65535:
+        raise InputError(f"--port must be from 1 to 65535, not {port}")
+    _check_free(host, port)
+
+    import uvicorn
+
+    from twitchwise.web.app import create_app
+    from twitchwise.web.settings import WebSettings
+
+    settings = WebSettings.from_env(host=host, port=port)
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(f"twitchwise is running at http://{shown}:{port}/ (API: /api, docs: /docs).")
+    typer.echo("Press Ctrl+C to stop it. Nothing you type leaves this computer.")
+    if not settings.loopback:
+        typer.echo(
+            f"warning: listening on {host} lets other computers on the network reach the app and "
+            "your journal; there is no login. Use --host 127.0.0.1 unless you mean it.",
+            err=True,
+        )
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="warning",
+        server_header=False,
+        proxy_headers=False,
+    )
+
+
+def _missing_module() -> str | None:
+    """The first module of the web extra that is not installed (found without importing)."""
+    import importlib.util
+
+    for names in WEB_MODULES:
+        if not any(importlib.util.find_spec(name) is not None for name in names):
+            return names[0]
+    return None
+
+
+def _check_free(host: str, port: int) -> None:
+    """A clear error, before uvicorn starts, when the address cannot be used."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        raise InputError(f"--host {host!r} is not an address of this computer") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise InputError(
+                f"cannot listen on {host}:{port} ({reason}); choose another with --port, "
+                "e.g. twitchwise serve --port 8080"
+            ) from None

@@ -1,0 +1,234 @@
+"""The one place an exception becomes a response.
+
+Under ``/api`` (and ``/openapi.json``) every error is the same JSON object::
+
+    {"ok": false, "error": "what happened and what to do", "status": 422,
+     "errors": [{"field": "age", "message": "..."}]}
+
+Callers may add keys to it but never remove one. Everywhere else the error is an HTML page
+(``error.html.j2``). Which exception gives which status:
+
+================================  ======  ==============================================
+Exception                         Status  Notes
+================================  ======  ==============================================
+``RequestValidationError``        422     ``errors`` names each field and what to send;
+                                          400 when the body is not valid JSON at all
+``ApiError``                      its own ``errors`` as given
+``HTTPException``                 its own 404, 405, 413 (``PayloadTooLarge``), 403, ...
+``InputError``                    422     a library check refused the input
+``JournalError``                  503     the journal could not be read or written
+``ConfigError``, ``KnowledgeError`` 503   a missing extra, a broken knowledge base
+anything else                     500     logged with its traceback; never shown
+================================  ======  ==============================================
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from fastapi import HTTPException
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from twitchwise.errors import ConfigError, InputError, JournalError, KnowledgeError
+from twitchwise.web.models import FIELD_HINTS
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+__all__ = [
+    "ApiError",
+    "PayloadTooLarge",
+    "error_body",
+    "handle_exception",
+    "wants_json",
+]
+
+log = logging.getLogger("twitchwise.web")
+
+TITLES = {
+    400: "Bad request",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Too large",
+    415: "Unsupported media type",
+    422: "Check what you entered",
+    500: "Something went wrong",
+    503: "Not available",
+}
+_TYPE_MESSAGES = {
+    "missing": "is required",
+    "string_too_short": "must not be empty",
+    "extra_forbidden": "is not a field this endpoint accepts",
+    "model_attributes_type": "must be a JSON object",
+    "dict_type": "must be a JSON object",
+    "string_type": "must be a string",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "bool_type": "must be true or false",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "list_type": "must be a JSON array",
+}
+
+
+class ApiError(HTTPException):
+    """An error with its status, message and (optionally) the fields at fault."""
+
+    def __init__(self, status: int, message: str, errors: Sequence[tuple[str, str]] = ()) -> None:
+        super().__init__(status_code=status, detail=message)
+        self.errors = [{"field": f, "message": m} for f, m in errors]
+
+
+class PayloadTooLarge(ApiError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            413,
+            f"the request body is larger than the limit of {_size(limit)}; send a smaller file "
+            "(an Apple Health export.zip can be imported from the command line: "
+            "twitchwise import FILE)",
+        )
+
+
+def _size(n: int) -> str:
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):g} MB"
+    if n >= 1024:
+        return f"{n / 1024:g} KB"
+    return f"{n} bytes"
+
+
+def error_body(status: int, message: str, errors: Iterable[dict[str, str]] = ()) -> dict[str, Any]:
+    """The one JSON error shape (see the module docstring)."""
+    return {"ok": False, "error": message, "status": status, "errors": list(errors)}
+
+
+def wants_json(request: Request) -> bool:
+    path = request.url.path
+    return path == "/api" or path.startswith("/api/") or path == "/openapi.json"
+
+
+def field_name(loc: Sequence[str | int]) -> str:
+    """("body", "state", "asked", 0, "answers") -> "state.asked[0].answers"."""
+    parts = list(loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc)
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or (str(loc[0]) if loc else "body")
+
+
+def _validation(exc: RequestValidationError) -> tuple[int, str, list[dict[str, str]]]:
+    problems = list(exc.errors())
+    for p in problems:
+        if p.get("type") == "json_invalid":
+            ctx = p.get("ctx") or {}
+            detail = ctx.get("error", "invalid JSON")
+            return (
+                400,
+                f"the request body is not valid JSON ({detail}); send a JSON object, for example "
+                '{"text": "my eyelid has twitched for 3 days"}',
+                [{"field": "body", "message": f"not valid JSON: {detail}"}],
+            )
+    errors = []
+    for p in problems:
+        loc = tuple(p.get("loc", ()))
+        name = field_name(loc)
+        kind = str(p.get("type", ""))
+        message = _TYPE_MESSAGES.get(kind) or _lower_first(str(p.get("msg", "is not valid")))
+        if name == "body" and kind == "missing":
+            message = "the request has no body; send a JSON object"
+        leaf = next((str(x) for x in reversed(loc) if isinstance(x, str)), "")
+        hint = FIELD_HINTS.get(leaf) or FIELD_HINTS.get(name.split(".")[0].split("[")[0])
+        if hint and kind != "extra_forbidden":
+            message = f"{message}; {hint}"
+        errors.append({"field": name, "message": message})
+    first = errors[0] if errors else {"field": "body", "message": "is not valid"}
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return 422, f"{first['field']}: {first['message']}{more}", errors
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def classify(request: Request, exc: Exception) -> tuple[int, str, list[dict[str, str]]]:
+    """Status, message and field errors for any exception."""
+    if isinstance(exc, RequestValidationError):
+        return _validation(exc)
+    if isinstance(exc, ApiError):
+        return exc.status_code, str(exc.detail), exc.errors
+    if isinstance(exc, StarletteHTTPException):
+        status = exc.status_code
+        detail = str(exc.detail)
+        if status == 404 and detail == "Not Found":
+            detail = (
+                f"nothing at {request.url.path}; the API is under /api (see /docs), "
+                "the pages start at /"
+            )
+        elif status == 405 and detail == "Method Not Allowed":
+            detail = f"{request.method} is not allowed on {request.url.path}; see /docs"
+        return status, detail, []
+    if isinstance(exc, InputError):
+        return 422, str(exc), []
+    if isinstance(exc, JournalError):
+        return 503, str(exc), []
+    if isinstance(exc, KnowledgeError):
+        log.error("the knowledge base is broken: %s", exc)
+        return 503, "the knowledge base is broken, so no answer is given; see the server log", []
+    if isinstance(exc, ConfigError):
+        return 503, str(exc), []
+    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return (
+        500,
+        "internal error: twitchwise failed unexpectedly; the details are in the server's log",
+        [],
+    )
+
+
+async def handle_exception(request: Request, exc: Exception) -> Response:
+    """The one exception handler: JSON under /api, an HTML page elsewhere."""
+    status, message, errors = classify(request, exc)
+    headers = dict(getattr(exc, "headers", None) or {})
+    if wants_json(request):
+        return JSONResponse(
+            error_body(status, message, errors), status_code=status, headers=headers
+        )
+    return _html_error(request, status, message, errors, headers)
+
+
+def _html_error(
+    request: Request,
+    status: int,
+    message: str,
+    errors: list[dict[str, str]],
+    headers: dict[str, str],
+) -> Response:
+    title = TITLES.get(status, "Error")
+    try:
+        templates = request.app.state.templates
+        partial = request.headers.get("hx-request") == "true"
+        return templates.TemplateResponse(  # type: ignore[no-any-return]
+            request,
+            "web/partials/error.html.j2" if partial else "web/error.html.j2",
+            {"title": title, "status": status, "message": message, "errors": errors},
+            status_code=status,
+            headers=headers,
+        )
+    except Exception:  # the error page itself failed: plain text, still no trace
+        log.exception("the error page could not be rendered")
+        from html import escape
+
+        body = (
+            f"<!doctype html><html lang='en'><title>{status} {escape(title)}</title>"
+            f"<h1>{status} {escape(title)}</h1><p>{escape(message)}</p></html>"
+        )
+        return HTMLResponse(body, status_code=status, headers=headers)

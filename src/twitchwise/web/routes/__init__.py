@@ -1,0 +1,1 @@
+"""The routers: ``api`` (JSON under ``/api``) and ``pages`` (HTML and htmx partials)."""

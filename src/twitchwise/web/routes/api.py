@@ -1,0 +1,206 @@
+"""The REST API under ``/api``: JSON in, the library's own JSON out.
+
+Every handler parses its input (pydantic models in :mod:`twitchwise.web.models`), makes one
+call into :mod:`twitchwise.web.service` and returns the result as a ``JSONResponse``, so the
+library's dictionaries go out as they are (the ``response_model`` is for the schema only).
+``POST /api/ask`` returns exactly ``twitchwise.ask(text).to_dict()``, the JSON of
+``twitchwise ask --format json``.
+Errors share one shape (:mod:`twitchwise.web.errors`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Query, UploadFile
+from fastapi.responses import JSONResponse, Response
+
+from twitchwise.web import service
+from twitchwise.web.deps import JournalDep, KBDep
+from twitchwise.web.models import (
+    AnswerPublic,
+    AskIn,
+    AssessIn,
+    CauseNamePublic,
+    DayIn,
+    DayPublic,
+    EpisodeLogIn,
+    EpisodePublic,
+    ErrorPublic,
+    FindingPublic,
+    ImportsPublic,
+    InterviewAnswerIn,
+    InterviewResultIn,
+    InterviewResultPublic,
+    InterviewStartIn,
+    InterviewStepPublic,
+    JournalEpisodePublic,
+    TopicPublic,
+)
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorPublic, "description": text}
+    for status, text in (
+        (400, "Malformed request (the body is not valid JSON)"),
+        (403, "A cross-site request that would change data"),
+        (404, "Not found"),
+        (413, "The body is larger than the limit"),
+        (422, "A field is missing or invalid: `errors` names each one and what to send"),
+        (500, "Unexpected error (details only in the server's log)"),
+        (503, "The journal, an optional extra or the knowledge base is not available"),
+    )
+}
+
+router = APIRouter(prefix="/api", tags=["api"], responses=ERRORS)
+
+
+def _file(content: str | bytes, media_type: str, filename: str) -> Response:
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"content-disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+# --------------------------------------------------------------------------- answers
+
+
+@router.post("/ask", response_model=AnswerPublic, summary="Answer a description in lay words")
+def ask(body: AskIn) -> JSONResponse:
+    """The Quick Clear Answer: the contract's JSON, identical to `twitchwise ask -f json`."""
+    return JSONResponse(service.ask(body.text, body.age, body.sex).to_dict())
+
+
+@router.post("/assess", response_model=AnswerPublic, summary="Answer from finding ids")
+def assess(body: AssessIn, kb: KBDep) -> JSONResponse:
+    """The same answer from finding ids; `!id` is a finding the person does not have."""
+    return JSONResponse(service.assess(kb, body.findings, body.age, body.sex).to_dict())
+
+
+@router.get("/findings", response_model=list[FindingPublic], summary="Every finding id")
+def findings(kb: KBDep) -> JSONResponse:
+    return JSONResponse(service.findings(kb))
+
+
+@router.get("/causes", response_model=list[CauseNamePublic], summary="Every cause id")
+def causes(kb: KBDep) -> JSONResponse:
+    return JSONResponse(service.causes(kb))
+
+
+@router.get("/guides", response_model=list[TopicPublic], summary="Every guide topic")
+def guides(kb: KBDep) -> JSONResponse:
+    return JSONResponse([{"id": t["id"], "title": t["title"]} for t in service.topics(kb)])
+
+
+@router.get("/guides/{topic}", summary="The guide for a body region or situation")
+def guide(topic: str, kb: KBDep) -> JSONResponse:
+    """The guide as `twitchwise guide TOPIC --format json` gives it (with `schema_version`)."""
+    return JSONResponse(service.guide(topic, kb).to_dict())
+
+
+# --------------------------------------------------------------------------- interview
+
+
+@router.post("/interview/start", response_model=InterviewStepPublic, summary="Start an interview")
+def interview_start(body: InterviewStartIn, kb: KBDep) -> JSONResponse:
+    """The first question. The server keeps nothing: send `state` back with each answer."""
+    return JSONResponse(service.interview_start(kb, body.text, body.age, body.sex).to_dict())
+
+
+@router.post(
+    "/interview/answer", response_model=InterviewStepPublic, summary="Answer the next question"
+)
+def interview_answer(body: InterviewAnswerIn, kb: KBDep) -> JSONResponse:
+    """Record the reply to the state's next question; gives the new state and question."""
+    state = service.interview_state(body.state.model_dump(), kb)
+    return JSONResponse(service.interview_answer(kb, state, body.question, body.reply).to_dict())
+
+
+@router.post(
+    "/interview/result", response_model=InterviewResultPublic, summary="The interview's answer"
+)
+def interview_result(body: InterviewResultIn, kb: KBDep) -> JSONResponse:
+    """The answer for what is known so far, the questions asked and why it stopped."""
+    state = service.interview_state(body.state.model_dump(), kb)
+    return JSONResponse(service.interview_result(kb, state)[1])
+
+
+# --------------------------------------------------------------------------- journal
+
+
+@router.get("/journal/episodes", response_model=list[JournalEpisodePublic], summary="Every episode")
+def episodes(journal: JournalDep) -> JSONResponse:
+    return JSONResponse(journal.read().episodes)
+
+
+@router.post(
+    "/journal/episodes", status_code=201, response_model=EpisodePublic, summary="Log an episode"
+)
+def log_episode(body: EpisodeLogIn, journal: JournalDep) -> JSONResponse:
+    episode = service.log_episode(
+        journal,
+        body.region,
+        side=body.side,
+        intensity=body.intensity,
+        duration_s=body.duration_s,
+        at=body.at,
+        note=body.note,
+    )
+    return JSONResponse(episode, status_code=201)
+
+
+@router.get("/journal/days", response_model=list[DayPublic], summary="Every day's factors")
+def days(journal: JournalDep) -> JSONResponse:
+    return JSONResponse(journal.read().days)
+
+
+@router.put("/journal/days/{day}", response_model=DayPublic, summary="Set a day's factors")
+def set_day(day: date, body: DayIn, journal: JournalDep) -> JSONResponse:
+    """Set the factors given for that day; the ones left out keep their value."""
+    return JSONResponse(service.set_day(journal, day, body.model_dump(exclude_none=True)))
+
+
+@router.get("/journal/insights", summary="Triggers, alerts and notes from the journal")
+def insights(journal: JournalDep) -> JSONResponse:
+    """As `twitchwise insights --format json` (needs the `insights` extra, else 503)."""
+    return JSONResponse(service.insights(journal).to_dict())
+
+
+@router.get(
+    "/journal/export",
+    summary="Export the journal",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
+)
+def export(
+    journal: JournalDep, format: Annotated[Literal["json", "csv"], Query()] = "json"
+) -> Response:
+    """Everything as JSON, or the daily CSV; both can be imported again."""
+    return _file(*service.journal_export(journal, format))
+
+
+@router.post("/journal/import", response_model=ImportsPublic, summary="Import a file")
+def import_file(
+    journal: JournalDep, file: Annotated[UploadFile, File(description="The file.")]
+) -> JSONResponse:
+    """FIT, GPX, TCX, Apple Health export.xml/zip, daily CSV or a twitchwise JSON export;
+    the format is read from the content. A file imported before adds nothing."""
+    summaries = service.import_stream(journal, file.file, file.filename)
+    return JSONResponse({"imported": [service.import_summary(s) for s in summaries]})
+
+
+@router.get(
+    "/journal/report",
+    summary="The doctor report",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/html": {}, "application/pdf": {}, "application/fhir+json": {}}}
+    },
+)
+def report(
+    journal: JournalDep,
+    format: Annotated[Literal["html", "pdf", "fhir"], Query()] = "html",
+) -> Response:
+    """HTML or PDF for a doctor, or a FHIR R4 Bundle (needs the extras, else 503)."""
+    return _file(*service.journal_report(journal, format))

@@ -1,0 +1,469 @@
+"""The pages: Jinja2 templates, and htmx partials of the same templates.
+
+Each handler gets its data from :mod:`twitchwise.web.service` (the functions the API uses) and
+renders it. A request made by htmx (``HX-Request: true``) gets only the part of the page that
+changes; any other request gets the whole page, so every form works without JavaScript.
+Every form post carries the CSRF token (:data:`~twitchwise.web.deps.CsrfChecked`).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from functools import lru_cache
+from importlib import resources
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
+from pydantic import ValidationError
+
+from twitchwise.answer.model import DISCLAIMER
+from twitchwise.answer.render import LEVEL_TITLE
+from twitchwise.answer.render import context as answer_context
+from twitchwise.guides.render import Links
+from twitchwise.journal.records import FACTORS
+from twitchwise.web import service
+from twitchwise.web.deps import CsrfChecked, CsrfToken, JournalDep, KBDep, TemplatesDep
+from twitchwise.web.errors import ApiError
+from twitchwise.web.models import InterviewStateIn
+from twitchwise.web.security import CSRF_COOKIE
+
+router = APIRouter(include_in_schema=False)
+
+#: Where the links inside a guide point in the web app.
+GUIDE_LINKS = Links(
+    topic="/guides/{id}", cause="/causes/{id}", checker="/check", sources="#tw-sources", home="/"
+)
+#: The daily factors on the journal page, in order, with their input step.
+DAY_FIELDS = (
+    ("caffeine_mg", "Caffeine", "mg", "10"),
+    ("sleep_h", "Sleep", "hours", "0.5"),
+    ("water_l", "Water", "litres", "0.1"),
+    ("workout_min", "Exercise", "minutes", "5"),
+    ("stress", "Stress", "0 to 10", "1"),
+    ("alcohol_units", "Alcohol", "units", "0.5"),
+)
+Form_ = Annotated[str, Form()]
+
+
+def _render(
+    request: Request,
+    templates: Any,
+    name: str,
+    context: dict[str, Any],
+    status: int = 200,
+) -> HTMLResponse:
+    """A template with the CSRF token, setting the token's cookie when it is new."""
+    token = getattr(request.state, "csrf_token", None) or request.cookies.get(CSRF_COOKIE, "")
+    response: HTMLResponse = templates.TemplateResponse(
+        request,
+        name,
+        {"csrf": token, "disclaimer": DISCLAIMER, "path": request.url.path, **context},
+        status_code=status,
+    )
+    if token and request.cookies.get(CSRF_COOKIE) != token:
+        response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", path="/")
+    return response
+
+
+def _htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def _field_errors(exc: ApiError, default: str) -> dict[str, str]:
+    if not exc.errors:
+        return {default: str(exc.detail)}
+    return {e["field"].split("[")[0].split(".")[0]: e["message"] for e in exc.errors}
+
+
+def _optional_int(value: str, name: str, low: int, high: int) -> int | None:
+    text = value.strip()
+    if not text:
+        return None
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise ApiError(
+            422, f"{name}: give a whole number from {low} to {high}", [(name, "not valid")]
+        )
+    return int(text)
+
+
+# --------------------------------------------------------------------------- ask
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, templates: TemplatesDep, csrf: CsrfToken) -> HTMLResponse:
+    return _render(request, templates, "web/home.html.j2", {"form": {}})
+
+
+@router.post("/ask", response_class=HTMLResponse)
+def ask(
+    request: Request,
+    templates: TemplatesDep,
+    _: CsrfChecked,
+    csrf: CsrfToken,
+    text: Form_ = "",
+    age: Form_ = "",
+    sex: Form_ = "",
+) -> HTMLResponse:
+    form = {"text": text, "age": age, "sex": sex}
+    context: dict[str, Any] = {"form": form}
+    status = 200
+    try:
+        years = _optional_int(age, "age", 0, 120)
+        if sex not in ("", "female", "male"):
+            raise ApiError(422, "sex: choose female or male, or leave it", [("sex", "not valid")])
+        answer = service.ask(text, years, sex or None)
+        context.update(_answer(answer))
+    except ApiError as exc:
+        context["errors"] = _field_errors(exc, "text")
+        status = 422
+    name = "web/partials/answer.html.j2" if _htmx(request) else "web/home.html.j2"
+    return _render(request, templates, name, context, status)
+
+
+def _answer(answer: Any) -> dict[str, Any]:
+    return {"answer": answer, **answer_context(answer)}
+
+
+# --------------------------------------------------------------------------- interview
+
+
+@router.get("/check", response_class=HTMLResponse)
+def check(request: Request, templates: TemplatesDep, csrf: CsrfToken) -> HTMLResponse:
+    return _render(request, templates, "web/check.html.j2", {"view": None, "form": {}})
+
+
+@router.post("/check/start", response_class=HTMLResponse)
+def check_start(
+    request: Request,
+    templates: TemplatesDep,
+    kb: KBDep,
+    _: CsrfChecked,
+    csrf: CsrfToken,
+    text: Form_ = "",
+    age: Form_ = "",
+) -> HTMLResponse:
+    try:
+        years = _optional_int(age, "age", 0, 120)
+        view = service.interview_start(kb, text, years)
+    except ApiError as exc:
+        context = {"view": None, "form": {"text": text, "age": age}}
+        context["errors"] = _field_errors(exc, "text")
+        return _render(request, templates, _check_template(request), context, 422)
+    return _render(request, templates, _check_template(request), _interview(view, kb))
+
+
+@router.post("/check/answer", response_class=HTMLResponse)
+def check_answer(
+    request: Request,
+    templates: TemplatesDep,
+    kb: KBDep,
+    _: CsrfChecked,
+    csrf: CsrfToken,
+    state: Form_,
+    question: Form_ = "",
+    reply: Form_ = "",
+    choice: Annotated[list[int] | None, Form()] = None,
+    action: Form_ = "answer",
+) -> HTMLResponse:
+    current = _state(state, kb)
+    if action == "back":
+        view = service.interview_back(kb, current)
+    elif action == "finish":
+        return _render(request, templates, _check_template(request), _result(kb, current))
+    else:
+        value: bool | int | list[int] | None
+        if reply == "unsure":
+            value = None
+        elif reply in ("yes", "no"):
+            value = reply == "yes"
+        elif reply.isdigit():
+            value = int(reply)
+        else:
+            value = list(choice or [])
+        view = service.interview_answer(kb, current, question, value)
+    if view.stop is not None:
+        return _render(request, templates, _check_template(request), _result(kb, view.state))
+    return _render(request, templates, _check_template(request), _interview(view, kb))
+
+
+def _check_template(request: Request) -> str:
+    return "web/partials/interview.html.j2" if _htmx(request) else "web/check.html.j2"
+
+
+def _state(raw: str, kb: Any) -> Any:
+    try:
+        model = InterviewStateIn.model_validate(json.loads(raw))
+    except (ValueError, ValidationError):
+        raise ApiError(
+            422, "the interview's state was damaged; start the interview again"
+        ) from None
+    return service.interview_state(model.model_dump(), kb)
+
+
+def _interview(view: service.InterviewView, kb: Any) -> dict[str, Any]:
+    return {
+        "view": view,
+        "state_json": json.dumps(view.state.to_dict(), separators=(",", ":")),
+        "level_title": LEVEL_TITLE[view.progress.level],
+        "number": len(view.state.asked) + 1,
+    }
+
+
+def _result(kb: Any, state: Any) -> dict[str, Any]:
+    from twitchwise.reason import interview
+
+    answer, data = service.interview_result(kb, state)
+    transcript = [(a.text, interview.describe_answer(a, kb)) for a in state.asked]
+    stopped = data["stopped"]
+    stop_text = stopped["text"] if stopped else "Stopped at your request."
+    return {
+        "view": None,
+        "result": True,
+        "transcript": transcript,
+        "stop_text": stop_text,
+        **_answer(answer),
+    }
+
+
+# --------------------------------------------------------------------------- guides
+
+
+@router.get("/guides", response_class=HTMLResponse)
+def guides(request: Request, templates: TemplatesDep, kb: KBDep) -> HTMLResponse:
+    topics = service.topics(kb)
+    context = {
+        "regions": [t for t in topics if t["kind"] == "region"],
+        "situations": [t for t in topics if t["kind"] != "region"],
+        "causes": service.causes(kb),
+    }
+    return _render(request, templates, "web/guides.html.j2", context)
+
+
+@router.get("/guides/{topic}", response_class=HTMLResponse)
+def guide(topic: str, request: Request, templates: TemplatesDep, kb: KBDep) -> HTMLResponse:
+    found = service.guide(topic, kb)
+    html = _guide_html(found.id)
+    context = {"title": found.title, "guide_html": html, "description": found.summary}
+    return _render(request, templates, "web/guide.html.j2", context)
+
+
+@lru_cache(maxsize=64)
+def _guide_html(topic_id: str) -> Markup:
+    from twitchwise.knowledge.load import load_knowledge
+
+    built = service.guide(topic_id, load_knowledge())
+    return Markup(built.render("html", links=GUIDE_LINKS))  # noqa: S704 - autoescaped template
+
+
+@router.get("/causes/{cause_id}", response_class=HTMLResponse)
+def cause(cause_id: str, request: Request, templates: TemplatesDep, kb: KBDep) -> HTMLResponse:
+    page = service.cause(cause_id, kb)
+    return _render(request, templates, "web/cause.html.j2", {"c": page, "title": page.name})
+
+
+# --------------------------------------------------------------------------- journal
+
+
+@router.get("/journal", response_class=HTMLResponse)
+def journal_page(
+    request: Request, templates: TemplatesDep, kb: KBDep, journal: JournalDep, csrf: CsrfToken
+) -> HTMLResponse:
+    return _render(request, templates, "web/journal.html.j2", _journal(journal, kb))
+
+
+def _journal(journal: Any, kb: Any, **extra: Any) -> dict[str, Any]:
+    overview = service.journal_overview(journal, kb)
+    charts = {k: Markup(v) for k, v in overview.charts.items()}  # noqa: S704 - escaped SVG
+    return {
+        "o": overview,
+        "charts": charts,
+        "regions": service.regions(kb),
+        "day_fields": DAY_FIELDS,
+        "factors": FACTORS,
+        "today": date.today().isoformat(),
+        **extra,
+    }
+
+
+def _journal_response(
+    request: Request, templates: Any, journal: Any, kb: Any, status: int = 200, **extra: Any
+) -> HTMLResponse:
+    name = "web/partials/journal.html.j2" if _htmx(request) else "web/journal.html.j2"
+    return _render(request, templates, name, _journal(journal, kb, **extra), status)
+
+
+@router.post("/journal/episode", response_class=HTMLResponse)
+def journal_episode(
+    request: Request,
+    templates: TemplatesDep,
+    kb: KBDep,
+    journal: JournalDep,
+    _: CsrfChecked,
+    csrf: CsrfToken,
+    region: Form_ = "",
+    side: Form_ = "",
+) -> HTMLResponse:
+    try:
+        if side not in ("", "left", "right", "both"):
+            raise ApiError(422, "side: choose left, right or both", [("side", "not valid")])
+        if not region.strip():
+            raise ApiError(422, "tap the body region that twitched", [("region", "missing")])
+        episode = service.log_episode(journal, region, side=side or None)
+    except ApiError as exc:
+        return _journal_response(request, templates, journal, kb, 422, error=str(exc.detail))
+    where = dict(service.regions(kb)).get(episode["region"], "a twitch")
+    if side:
+        where += ", both sides" if side == "both" else f", {side} side"
+    message = f"Logged: {where}, at {episode['at'][11:16]}."
+    return _journal_response(request, templates, journal, kb, message=message)
+
+
+@router.post("/journal/day", response_class=HTMLResponse)
+def journal_day(
+    request: Request,
+    templates: TemplatesDep,
+    kb: KBDep,
+    journal: JournalDep,
+    _: CsrfChecked,
+    csrf: CsrfToken,
+    day: Form_ = "",
+    caffeine_mg: Form_ = "",
+    sleep_h: Form_ = "",
+    water_l: Form_ = "",
+    workout_min: Form_ = "",
+    stress: Form_ = "",
+    alcohol_units: Form_ = "",
+) -> HTMLResponse:
+    raw = {
+        "caffeine_mg": caffeine_mg,
+        "sleep_h": sleep_h,
+        "water_l": water_l,
+        "workout_min": workout_min,
+        "stress": stress,
+        "alcohol_units": alcohol_units,
+    }
+    try:
+        when = _day(day)
+        values: dict[str, Any] = {}
+        for name, text in raw.items():
+            if text.strip():
+                values[name] = _number(name, text)
+        saved = service.set_day(journal, when, values)
+    except ApiError as exc:
+        return _journal_response(request, templates, journal, kb, 422, error=str(exc.detail))
+    shown = ", ".join(
+        f"{FACTORS[k].label} {v:g}" for k, v in saved.items() if k in FACTORS and v is not None
+    )
+    message = f"Saved for {saved['date']}: {shown}."
+    return _journal_response(request, templates, journal, kb, message=message)
+
+
+def _day(text: str) -> date:
+    from twitchwise.errors import InputError
+    from twitchwise.journal.entry import parse_day
+
+    try:
+        return parse_day(text or None)
+    except InputError as exc:
+        message = str(exc).replace("--date", "the date")
+        raise ApiError(422, message, [("day", message)]) from None
+
+
+def _number(name: str, text: str) -> float:
+    factor = FACTORS[name]
+    try:
+        value = float(text.strip().replace(",", "."))
+    except ValueError:
+        value = float("nan")
+    ok = value == value and factor.low <= value <= factor.high  # False for NaN
+    if not ok or (factor.integer and not value.is_integer()):
+        kind = "a whole number" if factor.integer else "a number"
+        message = f"{factor.label}: give {kind} from {factor.low:g} to {factor.high:g}"
+        raise ApiError(422, message, [(name, message)])
+    return int(value) if factor.integer else value
+
+
+@router.post("/journal/import", response_class=HTMLResponse)
+def journal_import(
+    request: Request,
+    templates: TemplatesDep,
+    kb: KBDep,
+    journal: JournalDep,
+    _: CsrfChecked,
+    csrf: CsrfToken,
+    file: Annotated[UploadFile | None, File()] = None,
+) -> HTMLResponse:
+    from twitchwise.journal.imports import describe_import
+
+    try:
+        if file is None or not file.filename:
+            raise ApiError(422, "choose a file to import first", [("file", "missing")])
+        summaries = service.import_stream(journal, file.file, file.filename)
+    except ApiError as exc:
+        return _journal_response(request, templates, journal, kb, 422, error=str(exc.detail))
+    message = " ".join(describe_import(s) for s in summaries)
+    return _journal_response(request, templates, journal, kb, message=message)
+
+
+@router.get("/journal/report")
+def journal_report(
+    journal: JournalDep,
+    format: Annotated[Literal["html", "pdf", "fhir"], Query()] = "html",
+) -> Response:
+    content, media, filename = service.journal_report(journal, format)
+    return _download(content, media, filename)
+
+
+@router.get("/journal/export")
+def journal_export(
+    journal: JournalDep, format: Annotated[Literal["json", "csv"], Query()] = "json"
+) -> Response:
+    content, media, filename = service.journal_export(journal, format)
+    return _download(content, media, filename)
+
+
+def _download(content: str | bytes, media: str, filename: str) -> Response:
+    return Response(
+        content,
+        media_type=media,
+        headers={"content-disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+# --------------------------------------------------------------------------- the rest
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def api_docs(request: Request, templates: TemplatesDep) -> HTMLResponse:
+    """A page of every API endpoint, from the OpenAPI schema (no Swagger UI, no CDN)."""
+    schema = request.app.openapi()
+    endpoints = [
+        {
+            "method": method.upper(),
+            "path": path,
+            "summary": op.get("summary", ""),
+            "description": op.get("description", ""),
+        }
+        for path, methods in schema.get("paths", {}).items()
+        for method, op in methods.items()
+    ]
+    context = {"endpoints": endpoints, "title": "API", "version": schema["info"]["version"]}
+    return _render(request, templates, "web/docs.html.j2", context)
+
+
+@router.get("/assets/site.css")
+def site_css() -> Response:
+    """The static site's stylesheet, shared by the pages."""
+    return Response(_site_css(), media_type="text/css; charset=utf-8")
+
+
+@lru_cache(maxsize=1)
+def _site_css() -> str:
+    return (
+        resources.files("twitchwise")
+        .joinpath("templates", "site", "site.css")
+        .read_text(encoding="utf-8")
+    )

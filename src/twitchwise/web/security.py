@@ -1,0 +1,200 @@
+"""Security for a web app that holds health data and runs on the person's own computer.
+
+:class:`SecurityMiddleware` (pure ASGI, outermost of the app's own layers) does, per request:
+
+- **Host check.** A request whose ``Host`` is not this machine's name is refused (400): a
+  page on another site cannot reach the app through DNS rebinding.
+- **Cross-site writes refused.** POST, PUT, PATCH and DELETE from another origin
+  (``Sec-Fetch-Site: cross-site`` or ``same-site``, or an ``Origin`` that is not this host)
+  get 403. There is no CORS: no ``Access-Control-*`` header is ever sent.
+- **Body limits.** ``max_body_bytes`` for every request, ``max_upload_bytes`` for journal
+  imports; a larger body is 413, whether it declares its length or streams.
+- **Headers on every response**, errors included: a Content Security Policy without
+  ``unsafe-inline`` (scripts and styles come from ``/static`` only), ``nosniff``,
+  ``frame-ancestors 'none'`` and ``X-Frame-Options: DENY``, ``Referrer-Policy: no-referrer``,
+  and ``Cache-Control: no-store`` for everything except static files.
+- **Last resort.** An exception that escapes the app becomes the one error response
+  (:func:`twitchwise.web.errors.handle_exception`, which logs it) with the same headers.
+
+Forms are also protected by a double-submit token (:func:`check_csrf`): a random value in
+an ``HttpOnly``, ``SameSite=Strict`` cookie that every form repeats in the ``csrf_token``
+field.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from starlette.requests import Request
+
+from twitchwise.web.errors import ApiError, PayloadTooLarge, handle_exception
+from twitchwise.web.settings import WebSettings
+
+__all__ = [
+    "CSP",
+    "CSRF_COOKIE",
+    "CSRF_FIELD",
+    "SECURITY_HEADERS",
+    "UPLOAD_PATHS",
+    "SecurityMiddleware",
+    "check_csrf",
+    "new_csrf_token",
+]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+CSP = "; ".join(
+    (
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    )
+)
+SECURITY_HEADERS: dict[str, str] = {
+    "content-security-policy": CSP,
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+    "cross-origin-opener-policy": "same-origin",
+    "cross-origin-resource-policy": "same-origin",
+    "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+}
+#: Paths that take a journal file upload (``max_upload_bytes``).
+UPLOAD_PATHS = ("/api/journal/import", "/journal/import")
+UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+CSRF_COOKIE = "twitchwise_csrf"
+CSRF_FIELD = "csrf_token"
+
+
+class SecurityMiddleware:
+    """See the module docstring."""
+
+    def __init__(self, app: ASGIApp, settings: WebSettings) -> None:
+        self.app = app
+        self.settings = settings
+        self.allowed = settings.allowed_hosts
+        raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in SECURITY_HEADERS.items()]
+        self.headers = raw
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        started = False
+        cache = b"no-cache" if path.startswith(("/static/", "/assets/")) else b"no-store"
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.lower() not in (b"server", b"cache-control")
+                ]
+                headers += self.headers
+                headers.append((b"cache-control", cache))
+                message["headers"] = headers
+            await send(message)
+
+        request = Request(scope)
+        try:
+            refused = self._refuse(request)
+            if refused is not None:
+                raise refused
+            limit = (
+                self.settings.max_upload_bytes
+                if path in UPLOAD_PATHS
+                else self.settings.max_body_bytes
+            )
+            declared = request.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise PayloadTooLarge(limit)
+            await self.app(scope, _limited(receive, limit), send_with_headers)
+        except Exception as exc:
+            if started:
+                raise
+            # handle_exception logs anything unexpected with its traceback
+            response = await handle_exception(request, exc)
+            await response(scope, receive, send_with_headers)
+
+    def _refuse(self, request: Request) -> ApiError | None:
+        host = _host_name(request.headers.get("host", ""))
+        if self.allowed is not None and host not in self.allowed:
+            return ApiError(
+                400,
+                f"this twitchwise only answers requests for {self.settings.host} (or localhost), "
+                f"not for host {host!r}",
+            )
+        if request.method in UNSAFE_METHODS:
+            site = request.headers.get("sec-fetch-site", "")
+            origin = request.headers.get("origin", "")
+            if site in ("cross-site", "same-site") or (
+                origin not in ("", "null") and not _same_origin(origin, request)
+            ):
+                return ApiError(
+                    403,
+                    "requests that change data must come from twitchwise's own pages; "
+                    "cross-site requests are refused",
+                )
+        return None
+
+
+def _host_name(header: str) -> str:
+    """'127.0.0.1:8000' -> '127.0.0.1'; '[::1]:8000' -> '[::1]'."""
+    value = header.strip().lower()
+    if value.startswith("["):
+        return value.split("]", 1)[0] + "]"
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+def _same_origin(origin: str, request: Request) -> bool:
+    host = request.headers.get("host", "")
+    return origin.lower() in (f"http://{host}".lower(), f"https://{host}".lower())
+
+
+def _limited(receive: Receive, limit: int) -> Receive:
+    """``receive`` that raises :class:`PayloadTooLarge` once the body passes ``limit``."""
+    seen = 0
+
+    async def counted() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise PayloadTooLarge(limit)
+        return message
+
+    return counted
+
+
+# --------------------------------------------------------------------------- CSRF
+
+
+def new_csrf_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    """Refuse a form post whose ``csrf_token`` does not repeat the cookie (403)."""
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    if not cookie or not submitted or not hmac.compare_digest(cookie, submitted):
+        raise ApiError(
+            403,
+            "this form has expired or did not come from twitchwise's own page; "
+            "reload the page and send it again",
+        )

@@ -1,0 +1,592 @@
+"""The web app's contract, through FastAPI's TestClient: the API's JSON is the library's JSON,
+every error has one shape, the security headers and checks hold, and the pages work without
+JavaScript."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("fastapi", reason="the web extra is not installed")
+pytest.importorskip("multipart", reason="the web extra is not installed")
+
+from fastapi.testclient import TestClient
+
+import twitchwise
+from twitchwise.cli import main
+from twitchwise.guides import build_guide
+from twitchwise.journal.settings import JournalSettings
+from twitchwise.web.app import create_app
+from twitchwise.web.security import CSP, CSRF_COOKIE
+from twitchwise.web.settings import SETTINGS, WebSettings
+
+BASE = "http://127.0.0.1"
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+#: One text per triage level, so the contract is checked at every level.
+TEXTS = [
+    "my left eyelid has twitched for 3 days, exam week, 5 hours sleep, no weakness",
+    "my calf has been twitching for 3 weeks, no weakness",
+    "twitching all over, my hand muscles are wasting, I keep dropping things",
+    "my arm keeps twitching and I have chest pain",
+]
+PAGES = ["/", "/check", "/guides", "/guides/knee", "/causes/stress_anxiety", "/journal", "/docs"]
+
+
+def settings_for(tmp_path: Path, **kwargs: Any) -> WebSettings:
+    path = tmp_path / "journal.sqlite"
+    return WebSettings(journal=JournalSettings(f"sqlite:///{path}", path), **kwargs)
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> TestClient:
+    return TestClient(create_app(settings_for(tmp_path)), base_url=BASE)
+
+
+def assert_error_shape(body: dict[str, Any], status: int) -> None:
+    assert body["ok"] is False
+    assert body["status"] == status
+    assert isinstance(body["error"], str) and body["error"]
+    assert isinstance(body["errors"], list)
+    for e in body["errors"]:
+        assert set(e) == {"field", "message"}
+
+
+def csrf(client: TestClient) -> str:
+    client.get("/")
+    token = client.cookies.get(CSRF_COOKIE)
+    assert token
+    return token
+
+
+# --------------------------------------------------------------------------- the contract
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_ask_is_exactly_the_library_answer(client: TestClient, text: str) -> None:
+    r = client.post("/api/ask", json={"text": text})
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/json"
+    assert r.json() == twitchwise.ask(text).to_dict()
+
+
+def test_ask_is_the_cli_json(client: TestClient, capsys: pytest.CaptureFixture[str]) -> None:
+    text = TEXTS[1]
+    assert main(["ask", "--format", "json", "--age", "34", "--sex", "female", text]) == 0
+    cli = json.loads(capsys.readouterr().out)
+    r = client.post("/api/ask", json={"text": text, "age": 34, "sex": "female"})
+    assert r.json() == cli
+
+
+def test_assess_is_the_library_answer(client: TestClient) -> None:
+    ids = ["twitching", "region_calf", "duration_over_2_weeks", "!weakness"]
+    r = client.post("/api/assess", json={"findings": ids, "age": 34})
+    assert r.status_code == 200
+    assert r.json() == twitchwise.assess(ids, age=34).to_dict()
+
+
+def test_assess_unknown_finding_names_the_closest(client: TestClient) -> None:
+    r = client.post("/api/assess", json={"findings": ["twitchin"]})
+    assert r.status_code == 422
+    body = r.json()
+    assert_error_shape(body, 422)
+    assert body["errors"][0]["field"] == "findings[0]"
+    assert "'twitching'" in body["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(("path", "command"), [("/findings", "findings"), ("/causes", "causes")])
+def test_listings_are_the_cli_json(
+    client: TestClient, capsys: pytest.CaptureFixture[str], path: str, command: str
+) -> None:
+    assert main([command, "--format", "json"]) == 0
+    assert client.get(f"/api{path}").json() == json.loads(capsys.readouterr().out)
+
+
+def test_guides(client: TestClient, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["guide", "--list", "--format", "json"]) == 0
+    assert client.get("/api/guides").json() == json.loads(capsys.readouterr().out)
+    r = client.get("/api/guides/knee")
+    assert r.status_code == 200
+    assert r.json() == json.loads(build_guide("knee").render("json"))
+
+
+def test_unknown_guide_is_404_with_a_hint(client: TestClient) -> None:
+    r = client.get("/api/guides/kne")
+    assert r.status_code == 404
+    assert_error_shape(r.json(), 404)
+    assert "did you mean 'knee'?" in r.json()["error"]
+
+
+def test_openapi_lists_the_api(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    paths = schema["paths"]
+    assert "/api/ask" in paths
+    assert {"/api/assess", "/api/guides/{topic}", "/api/interview/answer"} <= set(paths)
+    assert not any(p.startswith("/journal") or p == "/" for p in paths), "pages stay out"
+    errors = paths["/api/ask"]["post"]["responses"]["422"]["content"]["application/json"]
+    assert errors["schema"]["$ref"].endswith("/ErrorPublic")
+    assert "AnswerPublic" in json.dumps(paths["/api/ask"]["post"]["responses"]["200"])
+
+
+def test_docs_page_is_local(client: TestClient) -> None:
+    page = client.get("/docs").text
+    assert 'href="/openapi.json"' in page
+    assert "/api/ask" in page
+    assert not re.search(r"<(script|link)[^>]+(src|href)=\"https?:", page)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_malformed_json_is_400(client: TestClient) -> None:
+    r = client.post("/api/ask", content=b'{"text": ', headers={"content-type": "application/json"})
+    assert r.status_code == 400
+    assert_error_shape(r.json(), 400)
+    assert "not valid JSON" in r.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "text"),
+        ({"text": "   "}, "text"),
+        ({"text": 12}, "text"),
+        ({"text": "eyelid twitch", "age": 200}, "age"),
+        ({"text": "eyelid twitch", "age": "34"}, "age"),
+        ({"text": "eyelid twitch", "sex": "other"}, "sex"),
+        ({"text": "eyelid twitch", "agee": 30}, "agee"),
+        ([1, 2], "body"),
+    ],
+)
+def test_invalid_body_is_422_naming_the_field(client: TestClient, body: Any, field: str) -> None:
+    r = client.post("/api/ask", json=body)
+    assert r.status_code == 422
+    got = r.json()
+    assert_error_shape(got, 422)
+    assert got["errors"][0]["field"] == field
+    assert got["errors"][0]["message"]
+
+
+def test_missing_body_is_422(client: TestClient) -> None:
+    r = client.post("/api/ask")
+    assert r.status_code == 422
+    assert_error_shape(r.json(), 422)
+
+
+def test_not_found_and_wrong_method(client: TestClient) -> None:
+    r = client.get("/api/nope")
+    assert r.status_code == 404
+    assert_error_shape(r.json(), 404)
+    r = client.get("/api/ask")
+    assert r.status_code == 405
+    assert_error_shape(r.json(), 405)
+    page = client.get("/nope")
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "<h1>Not found</h1>" in page.text
+
+
+def test_500_never_leaks_a_trace(tmp_path: Path) -> None:
+    app = create_app(settings_for(tmp_path))
+
+    @app.get("/api/boom")
+    def boom() -> None:
+        raise RuntimeError("secret internals at /home/someone")
+
+    @app.get("/boom")
+    def boom_page() -> None:
+        raise RuntimeError("secret internals at /home/someone")
+
+    client = TestClient(app, base_url=BASE, raise_server_exceptions=False)
+    r = client.get("/api/boom")
+    assert r.status_code == 500
+    assert_error_shape(r.json(), 500)
+    page = client.get("/boom")
+    assert page.status_code == 500
+    for text in (r.text, page.text):
+        assert "secret" not in text and "Traceback" not in text and "RuntimeError" not in text
+    assert page.headers["content-security-policy"] == CSP
+
+
+# --------------------------------------------------------------------------- security
+
+
+@pytest.mark.parametrize("path", ["/", "/api/causes", "/static/htmx.min.js", "/api/nope", "/x"])
+def test_security_headers(client: TestClient, path: str) -> None:
+    h = client.get(path).headers
+    assert h["content-security-policy"] == CSP
+    assert "unsafe-inline" not in CSP and "unsafe-eval" not in CSP
+    assert "frame-ancestors 'none'" in CSP
+    assert h["x-content-type-options"] == "nosniff"
+    assert h["x-frame-options"] == "DENY"
+    assert h["referrer-policy"] == "no-referrer"
+    assert "access-control-allow-origin" not in h
+    assert "server" not in h
+
+
+def test_no_cors(client: TestClient) -> None:
+    r = client.options(
+        "/api/ask",
+        headers={"origin": "https://evil.example", "access-control-request-method": "POST"},
+    )
+    assert "access-control-allow-origin" not in r.headers
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_have_no_inline_script_or_style(client: TestClient, path: str) -> None:
+    page = client.get(path)
+    assert page.status_code == 200, page.text[:500]
+    text = page.text
+    assert not re.search(r"<script(?![^>]*\ssrc=)[^>]*>", text), "inline script"
+    assert "<style" not in text and " style=" not in text, "inline style"
+    assert not re.search(r"\son[a-z]+=", text), "inline event handler"
+    assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=\"(https?:)?//", text)
+    assert '<main id="main"' in text and "<nav" in text and "<footer" in text
+
+
+def test_csrf_is_required_for_forms(client: TestClient) -> None:
+    data = {"text": "my eyelid twitches"}
+    r = client.post("/ask", data=data)
+    assert r.status_code == 403
+    token = csrf(client)
+    assert client.post("/ask", data={**data, "csrf_token": "forged"}).status_code == 403
+    assert client.post("/ask", data={**data, "csrf_token": token}).status_code == 200
+    r = client.post("/journal/episode", data={"region": "region_calf"})
+    assert r.status_code == 403
+
+
+def test_csrf_cookie_is_strict_and_http_only(tmp_path: Path) -> None:
+    client = TestClient(create_app(settings_for(tmp_path)), base_url=BASE)
+    cookie = client.get("/").headers["set-cookie"].lower()
+    assert CSRF_COOKIE in cookie and "httponly" in cookie and "samesite=strict" in cookie
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"sec-fetch-site": "cross-site"}, {"origin": "https://evil.example"}],
+)
+def test_cross_site_writes_are_refused(client: TestClient, headers: dict[str, str]) -> None:
+    r = client.post("/api/ask", json={"text": "eyelid twitch"}, headers=headers)
+    assert r.status_code == 403
+    assert_error_shape(r.json(), 403)
+    ok = client.post("/api/ask", json={"text": "eyelid twitch"}, headers={"origin": BASE})
+    assert ok.status_code == 200
+
+
+def test_other_hosts_are_refused(client: TestClient) -> None:
+    r = client.get("/api/causes", headers={"host": "evil.example"})
+    assert r.status_code == 400
+    assert_error_shape(r.json(), 400)
+    assert client.get("/", headers={"host": "localhost:8000"}).status_code == 200
+
+
+def test_upload_too_large_is_413(tmp_path: Path) -> None:
+    client = TestClient(create_app(settings_for(tmp_path, max_upload_bytes=1000)), base_url=BASE)
+    big = b"date,twitches\n" + b"2026-01-01,1\n" * 200
+    r = client.post("/api/journal/import", files={"file": ("big.csv", big)})
+    assert r.status_code == 413
+    assert_error_shape(r.json(), 413)
+
+    def chunks() -> Any:  # no content-length: the limit holds while streaming too
+        yield b'--b\r\ncontent-disposition: form-data; name="file"; filename="big.csv"\r\n\r\n'
+        for _ in range(10):
+            yield b"2026-01-01,1\n" * 40
+        yield b"\r\n--b--\r\n"
+
+    r = client.post(
+        "/api/journal/import",
+        content=chunks(),
+        headers={"content-type": "multipart/form-data; boundary=b"},
+    )
+    assert r.status_code == 413
+    assert_error_shape(r.json(), 413)
+
+
+def test_json_body_too_large_is_413(tmp_path: Path) -> None:
+    client = TestClient(create_app(settings_for(tmp_path, max_body_bytes=2000)), base_url=BASE)
+    r = client.post("/api/ask", json={"text": "twitch " * 1000})
+    assert r.status_code == 413
+    assert_error_shape(r.json(), 413)
+
+
+def test_settings_refuse_nonsense() -> None:
+    from twitchwise.errors import ConfigError
+
+    with pytest.raises(ConfigError):
+        WebSettings(port=0)
+    assert WebSettings(host="0.0.0.0").allowed_hosts is None
+
+
+# --------------------------------------------------------------------------- interview
+
+
+def _reply(question: dict[str, Any]) -> Any:
+    return {"finding": False, "choice": []}.get(question["kind"], 0)
+
+
+def test_interview_round_trip(client: TestClient) -> None:
+    step = client.post("/api/interview/start", json={"text": "my eyelid keeps twitching"}).json()
+    assert step["question"] is not None and step["why"] == "red_flag"
+    asked = 0
+    while step["question"] is not None:
+        q = step["question"]
+        r = client.post(
+            "/api/interview/answer",
+            json={"state": step["state"], "question": q["id"], "reply": _reply(q)},
+        )
+        assert r.status_code == 200, r.text
+        step = r.json()
+        asked += 1
+        assert step["asked"] == asked
+        assert asked < 40
+    assert step["stop"]["reason"] in ("settled", "budget", "exhausted")
+    result = client.post("/api/interview/result", json={"state": step["state"]}).json()
+    assert len(result["questions"]) == asked
+    assert result["stopped"] == step["stop"]
+    assert set(twitchwise.ask("eyelid twitch").to_dict()) <= set(result)
+
+
+def test_interview_refuses_a_wrong_question_or_reply(client: TestClient) -> None:
+    step = client.post("/api/interview/start", json={}).json()
+    state, q = step["state"], step["question"]
+    r = client.post(
+        "/api/interview/answer", json={"state": state, "question": "nope", "reply": None}
+    )
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "question"
+    bad = {"finding": 3, "choice": [99], "one_of": 99, "quantity": 99}[q["kind"]]
+    r = client.post(
+        "/api/interview/answer", json={"state": state, "question": q["id"], "reply": bad}
+    )
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "reply"
+
+
+def test_interview_refuses_a_forged_state(client: TestClient) -> None:
+    state = {"start": {"observations": [{"id": "not_a_finding"}]}, "asked": []}
+    r = client.post("/api/interview/result", json={"state": state})
+    assert r.status_code == 422
+    assert_error_shape(r.json(), 422)
+    r = client.post("/api/interview/result", json={"state": {"asked": "x"}})
+    assert r.status_code == 422
+
+
+# --------------------------------------------------------------------------- journal
+
+
+def test_journal_api(client: TestClient) -> None:
+    r = client.post("/api/journal/episodes", json={"region": "calf", "side": "left"})
+    assert r.status_code == 201
+    assert r.json()["region"] == "region_calf" and r.json()["side"] == "left"
+    r = client.post("/api/journal/episodes", json={"region": "elbowz"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "region"
+    r = client.put("/api/journal/days/2026-01-05", json={"caffeine_mg": 300, "sleep_h": 5.5})
+    assert r.json() == {"date": "2026-01-05", "caffeine_mg": 300.0, "sleep_h": 5.5}
+    r = client.put("/api/journal/days/2026-01-05", json={"stress": 11})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "stress"
+    assert len(client.get("/api/journal/episodes").json()) == 1
+    assert client.get("/api/journal/days").json()[0]["caffeine_mg"] == 300.0
+    csv = client.get("/api/journal/export?format=csv")
+    assert csv.headers["content-disposition"] == 'attachment; filename="twitchwise-journal.csv"'
+    assert csv.text.startswith("date,twitches,")
+    r = client.get("/api/journal/export?format=xml")
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "format"
+
+
+def test_journal_import_and_again(client: TestClient) -> None:
+    body = b"date,twitches,caffeine_mg,sleep_h\n2026-01-20,2,300,6\n"
+    first = client.post("/api/journal/import", files={"file": ("daily.csv", body)}).json()
+    assert first["imported"][0]["episodes_added"] == 2
+    again = client.post("/api/journal/import", files={"file": ("daily.csv", body)}).json()
+    assert "already imported" in again["imported"][0]["message"]
+    r = client.post("/api/journal/import", files={"file": ("x.bin", b"nonsense")})
+    assert r.status_code == 422 and "x.bin" in r.json()["error"]
+    assert "/tmp" not in r.json()["error"]
+
+
+def test_journal_insights_and_report(client: TestClient) -> None:
+    pytest.importorskip("statsmodels")
+    pytest.importorskip("fpdf")
+    client.post("/api/journal/episodes", json={"region": "calf"})
+    insights = client.get("/api/journal/insights").json()
+    assert {"days", "effects", "alerts", "notes"} <= set(insights)
+    for fmt, media in (("html", "text/html"), ("pdf", "application/pdf")):
+        r = client.get(f"/api/journal/report?format={fmt}")
+        assert r.status_code == 200
+        assert r.headers["content-type"].startswith(media)
+        assert "attachment" in r.headers["content-disposition"]
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def test_ask_form_works_without_javascript(client: TestClient) -> None:
+    home = client.get("/").text
+    form = re.search(r"<form[^>]*class=\"ask-form\"[^>]*>", home)
+    assert form and 'method="post"' in form.group(0) and 'action="/ask#answer"' in form.group(0)
+    assert '<label for="ask-text">' in home
+    text = TEXTS[3]
+    r = client.post("/ask", data={"text": text, "csrf_token": csrf(client)})
+    assert r.status_code == 200
+    page = r.text
+    assert page.startswith("<!doctype html>")
+    summary = html.escape(twitchwise.ask(text).summary, quote=False)
+    assert summary in page.replace("&#39;", "'")
+    assert page.index("tw-banner-emergency") < page.index("tw-summary"), "banner first"
+
+
+def test_ask_partial_for_htmx(client: TestClient) -> None:
+    r = client.post(
+        "/ask",
+        data={"text": TEXTS[0], "csrf_token": csrf(client)},
+        headers={"HX-Request": "true"},
+    )
+    assert r.status_code == 200
+    assert "<html" not in r.text and 'id="answer-result"' in r.text
+    assert "tw-banner" not in r.text, "no banner for self-care"
+
+
+def test_ask_form_errors_are_shown_at_the_field(client: TestClient) -> None:
+    r = client.post("/ask", data={"text": " ", "age": "300", "csrf_token": csrf(client)})
+    assert r.status_code == 422
+    assert 'aria-invalid="true"' in r.text
+
+
+def test_interview_pages(client: TestClient) -> None:
+    token = csrf(client)
+    r = client.post("/check/start", data={"text": "calf twitching", "csrf_token": token})
+    for _ in range(40):
+        if "Your answer" in r.text:
+            break
+        state = html.unescape(re.search(r'name="state" value="([^"]*)"', r.text).group(1))
+        question = re.search(r'name="question" value="([^"]*)"', r.text).group(1)
+        reply = "no" if 'value="yes"' in r.text else ("chosen" if "checkbox" in r.text else "0")
+        r = client.post(
+            "/check/answer",
+            data={"csrf_token": token, "state": state, "question": question, "reply": reply},
+        )
+        assert r.status_code == 200, r.text[-800:]
+    assert "Your answer" in r.text and "The questions and your answers" in r.text
+
+
+def test_journal_page_logs_in_two_taps(client: TestClient) -> None:
+    token = csrf(client)
+    r = client.post(
+        "/journal/episode", data={"csrf_token": token, "side": "left", "region": "region_calf"}
+    )
+    assert r.status_code == 200
+    assert "Logged: Calf, left side" in r.text
+    assert "<svg" in r.text
+    r = client.post("/journal/day", data={"csrf_token": token, "caffeine_mg": "abc"})
+    assert r.status_code == 422
+
+
+# --------------------------------------------------------------------------- docs
+
+
+def test_web_docs_cover_settings_and_routes(client: TestClient) -> None:
+    text = (DOCS / "web.md").read_text(encoding="utf-8")
+    for setting in SETTINGS:
+        assert f"`{setting.name}`" in text, f"document setting {setting.name} in docs/web.md"
+    for path, methods in client.get("/openapi.json").json()["paths"].items():
+        for method in methods:
+            assert f"{method.upper()} {path}" in text, f"document {method} {path} in docs/web.md"
+
+
+# --------------------------------------------------------------------------- fuzzing
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**12), max_value=10**12)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=40),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+KEYS = (
+    "text", "age", "sex", "findings", "state", "question", "reply", "region", "side",
+    "intensity", "duration_s", "at", "note", "caffeine_mg", "stress", "medicines",
+)  # fmt: skip
+BODIES = st.one_of(
+    JSON_VALUES,
+    st.dictionaries(st.sampled_from(KEYS), JSON_VALUES | st.text(max_size=60), max_size=6),
+)
+ENDPOINTS = [
+    ("post", "/api/ask"),
+    ("post", "/api/assess"),
+    ("post", "/api/interview/start"),
+    ("post", "/api/interview/answer"),
+    ("post", "/api/interview/result"),
+    ("post", "/api/journal/episodes"),
+    ("put", "/api/journal/days/2026-01-05"),
+]
+FUZZ = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@pytest.fixture(scope="module")
+def fuzz_client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    app = create_app(settings_for(tmp_path_factory.mktemp("fuzz")))
+    return TestClient(app, base_url=BASE, raise_server_exceptions=False)
+
+
+def assert_no_5xx(r: Any) -> None:
+    assert r.status_code < 500, r.text
+    if r.status_code >= 400:
+        assert_error_shape(r.json(), r.status_code)
+
+
+@pytest.mark.parametrize(("method", "path"), ENDPOINTS)
+@FUZZ
+@given(body=BODIES)
+def test_no_body_gives_a_5xx(fuzz_client: TestClient, method: str, path: str, body: Any) -> None:
+    assert_no_5xx(getattr(fuzz_client, method)(path, json=body))
+
+
+@FUZZ
+@given(topic=st.text(max_size=40), day=st.text(max_size=20))
+def test_no_path_gives_a_5xx(fuzz_client: TestClient, topic: str, day: str) -> None:
+    from urllib.parse import quote
+
+    assert_no_5xx(fuzz_client.get(f"/api/guides/{quote(topic, safe='')}"))
+    assert_no_5xx(fuzz_client.put(f"/api/journal/days/{quote(day, safe='')}", json={"stress": 1}))
+
+
+@FUZZ
+@given(reply=JSON_VALUES, steps=st.integers(min_value=0, max_value=6))
+def test_no_reply_gives_a_5xx(fuzz_client: TestClient, reply: Any, steps: int) -> None:
+    step = fuzz_client.post("/api/interview/start", json={"text": "calf twitching"}).json()
+    for _ in range(steps):
+        if step["question"] is None:
+            break
+        step = fuzz_client.post(
+            "/api/interview/answer",
+            json={"state": step["state"], "question": step["question"]["id"], "reply": None},
+        ).json()
+    if step["question"] is None:
+        return
+    r = fuzz_client.post(
+        "/api/interview/answer",
+        json={"state": step["state"], "question": step["question"]["id"], "reply": reply},
+    )
+    assert_no_5xx(r)
+
+
+@FUZZ
+@given(at=st.datetimes() | st.text(max_size=30), region=st.text(max_size=30))
+def test_no_episode_gives_a_5xx(fuzz_client: TestClient, at: Any, region: str) -> None:
+    value = at.isoformat() if hasattr(at, "isoformat") else at
+    r = fuzz_client.post("/api/journal/episodes", json={"region": region, "at": value})
+    assert_no_5xx(r)
