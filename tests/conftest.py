@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -71,6 +72,19 @@ def pytest_unconfigure(config: pytest.Config) -> None:
             os.environ[name] = value
     for folder in _cache_dir:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh journal home for one test, with the local time zone pinned to UTC."""
+    folder = tmp_path / "home"
+    monkeypatch.setenv("TWITCHWISE_HOME", str(folder))
+    monkeypatch.delenv("TWITCHWISE_DATABASE_URL", raising=False)
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield folder
+    monkeypatch.undo()
+    time.tzset()
 
 
 @pytest.fixture(scope="session")

@@ -10,16 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from twitchwise.cli import main
+from helpers import run
 
 CONTRACT_KEYS = {"summary", "triage", "causes", "findings", "not_understood", "plan", "sources"}
 LEVELS = ["self_care", "see_doctor_routine", "see_doctor_urgent", "emergency"]
 
 
-def run(argv: list[str], capsys) -> tuple[int, str, str]:
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def run_process(args: list[str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:

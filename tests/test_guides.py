@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from twitchwise.cli import main
+from helpers import run
 from twitchwise.errors import InputError, KnowledgeError
 from twitchwise.guides import build_guide, find_topic, topics
 from twitchwise.guides.model import Guide
@@ -39,10 +39,6 @@ TEST_WORDS = {
 }
 
 
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def norm(text: str) -> str:

@@ -6,7 +6,6 @@ import json
 import math
 import stat
 import sys
-import time
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 import pytest
 
 from fixtures.journal.insights import HEADER, daily_csv
-from twitchwise.cli import main
+from helpers import run
 from twitchwise.insights.alerts import alerts_for, pattern_findings
 from twitchwise.insights.analysis import analyse
 from twitchwise.insights.charts import body_map_svg, calendar_svg, effects_svg
@@ -36,22 +35,8 @@ EFFECT_KEYS = {
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "home"
-    monkeypatch.setenv("TWITCHWISE_HOME", str(folder))
-    monkeypatch.delenv("TWITCHWISE_DATABASE_URL", raising=False)
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield folder
-    monkeypatch.undo()
-    time.tzset()
 
 
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def insights_json(csv: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:

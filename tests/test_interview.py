@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import twitchwise
+from helpers import run
 from twitchwise.answer.build import answer_for
-from twitchwise.cli import main
 from twitchwise.commands.check import describe, interview_loop, progress_line, transcript
 from twitchwise.errors import KnowledgeError
 from twitchwise.evidence import Evidence, Observation
@@ -397,10 +397,6 @@ worried, or things change, talk to a doctor.
 """
 
 
-def run(argv: list[str], capsys) -> tuple[int, str, str]:
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def write(tmp_path: Path, content: str) -> str:

@@ -24,26 +24,8 @@ from fixtures.journal.files import (
     write_gpx,
     write_tcx,
 )
-from twitchwise.cli import main
+from helpers import run
 from twitchwise.journal.store import open_journal
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "home"
-    monkeypatch.setenv("TWITCHWISE_HOME", str(folder))
-    monkeypatch.delenv("TWITCHWISE_DATABASE_URL", raising=False)
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield folder
-    monkeypatch.undo()
-    time.tzset()
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def one_line_error(code: int, out: str, err: str, *needles: str) -> None:

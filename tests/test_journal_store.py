@@ -22,12 +22,6 @@ ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 3, 1, 7, 30, tzinfo=UTC)
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "home"
-    monkeypatch.setenv("TWITCHWISE_HOME", str(folder))
-    monkeypatch.delenv("TWITCHWISE_DATABASE_URL", raising=False)
-    return folder
 
 
 def mode(path: Path) -> int:

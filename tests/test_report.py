@@ -6,30 +6,18 @@ import json
 import re
 import stat
 import sys
-import time
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from fixtures.journal.insights import daily_csv
+from helpers import run
 from twitchwise.cli import main
 from twitchwise.insights.analysis import analyse
 from twitchwise.insights.fhir import CODE_SYSTEM, fhir_bundle, validate_bundle
 from twitchwise.insights.report import _latin1, build_report, render_html
 from twitchwise.journal.store import JournalData
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "home"
-    monkeypatch.setenv("TWITCHWISE_HOME", str(folder))
-    monkeypatch.delenv("TWITCHWISE_DATABASE_URL", raising=False)
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield folder
-    monkeypatch.undo()
-    time.tzset()
 
 
 @pytest.fixture
@@ -48,10 +36,6 @@ def journal(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> P
     return home
 
 
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 class _Tags(HTMLParser):
