@@ -146,7 +146,7 @@ def build_report(
         tested=tested,
         alerts=list(insights.alerts),
         medicines=medicines,
-        questions=_questions(insights, medicines),
+        questions=_questions(kb, insights, medicines),
         notes=list(insights.notes),
         sources=sources,
         charts={
@@ -271,39 +271,29 @@ def _medicines(data: JournalData) -> list[MedicineRow]:
     )
 
 
-def _questions(insights: Insights, medicines: list[MedicineRow]) -> list[str]:
-    """Questions worth asking, from what the journal shows (most specific first)."""
+def _questions(kb: KnowledgeBase, insights: Insights, medicines: list[MedicineRow]) -> list[str]:
+    """Questions worth asking: the knowledge base's doctor questions chosen by the alerts'
+    findings, then one per trigger the journal found (the safety-net question last)."""
     findings = {a.finding for a in insights.alerts}
-    rules = {a.rule for a in insights.alerts}
-    out: list[str] = []
-    if "weakness" in findings or any("weak" in f for f in findings):
-        out.append(
-            "I noted weakness along with the twitching: can you examine my strength, and do I "
-            "need to see a neurologist?"
-        )
-    if findings & {"spreading", "multiple_sites"} or "twitch_in_several_places" in rules:
-        out.append(
-            "The twitching has appeared in several places: does that change what you would "
-            "examine or test?"
-        )
-    if findings & {"duration_over_2_weeks", "duration_over_3_months"}:
-        out.append(
-            "It has gone on for more than two weeks: would a blood test help (for example salts "
-            "such as magnesium, calcium and potassium, thyroid function or vitamin B12)?"
-        )
-    if medicines:
-        names = ", ".join(m.name for m in medicines[:6])
-        out.append(
-            f"Could any of my medicines ({names}) cause twitching, and is there an alternative?"
-        )
+    values = {"medicines": ", ".join(m.name for m in medicines[:6])} if medicines else {}
+    chosen: list[tuple[int, str]] = []
+    for item in sorted(kb.plan.doctor_questions, key=lambda q: (q.priority, q.id)):
+        if not (item.always or findings.intersection(item.when_findings)):
+            continue
+        try:
+            chosen.append((item.priority, item.text.format_map(values)))
+        except KeyError:
+            continue  # needs a number the journal does not have
     for e in insights.triggers[:3]:
         direction = "more" if e.effect > 1 else "fewer"
-        out.append(
-            f"My records show {direction} twitching with more {NAMES[e.factor]} "
-            f"({LAG_WORDS[e.lag_days]}): is changing it a sensible first step?"
+        chosen.append(
+            (
+                50,
+                f"My records show {direction} twitching with more {NAMES[e.factor]} "
+                f"({LAG_WORDS[e.lag_days]}): is changing it a sensible first step?",
+            )
         )
-    out.append("Which changes should make me come back sooner, or get help straight away?")
-    return out
+    return [text for _, text in sorted(chosen, key=lambda pair: pair[0])]
 
 
 def _plural(n: int, word: str) -> str:

@@ -280,11 +280,12 @@ def _check_refs(kb: KnowledgeBase, locs: dict[str, str], problems: list[str]) ->
         *plan.fluid_reference,
         *plan.nutrients,
         *plan.advice,
+        *plan.doctor_questions,
     ]
     for entry in sourced:
         need_sources(entry.sources, "plan/")
     nutrient_ids = {n.id: n for n in plan.nutrients}
-    for adv in plan.advice:
+    for adv in [*plan.advice, *plan.doctor_questions]:
         for ref in adv.nutrients:
             need("nutrient", ref, nutrient_ids, f"plan/ advice {adv.id}")
         for ref in [*adv.when_findings, *adv.when_all, *adv.unless_findings]:

@@ -280,6 +280,8 @@ class Plan(Strict):
     fluid_reference: list[FluidReference] = []
     nutrients: list[Nutrient] = []
     advice: list[Advice] = []
+    #: Questions for the doctor report, chosen like advice by the journal's alert findings.
+    doctor_questions: list[Advice] = []
 
 
 class SeedPoint(Strict):
