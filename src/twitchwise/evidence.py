@@ -10,10 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+#: Reasons a red flag's denial is in doubt (see :attr:`Evidence.possible`).
+DENIAL_DOUBTS = frozenset({"hedged denial", "long-range denial", "retracted", "resolved"})
+
 
 @dataclass(frozen=True, slots=True)
 class Observation:
-    """One finding as reported: ``negated`` when denied, ``uncertain`` when hedged."""
+    """One finding as reported: ``negated`` when denied, ``uncertain`` when hedged.
+
+    ``doubt`` says why a finding is uncertain: "hedged", "spelling" (a typo-corrected word), or
+    for a red flag read fail-safe from a doubtful denial one of :data:`DENIAL_DOUBTS`.
+    """
 
     id: str
     negated: bool = False
@@ -22,6 +29,7 @@ class Observation:
     start: int | None = None
     end: int | None = None
     derived: bool = False
+    doubt: str = ""
 
 
 @dataclass(frozen=True)
@@ -33,8 +41,20 @@ class Evidence:
 
     @property
     def present(self) -> frozenset[str]:
-        """Findings reported as present (hedged ones included: safety first)."""
-        return frozenset(o.id for o in self.observations if not o.negated)
+        """Findings reported as present (hedged ones included: safety first); red flags whose
+        denial is in doubt are in :attr:`possible` instead."""
+        return frozenset(
+            o.id for o in self.observations if not o.negated and o.doubt not in DENIAL_DOUBTS
+        )
+
+    @property
+    def possible(self) -> frozenset[str]:
+        """Red flags read fail-safe from a doubtful denial ("I don't think...", a denial far
+        from the finding, one taken back, or something that has stopped): neither present nor
+        denied. Triage counts them toward the urgent and emergency levels."""
+        return frozenset(
+            o.id for o in self.observations if not o.negated and o.doubt in DENIAL_DOUBTS
+        )
 
     @property
     def negated(self) -> frozenset[str]:
@@ -75,6 +95,7 @@ def merge(observations: Iterable[Observation]) -> tuple[Observation, ...]:
                     chosen.start,
                     chosen.end,
                     all(o.derived for o in positive),
+                    "" if firm else chosen.doubt,
                 )
             )
         else:

@@ -12,6 +12,7 @@ from twitchwise.answer.model import (
     CauseOut,
     FindingOut,
     PlanOut,
+    PossibleOut,
     ReasonOut,
     SourceOut,
 )
@@ -125,7 +126,7 @@ def _implied(kb: KnowledgeBase, evidence: Evidence) -> Evidence:
 def answer_for(kb: KnowledgeBase, evidence: Evidence) -> Answer:
     """The one place an Answer is assembled: rank, triage, plan, summary, sources."""
     ranking = rank(kb, evidence)
-    result = triage(kb, evidence.present)
+    result = triage(kb, evidence.present, evidence.possible)
     plan = make_plan(kb, evidence, ranking, result)
     listed = [r for r in ranking[:MAX_CAUSES] if r.probability >= MIN_LISTED_PROBABILITY]
     if len(listed) < MIN_CAUSES:
@@ -160,7 +161,43 @@ def answer_for(kb: KnowledgeBase, evidence: Evidence) -> Answer:
             for s in kb.source_list(i for i in source_ids if i in kb.sources)
         ),
         unexplained=max(0.0, 1.0 - sum(r.probability for r in ranking)),
+        possible=possible_flags(kb, evidence),
     )
+
+
+#: What to do if a red flag read with doubt turns out to be there, by the most urgent level it
+#: can reach.
+_IF_SO = {
+    TriageLevel.EMERGENCY: (
+        "If so, call emergency services now (999 in the UK, 112 in Europe, 911 in the US)."
+    ),
+    TriageLevel.SEE_DOCTOR_URGENT: (
+        "If so, get medical advice today (your GP, NHS 111 or an urgent care service)."
+    ),
+    TriageLevel.SEE_DOCTOR_ROUTINE: "If so, book a GP appointment.",
+}
+
+
+def possible_flags(kb: KnowledgeBase, evidence: Evidence) -> tuple[PossibleOut, ...]:
+    """Red flags read with doubt (hedged, denied far away or with doubt, taken back, stopped,
+    or a misspelt word), each with a plain question: they count toward the level already."""
+    out = []
+    for o in evidence.observations:
+        if o.negated or not o.uncertain or o.id not in kb.red_flag_findings:
+            continue
+        finding = kb.findings[o.id]
+        top = max(
+            (r.level for r in kb.red_flags if any(o.id in g for g in r.groups())),
+            default=TriageLevel.SEE_DOCTOR_ROUTINE,
+        )
+        ask_it = finding.question or f"Do you have this: {finding.label.lower()}?"
+        words = o.text or finding.label
+        out.append(
+            PossibleOut(
+                o.id, words, f'You wrote "{words}". {ask_it} {_IF_SO.get(top, "")}'.strip(), o.doubt
+            )
+        )
+    return tuple(out)
 
 
 def summary(

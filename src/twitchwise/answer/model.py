@@ -21,6 +21,16 @@ class ReasonOut:
 
 
 @dataclass(frozen=True, slots=True)
+class PossibleOut:
+    """A red flag read with doubt: the words it came from and the question to ask."""
+
+    finding: str
+    text: str
+    question: str
+    why: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class CauseOut:
     id: str
     name: str
@@ -67,6 +77,7 @@ class Answer:
     plan: tuple[PlanOut, ...]
     sources: tuple[SourceOut, ...]
     unexplained: float = 0.0
+    possible: tuple[PossibleOut, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -75,6 +86,10 @@ class Answer:
                 "level": self.level.value,
                 "reasons": [
                     {"finding": r.finding, "text": r.text, "source": r.source} for r in self.reasons
+                ],
+                "possible": [
+                    {"finding": p.finding, "text": p.text, "question": p.question}
+                    for p in self.possible
                 ],
             },
             "causes": [

@@ -37,9 +37,12 @@ from twitchwise.knowledge.schema import (
     Seeds,
     Source,
     Topic,
+    TriageLevel,
 )
 
 DATA_DIR = Path(__file__).parent / "data"
+#: Finding kinds that can be red flags (see KnowledgeBase.red_flag_findings).
+_FLAG_KINDS = frozenset({"symptom", "pattern", "condition"})
 CACHE_FORMAT = 1
 
 
@@ -75,6 +78,19 @@ class KnowledgeBase:
                 stack.extend(self.findings[cur].implies)
             out[fid] = frozenset(seen)
         return out
+
+    @cached_property
+    def red_flag_findings(self) -> frozenset[str]:
+        """Findings (not regions, sides, ages or durations) that take part in an urgent or
+        emergency rule: the understanding layer never denies one of them on a doubtful
+        reading, and an answer asks about each one read with doubt."""
+        out: set[str] = set()
+        for rule in self.red_flags:
+            if rule.level.rank < TriageLevel.SEE_DOCTOR_URGENT.rank:
+                continue
+            for group in rule.groups():
+                out.update(f for f in group if self.findings[f].kind in _FLAG_KINDS)
+        return frozenset(out)
 
     def source_list(self, ids: Iterable[str]) -> list[Source]:
         return [self.sources[i] for i in dict.fromkeys(ids)]

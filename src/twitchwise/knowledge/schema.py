@@ -310,6 +310,9 @@ class Cue(Strict):
 
     phrase: str
     direction: Literal["forward", "backward", "both"] = "forward"
+    #: The cue counts only when nothing but filler follows it in its clause: a change of state
+    #: ("has gone") means resolved in "the twitch has gone", not in "my pee has gone dark".
+    at_clause_end: bool = False
 
 
 class QuantityRule(Strict):
@@ -326,12 +329,22 @@ class Lexicon(Strict):
     """Language data for the understanding layer (NegEx/ConText cues, numbers, spellings)."""
 
     negation: list[Cue] = []
+    #: Denials said with doubt: benign findings denied, red flags read as possible.
+    hedged_negation: list[Cue] = []
     pseudo_negation: list[str] = []
     uncertainty: list[Cue] = []
     other_experiencer: list[Cue] = []
     hypothetical: list[Cue] = []
     terminators: list[str] = []
     normal_states: list[str] = []
+    #: Words that take back what came before ("actually", "come to think of it"): a red flag
+    #: denied before one is read as possible, never as denied.
+    retraction: list[str] = []
+    #: Word-sense guards: phrases in which a finding's word means something else ("right now",
+    #: "ran out of", "confused about"); a finding matched inside one is not read.
+    not_findings: list[str] = []
+    #: Filler that may follow an ``at_clause_end`` cue ("has gone away now").
+    clause_end_filler: list[str] = []
     contractions: dict[str, str] = {}
     spellings: dict[str, str] = {}
     number_words: dict[str, float] = {}

@@ -3,6 +3,10 @@
 A rule fires when every item of its ``all_of`` has a present finding (an item that is a list
 needs any one of them). Rules never look at denied or missing findings, so adding a finding can
 only fire more rules: the level is monotone by construction. No rule firing means self-care.
+
+*Possible* findings (red flags whose denial was in doubt) count as present for the urgent and
+emergency rules: a red flag in doubt raises the level to the one at which it must be checked,
+and is asked about; it never silently lowers it. They do not fire routine rules on their own.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ class Reason:
 class Triage:
     level: TriageLevel
     reasons: tuple[Reason, ...]
+    #: Possible findings that fired a rule (they raised the level and must be asked about).
+    possible: tuple[str, ...] = ()
 
 
 def fired(rule: RedFlag, present: frozenset[str]) -> str | None:
@@ -39,10 +45,18 @@ def fired(rule: RedFlag, present: frozenset[str]) -> str | None:
     return rule.report if rule.report in present else hits[0]
 
 
-def triage(kb: KnowledgeBase, present: frozenset[str]) -> Triage:
+def triage(
+    kb: KnowledgeBase, present: frozenset[str], possible: frozenset[str] = frozenset()
+) -> Triage:
     reasons = []
+    raised: set[str] = set()
+    widened = present | possible
     for rule in kb.red_flags:
         finding = fired(rule, present)
+        if finding is None and possible and rule.level >= TriageLevel.SEE_DOCTOR_URGENT:
+            finding = fired(rule, widened)
+            if finding is not None:
+                raised.update(f for group in rule.groups() for f in group if f in possible)
         if finding is not None:
             reasons.append(Reason(finding, rule.reason, rule.sources[0], rule.id, rule.level))
     if not reasons:
@@ -57,4 +71,4 @@ def triage(kb: KnowledgeBase, present: frozenset[str]) -> Triage:
             continue
         seen.add(r.finding)
         unique.append(r)
-    return Triage(level, tuple(unique))
+    return Triage(level, tuple(unique), tuple(sorted(raised)))

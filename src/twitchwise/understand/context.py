@@ -31,6 +31,10 @@ class Scope:
     last: int
     cue: Match
 
+    @property
+    def backward(self) -> bool:
+        return self.last < self.cue.first
+
     def covers(self, match: Match) -> bool:
         return self.first <= match.first and match.last <= self.last
 
@@ -85,17 +89,77 @@ _LIST_GLUE = frozenset({"or", "nor", "and", "any", "no", "my", "the", "a"})
 
 
 def sentence_of(tokens: list[Token]) -> list[int]:
-    """Sentence number of every token (split at . ! ? ;)."""
+    """Sentence number of every token (split at . ! ? ;; a run of marks such as "..." or "?!"
+    ends one sentence, not several)."""
     out = []
     number = 0
-    for tok in tokens:
+    for i, tok in enumerate(tokens):
         out.append(number)
-        if tok.norm in {".", "!", "?", ";"}:
+        if tok.norm in _SENTENCE_ENDS and not (
+            i + 1 < len(tokens) and tokens[i + 1].norm in _SENTENCE_ENDS
+        ):
             number += 1
     return out
 
 
-def scopes(tokens: list[Token], matches: list[Match], breaks: set[int]) -> list[Scope]:
+_SENTENCE_ENDS = frozenset({".", "!", "?", ";"})
+
+#: Cue value of a change-of-state cue that counts only at the end of its clause.
+AT_CLAUSE_END = "at_clause_end"
+
+
+class Coverage:
+    """Which cue scopes cover a span, at the same cost per lookup however many scopes there are.
+
+    Per category and direction, each token keeps the scope that contains it and reaches
+    furthest; a span is covered when that scope reaches its last token (scopes are intervals,
+    so this is exact).
+    """
+
+    def __init__(self, all_scopes: list[Scope], n: int) -> None:
+        self._best: dict[tuple[str, bool], list[Scope | None]] = {}
+        for sc in all_scopes:
+            key = (sc.category, sc.backward)
+            best = self._best.get(key)
+            if best is None:
+                best = self._best[key] = [None] * n
+            for i in range(sc.first, sc.last + 1):
+                current = best[i]
+                if current is None or sc.last > current.last:
+                    best[i] = sc
+
+    def scope(self, first: int, last: int, category: str, *, backward: bool = True) -> Scope | None:
+        """The scope of this category covering tokens [first, last], or None; backward scopes
+        are considered only when ``backward``."""
+        for key in ((category, False), (category, True)) if backward else ((category, False),):
+            best = self._best.get(key)
+            if best is None:
+                continue
+            found = best[first]
+            if found is not None and found.last >= last:
+                return found
+        return None
+
+    def covers(self, match: Match, *categories: str) -> bool:
+        return any(self.scope(match.first, match.last, c) is not None for c in categories)
+
+
+def _ends_clause(tokens: list[Token], cue: Match, breaks: set[int], filler: frozenset[str]) -> bool:
+    """Nothing but filler follows the cue before its clause ends ("the twitch has gone away")."""
+    i = cue.last + 1
+    while i < len(tokens) and i not in breaks and tokens[i].norm != ",":
+        if tokens[i].norm not in filler:
+            return False
+        i += 1
+    return True
+
+
+def scopes(
+    tokens: list[Token],
+    matches: list[Match],
+    breaks: set[int],
+    filler: frozenset[str] = frozenset(),
+) -> list[Scope]:
     """The scope of every cue that is not part of a longer phrase."""
     covering = [m for m in matches if m.category in (FINDING, PSEUDO)]
     cue_at: dict[int, str] = {}
@@ -113,6 +177,8 @@ def scopes(tokens: list[Token], matches: list[Match], breaks: set[int]) -> list[
             c.first <= cue.first and cue.last <= c.last and c.length > cue.length for c in covering
         ):
             continue  # "not" inside "not sleeping", "no" inside "no reason"
+        if cue.value == AT_CLAUSE_END and not _ends_clause(tokens, cue, breaks, filler):
+            continue  # "my pee has gone dark": a change of state, not "gone away"
         window_fwd = NORMAL_WINDOW if cue.category == "normal" else FORWARD_WINDOW
         window_bwd = NORMAL_WINDOW if cue.category == "normal" else BACKWARD_WINDOW
         if cue.direction in ("forward", "both"):

@@ -32,6 +32,8 @@ HYPOTHETICAL = "hypothetical"
 TERMINATOR = "terminator"
 NORMAL = "normal"
 DRINK = "drink"
+GUARD = "guard"
+RETRACTION = "retraction"
 
 #: Shorter unknown words are left alone: too many real words sit one letter from a known one.
 MIN_TYPO_LENGTH = 7
@@ -72,6 +74,11 @@ class Lexicon:
             if " " not in syn and syn.isalpha() and syn not in lex.number_words
         }
         self._automaton: Any = ahocorasick.Automaton()
+        self._exact: dict[str, list[tuple[tuple[str, ...], str, str, str]]] = {}
+        for phrase in lex.not_findings:
+            self._add_exact(phrase, GUARD, GUARD)
+        for phrase in lex.retraction:
+            self._add_exact(phrase, RETRACTION, RETRACTION)
         self._entries: dict[str, list[tuple[str, str, str]]] = {}
         vocabulary: set[str] = set()
 
@@ -82,15 +89,18 @@ class Lexicon:
         for drink in kb.plan.caffeine_drinks:
             self._add_all(drink.terms, DRINK, drink.id, vocabulary=vocabulary)
         for cue in lex.negation:
-            self._add(cue.phrase, NEGATION, "negation", cue.direction)
+            value = "at_clause_end" if cue.at_clause_end else "negation"
+            self._add(cue.phrase, NEGATION, value, cue.direction)
+        for cue in lex.hedged_negation:
+            self._add(cue.phrase, NEGATION, "hedged_denial", cue.direction)
         for phrase in lex.pseudo_negation:
             self._add(phrase, PSEUDO, "pseudo")
         for cue in lex.uncertainty:
             self._add(cue.phrase, UNCERTAIN, "uncertain", cue.direction)
         for cue in lex.other_experiencer:
             self._add(cue.phrase, EXPERIENCER, "experiencer", cue.direction)
-        for cue in lex.hypothetical:
-            self._add(cue.phrase, HYPOTHETICAL, "hypothetical", cue.direction)
+        for cue in lex.hypothetical:  # question forms are about exact wording: "what does"
+            self._add_exact(cue.phrase, HYPOTHETICAL, "hypothetical", cue.direction)
         for phrase in lex.terminators:
             self._add(phrase, TERMINATOR, "terminator")
         for phrase in lex.normal_states:
@@ -120,6 +130,17 @@ class Lexicon:
             if entry not in bucket:
                 bucket.append(entry)
         return key
+
+    def _add_exact(
+        self, phrase: str, category: str, value: str, direction: str = "forward"
+    ) -> None:
+        """A phrase matched word for word on the normal forms (stop words and side words kept):
+        guards, retractions and question forms are about exact wording, not stems."""
+        words = tuple(
+            t.norm for t in tokenize(phrase, self.contractions, self.spellings) if not t.is_punct
+        )
+        if words:
+            self._exact.setdefault(words[0], []).append((words, category, value, direction))
 
     def _add_all(
         self, phrases: Iterable[str], category: str, value: str, *, vocabulary: set[str]
@@ -174,6 +195,12 @@ class Lexicon:
                     word = fixed
             keep.append(i)
             stems.append(stem(word) if not tok.is_punct else tok.norm)
+        matches: list[Match] = sides
+        words = [t.norm for t in tokens]
+        for i, word in enumerate(words):
+            for phrase, category, value, direction in self._exact.get(word, ()):
+                if tuple(words[i : i + len(phrase)]) == phrase:
+                    matches.append(Match(category, value, direction, i, i + len(phrase) - 1))
         haystack = " " + " ".join(stems) + " "
         # position of each stream token's trailing space -> stream index
         ends: dict[int, int] = {}
@@ -181,7 +208,6 @@ class Lexicon:
         for index, s in enumerate(stems):
             pos += len(s) + 1
             ends[pos] = index
-        matches: list[Match] = sides
         for end_char, (extra_words, entries) in self._automaton.iter(haystack):
             last_stream = ends.get(end_char)
             if last_stream is None:

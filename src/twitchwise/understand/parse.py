@@ -8,22 +8,26 @@ by others -> one observation per finding. ``parse`` never raises on a string.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 from twitchwise.evidence import Evidence, Observation, merge
 from twitchwise.knowledge.facts import caffeine_limit, caffeine_single_dose
 from twitchwise.knowledge.load import KnowledgeBase, cache_get, cache_put
-from twitchwise.understand.context import clause_breaks, scopes, sentence_of
+from twitchwise.understand.context import Coverage, Scope, clause_breaks, scopes, sentence_of
 from twitchwise.understand.lexicon import (
     ABSENT,
     DRINK,
     EXPERIENCER,
     FINDING,
     FUNCTION,
+    GUARD,
     HYPOTHETICAL,
     NEGATION,
     NORMAL,
+    RETRACTION,
     UNCERTAIN,
     Lexicon,
     Match,
@@ -38,19 +42,62 @@ _SITE_WORDS = frozenset(
 )
 _SYMPTOM_KINDS = frozenset({"symptom", "twitch", "pattern", "medicine", "side"})
 _MAX_TEXT = 20_000
+#: A backward cue ("..., no problems") describes how something went, so it never denies an
+#: exposure: "on atorvastatin for years, no problems" still takes atorvastatin.
+_NOT_DENIED_BACKWARD = frozenset({"medicine", "context", "condition", "demographic"})
+#: Kinds whose findings can be red flags read with doubt (see :meth:`Parser._doubt`).
+_FLAG_KINDS = frozenset({"symptom", "pattern", "condition", "twitch", "context", "medicine"})
+#: Content words allowed between a negation and a red flag for the denial to be certain.
+CERTAIN_GAP = 2
+#: How many sentences after a denial a retraction ("actually...") still takes it back.
+RETRACTION_REACH = 1
+#: Words that may sit between a cue and the finding it denies without making it doubtful.
+_GAP_GLUE = frozenset(
+    {
+        ",",
+        "or",
+        "nor",
+        "and",
+        "any",
+        "at",
+        "all",
+        "signs",
+        "sign",
+        "of",
+        "real",
+        "obvious",
+        "noticeable",
+        "actual",
+        "problem",
+        "problems",
+        "issues",
+        "trouble",
+    }
+)
 #: Tokens apart that still count as "near" for composed findings ("hands ... cramping").
 NEAR_TOKENS = 6
 
 
 def load_parser(kb: KnowledgeBase) -> Parser:
     """The compiled parser for this knowledge base, from the local cache when it is fresh."""
-    cached = cache_get("parser", kb.digest)
+    key = f"{kb.digest}-{_code_stamp()}"
+    cached = cache_get("parser", key)
     if isinstance(cached, Parser):
         cached.kb = kb
         return cached
     parser = Parser(kb)
-    cache_put("parser", kb.digest, parser)
+    cache_put("parser", key, parser)
     return parser
+
+
+def _code_stamp() -> str:
+    """Size and modification time of this package's modules: a cached parser pickled by other
+    code (an upgrade, a developer's edit) is rebuilt rather than loaded with stale fields."""
+    h = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        st = path.stat()
+        h.update(f"{path.name}:{st.st_size}:{st.st_mtime_ns};".encode())
+    return h.hexdigest()[:12]
 
 
 class Parser:
@@ -67,6 +114,8 @@ class Parser:
         self.onset_words = frozenset(lex.onset_words)
         self.reader = QuantityReader(lex, {d.id: d.mg for d in kb.plan.caffeine_drinks})
         self.composed = [f for f in kb.findings.values() if f.compose is not None]
+        self.filler = frozenset(w for phrase in lex.clause_end_filler for w in phrase.split())
+        self.red_flags = kb.red_flag_findings
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
@@ -84,19 +133,19 @@ class Parser:
         tokens = self.lexicon.tokenize(text)
         if not tokens:
             return Evidence()
-        matches, _corrections = self.lexicon.match(tokens)
+        matches, corrections = self.lexicon.match(tokens)
+        matches = _without_guarded(matches)
         breaks = clause_breaks(tokens, matches, self.subjects)
-        cue_scopes = scopes(tokens, matches, breaks)
+        coverage = Coverage(scopes(tokens, matches, breaks, self.filler), len(tokens))
+        covered = coverage.covers
         sentences = sentence_of(tokens)
-
-        def covered(match: Match, *categories: str) -> bool:
-            return any(s.category in categories and s.covers(match) for s in cue_scopes)
 
         def blocked(index: int) -> bool:
             probe = Match("", "", "", index, index)
             return covered(probe, NEGATION, EXPERIENCER, HYPOTHETICAL)
 
-        mentions = self._mentions(text, tokens, matches, covered)
+        mentions = self._mentions(text, tokens, matches, coverage, set(corrections))
+        mentions = self._retracted(mentions, matches, sentences)
         drinks = [m for m in matches if m.category == DRINK]
         drinks = [  # "cups of coffee" contains "coffee": the longest term wins
             m
@@ -138,8 +187,10 @@ class Parser:
         text: str,
         tokens: list[Token],
         matches: list[Match],
-        covered: Callable[..., bool],
+        coverage: Coverage,
+        corrected: set[int],
     ) -> list[tuple[Observation, Match]]:
+        covered = coverage.covers
         candidates = [m for m in matches if m.category in (FINDING, ABSENT, FUNCTION)]
         kept = []
         for m in candidates:
@@ -152,26 +203,96 @@ class Parser:
                 and o.length > m.length
                 and self.kb.findings[o.value].about == self.kb.findings[m.value].about
             ]
-            # "calf" stays in "calf cramps"; "back" goes in "back of my thigh" and "back to normal"
+            # "calf" stays in "calf cramps"; "back" goes in "back of my thigh" and "back to normal";
+            # "eye twitches" is a region phrase that still says it twitches
             if containers and not (
-                kind in _KEEP_WHEN_CONTAINED
-                and all(self.kind(o.value) in _SYMPTOM_KINDS for o in containers)
+                (
+                    kind in _KEEP_WHEN_CONTAINED
+                    and all(self.kind(o.value) in _SYMPTOM_KINDS for o in containers)
+                )
+                or (kind == "twitch" and all(self.kind(o.value) == "region" for o in containers))
             ):
                 continue
             kept.append(m)
+        content = [
+            not t.is_punct and t.norm not in self.stopwords and t.norm not in _GAP_GLUE
+            for t in tokens
+        ]
+        for m in kept:
+            for i in range(m.first, m.last + 1):
+                content[i] = False
         out = []
         for m in kept:
             about_other = self.kb.findings[m.value].about == "other"
             if covered(m, HYPOTHETICAL) or covered(m, EXPERIENCER) != about_other:
                 continue
-            negated = m.category == ABSENT or covered(m, NEGATION)
+            kind = self.kind(m.value)
+            scope = coverage.scope(
+                m.first, m.last, NEGATION, backward=kind not in _NOT_DENIED_BACKWARD
+            )
+            negated = m.category == ABSENT or scope is not None
             if m.category == FUNCTION:
-                negated = negated or covered(m, NORMAL)
+                normal = coverage.scope(m.first, m.last, NORMAL)
+                negated = negated or normal is not None
+                scope = scope or normal
                 if not negated:
                     continue
             uncertain = covered(m, UNCERTAIN) and not negated
+            doubt = "hedged" if uncertain else ""
+            if m.value in self.red_flags:
+                if negated and scope is not None and m.category != ABSENT:
+                    doubt = self._doubt(m, scope, content)
+                    if doubt:
+                        negated, uncertain = False, True
+                if not negated and any(i in corrected for i in range(m.first, m.last + 1)):
+                    uncertain, doubt = True, "spelling"
             start, end = tokens[m.first].start, tokens[m.last].end
-            out.append((Observation(m.value, negated, uncertain, text[start:end], start, end), m))
+            out.append(
+                (
+                    Observation(
+                        m.value, negated, uncertain, text[start:end], start, end, doubt=doubt
+                    ),
+                    m,
+                )
+            )
+        return out
+
+    @staticmethod
+    def _doubt(m: Match, scope: Scope, content: list[bool]) -> str:
+        """Why a red flag's denial is in doubt, or "" when it is certain: the cue must be in
+        the same clause and close to the finding (only list words between)."""
+        cue = scope.cue
+        lo, hi = (cue.last + 1, m.first) if cue.last < m.first else (m.last + 1, cue.first)
+        gap = sum(1 for i in range(lo, hi) if content[i])
+        if cue.value == "at_clause_end":
+            return "resolved"
+        if cue.value == "hedged_denial":
+            return "hedged denial"
+        return "long-range denial" if gap > CERTAIN_GAP else ""
+
+    def _retracted(
+        self,
+        mentions: list[tuple[Observation, Match]],
+        matches: list[Match],
+        sentences: list[int],
+    ) -> list[tuple[Observation, Match]]:
+        """Red flags denied shortly before a retraction ("no chest pain... actually") become
+        possible: a denial that was taken back is never certain."""
+        retractions = [m.first for m in matches if m.category == RETRACTION]
+        if not retractions:
+            return mentions
+        out = []
+        for obs, m in mentions:
+            if (
+                obs.negated
+                and obs.id in self.red_flags
+                and any(
+                    r > m.last and sentences[r] - sentences[m.first] <= RETRACTION_REACH
+                    for r in retractions
+                )
+            ):
+                obs = replace(obs, negated=False, uncertain=True, doubt="retracted")
+            out.append((obs, m))
         return out
 
     def _from_quantities(
@@ -202,7 +323,7 @@ class Parser:
         values: dict[str, Amount | None] = {
             "duration_days": max(symptom_days, key=lambda a: a.value, default=None),
             "sleep_h": min(q.sleep_h, key=lambda a: a.value, default=None),
-            "age_years": q.ages[0] if q.ages else None,
+            "age_years": _subject_age(q),
             "body_temp_c": max(q.body_temp_c, key=lambda a: a.value, default=None),
             "ambient_temp_c": max(q.ambient_temp_c, key=lambda a: a.value, default=None),
             "water_l": max(q.water_l, key=lambda a: a.value, default=None),
@@ -444,8 +565,9 @@ class Parser:
         out["caffeine_limit_mg"] = caffeine_limit(self.kb, present)
         if q.sleep_h:
             out["sleep_h"] = min(a.value for a in q.sleep_h)
-        if q.ages:
-            out["age_years"] = q.ages[0].value
+        age = _subject_age(q)
+        if age is not None:
+            out["age_years"] = round(age.value, 2)
         if q.body_temp_c:
             out["body_temp_c"] = round(max(a.value for a in q.body_temp_c), 1)
         if q.water_l:
@@ -470,6 +592,7 @@ class Parser:
             *q.durations,
             *q.sleep_h,
             *q.ages,
+            *q.ages_other,
             *q.body_temp_c,
             *q.ambient_temp_c,
             *q.water_l,
@@ -505,3 +628,23 @@ class Parser:
             segment.append(i)
         flush()
         return tuple(out)
+
+
+def _subject_age(q: Quantities) -> Amount | None:
+    """The age of the person the text is about: the writer's own when given, else that of the
+    child or relative they write about ("my 6 year old")."""
+    if q.ages:
+        return q.ages[0]
+    return q.ages_other[0] if q.ages_other else None
+
+
+def _without_guarded(matches: list[Match]) -> list[Match]:
+    """Drop findings matched inside a word-sense guard ("right now", "ran out of")."""
+    guards = [m for m in matches if m.category == GUARD]
+    if not guards:
+        return matches
+    return [
+        m
+        for m in matches
+        if m.category == GUARD or not any(g.first <= m.first and m.last <= g.last for g in guards)
+    ]

@@ -43,6 +43,9 @@ class Quantities:
     sleep_h: list[Amount] = field(default_factory=list)
     durations: list[Amount] = field(default_factory=list)  # days
     ages: list[Amount] = field(default_factory=list)
+    #: Ages of someone the writer names as theirs ("my 6 year old", "our 18-month-old"): the
+    #: person the text is about when the writer gives no age of their own.
+    ages_other: list[Amount] = field(default_factory=list)
     sexes: list[tuple[str, int]] = field(default_factory=list)
     body_temp_c: list[Amount] = field(default_factory=list)
     ambient_temp_c: list[Amount] = field(default_factory=list)
@@ -101,6 +104,27 @@ _WEIGHT = {
     "st": 6.35,
 }
 _HOURS = frozenset({"hours", "hour", "h", "hrs", "hr"})
+#: Units of an age ("6 year old", "18 month old", "6yo"), in years.
+_AGE_UNITS = {
+    "year": 1.0,
+    "years": 1.0,
+    "yr": 1.0,
+    "yrs": 1.0,
+    "yo": 1.0,
+    "yearold": 1.0,
+    "month": 1 / 12,
+    "months": 1 / 12,
+    "week": 1 / 52,
+    "weeks": 1 / 52,
+    "day": 1 / 365,
+    "days": 1 / 365,
+}
+#: Age units that need no "old" after them ("my 6yo").
+_AGE_GLUED = frozenset({"yo", "yearold"})
+#: Times earlier today: a symptom that started then has lasted less than a day.
+_EARLIER_TODAY = frozenset(
+    {"today", "tonight", "morning", "afternoon", "evening", "lunch", "lunchtime"}
+)
 _RATE_WORDS = frozenset({"a", "an", "per", "each", "every"})
 _SENTENCE = frozenset({".", "!", "?", ";", ",", ":"})
 _SEX_LETTERS = {"m": "male", "f": "female", "male": "male", "female": "female"}
@@ -296,18 +320,17 @@ class QuantityReader:
             self._age(low, first, last, out)
             out.sexes.append(("female" if unit == "f" else "male", first))
             return j + 1
-        if unit in ("year", "years") and after == "old":
+        years_per = _AGE_UNITS.get(unit)
+        if years_per is not None and (after == "old" or unit in _AGE_GLUED):
             someone_else = prev in ("my", "our") or bool(
                 {q[x].norm for x in range(max(0, k - 4), k)} & self.relatives
             )
-            if not someone_else:
-                self._age(low, first, q[min(j + 1, len(q) - 1)].index, out)
-            return j + 2
-        if (
-            unit in ("year", "years", "week", "weeks", "month", "months", "day", "days")
-            and after == "old"
-        ):
-            return j + 2  # "6-week-old baby"
+            end = q[min(j + (0 if unit in _AGE_GLUED else 1), len(q) - 1)].index
+            if not someone_else and years_per == 1:
+                self._age(low, first, end, out)
+            elif someone_else and 0 < low * years_per <= 110:
+                out.ages_other.append(Amount(low * years_per, first, end))
+            return j + (1 if unit in _AGE_GLUED else 2)
         if (
             unit in _HOURS
             and self._near(q, k, self.sleep_words, 5)
@@ -382,8 +405,10 @@ class QuantityReader:
             elif nxt in self.weekdays:
                 delta = (today.weekday() - self.weekdays.index(nxt)) % 7
                 days = delta or 7
-            elif nxt in ("this", "today") or (
-                nxt == "the" and k + 2 < len(q) and q[k + 2].norm == "morning"
+            elif (
+                nxt in ("this", "today")
+                or nxt in _EARLIER_TODAY
+                or (nxt == "the" and k + 2 < len(q) and q[k + 2].norm == "morning")
             ):
                 days = 0.3
             elif nxt == "the" and k + 2 < len(q) and q[k + 2].norm == "weekend":
@@ -394,6 +419,14 @@ class QuantityReader:
                 )
                 return k + span
             return k + 1
+        if (
+            (word in ("today", "tonight") and prev not in ("until", "till"))
+            or (word in ("this", "since") and nxt in _EARLIER_TODAY)
+            or (word == "last" and nxt == "night")
+        ):
+            span = 1 if word in ("today", "tonight") else 2
+            out.durations.append(Amount(0.5, q[k].index, q[min(k + span - 1, len(q) - 1)].index))
+            return k + span
         if word in self.units and self.units[word] >= 1:
             plural = (word.endswith("s") and word != "ages") or word == "ages"
             if prev in ("for", "few") and plural:
