@@ -90,8 +90,11 @@ def check_contract(data: dict) -> None:
     assert isinstance(data["summary"], str) and data["summary"].strip()
     assert "\n" not in data["summary"], "the summary is one line"
 
-    assert set(data["triage"]) == {"level", "reasons"}
+    assert set(data["triage"]) == {"level", "reasons", "possible"}
     assert data["triage"]["level"] in LEVELS
+    for possible in data["triage"]["possible"]:
+        assert set(possible) == {"finding", "text", "question"}
+        assert all(isinstance(v, str) and v for v in possible.values())
     for reason in data["triage"]["reasons"]:
         assert set(reason) == {"finding", "text", "source"}
         assert all(isinstance(v, str) and v for v in reason.values())

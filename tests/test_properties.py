@@ -234,3 +234,38 @@ def test_ask_on_any_text_gives_a_json_answer(text):
     assert json.loads(json.dumps(data)) == data
     assert data["triage"]["level"] in {level.value for level in TriageLevel}
     assert data["causes"] and all(0.0 <= c["probability"] <= 1.0 for c in data["causes"])
+
+
+# ------------------------------------------------------------------ fail-safe red flags
+
+POSSIBLE_SOURCES = sorted(KB.red_flag_findings)
+
+
+@given(finding_sets, st.frozensets(st.sampled_from(POSSIBLE_SOURCES), max_size=4), flag_or_any)
+def test_triage_is_monotone_in_possible_findings(present, possible, extra):
+    base = triage(KB, present, possible).level
+    assert triage(KB, present, possible | {extra}).level >= base
+    # a possible red flag never counts less than nothing, and a present one at least as much
+    assert base >= triage(KB, present).level
+    assert triage(KB, present | possible, frozenset()).level >= base
+
+
+_SENTENCES = st.sampled_from(
+    ["my calf keeps twitching", "no chest pain", "I don't think my legs are weak",
+     "my pee is a normal colour", "no numbness between my legs", "I can swallow fine",
+     "not dizzy", "my eyelid flickers", "I slept 5 hours", "no fever, not confused",
+     "my arm has been twitching for 3 weeks", "I have no weakness", "the ache has gone",
+     "no trouble breathing", "I had 4 coffees", "no problems with my bladder"]
+)  # fmt: skip
+_ADDED = st.sampled_from(
+    ["maybe", "I think", "actually", "well actually, come to think of it", "not sure",
+     "lol", "anyway", "idk", "so yeah", "thanks in advance", "the weather is nice"]
+)  # fmt: skip
+
+
+@given(st.lists(_SENTENCES, min_size=1, max_size=5), _ADDED)
+def test_a_hedge_retraction_or_filler_never_lowers_triage(parse, sentences, added):
+    text = ". ".join(sentences)
+    before = twitchwise.ask(text, today=TODAY).level
+    for variant in (f"{text}. {added}", f"{added} {text}", f"{text} {added}"):
+        assert twitchwise.ask(variant, today=TODAY).level >= before, variant

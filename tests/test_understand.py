@@ -15,7 +15,17 @@ import twitchwise
 from twitchwise.evidence import Evidence
 
 CASES_FILE = Path(__file__).parent / "cases" / "understanding.yaml"
-CASE_KEYS = {"id", "text", "present", "negated", "absent", "uncertain", "quantities", "xfail"}
+CASE_KEYS = {
+    "id",
+    "text",
+    "present",
+    "negated",
+    "absent",
+    "uncertain",
+    "possible",
+    "quantities",
+    "xfail",
+}
 
 
 def _load_cases() -> list[dict]:
@@ -40,9 +50,9 @@ def test_case_file_is_well_formed(kb):
     for case in CASES:
         assert set(case) <= CASE_KEYS, f"{case['id']}: unknown keys {set(case) - CASE_KEYS}"
         assert case["text"].strip()
-        expectations = ("present", "negated", "absent", "uncertain", "quantities")
+        expectations = ("present", "negated", "absent", "uncertain", "possible", "quantities")
         assert any(k in case for k in expectations), f"{case['id']} checks nothing"
-        for key in ("present", "negated", "absent", "uncertain"):
+        for key in ("present", "negated", "absent", "uncertain", "possible"):
             unknown = [f for f in case.get(key, []) if f not in kb.findings]
             assert not unknown, f"{case['id']}: unknown finding ids {unknown}"
 
@@ -69,6 +79,9 @@ def test_understanding(case, parse):
     for fid in case.get("uncertain", []):
         assert fid in evidence.present, f"{fid} should be present (hedged); got {seen}"
         assert fid in evidence.uncertain, f"{fid} should be uncertain; got {seen}"
+    for fid in case.get("possible", []):
+        assert fid in evidence.possible, f"{fid} should be possible (a doubtful denial); got {seen}"
+        assert fid not in evidence.negated, f"{fid} must not be denied; got {seen}"
     for name, value in case.get("quantities", {}).items():
         assert name in evidence.quantities, f"no quantity {name}; got {seen}"
         assert evidence.quantities[name] == pytest.approx(value, abs=0.01), seen

@@ -186,10 +186,7 @@ def possible_flags(kb: KnowledgeBase, evidence: Evidence) -> tuple[PossibleOut, 
         if o.negated or not o.uncertain or o.id not in kb.red_flag_findings:
             continue
         finding = kb.findings[o.id]
-        top = max(
-            (r.level for r in kb.red_flags if any(o.id in g for g in r.groups())),
-            default=TriageLevel.SEE_DOCTOR_ROUTINE,
-        )
+        top = kb.red_flag_levels[o.id]
         ask_it = finding.question or f"Do you have this: {finding.label.lower()}?"
         words = o.text or finding.label
         out.append(

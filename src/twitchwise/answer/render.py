@@ -117,6 +117,9 @@ def render_terminal(answer: Answer, *, width: int | None = None, color: bool = F
     triage += [indent(f"! {r.text} [{r.source}]", level=2) for r in answer.reasons]
     if not answer.reasons:
         triage.append(indent("No warning signs found in what you wrote.", level=2))
+    if answer.possible:
+        triage.append(indent("Please check:", "bold", level=2))
+        triage += [indent(f"? {p.question}", level=2) for p in answer.possible]
     parts: list[object] = [
         Text(answer.summary, style="bold"),
         Panel(Group(*triage), border_style="red" if serious else "green"),
@@ -126,9 +129,9 @@ def render_terminal(answer: Answer, *, width: int | None = None, color: bool = F
         parts.append(Text(f"{i}. {c.name} ({_percent(c.probability)})", style="bold"))
         parts.append(indent(c.explanation))
         if c.supporting:
-            parts.append(indent(f"for: {', '.join(c.supporting)}", "dim"))
+            parts.append(indent(f"for: {finding_labels(c.supporting)}", "dim"))
         if c.against:
-            parts.append(indent(f"against: {', '.join(c.against)}", "dim"))
+            parts.append(indent(f"against: {finding_labels(c.against)}", "dim"))
     parts.append(Text(f"These are estimates; {ctx['unexplained']}% is left for causes not listed."))
     if answer.plan:
         parts.append(heading("What to do"))

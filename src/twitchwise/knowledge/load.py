@@ -80,17 +80,26 @@ class KnowledgeBase:
         return out
 
     @cached_property
-    def red_flag_findings(self) -> frozenset[str]:
-        """Findings (not regions, sides, ages or durations) that take part in an urgent or
-        emergency rule: the understanding layer never denies one of them on a doubtful
-        reading, and an answer asks about each one read with doubt."""
-        out: set[str] = set()
+    def red_flag_levels(self) -> dict[str, TriageLevel]:
+        """Red flags: findings (not regions, sides, ages or durations) that on their own fire an
+        urgent or emergency rule, with the most urgent level they reach. The understanding
+        layer never denies one on a doubtful reading, and an answer asks about each one read
+        with doubt."""
+        out: dict[str, TriageLevel] = {}
         for rule in self.red_flags:
-            if rule.level.rank < TriageLevel.SEE_DOCTOR_URGENT.rank:
+            groups = rule.groups()
+            if rule.level.rank < TriageLevel.SEE_DOCTOR_URGENT.rank or len(groups) != 1:
                 continue
-            for group in rule.groups():
-                out.update(f for f in group if self.findings[f].kind in _FLAG_KINDS)
-        return frozenset(out)
+            for f in groups[0]:
+                if self.findings[f].kind in _FLAG_KINDS and (
+                    f not in out or rule.level.rank > out[f].rank
+                ):
+                    out[f] = rule.level
+        return out
+
+    @property
+    def red_flag_findings(self) -> frozenset[str]:
+        return frozenset(self.red_flag_levels)
 
     def source_list(self, ids: Iterable[str]) -> list[Source]:
         return [self.sources[i] for i in dict.fromkeys(ids)]
