@@ -156,11 +156,24 @@ class Lexicon:
     def tokenize(self, text: str) -> list[Token]:
         return tokenize(text, self.contractions, self.spellings)
 
+    def _known(self, word: str) -> bool:
+        return word in self._vocab_set or stem(word) in self._stem_set
+
     def correct(self, word: str) -> str | None:
-        """A known word this unknown word is probably a typo of, or None."""
-        if len(word) < MIN_TYPO_LENGTH or not word.isalpha() or word in self._vocab_set:
+        """A known word this unknown word is probably a typo of, or None.
+
+        Regular lay spellings first: a dropped final g ("twitchin", "shakin") and a doubled
+        last letter ("calff"); then one or two edits for longer words (rapidfuzz).
+        """
+        if not word.isalpha() or len(word) < 4 or self._known(word):
             return None
-        if stem(word) in self._stem_set:
+        if word.endswith("in") and self._known(word + "g"):
+            return word + "g"
+        if word[-1] == word[-2] and self._known(word[:-1]):
+            return word[:-1]
+        if word.endswith("in") and len(word) + 1 >= MIN_TYPO_LENGTH:
+            word = word + "g"  # "twichin" -> "twiching" -> "twitching"
+        if len(word) < MIN_TYPO_LENGTH:
             return None
         limit = 1 if len(word) < 9 else 2
         found = process.extractOne(

@@ -42,6 +42,11 @@ _SITE_WORDS = frozenset(
 )
 _SYMPTOM_KINDS = frozenset({"symptom", "twitch", "pattern", "medicine", "side"})
 _MAX_TEXT = 20_000
+#: Words that say nothing on their own, in a retraction's clause ("actually my calf too").
+_FILLER = frozenset(
+    {"too", "also", "as", "well", "again", "still", "now", "just", "so", "then", "lol", "haha",
+     "though", "either", "and", "or", "sometimes", "bit", "little", "lot", "lots", "more"}
+)  # fmt: skip
 #: A backward cue ("..., no problems") describes how something went, so it never denies an
 #: exposure: "on atorvastatin for years, no problems" still takes atorvastatin.
 _NOT_DENIED_BACKWARD = frozenset({"medicine", "context", "condition", "demographic"})
@@ -145,7 +150,7 @@ class Parser:
             return covered(probe, NEGATION, EXPERIENCER, HYPOTHETICAL)
 
         mentions = self._mentions(text, tokens, matches, coverage, set(corrections))
-        mentions = self._retracted(mentions, matches, sentences)
+        mentions = self._retracted(mentions, matches, tokens, sentences)
         drinks = [m for m in matches if m.category == DRINK]
         drinks = [  # "cups of coffee" contains "coffee": the longest term wins
             m
@@ -274,11 +279,36 @@ class Parser:
         self,
         mentions: list[tuple[Observation, Match]],
         matches: list[Match],
+        tokens: list[Token],
         sentences: list[int],
     ) -> list[tuple[Observation, Match]]:
         """Red flags denied shortly before a retraction ("no chest pain... actually") become
-        possible: a denial that was taken back is never certain."""
-        retractions = [m.first for m in matches if m.category == RETRACTION]
+        possible: a denial that was taken back is never certain. A retraction whose words are
+        all understood as other findings ("actually my calf twitches too") takes back nothing."""
+        understood = {
+            i
+            for m in matches
+            if m.category in (FINDING, ABSENT, FUNCTION, DRINK)
+            for i in range(m.first, m.last + 1)
+        }
+        retractions = []
+        for r in (m for m in matches if m.category == RETRACTION):
+            clause = [
+                i
+                for i in range(r.last + 1, len(tokens))
+                if sentences[i] == sentences[r.last] and not tokens[i].is_punct
+            ]
+            unexplained = [
+                i
+                for i in clause
+                if i not in understood
+                and tokens[i].norm not in self.stopwords
+                and tokens[i].norm not in _GAP_GLUE
+                and tokens[i].norm not in self.subjects
+                and tokens[i].norm not in _FILLER
+            ]
+            if unexplained or not clause:
+                retractions.append(r.first)
         if not retractions:
             return mentions
         out = []
