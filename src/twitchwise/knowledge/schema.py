@@ -317,7 +317,14 @@ class Cue(Strict):
 
 class QuantityRule(Strict):
     quantity: Literal[
-        "sleep_h", "duration_days", "age_years", "body_temp_c", "ambient_temp_c", "water_l"
+        "sleep_h",
+        "duration_days",
+        "age_years",
+        "body_temp_c",
+        "ambient_temp_c",
+        "water_l",
+        "alcohol_drinks",
+        "alcohol_daily",
     ]
     finding: Id
     min: float | None = None
@@ -358,6 +365,13 @@ class Lexicon(Strict):
     body_temp_words: list[str] = []
     ambient_temp_words: list[str] = []
     relative_words: list[str] = []
+    #: Alcohol counted in drinks (about 2 UK units each): words that are alcohol on their own
+    #: ("pints", "shots") with drinks per item ...
+    alcohol_units: dict[str, float] = {}
+    #: ... containers that are alcohol only with an alcohol word after them ("glass of wine") ...
+    alcohol_containers: dict[str, float] = {}
+    #: ... the alcohol words, with drinks per container where a bottle of it holds more.
+    alcohol_words: dict[str, float] = {}
     symptom_anchor_kinds: list[str] = []
     quantity_rules: list[QuantityRule] = []
     stopwords: list[str] = []

@@ -162,9 +162,16 @@ def scopes(
 ) -> list[Scope]:
     """The scope of every cue that is not part of a longer phrase."""
     covering = [m for m in matches if m.category in (FINDING, PSEUDO)]
+    findings = [m for m in matches if m.category == FINDING]
+
+    def inside_longer(cue: Match) -> bool:
+        return any(
+            c.first <= cue.first and cue.last <= c.last and c.length > cue.length for c in covering
+        )
+
     cue_at: dict[int, str] = {}
     for m in matches:
-        if m.category in CUE_CATEGORIES:
+        if m.category in CUE_CATEGORIES and not inside_longer(m):
             for i in range(m.first, m.last + 1):
                 cue_at.setdefault(i, m.category)
     out: list[Scope] = []
@@ -173,9 +180,7 @@ def scopes(
     for cue in matches:
         if cue.category not in CUE_CATEGORIES:
             continue
-        if any(
-            c.first <= cue.first and cue.last <= c.last and c.length > cue.length for c in covering
-        ):
+        if inside_longer(cue):
             continue  # "not" inside "not sleeping", "no" inside "no reason"
         if cue.value == AT_CLAUSE_END and not _ends_clause(tokens, cue, breaks, filler):
             continue  # "my pee has gone dark": a change of state, not "gone away"
@@ -191,6 +196,8 @@ def scopes(
                 and cue_at.get(last + 1, cue.category) == cue.category
             ):
                 last += 1
+            # a phrase that starts in the scope is covered whole ("no clumsy with my hands")
+            last = max([last] + [m.last for m in findings if cue.last < m.first <= last < m.last])
             if last > cue.last:
                 out.append(Scope(cue.category, cue.last + 1, last, cue))
         if cue.direction in ("backward", "both"):

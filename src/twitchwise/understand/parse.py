@@ -357,6 +357,8 @@ class Parser:
             "body_temp_c": max(q.body_temp_c, key=lambda a: a.value, default=None),
             "ambient_temp_c": max(q.ambient_temp_c, key=lambda a: a.value, default=None),
             "water_l": max(q.water_l, key=lambda a: a.value, default=None),
+            "alcohol_drinks": max(q.alcohol, key=lambda a: a.value, default=None),
+            "alcohol_daily": max(q.alcohol_daily, key=lambda a: a.value, default=None),
         }
         present = {o.id for o, _ in mentions if not o.negated}
         for rule in self.kb.lexicon.quantity_rules:
@@ -627,6 +629,7 @@ class Parser:
             *q.ambient_temp_c,
             *q.water_l,
             *q.weight_lost,
+            *q.alcohol,
             *q.caffeine_mg_stated,
         ]
         for a in amounts:

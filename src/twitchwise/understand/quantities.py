@@ -51,6 +51,9 @@ class Quantities:
     ambient_temp_c: list[Amount] = field(default_factory=list)
     water_l: list[Amount] = field(default_factory=list)
     weight_lost: list[Amount] = field(default_factory=list)
+    #: Drinks of alcohol (about 2 UK units each) in one go, and per day when said as a rate.
+    alcohol: list[Amount] = field(default_factory=list)
+    alcohol_daily: list[Amount] = field(default_factory=list)
 
     @property
     def caffeine_mg(self) -> float | None:
@@ -104,6 +107,10 @@ _WEIGHT = {
     "st": 6.35,
 }
 _HOURS = frozenset({"hours", "hour", "h", "hrs", "hr"})
+_DAILY = frozenset(
+    {"a day", "a night", "every day", "every night", "each day", "each night", "per day",
+     "per night", "every evening", "each evening", "most days", "most nights"}
+)  # fmt: skip
 #: Units of an age ("6 year old", "18 month old", "6yo"), in years.
 _AGE_UNITS = {
     "year": 1.0,
@@ -143,6 +150,9 @@ class QuantityReader:
         self.body_words = frozenset(lexicon.body_temp_words)
         self.ambient_words = frozenset(lexicon.ambient_temp_words)
         self.relatives = frozenset(lexicon.relative_words)
+        self.alcohol_units = dict(lexicon.alcohol_units)
+        self.alcohol_containers = dict(lexicon.alcohol_containers)
+        self.alcohol_words = dict(lexicon.alcohol_words)
         self.drink_mg = drink_mg
 
     # -- numbers
@@ -355,6 +365,8 @@ class QuantityReader:
                 Amount(days, self._lead(q, k), q[j + 1].index if ago else last, ago=ago)
             )
             return j + 1
+        if self._alcohol(q, k, j, high, out):
+            return j + 1
         if unit in _MG:
             return j + 1
         if unit in _LITRE:
@@ -367,6 +379,31 @@ class QuantityReader:
             return j + 1
         self._temperature(q, k, j, low, out)
         return max(j, k + 1)
+
+    def _alcohol(self, q: list[QToken], k: int, j: int, count: float, out: Quantities) -> bool:
+        """Drinks of alcohol: "12 pints", "8 or 9 drinks", "half a bottle of whisky a day"."""
+        unit = q[j].norm if j < len(q) else ""
+        end = j
+        drinks: float | None = None
+        if unit in self.alcohol_units:
+            drinks = count * self.alcohol_units[unit]
+            nxt = q[j + 1].norm if j + 1 < len(q) else ""
+            if nxt == "of" and j + 2 < len(q) and q[j + 2].norm in self.alcohol_words:
+                end = j + 2
+        elif unit in self.alcohol_containers:
+            for x in range(j + 1, min(len(q), j + 4)):
+                if q[x].norm in self.alcohol_words:
+                    per = self.alcohol_words[q[x].norm] if unit.startswith("bottle") else 1.0
+                    drinks, end = count * self.alcohol_containers[unit] * per, x
+                    break
+        if drinks is None:
+            return False
+        amount = Amount(drinks, q[k].index, q[end].index)
+        out.alcohol.append(amount)
+        after = " ".join(q[x].norm for x in range(end + 1, min(len(q), end + 3)))
+        if after.split(" ")[0] in ("daily", "nightly") or after in _DAILY:
+            out.alcohol_daily.append(amount)
+        return True
 
     def _age(self, years: float, first: int, last: int, out: Quantities) -> None:
         if 1 <= years <= 110:
