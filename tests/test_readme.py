@@ -104,6 +104,14 @@ def _example_files(folder: Path) -> None:
     )
     answers = {"twitching": True, "region_calf": True, "weakness": False}
     (folder / "answers.json").write_text(json.dumps(answers))
+    # a self-care case cannot be under-triaged, so `twitchwise eval` exits 0 whatever it answers
+    (folder / "cases.yaml").write_text(
+        "- id: calf\n"
+        '  text: "my calf twitches after running, no weakness"\n'
+        "  expected_triage: self_care\n"
+        "  triage_also_acceptable: []\n"
+        "  acceptable_top_causes: [exercise_fatigue]\n"
+    )
 
 
 @pytest.mark.parametrize("line", _readme_cli_lines())

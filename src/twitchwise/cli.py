@@ -176,7 +176,8 @@ def _print_answer(answer: Answer, fmt: str, width: int | None) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: one-line errors, exit 2 for bad input."""
     try:
-        app(args=argv, standalone_mode=False, prog_name="twitchwise")
+        # without standalone mode, click returns the code of a ``typer.Exit`` instead of raising
+        code = app(args=argv, standalone_mode=False, prog_name="twitchwise")
     except KnowledgeError as exc:
         typer.echo(
             f"twitchwise: the knowledge base is broken, so no answer is given:\n{exc}", err=True
@@ -199,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         typer.echo(f"error: {formatter()} (run 'twitchwise --help')", err=True)
         return int(exc.exit_code or 2)
-    return 0
+    return code if isinstance(code, int) and not isinstance(code, bool) else 0
 
 
 def run() -> None:
@@ -219,6 +220,7 @@ def run() -> None:
 # isort: off
 # (add one import line per feature module below)
 import twitchwise.commands.check  # noqa: E402,F401
+import twitchwise.commands.eval  # noqa: E402,F401
 import twitchwise.commands.guide  # noqa: E402,F401
 import twitchwise.commands.insights  # noqa: E402,F401
 import twitchwise.commands.journal  # noqa: E402,F401

@@ -10,6 +10,7 @@ sets go through the rules, and every rule that fires on either is an alert:
 Finding                     From the journal
 =========================== ================================================================
 ``twitching``               any episode
+``duration_days``           the current stretch of twitch days spans 2 to 14 days
 ``duration_over_2_weeks``   the current stretch (twitch days with no gap over
                             :data:`MAX_GAP_DAYS` days) lasts more than 14 days
 ``duration_over_3_months``  ... more than 90 days
@@ -213,8 +214,10 @@ def _duration(days: list[date], what: str) -> dict[str, str]:
     """duration_over_2_weeks (and _over_3_months) when the latest stretch of ``days`` is long."""
     start, latest = _stretch_start(days), days[-1]
     span = (latest - start).days + 1
-    if span <= 14:
+    if span < 2:
         return {}
+    if span <= 14:
+        return {"duration_days": f"{what} logged from {start} to {latest} ({span} days)."}
     logged = sum(1 for d in days if d >= start)
     text = (
         f"{what} logged on {_plural(logged, 'day')} from {start} to {latest} ({span} days) "
