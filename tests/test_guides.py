@@ -254,7 +254,7 @@ GOLDEN_KNEE_HEADINGS = [
     "## How it happens",
     "## Warning signs",
     "### EMERGENCY: call emergency services now",
-    "### Get medical advice today",
+    "### See a doctor soon (today or within days)",
     "### See a GP (routine)",
     "## What to do now",
     "### Fluids: how much to drink",

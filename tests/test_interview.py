@@ -315,7 +315,7 @@ def test_interview_loop_with_back_and_quit():
 def test_progress_line_shows_triage_and_leading_causes():
     start = iv.findings_evidence(["twitching", "weakness_progressive"], KB)
     line = progress_line(iv.InterviewState(start=start), KB)
-    assert line.startswith("  So far: Get medical advice today. Most likely: ")
+    assert line.startswith("  So far: See a doctor soon (today or within days). Most likely: ")
     assert line.count("%") == 3
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -127,6 +128,12 @@ def answer_for(kb: KnowledgeBase, evidence: Evidence) -> Answer:
     """The one place an Answer is assembled: rank, triage, plan, summary, sources."""
     ranking = rank(kb, evidence)
     result = triage(kb, evidence.present, evidence.possible)
+    if result.level >= TriageLevel.SEE_DOCTOR_URGENT:
+        # a reassuring routine reason ("it is rarely serious") is not shown beside urgent ones
+        result = replace(
+            result,
+            reasons=tuple(r for r in result.reasons if r.level >= TriageLevel.SEE_DOCTOR_URGENT),
+        )
     plan = make_plan(kb, evidence, ranking, result)
     listed = [r for r in ranking[:MAX_CAUSES] if r.probability >= MIN_LISTED_PROBABILITY]
     if len(listed) < MIN_CAUSES:
@@ -141,7 +148,15 @@ def answer_for(kb: KnowledgeBase, evidence: Evidence) -> Answer:
         level=result.level,
         reasons=tuple(ReasonOut(r.finding, r.text, r.source) for r in result.reasons),
         causes=tuple(
-            CauseOut(r.id, r.name, r.probability, r.supporting, r.against, r.explanation)
+            CauseOut(
+                r.id,
+                r.name,
+                r.probability,
+                r.supporting,
+                r.against,
+                r.explanation,
+                kb.causes[r.id].grave,
+            )
             for r in listed
         ),
         findings=tuple(
@@ -200,26 +215,46 @@ def possible_flags(kb: KnowledgeBase, evidence: Evidence) -> tuple[PossibleOut, 
 def summary(
     kb: KnowledgeBase, evidence: Evidence, ranking: list[RankedCause], result: Triage
 ) -> str:
-    """The one-line answer: urgency first when it is not self-care."""
-    top = ranking[0]
-    likely = f"{top.name[0].lower()}{top.name[1:]}, {round(top.probability * 100)}%"
+    """The one-line answer: urgency first when it is not self-care. A grave, rare cause is
+    named as something a doctor needs to check, with what it more often turns out to be."""
     about_twitch = bool(evidence.present & {"twitching", "jerking", "cramps", "tremor"})
-    if not evidence.present and not evidence.negated:
+    if not evidence.present and not evidence.negated and not evidence.possible:
         return (
             "I could not find any symptoms in what you wrote; describe where it twitches, "
             "for how long, and anything else you notice."
         )
+    top = ranking[0]
+    grave = kb.causes[top.id].grave
+    usual = next((r for r in ranking if not kb.causes[r.id].grave), None)
+
+    def likely(r: RankedCause) -> str:
+        return f"{r.name[0].lower()}{r.name[1:]}, {round(r.probability * 100)}%"
+
+    def check(r: RankedCause) -> str:
+        name = f"{r.name[0].lower()}{r.name[1:]}"
+        if usual is None:
+            return f"A doctor needs to check for {name}."
+        other = f"{usual.name[0].lower()}{usual.name[1:]}"
+        return f"A doctor needs to check for {name}; other causes, such as {other}, are possible."
+
     flag = kb.findings[result.reasons[0].finding].label.lower() if result.reasons else ""
     if result.level is TriageLevel.EMERGENCY:
-        return (
-            f"Call emergency services now: {flag} needs urgent medical care. "
-            f"Possible cause: {likely}."
+        cause = (
+            f"It could be {top.name[0].lower()}{top.name[1:]}."
+            if grave
+            else (f"Possible cause: {likely(top)}.")
         )
+        return f"Call emergency services now: {flag} needs urgent medical care. {cause}"
     if result.level is TriageLevel.SEE_DOCTOR_URGENT:
-        return f"Get medical advice today because of {flag}. Most likely: {likely}."
+        cause = check(top) if grave else f"Most likely: {likely(top)}."
+        return f"See a doctor soon (today or within days) because of {flag}. {cause}"
     if result.level is TriageLevel.SEE_DOCTOR_ROUTINE:
-        return f"Most likely {likely}. Book a routine GP appointment because of {flag}."
+        if grave:
+            return f"Book a routine GP appointment because of {flag}. {check(top)}"
+        return f"Most likely {likely(top)}. Book a routine GP appointment because of {flag}."
     what = "twitching like this" if about_twitch else "this"
+    shown = usual if grave and usual is not None else top
     return (
-        f"Most likely {likely}. {what.capitalize()} is usually harmless and settles with self-care."
+        f"Most likely {likely(shown)}. {what.capitalize()} is usually harmless and settles with "
+        "self-care."
     )

@@ -38,6 +38,8 @@ class CauseOut:
     supporting: tuple[str, ...]
     against: tuple[str, ...]
     explanation: str
+    #: A grave, rare cause: shown as something to check, not as a percentage.
+    grave: bool = False
 
 
 @dataclass(frozen=True, slots=True)

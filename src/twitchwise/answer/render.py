@@ -11,7 +11,7 @@ import io
 import json
 from typing import TYPE_CHECKING
 
-from twitchwise.answer.model import DISCLAIMER, Answer
+from twitchwise.answer.model import DISCLAIMER, Answer, CauseOut
 from twitchwise.errors import InputError
 from twitchwise.knowledge.schema import TriageLevel
 
@@ -23,7 +23,7 @@ FORMATS = ("terminal", "markdown", "html", "json")
 LEVEL_TITLE = {
     TriageLevel.SELF_CARE: "Self-care",
     TriageLevel.SEE_DOCTOR_ROUTINE: "See a GP (routine)",
-    TriageLevel.SEE_DOCTOR_URGENT: "Get medical advice today",
+    TriageLevel.SEE_DOCTOR_URGENT: "See a doctor soon (today or within days)",
     TriageLevel.EMERGENCY: "EMERGENCY: call emergency services now",
 }
 LEVEL_STYLE = {
@@ -52,6 +52,7 @@ def context(answer: Answer) -> dict[str, object]:
         "level_title": LEVEL_TITLE[answer.level],
         "serious": answer.level is not TriageLevel.SELF_CARE,
         "percent": _percent,
+        "likelihood": likelihood,
         "unexplained": round(answer.unexplained * 100),
         "disclaimer": DISCLAIMER,
         "present": [f for f in answer.findings if not f.negated],
@@ -126,7 +127,7 @@ def render_terminal(answer: Answer, *, width: int | None = None, color: bool = F
         heading("Likely causes"),
     ]
     for i, c in enumerate(answer.causes, 1):
-        parts.append(Text(f"{i}. {c.name} ({_percent(c.probability)})", style="bold"))
+        parts.append(Text(f"{i}. {c.name} ({likelihood(c)})", style="bold"))
         parts.append(indent(c.explanation))
         if c.supporting:
             parts.append(indent(f"for: {finding_labels(c.supporting)}", "dim"))
@@ -153,6 +154,11 @@ def render_terminal(answer: Answer, *, width: int | None = None, color: bool = F
         console.print(part)
     text = console.export_text(styles=color)
     return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+
+
+def likelihood(cause: CauseOut) -> str:
+    """How a cause's chance is shown: a percentage, or for a grave, rare cause what to do."""
+    return "a doctor needs to check for this" if cause.grave else _percent(cause.probability)
 
 
 def _percent(p: float) -> str:

@@ -65,7 +65,7 @@ PATTERN_KINDS = frozenset({"pattern", "duration"})
 LEVEL_TITLES = {
     TriageLevel.SELF_CARE: "Self-care",
     TriageLevel.SEE_DOCTOR_ROUTINE: "See a GP (routine)",
-    TriageLevel.SEE_DOCTOR_URGENT: "Get medical advice today",
+    TriageLevel.SEE_DOCTOR_URGENT: "See a doctor soon (today or within days)",
     TriageLevel.EMERGENCY: "EMERGENCY: call emergency services now",
 }
 FLUID_GROUPS = {

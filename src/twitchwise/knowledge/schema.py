@@ -173,6 +173,9 @@ class Cause(Strict):
     modifiers: list[Modifier] = []
     likelihoods: Annotated[list[Likelihood], Field(min_length=1)]
     self_care: list[str]
+    #: A grave, rare cause (motor neurone disease, stroke): named the way NHS pages do, as
+    #: something a doctor needs to check, never as a bare high percentage.
+    grave: bool = False
     doctor: str
     tests: list[str]
     sources: Sources

@@ -46,8 +46,14 @@ class _Values(dict[str, str]):
 
 
 def leading_causes(ranking: list[RankedCause]) -> list[str]:
-    lead = [r.id for r in ranking[:LEADING] if r.probability >= LEADING_MIN_PROBABILITY]
-    return lead or [r.id for r in ranking[:1]]
+    """The causes whose advice is given: the leading ones that something the person said
+    points to (a cause ranked on its prior alone gets no advice of its own)."""
+    lead = [
+        r.id
+        for r in ranking[:LEADING]
+        if r.probability >= LEADING_MIN_PROBABILITY and r.telling
+    ]
+    return lead or [r.id for r in ranking[:1] if r.telling]
 
 
 def make_plan(

@@ -17,6 +17,11 @@ from twitchwise.knowledge.load import KnowledgeBase
 
 #: Prior weight of "something not in the knowledge base", relative to the causes' priors.
 OTHER_SHARE = 0.10
+#: A finding "tells" for a cause when it multiplies the cause's odds by at least this much; a
+#: cause none of whose telling findings was mentioned ("tired muscles after exercise" for
+#: someone who never mentioned exercise) is ranked on its prior alone and gets no advice.
+TELLING_RATIO = 3.0
+_GENERIC_KINDS = frozenset({"region", "side", "demographic", "twitch", "duration"})
 #: One finding can move a cause's odds by at most this factor either way.
 _LR_FLOOR, _LR_CEILING = 1e-4, 1e4
 
@@ -29,6 +34,8 @@ class RankedCause:
     supporting: tuple[str, ...]  # finding ids; "!id" means the person denied it
     against: tuple[str, ...]
     explanation: str
+    #: Whether a telling finding for this cause was mentioned (see TELLING_RATIO).
+    telling: bool = True
 
 
 def rank(kb: KnowledgeBase, evidence: Evidence) -> list[RankedCause]:
@@ -37,6 +44,7 @@ def rank(kb: KnowledgeBase, evidence: Evidence) -> list[RankedCause]:
     hedged = evidence.uncertain
     scores: dict[str, float] = {}
     why: dict[str, tuple[list[tuple[float, str]], list[tuple[float, str]]]] = {}
+    told: dict[str, bool] = {}
     for cause in kb.causes.values():
         log_score = math.log(cause.prior)
         for mod in cause.modifiers:
@@ -44,8 +52,15 @@ def rank(kb: KnowledgeBase, evidence: Evidence) -> list[RankedCause]:
                 log_score += math.log(mod.factor)
         pros: list[tuple[float, str]] = []
         cons: list[tuple[float, str]] = []
+        telling = False
         for lk in cause.likelihoods:
             without = lk.without if lk.without is not None else kb.findings[lk.finding].base_rate
+            if (
+                lk.finding in present
+                and lk.with_ / without >= TELLING_RATIO
+                and kb.findings[lk.finding].kind not in _GENERIC_KINDS
+            ):
+                telling = True
             if lk.finding in present:
                 ratio = lk.with_ / without
                 if lk.finding in hedged:
@@ -63,6 +78,7 @@ def rank(kb: KnowledgeBase, evidence: Evidence) -> list[RankedCause]:
                 cons.append((ratio, label))
         scores[cause.id] = log_score
         why[cause.id] = (pros, cons)
+        told[cause.id] = telling
     total_prior = sum(c.prior for c in kb.causes.values())
     other = math.log(OTHER_SHARE * total_prior)
     top = max([*scores.values(), other])
@@ -79,6 +95,7 @@ def rank(kb: KnowledgeBase, evidence: Evidence) -> list[RankedCause]:
                 supporting=tuple(f for _, f in sorted(pros, reverse=True)),
                 against=tuple(f for _, f in sorted(cons)),
                 explanation=cause.explanation,
+                telling=told[cid],
             )
         )
     ranked.sort(key=lambda r: (-r.probability, r.id))
