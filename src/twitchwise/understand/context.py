@@ -108,6 +108,31 @@ _SENTENCE_ENDS = frozenset({".", "!", "?", ";"})
 AT_CLAUSE_END = "at_clause_end"
 
 
+class SpanIndex:
+    """Matches by first token, to find the ones containing a span in time bounded by the
+    longest phrase, not by the number of matches (long texts stay linear)."""
+
+    def __init__(self, matches: list[Match]) -> None:
+        self._by_first: dict[int, list[Match]] = {}
+        self._longest = 0
+        for m in matches:
+            self._by_first.setdefault(m.first, []).append(m)
+            self._longest = max(self._longest, m.length)
+
+    def containing(self, first: int, last: int, *, strictly: bool = True) -> list[Match]:
+        """Matches that cover tokens [first, last] (and are longer, when ``strictly``)."""
+        out = []
+        for start in range(max(0, first - self._longest), first + 1):
+            for m in self._by_first.get(start, ()):
+                if m.last >= last and (not strictly or m.length > last - first + 1):
+                    out.append(m)
+        return out
+
+    def starting_in(self, first: int, last: int) -> list[Match]:
+        """Matches whose first token is in [first, last]."""
+        return [m for i in range(first, last + 1) for m in self._by_first.get(i, ())]
+
+
 class Coverage:
     """Which cue scopes cover a span, at the same cost per lookup however many scopes there are.
 
@@ -161,13 +186,11 @@ def scopes(
     filler: frozenset[str] = frozenset(),
 ) -> list[Scope]:
     """The scope of every cue that is not part of a longer phrase."""
-    covering = [m for m in matches if m.category in (FINDING, PSEUDO)]
-    findings = [m for m in matches if m.category == FINDING]
+    covering = SpanIndex([m for m in matches if m.category in (FINDING, PSEUDO)])
+    findings = SpanIndex([m for m in matches if m.category == FINDING])
 
     def inside_longer(cue: Match) -> bool:
-        return any(
-            c.first <= cue.first and cue.last <= c.last and c.length > cue.length for c in covering
-        )
+        return bool(covering.containing(cue.first, cue.last))
 
     cue_at: dict[int, str] = {}
     for m in matches:
@@ -197,7 +220,7 @@ def scopes(
             ):
                 last += 1
             # a phrase that starts in the scope is covered whole ("no clumsy with my hands")
-            last = max([last] + [m.last for m in findings if cue.last < m.first <= last < m.last])
+            last = max([last] + [m.last for m in findings.starting_in(cue.last + 1, last)])
             if last > cue.last:
                 out.append(Scope(cue.category, cue.last + 1, last, cue))
         if cue.direction in ("backward", "both"):

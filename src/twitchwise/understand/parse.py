@@ -16,7 +16,14 @@ from pathlib import Path
 from twitchwise.evidence import Evidence, Observation, merge
 from twitchwise.knowledge.facts import caffeine_limit, caffeine_single_dose
 from twitchwise.knowledge.load import KnowledgeBase, cache_get, cache_put
-from twitchwise.understand.context import Coverage, Scope, clause_breaks, scopes, sentence_of
+from twitchwise.understand.context import (
+    Coverage,
+    Scope,
+    SpanIndex,
+    clause_breaks,
+    scopes,
+    sentence_of,
+)
 from twitchwise.understand.lexicon import (
     ABSENT,
     DRINK,
@@ -197,16 +204,14 @@ class Parser:
     ) -> list[tuple[Observation, Match]]:
         covered = coverage.covers
         candidates = [m for m in matches if m.category in (FINDING, ABSENT, FUNCTION)]
+        index = SpanIndex(candidates)
         kept = []
         for m in candidates:
             kind = self.kind(m.value)
             containers = [
                 o
-                for o in candidates
-                if o.first <= m.first
-                and m.last <= o.last
-                and o.length > m.length
-                and self.kb.findings[o.value].about == self.kb.findings[m.value].about
+                for o in index.containing(m.first, m.last)
+                if self.kb.findings[o.value].about == self.kb.findings[m.value].about
             ]
             # "calf" stays in "calf cramps"; "back" goes in "back of my thigh" and "back to normal";
             # "eye twitches" is a region phrase that still says it twitches
@@ -676,8 +681,9 @@ def _without_guarded(matches: list[Match]) -> list[Match]:
     guards = [m for m in matches if m.category == GUARD]
     if not guards:
         return matches
+    index = SpanIndex(guards)
     return [
         m
         for m in matches
-        if m.category == GUARD or not any(g.first <= m.first and m.last <= g.last for g in guards)
+        if m.category == GUARD or not index.containing(m.first, m.last, strictly=False)
     ]
