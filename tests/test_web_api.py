@@ -457,6 +457,18 @@ def test_ask_form_errors_are_shown_at_the_field(client: TestClient) -> None:
     assert 'aria-invalid="true"' in r.text
 
 
+def test_ask_form_has_the_api_length_limit_and_does_not_echo_a_huge_body(
+    client: TestClient,
+) -> None:
+    huge = "my calf twitches and no chest pain. " * 25_000  # 900 KB
+    r = client.post("/ask", data={"text": huge, "csrf_token": csrf(client)})
+    assert r.status_code == 422
+    assert "at most 5000" in r.text
+    assert len(r.text) < 100_000, "the form echoed the whole body back"
+    api = client.post("/api/ask", json={"text": huge[:5001]})
+    assert api.status_code == 422
+
+
 def test_interview_pages(client: TestClient) -> None:
     token = csrf(client)
     r = client.post("/check/start", data={"text": "calf twitching", "csrf_token": token})

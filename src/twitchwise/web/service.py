@@ -77,7 +77,16 @@ STATS_MODULES = ("numpy", "scipy", "statsmodels")
 
 
 def ask(text: str, age: int | None = None, sex: str | None = None) -> Answer:
-    """The Quick Clear Answer for a description (``twitchwise.ask``)."""
+    """The Quick Clear Answer for a description (``twitchwise.ask``); the form and the API share
+    the API's length limit."""
+    from twitchwise.web.models import MAX_TEXT
+
+    if len(text) > MAX_TEXT:
+        raise ApiError(
+            422,
+            f"the description is {len(text)} characters long; shorten it to at most {MAX_TEXT}",
+            [("text", f"at most {MAX_TEXT} characters")],
+        )
     if not text.strip():
         raise ApiError(
             422,

@@ -91,6 +91,9 @@ def _optional_int(value: str, name: str, low: int, high: int) -> int | None:
 
 # --------------------------------------------------------------------------- ask
 
+#: How much of a too-long description is shown back in the form (the API's limit).
+MAX_FORM_ECHO = 5000
+
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, templates: TemplatesDep, csrf: CsrfToken) -> HTMLResponse:
@@ -107,7 +110,8 @@ def ask(
     age: Form_ = "",
     sex: Form_ = "",
 ) -> HTMLResponse:
-    form = {"text": text, "age": age, "sex": sex}
+    # never echo more than the limit back: a huge body gets its error, not itself
+    form = {"text": text[:MAX_FORM_ECHO], "age": age[:10], "sex": sex[:10]}
     context: dict[str, Any] = {"form": form}
     status = 200
     try:
