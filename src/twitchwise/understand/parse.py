@@ -650,7 +650,7 @@ class Parser:
                 and tokens[i].norm not in self.stopwords
                 and len(tokens[i].norm) > 2
             ]
-            if len(content) >= 3 and not understood.intersection(segment):
+            if len(content) >= 2 and not understood.intersection(segment):
                 start, end = tokens[segment[0]].start, tokens[segment[-1]].end
                 piece = text[start:end].strip(" ,.;:!?-")
                 if piece:
