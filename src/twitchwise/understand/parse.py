@@ -152,11 +152,18 @@ class Parser:
         covered = coverage.covers
         sentences = sentence_of(tokens)
 
+        other_is_patient = self._other_is_patient(matches, coverage)
+        blocking = (
+            (NEGATION, HYPOTHETICAL) if other_is_patient else (NEGATION, EXPERIENCER, HYPOTHETICAL)
+        )
+
         def blocked(index: int) -> bool:
             probe = Match("", "", "", index, index)
-            return covered(probe, NEGATION, EXPERIENCER, HYPOTHETICAL)
+            return covered(probe, *blocking)
 
-        mentions = self._mentions(text, tokens, matches, coverage, set(corrections))
+        mentions = self._mentions(
+            text, tokens, matches, coverage, set(corrections), other_is_patient=other_is_patient
+        )
         mentions = self._retracted(mentions, matches, tokens, sentences)
         drinks = [m for m in matches if m.category == DRINK]
         drinks = [  # "cups of coffee" contains "coffee": the longest term wins
@@ -201,6 +208,8 @@ class Parser:
         matches: list[Match],
         coverage: Coverage,
         corrected: set[int],
+        *,
+        other_is_patient: bool = False,
     ) -> list[tuple[Observation, Match]]:
         covered = coverage.covers
         candidates = [m for m in matches if m.category in (FINDING, ABSENT, FUNCTION)]
@@ -234,7 +243,10 @@ class Parser:
         out = []
         for m in kept:
             about_other = self.kb.findings[m.value].about == "other"
-            if covered(m, HYPOTHETICAL) or covered(m, EXPERIENCER) != about_other:
+            someone_else = covered(m, EXPERIENCER)
+            if covered(m, HYPOTHETICAL) or (
+                someone_else != about_other and not (other_is_patient and not about_other)
+            ):
                 continue
             kind = self.kind(m.value)
             scope = coverage.scope(
@@ -266,6 +278,13 @@ class Parser:
                 )
             )
         return out
+
+    def _other_is_patient(self, matches: list[Match], coverage: Coverage) -> bool:
+        """Whether the text is about someone else ("my mum has twitching in her arm and is
+        drooling"): every twitch it mentions is in an other-person scope. Then that person is
+        the one the answer is for, and their findings count."""
+        twitches = [m for m in matches if m.category == FINDING and self.kind(m.value) == "twitch"]
+        return bool(twitches) and all(coverage.covers(m, EXPERIENCER) for m in twitches)
 
     @staticmethod
     def _doubt(m: Match, scope: Scope, content: list[bool]) -> str:
