@@ -346,7 +346,7 @@ Questions asked (1):
 Stopped: your answers point to an emergency, so no more questions are needed. Get help now.
 
 Call emergency services now: chest pain needs urgent medical care. Possible cause: stress and
-anxiety, 21%.
+anxiety, 20%.
 ╭──────────────────────────────────────────────────────────────────────────────────────────────────╮
 │ Triage: EMERGENCY: call emergency services now                                                   │
 │   ! Chest pain with twitching or palpitations could be a heart problem or a dangerous salt       │
@@ -354,19 +354,19 @@ anxiety, 21%.
 ╰──────────────────────────────────────────────────────────────────────────────────────────────────╯
 
 Likely causes
-1. Stress and anxiety (21%)
+1. Stress and anxiety (20%)
    Stress and worry make nerves more excitable, and worrying about a twitch keeps you noticing it,
    which can keep it going. It fits during a stressful time or when you are anxious about your
    health and your strength is normal.
-2. Tired muscles after exercise (19%)
+2. Tired muscles after exercise (18%)
    Muscles that have just worked hard can flicker for hours, sometimes a day or two, while they
    recover. It fits when the twitch is in the muscle you trained, started after the session and your
    strength is normal.
-3. Too much caffeine or other stimulants (11%)
+3. Too much caffeine or other stimulants (10%)
    Caffeine and other stimulants rev up the nervous system; too much brings jitters, a racing heart
    and muscle twitches. It fits if you have had a lot of coffee, energy drinks or pre-workout,
    especially more than your daily limit.
-4. Not enough sleep (11%)
+4. Not enough sleep (10%)
    Short or broken sleep makes twitches, especially eyelid twitches, more likely. It fits if you
    have been sleeping less than 7 hours, working nights or up with a baby.
 5. Benign fasciculation syndrome (harmless persistent twitching) (6%)
