@@ -362,6 +362,9 @@ class Lexicon(Strict):
     weekdays: list[str] = []
     subjects: list[str] = []
     pronouns: list[str] = []
+    #: Words for the writer and for someone else, to tell whose twitch a text is about.
+    first_person: list[str] = []
+    third_person: list[str] = []
     onset_words: list[str] = []
     containers: list[str] = []
     sleep_words: list[str] = []

@@ -123,6 +123,8 @@ class Parser:
         self.stopwords = frozenset(lex.stopwords)
         self.anchor_kinds = frozenset(lex.symptom_anchor_kinds)
         self.pronouns = frozenset(lex.pronouns)
+        self.first_person = frozenset(lex.first_person)
+        self.third_person = frozenset(lex.third_person)
         self.onset_words = frozenset(lex.onset_words)
         self.reader = QuantityReader(lex, {d.id: d.mg for d in kb.plan.caffeine_drinks})
         self.composed = [f for f in kb.findings.values() if f.compose is not None]
@@ -152,7 +154,7 @@ class Parser:
         covered = coverage.covers
         sentences = sentence_of(tokens)
 
-        other_is_patient = self._other_is_patient(matches, coverage)
+        other_is_patient = self._other_is_patient(tokens, matches, coverage)
         blocking = (
             (NEGATION, HYPOTHETICAL) if other_is_patient else (NEGATION, EXPERIENCER, HYPOTHETICAL)
         )
@@ -279,12 +281,27 @@ class Parser:
             )
         return out
 
-    def _other_is_patient(self, matches: list[Match], coverage: Coverage) -> bool:
+    def _other_is_patient(
+        self, tokens: list[Token], matches: list[Match], coverage: Coverage
+    ) -> bool:
         """Whether the text is about someone else ("my mum has twitching in her arm and is
-        drooling"): every twitch it mentions is in an other-person scope. Then that person is
-        the one the answer is for, and their findings count."""
+        drooling"; "Mum had her thyroid op... She's twitchy in the face"): every twitch it
+        mentions is in an other-person scope, or someone else is named and every sentence with
+        a twitch speaks of "she" or "he" and never of "I" or "my". Then that person is the one
+        the answer is for, and their findings count."""
         twitches = [m for m in matches if m.category == FINDING and self.kind(m.value) == "twitch"]
-        return bool(twitches) and all(coverage.covers(m, EXPERIENCER) for m in twitches)
+        if not twitches:
+            return False
+        if all(coverage.covers(m, EXPERIENCER) for m in twitches):
+            return True
+        if not any(m.category == EXPERIENCER for m in matches):
+            return False
+        sentences = sentence_of(tokens)
+        for m in twitches:
+            words = {t.norm for t, n in zip(tokens, sentences) if n == sentences[m.first]}
+            if words & self.first_person or not words & self.third_person:
+                return False
+        return True
 
     @staticmethod
     def _doubt(m: Match, scope: Scope, content: list[bool]) -> str:
