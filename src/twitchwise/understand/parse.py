@@ -297,8 +297,11 @@ class Parser:
         if not any(m.category == EXPERIENCER for m in matches):
             return False
         sentences = sentence_of(tokens)
+        words_of: dict[int, set[str]] = {}
+        for t, n in zip(tokens, sentences, strict=True):
+            words_of.setdefault(n, set()).add(t.norm)
         for m in twitches:
-            words = {t.norm for t, n in zip(tokens, sentences) if n == sentences[m.first]}
+            words = words_of[sentences[m.first]]
             if words & self.first_person or not words & self.third_person:
                 return False
         return True
