@@ -341,6 +341,9 @@ class Lexicon(Strict):
     negation: list[Cue] = []
     #: Denials said with doubt: benign findings denied, red flags read as possible.
     hedged_negation: list[Cue] = []
+    #: Words that put something in the past ("used to", "came off"), matched word for word:
+    #: what they cover is long over, and denied.
+    past: list[Cue] = []
     pseudo_negation: list[str] = []
     uncertainty: list[Cue] = []
     other_experiencer: list[Cue] = []

@@ -91,6 +91,8 @@ class Lexicon:
         for cue in lex.negation:
             value = "at_clause_end" if cue.at_clause_end else "negation"
             self._add(cue.phrase, NEGATION, value, cue.direction)
+        for cue in lex.past:  # wording-specific: matched word for word
+            self._add_exact(cue.phrase, NEGATION, "past", cue.direction)
         for cue in lex.hedged_negation:  # wording-specific: matched word for word
             self._add_exact(cue.phrase, NEGATION, "hedged_denial", cue.direction)
         for phrase in lex.pseudo_negation:

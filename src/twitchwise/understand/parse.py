@@ -314,7 +314,9 @@ class Parser:
         lo, hi = (cue.last + 1, m.first) if cue.last < m.first else (m.last + 1, cue.first)
         gap = sum(1 for i in range(lo, hi) if content[i])
         if cue.value == "at_clause_end":
-            return "resolved"
+            return "resolved"  # just stopped ("it has gone"): still worth checking
+        if cue.value == "past":
+            return ""  # long over ("as a child", "used to"): not happening now
         if cue.value == "hedged_denial":
             return "hedged denial"
         return "long-range denial" if gap > CERTAIN_GAP else ""
