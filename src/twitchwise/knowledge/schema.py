@@ -367,6 +367,9 @@ class Lexicon(Strict):
     pronouns: list[str] = []
     #: Words for the writer and for someone else, to tell whose twitch a text is about.
     first_person: list[str] = []
+    #: Words that say someone is a woman or a man ("wife", "lady"; "husband", "guy").
+    female_words: list[str] = []
+    male_words: list[str] = []
     third_person: list[str] = []
     onset_words: list[str] = []
     containers: list[str] = []

@@ -124,6 +124,9 @@ class Parser:
         self.anchor_kinds = frozenset(lex.symptom_anchor_kinds)
         self.pronouns = frozenset(lex.pronouns)
         self.first_person = frozenset(lex.first_person)
+        self.sex_words = {w: "female" for w in lex.female_words} | {
+            w: "male" for w in lex.male_words
+        }
         self.third_person = frozenset(lex.third_person)
         self.onset_words = frozenset(lex.onset_words)
         self.reader = QuantityReader(lex, {d.id: d.mg for d in kb.plan.caffeine_drinks})
@@ -182,7 +185,9 @@ class Parser:
             today,
         )
         observations = [obs for obs, _ in mentions]
-        observations += self._from_quantities(text, tokens, quantities, mentions, sentences, breaks)
+        observations += self._from_quantities(
+            text, tokens, quantities, mentions, sentences, breaks, other_is_patient
+        )
         observations += self._composed(
             mentions + [(o, None) for o in observations if o.derived], tokens, breaks
         )
@@ -379,6 +384,7 @@ class Parser:
         mentions: list[tuple[Observation, Match]],
         sentences: list[int],
         breaks: set[int],
+        other_is_patient: bool = False,
     ) -> list[Observation]:
         out: list[Observation] = []
 
@@ -418,7 +424,7 @@ class Parser:
             if rule.requires_any and not present.intersection(rule.requires_any):
                 continue
             out.append(derived(rule.finding, value))
-        for sex, index in q.sexes:
+        for sex, index in self._subject_sexes(q, tokens, other_is_patient):
             tok = tokens[index]
             out.append(
                 Observation(
@@ -446,6 +452,26 @@ class Parser:
             else:
                 out.append(derived("caffeine_any", span))
         return out
+
+    def _subject_sexes(
+        self, q: Quantities, tokens: list[Token], other_is_patient: bool
+    ) -> list[tuple[str, int]]:
+        """The sex of the person the text is about: the writer's own when given ("28F"); else,
+        when the text is about someone else (their age is the one used, or every twitch is
+        theirs), the word for them ("my husband (63)") or the only pronouns used for them."""
+        if q.sexes:
+            return q.sexes
+        about_other = other_is_patient or (not q.ages and bool(q.ages_other))
+        if not about_other:
+            return []
+        if q.sexes_other:
+            return q.sexes_other[:1]
+        found = {
+            self.sex_words[t.norm]: i
+            for i, t in enumerate(tokens)
+            if t.norm in self.third_person and t.norm in self.sex_words
+        }
+        return [(sex, i) for sex, i in found.items()] if len(found) == 1 else []
 
     def _onset_in_sentence(self, tokens: list[Token], sentences: list[int], index: int) -> bool:
         sentence = sentences[index]

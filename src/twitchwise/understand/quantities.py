@@ -46,6 +46,8 @@ class Quantities:
     #: Ages of someone the writer names as theirs ("my 6 year old", "our 18-month-old"): the
     #: person the text is about when the writer gives no age of their own.
     ages_other: list[Amount] = field(default_factory=list)
+    #: The sex of that person, when the word for them says it ("my husband (63)").
+    sexes_other: list[tuple[str, int]] = field(default_factory=list)
     sexes: list[tuple[str, int]] = field(default_factory=list)
     body_temp_c: list[Amount] = field(default_factory=list)
     ambient_temp_c: list[Amount] = field(default_factory=list)
@@ -107,6 +109,22 @@ _WEIGHT = {
     "st": 6.35,
 }
 _HOURS = frozenset({"hours", "hour", "h", "hrs", "hr"})
+#: Words that may sit between a relative and their age ("my husband (63", "Mum, 84").
+_AGE_GLUE = frozenset({"", "(", "is", "aged", "age", "who", "-", ":"})
+#: A person after an age: "52 F", "44 woman", "81 years lady".
+_PERSON = {
+    "f": "female",
+    "m": "male",
+    "female": "female",
+    "male": "male",
+    "woman": "female",
+    "lady": "female",
+    "girl": "female",
+    "man": "male",
+    "guy": "male",
+    "bloke": "male",
+    "boy": "male",
+}
 _DAILY = frozenset(
     {"a day", "a night", "every day", "every night", "each day", "each night", "per day",
      "per night", "every evening", "each evening", "most days", "most nights"}
@@ -150,6 +168,9 @@ class QuantityReader:
         self.body_words = frozenset(lexicon.body_temp_words)
         self.ambient_words = frozenset(lexicon.ambient_temp_words)
         self.relatives = frozenset(lexicon.relative_words)
+        self.sex_words = {w: "female" for w in lexicon.female_words} | {
+            w: "male" for w in lexicon.male_words
+        }
         self.alcohol_units = dict(lexicon.alcohol_units)
         self.alcohol_containers = dict(lexicon.alcohol_containers)
         self.alcohol_words = dict(lexicon.alcohol_words)
@@ -293,6 +314,33 @@ class QuantityReader:
 
     def _at(self, q: list[QToken], k: int, out: Quantities, today: date) -> int:
         word = q[k].norm
+        # "my husband (63, on lithium)", "Mum, 84,", "my mother, 74 years", "he is 80 years"
+        if word in self.relatives:
+            j = k + 1
+            while j < len(q) and j - k <= 3 and q[j].norm in _AGE_GLUE:
+                j += 1
+            if j < len(q) and _NUM.match(q[j].norm):
+                years = float(q[j].norm)
+                nxt = q[j + 1].norm if j + 1 < len(q) else ""
+                if (
+                    1 <= years <= 110
+                    and nxt not in _MG
+                    and (nxt not in self.units or nxt in ("year", "years", "yr", "yrs"))
+                ):
+                    out.ages_other.append(Amount(years, q[k].index, q[j].index))
+                    sex = self.sex_words.get(word)
+                    if sex:
+                        out.sexes_other.append((sex, q[k].index))
+                    return j + 1
+        # "68." alone as a sentence: an age
+        if (
+            _NUM.match(word)
+            and (k == 0 or q[k - 1].norm in (".", "!", "?", ""))
+            and (k + 1 == len(q) or q[k + 1].norm in (".", "!", "?"))
+            and 12 <= float(word) <= 110
+        ):
+            self._age(float(word), q[k].index, q[k].index, out)
+            return k + 1
         # age: "i am 61", "61 year old", "aged 61", "28f", "in my 60s"
         if word in _SEX_LETTERS and k + 1 < len(q) and _NUM.match(q[k + 1].norm):
             years = float(q[k + 1].norm)
@@ -329,6 +377,12 @@ class QuantityReader:
             # "28f", "35m"
             self._age(low, first, last, out)
             out.sexes.append(("female" if unit == "f" else "male", first))
+            return j + 1
+        person = unit if unit in _PERSON else (after if unit in ("years", "year", "yrs") else "")
+        if _NUM.match(word) and person in _PERSON and 12 <= low <= 110:
+            # "52 F", "44 woman", "81 years lady", "60 years man"
+            self._age(low, first, q[min(j + (1 if unit != person else 0), len(q) - 1)].index, out)
+            out.sexes.append((_PERSON[person], first))
             return j + 1
         years_per = _AGE_UNITS.get(unit)
         if years_per is not None and (after == "old" or unit in _AGE_GLUED):
