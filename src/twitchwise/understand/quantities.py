@@ -403,7 +403,7 @@ class QuantityReader:
             out.sleep_h.append(Amount((low + high) / 2, first, last))
             return j + 1
         if unit in self.units and self.units[unit] >= 0.04:
-            if after in _EVENT_RELATIVE:
+            if after in _EVENT_RELATIVE and prev not in ("for", "past", "last", "since"):
                 return j + 1
             if (
                 word in _RATE_WORDS
