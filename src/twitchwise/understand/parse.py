@@ -86,6 +86,8 @@ _GAP_GLUE = frozenset(
         "trouble",
     }
 )
+#: Tokens apart that a region and a twitch word may be for the twitch to be there.
+SITE_REACH = 7
 #: Tokens apart that still count as "near" for composed findings ("hands ... cramping").
 NEAR_TOKENS = 6
 
@@ -193,6 +195,7 @@ class Parser:
         )
         observations += self._sites(mentions, self._site_clauses(tokens, matches))
         observations += self._sides(observations)
+        observations = self._now_normal(observations, mentions, sentences)
         merged = merge(self._where_it_twitches(observations, mentions, tokens, matches))
         merged = tuple(o for o in self._imply(merged) if self.kind(o.id) != "cue")
         return Evidence(
@@ -284,6 +287,30 @@ class Parser:
                     m,
                 )
             )
+        return out
+
+    def _now_normal(
+        self,
+        observations: list[Observation],
+        mentions: list[tuple[Observation, Match]],
+        sentences: list[int],
+    ) -> list[Observation]:
+        """A finding said earlier and later said to be normal now ("a cough with wheezing...
+        my breathing is much better now") is over: the later statement about a function wins
+        over the earlier mention (elsewhere an affirmed and denied finding counts as present)."""
+        normal_at: dict[str, int] = {}
+        for o, m in mentions:
+            if o.negated and m.category == FUNCTION:
+                normal_at[o.id] = max(normal_at.get(o.id, -1), sentences[m.first])
+        if not normal_at:
+            return observations
+        sentence_of_start = {o.start: sentences[m.first] for o, m in mentions}
+        out = []
+        for o in observations:
+            when = sentence_of_start.get(o.start)
+            if not o.negated and o.id in normal_at and when is not None and when < normal_at[o.id]:
+                continue
+            out.append(o)
         return out
 
     def _other_is_patient(
@@ -612,16 +639,33 @@ class Parser:
     def _sites(
         self, mentions: list[tuple[Observation, Match]], sentences: list[int]
     ) -> list[Observation]:
-        # ``sentences`` here are site clauses (see _site_clauses)
-        """Twitching in two or more areas of the body -> multiple_sites."""
-        twitch_sentences = {
-            sentences[m.first] for o, m in mentions if o.id in _SYMPTOM_SITES and not o.negated
-        }
+        """Twitching in two or more areas of the body -> multiple_sites.
+
+        ``sentences`` are site clauses (see _site_clauses). A region counts when a twitch word
+        is in its clause, at most :data:`SITE_REACH` tokens away with no other symptom between
+        them: in "my lips are numb and my fingers twitch" only the fingers twitch.
+        """
+        twitches = [m for o, m in mentions if o.id in _SYMPTOM_SITES and not o.negated]
+        others = [
+            m.first
+            for o, m in mentions
+            if self.kind(o.id) == "symptom" and o.id not in _SITE_WORDS and not o.negated
+        ]
+
+        def twitching_there(m: Match) -> bool:
+            for t in twitches:
+                if sentences[t.first] != sentences[m.first]:
+                    continue
+                lo, hi = sorted((m.last, t.first)) if m.first < t.first else (t.last, m.first)
+                if hi - lo <= SITE_REACH and not any(lo < x < hi for x in others):
+                    return True
+            return False
+
         areas: dict[str, Observation] = {}
         for o, m in mentions:
             if o.negated or self.kind(o.id) != "region":
                 continue
-            if twitch_sentences and sentences[m.first] not in twitch_sentences:
+            if twitches and not twitching_there(m):
                 continue
             area = self.kb.findings[o.id].area or o.id
             areas.setdefault(area, o)
