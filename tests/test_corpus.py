@@ -1,0 +1,60 @@
+"""The blind-written corpus (tests/corpus): its shape, and floors on its dev part.
+
+The floors are ratchets on what the dev part scores today, so a change to the lexicon or the
+parser that loses ground fails here. The sealed part is never scored by the tests: it is
+scored once at the end of a working session (docs/understanding.md, "Evaluation corpus").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+import twitchwise
+from twitchwise.answer.build import parser
+from twitchwise.evaluation import evaluate, load_cases
+from twitchwise.evaluation.utterances import score_utterances
+
+CORPUS = Path(__file__).parent / "corpus"
+KB = twitchwise.load_knowledge()
+
+
+def _items(kind: str, part: str) -> list[dict[str, object]]:
+    data = yaml.safe_load((CORPUS / kind / f"{part}.yaml").read_text(encoding="utf-8"))
+    assert isinstance(data, list)
+    return data
+
+
+@pytest.mark.parametrize("kind", ["utterances", "cases"])
+def test_dev_and_sealed_parts_do_not_overlap(kind: str) -> None:
+    dev, sealed = _items(kind, "dev"), _items(kind, "sealed")
+    assert len(dev) > 50 and len(sealed) > 50
+    assert not {i["id"] for i in dev} & {i["id"] for i in sealed}
+    assert not {i["text"] for i in dev} & {i["text"] for i in sealed}
+
+
+def test_corpus_size() -> None:
+    utterances = len(_items("utterances", "dev")) + len(_items("utterances", "sealed"))
+    cases = len(_items("cases", "dev")) + len(_items("cases", "sealed"))
+    assert utterances >= 1500
+    assert cases >= 150
+
+
+def test_dev_cases_floor() -> None:
+    result = evaluate(load_cases(CORPUS / "cases" / "dev.yaml"))
+    assert not result.under_triaged, [c.id for c in result.under_triaged]
+    assert result.triage_acceptable.rate >= 0.95
+    assert result.self_care_kept.rate >= 0.80
+    assert result.top1.rate >= 0.80
+    assert result.top3.rate >= 0.93
+
+
+def test_dev_utterances_floor() -> None:
+    result = score_utterances(_items("utterances", "dev"), KB, parser())
+    assert result.micro.f1 >= 0.87, result.micro
+    flags = [result.per_finding[f] for f in result.red_flag_recall]
+    found = sum(c.tp for c in flags)
+    total = sum(c.tp + c.fn for c in flags)
+    assert found / total >= 0.93, (found, total)
