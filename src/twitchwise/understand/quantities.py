@@ -405,6 +405,8 @@ class QuantityReader:
         if unit in self.units and self.units[unit] >= 0.04:
             if after in _EVENT_RELATIVE and prev not in ("for", "past", "last", "since"):
                 return j + 1
+            if prev in ("in", "next", "within") and after != "ago":
+                return j + 1  # "a check-up in 3 months": the future, not how long
             if (
                 word in _RATE_WORDS
                 and after != "ago"
@@ -529,7 +531,12 @@ class QuantityReader:
                     )
                 )
             elif prev in ("last", "past") and not plural:
-                out.durations.append(Amount(self.units[word], q[k - 1].index, q[k].index))
+                # "the last week", "over the past month": how long; "last week" alone: when
+                before = q[k - 2].norm if k >= 2 else ""
+                point = prev == "last" and before not in ("the", "this", "over", "for", "in")
+                out.durations.append(
+                    Amount(self.units[word], q[k - 1].index, q[k].index, ago=point)
+                )
         return k + 1
 
     def _temperature(self, q: list[QToken], k: int, j: int, value: float, out: Quantities) -> None:
