@@ -139,7 +139,8 @@ def answer_for(kb: KnowledgeBase, evidence: Evidence) -> Answer:
     if len(listed) < MIN_CAUSES:
         listed = ranking[:MIN_CAUSES]
     source_ids: list[str] = [r.source for r in result.reasons]
-    source_ids += [p.sources[0] for p in kb.plan.advice if any(i.id == p.id for i in plan)]
+    in_plan = {i.id for i in plan}
+    source_ids += [p.sources[0] for p in kb.plan.advice if p.id in in_plan]
     for r in listed[:3]:
         source_ids += kb.causes[r.id].sources[:2]
     source_ids.append("nhs-twitch")

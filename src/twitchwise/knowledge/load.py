@@ -80,6 +80,11 @@ class KnowledgeBase:
         return out
 
     @cached_property
+    def rule_groups(self) -> tuple[tuple[frozenset[str], ...], ...]:
+        """Each red-flag rule's ``all_of`` as sets, in rule order (for fast triage)."""
+        return tuple(tuple(frozenset(g) for g in rule.groups()) for rule in self.red_flags)
+
+    @cached_property
     def red_flag_levels(self) -> dict[str, TriageLevel]:
         """Red flags: findings (not regions, sides, ages or durations) that on their own fire an
         urgent or emergency rule, with the most urgent level they reach. The understanding

@@ -51,7 +51,11 @@ def triage(
     reasons = []
     raised: set[str] = set()
     widened = present | possible
-    for rule in kb.red_flags:
+    for rule, groups in zip(kb.red_flags, kb.rule_groups, strict=True):
+        if not all(
+            present.intersection(g) or (possible and widened.intersection(g)) for g in groups
+        ):
+            continue  # cheap pre-check: most rules do not fire
         finding = fired(rule, present)
         if finding is None and possible and rule.level >= TriageLevel.SEE_DOCTOR_URGENT:
             finding = fired(rule, widened)
