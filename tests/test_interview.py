@@ -522,3 +522,20 @@ def test_check_markdown(tmp_path, capsys):
 def test_start_evidence_is_kept_as_given():
     start = Evidence((Observation("twitching"),))
     assert iv.evidence(iv.InterviewState(start=start), KB).present >= {"twitching"}
+
+
+def test_a_possible_red_flag_counts_until_the_person_answers_it():
+    from twitchwise.answer.build import parser
+
+    start = parser().parse("no chest pain... actually it feels tight and my arm twitches")
+    assert "chest_pain" in start.possible
+    state = iv.InterviewState(start=start)
+    assert iv.progress(state, KB).level is TriageLevel.EMERGENCY
+    # the state round-trips with its doubt (the web sends it back and forth)
+    again = iv.InterviewState.from_dict(json.loads(json.dumps(state.to_dict())))
+    assert "chest_pain" in iv.evidence(again, KB).possible
+    answered = iv.InterviewState(
+        start, (iv.Answered("emergency_signs", "Any?", ("chest_pain",), (("chest_pain", False),)),)
+    )
+    assert "chest_pain" in iv.evidence(answered, KB).negated
+    assert iv.progress(answered, KB).level < TriageLevel.EMERGENCY

@@ -116,12 +116,16 @@ def merge(observations: Iterable[Observation]) -> tuple[Observation, ...]:
 
 
 def with_implied(evidence: Evidence, closure: Mapping[str, frozenset[str]]) -> Evidence:
-    """The evidence plus every finding its present findings imply (``closure``: id -> ids)."""
-    have = evidence.present
+    """The evidence plus every finding its present findings imply (``closure``: id -> ids).
+
+    A possible finding (a red flag read with doubt) implies nothing: what it would imply is
+    as doubtful as it is.
+    """
+    have = {o.id for o in evidence.observations if not o.negated}
     extra = [
         Observation(implied, text=o.text, derived=True)
         for o in evidence.observations
-        if not o.negated
+        if not o.negated and o.doubt not in DENIAL_DOUBTS
         for implied in closure[o.id]
         if implied not in have
     ]

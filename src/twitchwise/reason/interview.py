@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from twitchwise.errors import InputError
-from twitchwise.evidence import Evidence, Observation, merge, with_implied
+from twitchwise.evidence import DENIAL_DOUBTS, Evidence, Observation, merge, with_implied
 from twitchwise.knowledge.facts import caffeine_limit, caffeine_single_dose
 from twitchwise.knowledge.load import KnowledgeBase, load_knowledge
 from twitchwise.knowledge.schema import TriageLevel
@@ -213,6 +213,7 @@ class InterviewState:
                         "start": o.start,
                         "end": o.end,
                         "derived": o.derived,
+                        "doubt": o.doubt,
                     }
                     for o in start.observations
                 ],
@@ -235,6 +236,7 @@ class InterviewState:
                 o.get("start"),
                 o.get("end"),
                 bool(o.get("derived", False)),
+                _doubt(o.get("doubt", "")),
             )
             for o in raw.get("observations", ())
         )
@@ -288,13 +290,23 @@ def quantity_findings(
     return out
 
 
+def _doubt(value: object) -> str:
+    """A doubt sent back by a client: one twitchwise gives out, or none."""
+    if isinstance(value, str) and value in (*DENIAL_DOUBTS, "hedged", "spelling"):
+        return value
+    return ""
+
+
 def evidence(state: InterviewState, kb: KnowledgeBase | None = None) -> Evidence:
     """Everything known now: the start plus every answer, with implied findings added."""
     kb = kb or load_knowledge()
     start = state.start
     if not any(a.answers for a in state.asked):
         return _implied(kb, start)
-    observations = list(start.observations)
+    answered = {fid for a in state.asked for fid, _ in a.answers}
+    # a direct answer is the person's latest word on a finding: it replaces what was read
+    # from their text (a possible red flag answered "no" is settled)
+    observations = [o for o in start.observations if o.id not in answered]
     quantities = dict(start.quantities)
     amounts: list[Answered] = []
     for a in state.asked:
@@ -687,7 +699,7 @@ def _situation(kb: KnowledgeBase, state: InterviewState) -> _Now:
     return _Now(
         kb=kb,
         model=model,
-        level=triage(kb, present).level,
+        level=triage(kb, present, ev.possible).level,
         present=present,
         askable=askable,
         probs=probs,
@@ -881,6 +893,6 @@ def progress(state: InterviewState, kb: KnowledgeBase | None = None, top: int = 
     ev = evidence(state, kb)
     ranking = rank(kb, ev)
     return Progress(
-        triage(kb, ev.present).level,
+        triage(kb, ev.present, ev.possible).level,
         tuple((r.id, r.name, r.probability) for r in ranking[:top]),
     )

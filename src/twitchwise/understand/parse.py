@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from twitchwise.evidence import Evidence, Observation, merge
+from twitchwise.evidence import DENIAL_DOUBTS, Evidence, Observation, merge
 from twitchwise.knowledge.facts import caffeine_limit, caffeine_single_dose
 from twitchwise.knowledge.load import KnowledgeBase, cache_get, cache_put
 from twitchwise.understand.context import (
@@ -691,8 +691,8 @@ class Parser:
         extra: list[Observation] = []
         have = {o.id for o in observations if not o.negated}
         for o in observations:
-            if o.negated:
-                continue
+            if o.negated or o.doubt in DENIAL_DOUBTS:
+                continue  # a possible red flag implies nothing: that would be as doubtful
             for implied in closure[o.id]:
                 if implied not in have:
                     have.add(implied)

@@ -170,6 +170,7 @@ class ObservationState(_In):
     start: int | None = None
     end: int | None = None
     derived: bool = False
+    doubt: str = Field("", max_length=40)
 
 
 class StartState(_In):
