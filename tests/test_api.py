@@ -300,3 +300,22 @@ def test_html_escapes_user_text():
 def test_terminal_width_is_respected(answers):
     out = answers["self_care"].render("terminal", width=60)
     assert max(len(line) for line in out.splitlines()) <= 60
+
+
+def test_a_red_flag_read_with_doubt_is_asked_about_and_counts() -> None:
+    answer = twitchwise.ask("no chest pain... actually it feels tight and my arm twitches")
+    data = answer.to_dict()
+    assert data["triage"]["level"] == "emergency"
+    assert data["triage"]["possible"] == [
+        {
+            "finding": "chest_pain",
+            "text": "chest pain",
+            "question": 'You wrote "chest pain". Do you have any chest pain or pressure? If so, '
+            "call emergency services now (999 in the UK, 112 in Europe, 911 in the US).",
+        }
+    ]
+    assert data["summary"].startswith("Call emergency services now if you have chest pain")
+    for fmt in ("terminal", "markdown", "html"):
+        assert "Do you have any chest pain or pressure?" in answer.render(fmt)
+    certain = twitchwise.ask("no chest pain, my arm twitches").to_dict()
+    assert certain["triage"]["possible"] == [] and certain["triage"]["level"] == "self_care"

@@ -239,6 +239,17 @@ def summary(
         return f"A doctor needs to check for {name}; other causes, such as {other}, are possible."
 
     flag = kb.findings[result.reasons[0].finding].label.lower() if result.reasons else ""
+    if result.reasons and result.reasons[0].finding in evidence.possible:
+        # the level rests on a red flag read with doubt: say so, and point at the question
+        if result.level is TriageLevel.EMERGENCY:
+            return (
+                f"Call emergency services now if you have {flag}: it needs urgent medical "
+                "care. Please answer the question below."
+            )
+        return (
+            f"See a doctor soon (today or within days) if you have {flag}. Please answer the "
+            "question below."
+        )
     if result.level is TriageLevel.EMERGENCY:
         cause = (
             f"It could be {top.name[0].lower()}{top.name[1:]}."
