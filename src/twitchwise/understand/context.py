@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 from twitchwise.understand.lexicon import (
     CUE_CATEGORIES,
+    EXPERIENCER,
     FINDING,
+    NEGATION,
     PSEUDO,
     TERMINATOR,
     Match,
@@ -169,6 +171,12 @@ class Coverage:
         return any(self.scope(match.first, match.last, c) is not None for c in categories)
 
 
+def _passes(category: str, other: str) -> bool:
+    """Whether a scope of ``category`` runs on over a cue of category ``other``: only over
+    its own kind, and a negation over an other-person cue ("no family history of ALS")."""
+    return other == category or (category == NEGATION and other == EXPERIENCER)
+
+
 def _ends_clause(tokens: list[Token], cue: Match, breaks: set[int], filler: frozenset[str]) -> bool:
     """Nothing but filler follows the cue before its clause ends ("the twitch has gone away")."""
     i = cue.last + 1
@@ -216,7 +224,7 @@ def scopes(
                 and last + 1 - cue.last <= window_fwd
                 and last + 1 not in breaks
                 and (tokens[last + 1].norm != "," or last + 1 in list_commas)
-                and cue_at.get(last + 1, cue.category) == cue.category
+                and _passes(cue.category, cue_at.get(last + 1, cue.category))
             ):
                 last += 1
             # a phrase that starts in the scope is covered whole ("no clumsy with my hands")
