@@ -611,10 +611,19 @@ class Parser:
         }
         if not site_clauses:
             return observations
+        # a clause that names only a place ("Right calf.", "mostly in the evenings, left
+        # thigh") says where the twitch is; one about another symptom does not
+        elsewhere = {
+            clauses[m.first]
+            for o, m in mentions
+            if self.kind(o.id) not in ("region", "side", "duration", "pattern", "twitch")
+        }
         off_site = {
             id(o)
             for o, m in mentions
-            if self.kind(o.id) == "region" and clauses[m.first] not in site_clauses
+            if self.kind(o.id) == "region"
+            and clauses[m.first] not in site_clauses
+            and clauses[m.first] in elsewhere
         }
         return [o for o in observations if id(o) not in off_site]
 
