@@ -506,7 +506,7 @@ def _validate_merged_lexicon(data_dir: Path, problems: list[str]) -> Lexicon:
 
 
 def data_digest(data_dir: Path = DATA_DIR) -> str:
-    from twitchwise import __version__
+    from twitchwise.__about__ import __version__
 
     h = hashlib.sha256(f"{CACHE_FORMAT}:{__version__}".encode())
     for path in sorted(data_dir.rglob("*.yaml")):
