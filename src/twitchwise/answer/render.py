@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from twitchwise.answer.model import DISCLAIMER, Answer, CauseOut
@@ -17,6 +18,7 @@ from twitchwise.knowledge.schema import TriageLevel
 
 if TYPE_CHECKING:
     from jinja2 import Environment
+    from rich.console import Console
 
 FORMATS = ("terminal", "markdown", "html", "json")
 
@@ -89,20 +91,42 @@ def environment() -> Environment:
     )
 
 
-def render_terminal(answer: Answer, *, width: int | None = None, color: bool = False) -> str:
-    """Text rendering through Rich; ``color`` adds ANSI styles (for a real terminal)."""
-    from rich.console import Console, Group
-    from rich.padding import Padding
-    from rich.panel import Panel
-    from rich.text import Text
+def recording_console(*, width: int | None = None, color: bool = False) -> Console:
+    """A Rich console that records what is printed, for text output: ANSI styles only with
+    ``color`` (a real terminal). Every terminal renderer prints through one."""
+    from rich.console import Console
 
-    console = Console(
+    return Console(
         width=width or 100,
         record=True,
         file=io.StringIO(),
         color_system="standard" if color else None,
         force_terminal=color,
+        highlight=False,
     )
+
+
+def recorded_text(console: Console, *, color: bool = False) -> str:
+    """What a recording console printed, each line right-trimmed."""
+    text = console.export_text(styles=color)
+    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+
+
+def terminal_text(parts: Iterable[object], *, width: int | None = None, color: bool = False) -> str:
+    """Rich renderables as terminal text (see :func:`recording_console`)."""
+    console = recording_console(width=width, color=color)
+    for part in parts:
+        console.print(part)
+    return recorded_text(console, color=color)
+
+
+def render_terminal(answer: Answer, *, width: int | None = None, color: bool = False) -> str:
+    """Text rendering through Rich; ``color`` adds ANSI styles (for a real terminal)."""
+    from rich.console import Group
+    from rich.padding import Padding
+    from rich.panel import Panel
+    from rich.text import Text
+
     ctx = context(answer)
     serious = bool(ctx["serious"])
 
@@ -150,10 +174,7 @@ def render_terminal(answer: Answer, *, width: int | None = None, color: bool = F
     parts.append(heading("Sources"))
     parts += [indent(f"[{s.id}] {s.title}: {s.url}", level=1) for s in answer.sources]
     parts.append(Text(f"\n{DISCLAIMER}", style="italic"))
-    for part in parts:
-        console.print(part)
-    text = console.export_text(styles=color)
-    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+    return terminal_text(parts, width=width, color=color)
 
 
 def likelihood(cause: CauseOut) -> str:

@@ -6,7 +6,6 @@ causes and calibration, findings, time, and the cases to review.
 
 from __future__ import annotations
 
-import io
 import json
 from typing import TYPE_CHECKING
 
@@ -41,19 +40,13 @@ def under_triage_cell(expected: int, given: int) -> bool:
 def render_terminal(result: Evaluation, *, width: int | None = None, color: bool = False) -> str:
     """Plain text through Rich; ``color`` adds ANSI styles (for a real terminal)."""
     from rich import box
-    from rich.console import Console
     from rich.padding import Padding
     from rich.table import Table
     from rich.text import Text
 
-    console = Console(
-        width=width or 100,
-        record=True,
-        file=io.StringIO(),
-        color_system="standard" if color else None,
-        force_terminal=color,
-        highlight=False,
-    )
+    from twitchwise.answer.render import recorded_text, recording_console
+
+    console = recording_console(width=width, color=color)
     out = console.print
 
     def heading(text: str, style: str = "bold underline") -> None:
@@ -138,8 +131,7 @@ def render_terminal(result: Evaluation, *, width: int | None = None, color: bool
     out()
     # the summary stays one line, whatever the width, for grep and for logs
     out(Text(result.summary(), style="bold red" if result.failed else "bold"), soft_wrap=True)
-    text = console.export_text(styles=color)
-    return "\n".join(row.rstrip() for row in text.splitlines()) + "\n"
+    return recorded_text(console, color=color)
 
 
 def _finding_row(f: FindingScore) -> tuple[str, ...]:

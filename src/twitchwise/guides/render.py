@@ -8,7 +8,6 @@ the web app; text fields go through markdown-it-py, so inline Markdown in the kn
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass
 from functools import lru_cache
@@ -67,19 +66,12 @@ def render(
 
 def render_terminal(guide: Guide, *, width: int | None = None, color: bool = False) -> str:
     """The Markdown rendering laid out for a terminal by Rich (plain text unless ``color``)."""
-    from rich.console import Console
     from rich.markdown import Markdown
 
-    console = Console(
-        width=width or 100,
-        record=True,
-        file=io.StringIO(),
-        color_system="standard" if color else None,
-        force_terminal=color,
-    )
-    console.print(Markdown(render(guide, "markdown"), hyperlinks=False))
-    text = console.export_text(styles=color)
-    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+    from twitchwise.answer.render import terminal_text
+
+    markdown = Markdown(render(guide, "markdown"), hyperlinks=False)
+    return terminal_text([markdown], width=width, color=color)
 
 
 # --------------------------------------------------------------------------- templates
