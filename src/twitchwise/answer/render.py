@@ -80,6 +80,8 @@ def finding_labels(ids: tuple[str, ...] | list[str]) -> str:
 
 
 def environment() -> Environment:
+    """The package's Jinja2 environment: templates from ``twitchwise/templates``, HTML
+    autoescaped, Markdown not. Guides and the eval report use it too."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     return Environment(

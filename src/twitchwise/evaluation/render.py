@@ -149,22 +149,18 @@ def _finding_row(f: FindingScore) -> tuple[str, ...]:
 
 def render_html(result: Evaluation) -> str:
     """One self-contained page: inline CSS, no scripts, nothing loaded; all text escaped."""
-    from jinja2 import Environment, PackageLoader, select_autoescape
-
     from twitchwise.__about__ import __version__
+    from twitchwise.answer.render import environment
 
-    env = Environment(
-        loader=PackageLoader("twitchwise", "templates"),
-        autoescape=select_autoescape(["html.j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    return env.get_template("eval.html.j2").render(
-        r=result,
-        levels=[level.value for level in LEVELS],
-        under_cell=under_triage_cell,
-        number=number,
-        finding_row=_finding_row,
-        version=__version__,
+    return (
+        environment()
+        .get_template("eval.html.j2")
+        .render(
+            r=result,
+            levels=[level.value for level in LEVELS],
+            under_cell=under_triage_cell,
+            number=number,
+            finding_row=_finding_row,
+            version=__version__,
+        )
     )

@@ -84,15 +84,9 @@ def _template(name: str) -> Template:
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     """The Jinja2 environment of guides and the site: HTML autoescaped, Markdown not."""
-    from jinja2 import Environment, PackageLoader, select_autoescape
+    from twitchwise.answer.render import environment as answer_environment
 
-    env = Environment(
-        loader=PackageLoader("twitchwise", "templates"),
-        autoescape=select_autoescape(["html.j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    env = answer_environment().overlay()
     env.filters["md"] = inline_markdown
     env.filters["cell"] = table_cell
     env.filters["mg"] = _number
