@@ -407,6 +407,9 @@ class QuantityReader:
                 return j + 1
             if prev in ("in", "next", "within") and after != "ago":
                 return j + 1  # "a check-up in 3 months": the future, not how long
+            then = q[j + 2].norm if j + 2 < len(q) else ""
+            if after in _RATE_WORDS and (then in self.units or then in ("fortnight", "weekend")):
+                return j + 1  # "I train 5 days a week": how often, not how long
             if (
                 word in _RATE_WORDS
                 and after != "ago"
