@@ -202,7 +202,12 @@ def possible_flags(kb: KnowledgeBase, evidence: Evidence) -> tuple[PossibleOut, 
         if o.negated or not o.uncertain or o.id not in kb.red_flag_findings:
             continue
         finding = kb.findings[o.id]
-        top = kb.red_flag_levels[o.id]
+        # the level this finding would bring with everything else said ("dark urine" after a
+        # marathon is an emergency, on its own urgent)
+        top = max(
+            kb.red_flag_levels[o.id],
+            triage(kb, evidence.present | {o.id}, evidence.possible).level,
+        )
         ask_it = finding.question or f"Do you have this: {finding.label.lower()}?"
         words = o.text or finding.label
         out.append(
@@ -239,7 +244,7 @@ def summary(
         return f"A doctor needs to check for {name}; other causes, such as {other}, are possible."
 
     flag = kb.findings[result.reasons[0].finding].label.lower() if result.reasons else ""
-    if result.reasons and result.reasons[0].finding in evidence.possible:
+    if result.reasons and result.reasons[0].finding in evidence.possible | evidence.uncertain:
         # the level rests on a red flag read with doubt: say so, and point at the question
         if result.level is TriageLevel.EMERGENCY:
             return (

@@ -191,7 +191,7 @@ class Parser:
             text, tokens, quantities, mentions, sentences, breaks, other_is_patient
         )
         observations += self._composed(
-            mentions + [(o, None) for o in observations if o.derived], tokens, breaks
+            mentions + [(o, None) for o in observations if o.derived], tokens, breaks, text
         )
         observations += self._sites(mentions, self._site_clauses(tokens, matches))
         observations += self._sides(observations)
@@ -533,6 +533,7 @@ class Parser:
         mentions: list[tuple[Observation, Match | None]],
         tokens: list[Token],
         breaks: set[int],
+        text: str = "",
     ) -> list[Observation]:
         """Findings inferred from findings that occur together (near, in a clause, anywhere)."""
         clause_of = []
@@ -560,10 +561,27 @@ class Parser:
                 if found is None:
                     continue
                 negated = any(all(o.negated for o in hits) for hits in found)
+                # hedged when any part was only hedged ("my pee might be going brown")
+                hedged = not negated and any(
+                    all(o.uncertain for o in hits if not o.negated) for hits in found
+                )
                 anchor = next(h for hits in found for h in hits)
+                start, end, words = anchor.start, anchor.end, anchor.text
+                spans = [(h.start, h.end) for hits in found for h in hits if h.start is not None]
+                if text and spans:  # the words of every part: "pee might be going brown"
+                    lo, hi = min(a for a, _ in spans), max(b or a for a, b in spans)
+                    if hi - lo <= 80:
+                        start, end, words = lo, hi, text[lo:hi]
                 out.append(
                     Observation(
-                        f.id, negated, False, anchor.text, anchor.start, anchor.end, derived=True
+                        f.id,
+                        negated,
+                        hedged,
+                        words,
+                        start,
+                        end,
+                        derived=True,
+                        doubt="hedged" if hedged else "",
                     )
                 )
         return out
