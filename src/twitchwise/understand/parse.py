@@ -330,7 +330,10 @@ class Parser:
             return False
         sentences = sentence_of(tokens)
         words_of: dict[int, set[str]] = {}
-        for t, n in zip(tokens, sentences, strict=True):
+        for i, (t, n) in enumerate(zip(tokens, sentences, strict=True)):
+            nxt = tokens[i + 1].norm if i + 1 < len(tokens) else ""
+            if t.norm in self.first_person and nxt in self.sex_words:
+                continue  # "my mum": the writer naming someone else, not the writer
             words_of.setdefault(n, set()).add(t.norm)
         for m in twitches:
             words = words_of[sentences[m.first]]

@@ -96,5 +96,10 @@ def tokenize(
             continue
         if word == "-":
             continue  # hyphens join words ("61-year-old"): drop them
+        if word == "not" and tokens and tokens[-1].norm == "can":
+            # "can not" is "cannot" (one token, as the contraction "can't" gives)
+            can = tokens.pop()
+            tokens.append(Token(text[can.start : end], "cannot", can.start, end))
+            continue
         tokens.append(Token(raw, spellings.get(word, word), start, end))
     return tokens
