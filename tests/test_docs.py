@@ -211,3 +211,27 @@ def test_index_links_every_doc() -> None:
     index = read("index.md")
     missing = [p.name for p in DOC_FILES if p.name != "index.md" and f"({p.name}" not in index]
     assert not missing, f"link {missing} from docs/index.md"
+
+
+# --------------------------------------------------------------------------- journal limits
+
+
+def test_every_xml_limit_is_documented_with_its_value() -> None:
+    from dataclasses import fields
+
+    from twitchwise.journal.imports._xml import LIMITS
+
+    text = read("journal.md")
+    for limit in fields(LIMITS):
+        value = getattr(LIMITS, limit.name)
+        shown = f"{value // (1024 * 1024)} MB" if limit.name == "text_chars" else f"{value:,}"
+        assert f"| `{limit.name}` | {shown} |" in text, (
+            f"document the XML limit `{limit.name}` ({shown}) in docs/journal.md"
+        )
+
+
+def test_the_date_rule_is_documented() -> None:
+    from twitchwise.journal.dates import EARLIEST, RULE
+
+    text = read("journal.md")
+    assert str(EARLIEST) in text and RULE in text

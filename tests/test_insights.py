@@ -6,6 +6,7 @@ import json
 import math
 import stat
 import sys
+import time
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -407,6 +408,31 @@ def test_charts_of_an_empty_journal_are_valid_svg() -> None:
     empty = JournalData([], [], [])
     for text in (calendar_svg(empty), body_map_svg(empty), effects_svg([])):
         _svg_root(text)
+
+
+def test_charts_and_insights_are_safe_for_any_date() -> None:
+    """The 0001-01-01 and 9999-12-31 rows that overflowed the calendar are left out and named
+    (whatever built the data); a span from 1900 is drawn as its latest ten years."""
+    started = time.perf_counter()
+    data = JournalData(
+        [_episode(d) for d in ("0001-01-01", "1900-01-01", "2025-06-01", "2025-06-02")]
+        + [_episode("9999-12-31")],
+        [{"date": "9999-12-31", "caffeine_mg": 100.0}, {"date": "2025-06-01", "sleep_h": 7.0}],
+        [{"start": "9999-12-31T23:00:00-05:00", "duration_s": 60.0}],
+    )
+    assert len(data.episodes) == 3 and len(data.days) == 1 and data.workouts == []
+    assert len(data.problems) == 4
+    svg = calendar_svg(data)
+    root = _svg_root(svg)
+    assert len(root.findall(f"{SVG}rect")) <= 10 * 366 + 6
+    assert "1 earlier twitch episode (before 2016) not shown." in svg
+    assert "1900" not in [t.text for t in root.iter(f"{SVG}text")]
+    result = analyse(data, today=date(2025, 6, 10))
+    assert result.notes[:4] == data.problems
+    left_out = "1 twitch episode more than 10 years before your latest entry is left out"
+    assert any(left_out in note for note in result.notes), result.notes
+    assert result.series is not None and result.series.start == date(2025, 6, 1)
+    assert time.perf_counter() - started < 5
 
 
 def _journal(csv: Path) -> JournalData:

@@ -19,13 +19,17 @@ import pytest
 from fixtures.journal.files import (
     BILLION_LAUGHS,
     CSV_HEADER,
+    insert_bad_rows,
     write_apple_zip,
     write_fit,
     write_gpx,
     write_tcx,
+    write_wide_xml,
 )
 from helpers import run
 from twitchwise.journal.store import open_journal
+
+RULE = "a journal date is from 1900-01-01 to today"
 
 
 def one_line_error(code: int, out: str, err: str, *needles: str) -> None:
@@ -147,6 +151,8 @@ def test_log_twitch_accepts_region_ids(home: Path, capsys: pytest.CaptureFixture
         (["--region", "calf", "--intensity", "6"], ["intensity must be a whole number from 1"]),
         (["--region", "calf", "--intensity", "many"], ["--intensity", "twitchwise --help"]),
         (["--region", "calf", "--at", "2999-01-01T00:00"], ["in the future"]),
+        (["--region", "calf", "--at", "0001-01-01T00:00"], ["0001-01-01 is before 1900-01-01"]),
+        (["--region", "calf", "--at", "9999-12-31T23:59"], ["9999-12-31 is in the future"]),
         (["--region", "calf", "--at", "last tuesday"], ["not an ISO time"]),
         (["--region", "calf", "--duration-s", "-3"], ["duration"]),
         ([], ["--region"]),
@@ -206,6 +212,8 @@ def test_log_day_defaults_to_today_and_knows_yesterday(
         (["--caffeine-mg", "-5"], ["caffeine_mg must be between 0 and 3000"]),
         (["--date", "01/03/2026", "--stress", "2"], ["is not a date"]),
         (["--date", "2999-01-01", "--stress", "2"], ["in the future"]),
+        (["--date", "9999-12-31", "--stress", "2"], ["--date 9999-12-31 is in the future", RULE]),
+        (["--date", "0001-01-01", "--stress", "2"], ["--date 0001-01-01 is before 1900", RULE]),
     ],
 )
 def test_log_day_refuses_bad_input(
@@ -278,9 +286,78 @@ def test_a_bad_file_among_good_ones_imports_nothing(
         assert journal.counts()["imports"] == 0
 
 
+@pytest.mark.parametrize(("fmt", "name"), [("apple_health", "export.zip"), ("gpx", "ride.gpx")])
+def test_an_element_with_millions_of_children_is_one_line_and_exit_2(
+    home: Path,
+    files: list[Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    fmt: str,
+    name: str,
+) -> None:
+    run(["log", "day", "--sleep-h", "7"], capsys)
+    before = exported(capsys)
+    hostile = write_wide_xml(tmp_path / name, fmt, 1_000_000)
+    code, out, err = run(["import", *map(str, files), str(hostile)], capsys)
+    one_line_error(
+        code, out, err, str(hostile), "more than 10,000 children", "nothing was imported"
+    )
+    assert exported(capsys) == before
+
+
+def test_a_deeply_nested_json_is_one_line_and_exit_2(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"days": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    code, out, err = run(["import", str(deep)], capsys)
+    one_line_error(code, out, err, str(deep), "nested too deeply", "nothing was imported")
+
+
 def test_import_of_a_missing_file(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(["import", "nowhere.fit"], capsys)
     one_line_error(code, out, err, "nowhere.fit", "no such file")
+
+
+# ---------------------------------------------------------------------- a bad stored row
+
+
+def test_a_journal_holding_bad_rows_still_opens_and_names_them(
+    home: Path, files: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rows from before the date rule (here written with sqlite3): every command still works
+    and says which rows it left out, instead of a traceback."""
+    run(["import", *map(str, files)], capsys)
+    run(["log", "calf twitching", "--at", "2025-02-02T10:00"], capsys)
+    before = exported(capsys)
+    insert_bad_rows(home / "journal.sqlite")
+    named = ["day #", "9999-12-31 is in the future", "episode #", "0001-01-01 is before 1900"]
+
+    code, out, err = run(["export", "--format", "json"], capsys)
+    assert code == 0 and json.loads(out) == before
+    assert all(line.startswith("warning: Left out ") for line in err.splitlines())
+    for needle in [*named, "'someday' is not a date", "workout #"]:
+        assert needle in err
+
+    code, out, err = run(["export", "--format", "csv"], capsys)
+    assert code == 0 and "9999" not in out
+
+    code, out, err = run(["insights", "--format", "json"], capsys)
+    assert code == 0, err
+    notes = " ".join(json.loads(out)["notes"])
+    assert all(needle in notes for needle in named)
+
+    report = tmp_path / "report.html"
+    code, out, err = run(["report", "--output", str(report)], capsys)
+    assert code == 0, err
+    assert "warning: Left out episode #" in err
+    assert "0001-01-01 is before 1900-01-01" in report.read_text()
+
+    code, out, err = run(
+        ["report", "--format", "fhir", "--output", str(tmp_path / "f.json")], capsys
+    )
+    assert code == 0, err
+    assert "9999" not in (tmp_path / "f.json").read_text()
 
 
 # ---------------------------------------------------------------------- export

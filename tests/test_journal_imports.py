@@ -13,6 +13,7 @@ import tracemalloc
 import zipfile
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -27,6 +28,7 @@ from fixtures.journal.files import (
     PNG_BYTES,
     SNEAKY_ENTITY,
     TCX_START,
+    WIDE_XML,
     import_into,
     journal_at,
     truncate,
@@ -36,12 +38,15 @@ from fixtures.journal.files import (
     write_fit,
     write_gpx,
     write_ios16_export,
+    write_long_gpx,
+    write_long_tcx,
     write_tcx,
+    write_wide_xml,
 )
 from twitchwise.errors import InputError
 from twitchwise.journal.export import to_csv, to_json
-from twitchwise.journal.imports import FileProblem, detect_format, read_file
-from twitchwise.journal.imports._xml import root_element
+from twitchwise.journal.imports import FileProblem, _xml, detect_format, read_file
+from twitchwise.journal.imports._xml import XMLLimits, root_element
 from twitchwise.journal.imports.apple_health import apple_time
 from twitchwise.journal.records import DayFactors
 
@@ -335,6 +340,8 @@ def _broken_files(folder: Path) -> dict[str, Path]:
     files["json with unknown keys"].write_text('{"episodes": [], "passwords": []}')
     files["json episode without zone"] = folder / "naive.json"
     files["json episode without zone"].write_text('{"episodes": [{"at": "2025-01-01T10:00:00"}]}')
+    files["deeply nested json"] = folder / "deep.json"
+    files["deeply nested json"].write_text('{"episodes": ' + "[" * 100_000 + "]" * 100_000 + "}")
     return files
 
 
@@ -358,6 +365,7 @@ BROKEN = [
     "bad json",
     "json with unknown keys",
     "json episode without zone",
+    "deeply nested json",
 ]
 
 
@@ -397,6 +405,7 @@ def test_broken_and_hostile_files_are_refused_in_one_line(
         ("gzip", "unpack it first"),
         ("zip without export.xml", "without an Apple Health export.xml"),
         ("json with unknown keys", "passwords"),
+        ("deeply nested json", "the JSON is nested too deeply"),
     ],
 )
 def test_messages_say_what_is_wrong(broken: dict[str, Path], case: str, needle: str) -> None:
@@ -487,6 +496,85 @@ def test_dtd_scanner_only_ever_refuses_with_a_file_problem(junk: str) -> None:
     assert root  # the junk closed the DTD early: the parser then refuses the stray ENTITY
 
 
+# ---------------------------------------------------------------------- the date rule
+
+RULE = "a journal date is from 1900-01-01 to today"
+
+
+def _text(content: str) -> object:
+    return lambda path: path.write_text(content)
+
+
+@pytest.mark.parametrize(
+    ("name", "write", "needle"),
+    [
+        ("days.csv", _text("date,twitches\n2025-01-01,1\n0001-01-01,2\n"),
+         "line 3: date 0001-01-01 is before 1900-01-01"),
+        ("later.csv", _text("date,stress\n9999-12-31,2\n"),
+         "line 2: date 9999-12-31 is in the future"),
+        ("days.json", _text('{"days": [{"date": "2025-01-01", "stress": 2}, '
+                            '{"date": "9999-12-31", "stress": 1}]}'),
+         "days.1.date: 9999-12-31 is in the future"),
+        ("at.json", _text('{"episodes": [{"at": "0001-01-01T00:00:00Z"}]}'),
+         "episodes.0.at: 0001-01-01 is before 1900-01-01"),
+        ("date.json", _text('{"episodes": [{"at": "2025-01-01T10:00:00Z", '
+                            '"date": "9999-12-31"}]}'),
+         "episodes.0.date: 9999-12-31 is in the future"),
+        ("start.json", _text('{"workouts": [{"start": "9999-12-31T10:00:00Z", '
+                             '"duration_s": 60}]}'),
+         "workouts.0.start: 9999-12-31 is in the future"),
+        ("run.fit", lambda p: write_fit(p, datetime(2100, 1, 1, tzinfo=UTC)),
+         "session 1: 2100-01-01 is in the future"),
+        ("records.fit", lambda p: write_fit(p, datetime(2100, 1, 1, tzinfo=UTC), False),
+         "the records: 2100-01-01 is in the future"),
+        ("ride.gpx", lambda p: write_gpx(p, datetime(1850, 6, 1, tzinfo=UTC)),
+         "the track on line 3: 1850-06-01 is before 1900-01-01"),
+        ("run.tcx", lambda p: write_tcx(p, datetime(1899, 12, 31, 22, tzinfo=UTC)),
+         "the activity on line 4: 1899-12-31 is before 1900-01-01"),
+    ],
+)  # fmt: skip
+def test_a_row_outside_the_date_rule_refuses_the_file(
+    tmp_path: Path, name: str, write: Any, needle: str
+) -> None:
+    path = tmp_path / name
+    write(path)
+    with journal_at(tmp_path / "home") as journal:
+        with pytest.raises(InputError) as info:
+            import_into(journal, path)
+        one_line(info, str(path), needle, RULE, "nothing was imported")
+        assert journal.counts() == {"episodes": 0, "workouts": 0, "days": 0, "imports": 0}
+
+
+def test_apple_health_leaves_out_records_outside_the_date_rule_and_names_them(
+    tmp_path: Path,
+) -> None:
+    """An export gathers records from every app; one stray date does not refuse it (as an
+    unreadable record does not): the record is left out and the summary names its line."""
+    path = tmp_path / "export.xml"
+    expected = write_apple_health(path, 3)
+    text = path.read_text().replace(
+        "</HealthData>",
+        '<Record type="HKQuantityTypeIdentifierDietaryCaffeine" unit="mg" value="80" '
+        'sourceName="App" startDate="9999-12-31 08:00:00 +0000" '
+        'endDate="9999-12-31 08:00:00 +0000"/>\n'
+        '<Workout workoutActivityType="HKWorkoutActivityTypeRunning" duration="30" '
+        'durationUnit="min" startDate="0001-01-01 07:00:00 +0000" '
+        'endDate="0001-01-01 07:30:00 +0000"/>\n</HealthData>',
+    )
+    path.write_text(text)
+    lines = text.splitlines()
+    record_line = 1 + next(i for i, line in enumerate(lines) if "9999-12-31" in line)
+    batch = read_file(path)[1]
+    assert sorted(batch.days) == [d.day for d in expected]
+    assert all(w.start.year == 2025 for w in batch.workouts)
+    (note,) = [n for n in batch.notes if "left out" in n]
+    assert note == (
+        f"2 left out, dated outside the date rule ({RULE}): "
+        f"line {record_line}: 9999-12-31 is in the future; "
+        f"line {record_line + 1}: 0001-01-01 is before 1900-01-01"
+    )
+
+
 # ---------------------------------------------------------------------- idempotence
 
 
@@ -557,29 +645,175 @@ def test_resident_memory_does_not_grow_with_the_file(tmp_path: Path) -> None:
     small, large = tmp_path / "small.xml", tmp_path / "large.xml"
     write_big_apple_health(small, 2_000_000)
     write_big_apple_health(large, 24_000_000)
-    script = textwrap.dedent(
-        """
-        import resource, sys
-        from pathlib import Path
-        import lxml.etree, sqlalchemy
-        from twitchwise.journal.imports import read_file
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        read_file(Path(sys.argv[1]))
-        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        print(after - before)
-        """
-    )
-
-    def growth_kb(path: Path) -> int:
-        out = subprocess.run(
-            [sys.executable, "-c", script, str(path)], capture_output=True, text=True, check=True
-        )
-        return int(out.stdout.strip())
-
-    grew_small, grew_large = growth_kb(small), growth_kb(large)
+    (grew_small, _), (grew_large, _) = read_in_a_process(small), read_in_a_process(large)
     # 12x the data: the resident set may not grow by more than a few MB (it would by ~100 MB
     # if the tree were kept)
-    assert grew_large - grew_small < 8 * 1024, (grew_small, grew_large)
+    assert grew_large - grew_small < 8, (grew_small, grew_large)
+
+
+# ---------------------------------------------------------------------- bounded XML
+
+#: Each hostile file wraps its children in a real record (see ``WIDE_XML``).
+WIDE = [
+    ("apple_health", "export.xml"),
+    ("apple_health", "export.zip"),
+    ("tcx", "run.tcx"),
+    ("gpx", "ride.gpx"),
+]
+#: Children the record of ``WIDE_XML`` has before the added ones (TCX <Id>, GPX <time>).
+OWN_CHILDREN = {"apple_health": 0, "tcx": 1, "gpx": 1}
+
+_READ_IN_A_PROCESS = textwrap.dedent(
+    """
+    import json, re, resource, sys
+    from pathlib import Path
+    import gpxpy.geo, lxml.etree, sqlalchemy
+    from twitchwise.errors import InputError
+    from twitchwise.journal.imports import read_file
+
+    def peak_kb():
+        try:  # this process's own peak: ru_maxrss keeps the forked parent's after exec
+            status = Path("/proc/self/status").read_text()
+            return int(re.search(r"VmHWM:\\s+(\\d+)", status).group(1))
+        except OSError:
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+    before = peak_kb()
+    try:
+        read_file(Path(sys.argv[1]))
+        message = "accepted"
+    except InputError as exc:
+        message = str(exc)
+    print(json.dumps([(peak_kb() - before) // 1024, message]))
+    """
+)
+
+
+def read_in_a_process(path: Path) -> tuple[int, str]:
+    """How many MB the peak resident set grew by while a fresh process read ``path``, and
+    the one-line error (or "accepted"). libxml2's memory is invisible to tracemalloc."""
+    out = subprocess.run(
+        [sys.executable, "-c", _READ_IN_A_PROCESS, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    grew_mb, message = json.loads(out.stdout)
+    return int(grew_mb), str(message)
+
+
+@pytest.fixture
+def small_limits(monkeypatch: pytest.MonkeyPatch) -> XMLLimits:
+    limits = XMLLimits(children=50, elements=400, text_chars=4096, attributes=20)
+    monkeypatch.setattr(_xml, "LIMITS", limits)
+    return limits
+
+
+@pytest.mark.parametrize(("fmt", "name"), WIDE)
+def test_one_element_with_millions_of_children_is_refused_in_bounded_memory(
+    tmp_path: Path, fmt: str, name: str
+) -> None:
+    # 2 million children: 8 MB of XML (8 kB zipped) took 250 MB before it was refused
+    path = write_wide_xml(tmp_path / name, fmt, 2_000_000)
+    started = time.perf_counter()
+    grew_mb, message = read_in_a_process(path)
+    assert time.perf_counter() - started < 5
+    assert "\n" not in message
+    assert f"holds more than {_xml.LIMITS.children:,} children" in message, message
+    assert "on line 3" in message and "nothing was imported" in message
+    assert grew_mb < 32, f"{grew_mb} MB"
+
+
+@pytest.mark.parametrize(("fmt", "name"), WIDE)
+def test_a_refused_element_changes_nothing(tmp_path: Path, fmt: str, name: str) -> None:
+    good = tmp_path / "days.csv"
+    good.write_text(CSV_HEADER + "\n2025-01-01,2,100,7,1,,,\n")
+    hostile = write_wide_xml(tmp_path / name, fmt, 200_000)
+    with journal_at(tmp_path / "home") as journal:
+        with pytest.raises(InputError) as info:
+            import_into(journal, good, hostile)
+        one_line(info, str(hostile), "children")
+        assert journal.counts() == {"episodes": 0, "workouts": 0, "days": 0, "imports": 0}
+
+
+@pytest.mark.parametrize("fmt", sorted(WIDE_XML))
+def test_the_children_limit_is_exact(tmp_path: Path, small_limits: XMLLimits, fmt: str) -> None:
+    room = small_limits.children - OWN_CHILDREN[fmt]
+    read_file(write_wide_xml(tmp_path / "at-the-limit.xml", fmt, room))
+    with pytest.raises(InputError) as info:
+        read_file(write_wide_xml(tmp_path / "one-more.xml", fmt, room + 1))
+    one_line(info, "holds more than 50 children")
+
+
+@pytest.mark.parametrize("fmt", sorted(WIDE_XML))
+def test_elements_held_at_once_are_bounded(
+    tmp_path: Path, small_limits: XMLLimits, fmt: str
+) -> None:
+    """Few children each, but many elements in all: the record holding them is named."""
+    branch = "<b>" + "<c/>" * 40 + "</b>"  # 41 elements
+    read_file(write_wide_xml(tmp_path / "fine.xml", fmt, 8, branch))  # 328 in all
+    with pytest.raises(InputError) as info:
+        read_file(write_wide_xml(tmp_path / "too-many.xml", fmt, 10, branch))  # 410
+    record = {"apple_health": "<Workout>", "tcx": "<Activity>", "gpx": "<trkpt>"}[fmt]
+    one_line(info, f"the XML element {record} on line 3 holds more than 400 elements")
+
+
+@pytest.mark.parametrize("fmt", sorted(WIDE_XML))
+def test_text_held_at_once_is_bounded(tmp_path: Path, small_limits: XMLLimits, fmt: str) -> None:
+    read_file(write_wide_xml(tmp_path / "fine.xml", fmt, 3, f"<a>{'x' * 1000}</a>"))
+    with pytest.raises(InputError) as info:
+        read_file(write_wide_xml(tmp_path / "long.xml", fmt, 5, f"<a v='{'x' * 1000}'/>"))
+    one_line(info, "holds more than 4,096 characters of text")
+
+
+def test_a_tag_with_too_many_attributes_is_refused_before_it_is_parsed(
+    tmp_path: Path, small_limits: XMLLimits
+) -> None:
+    attributes = " ".join(f'a{i}="1"' for i in range(21))
+    ok = " ".join(f'a{i}="1"' for i in range(20))
+    read_file(write_wide_xml(tmp_path / "fine.xml", "apple_health", 1, f"<x {ok}/>"))
+    with pytest.raises(InputError) as info:
+        read_file(write_wide_xml(tmp_path / "many.xml", "apple_health", 1, f"<x {attributes}/>"))
+    one_line(info, "has more than 20 attributes")
+
+
+def test_a_million_attributes_are_refused_in_bounded_memory(tmp_path: Path) -> None:
+    # one start tag of 1 million attributes: 10 MB (10 kB zipped); libxml2 took 330 MB for it
+    many = " ".join(f"a{i}=''" for i in range(1_000_000))
+    path = write_wide_xml(tmp_path / "export.zip", "apple_health", 1, f"<x {many}/>")
+    grew_mb, message = read_in_a_process(path)
+    assert f"has more than {_xml.LIMITS.attributes:,} attributes" in message, message
+    assert grew_mb < 32, f"{grew_mb} MB"
+
+
+@pytest.mark.parametrize(
+    ("child", "needle"),
+    [
+        ("<a>" + "x" * 11_000_000 + "</a>", "Text node too long"),
+        ("<a>" * 300 + "</a>" * 300, "Excessive depth"),
+    ],
+    ids=["text over 10 MB", "300 deep"],
+)
+def test_libxml2_limits_are_kept(tmp_path: Path, child: str, needle: str) -> None:
+    path = write_wide_xml(tmp_path / "export.xml", "apple_health", 1, child)
+    with pytest.raises(InputError) as info:
+        read_file(path)
+    message = one_line(info, "over a parser limit", needle, "nothing was imported")
+    assert "XML_PARSE_HUGE" not in message
+
+
+@pytest.mark.parametrize(("fmt", "write"), [("gpx", write_long_gpx), ("tcx", write_long_tcx)])
+def test_a_long_track_streams_in_flat_memory(tmp_path: Path, fmt: str, write: Any) -> None:
+    """50,000 points, five times the children limit, are read as running totals (a GPX of
+    200,000 points took 334 MB when it was read whole, one of a million 1.7 GB)."""
+    short, long = tmp_path / f"short.{fmt}", tmp_path / f"long.{fmt}"
+    write(short, 5_000)
+    write(long, 50_000)
+    assert read_file(short)[1].workouts[0].duration_s == 4_999
+    grew_short, _ = read_in_a_process(short)
+    grew_long, message = read_in_a_process(long)
+    assert message == "accepted"
+    assert grew_long - grew_short < 8, (grew_short, grew_long)
 
 
 # ---------------------------------------------------------------------- round trips

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from fixtures.journal.files import journal_at, journal_settings_at
+from fixtures.journal.files import insert_bad_rows, journal_at, journal_settings_at
 from twitchwise.errors import InputError, JournalError
 from twitchwise.journal import settings as journal_settings_module
 from twitchwise.journal.records import Batch, DayFactors, EpisodeIn, WorkoutIn
@@ -20,8 +20,6 @@ from twitchwise.journal.store import HEAD_REVISION, FileInfo, open_journal
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 3, 1, 7, 30, tzinfo=UTC)
-
-
 
 
 def mode(path: Path) -> int:
@@ -452,3 +450,96 @@ def test_forget_deletes_everything_and_leaves_no_trace(home: Path) -> None:
 
 def test_journal_settings_at_helper_matches_the_environment(home: Path) -> None:
     assert journal_settings_at(home) == journal_settings()
+
+
+# ---------------------------------------------------------------------- the date rule
+
+
+@pytest.mark.parametrize("bad", [date(9999, 12, 31), date(1, 1, 1), date(1899, 12, 31)])
+def test_no_way_in_writes_a_date_outside_the_rule(home: Path, bad: date) -> None:
+    at = datetime.combine(bad, datetime.min.time(), tzinfo=UTC)
+    with open_journal() as journal:
+        attempts = [
+            lambda: journal.log([episode(at=at, day=bad)]),
+            lambda: journal.set_day(bad, DayFactors(stress=2)),
+            lambda: journal.import_files(
+                [
+                    (
+                        FileInfo("a.csv", "1" * 64, 1, "csv"),
+                        Batch("csv", days={bad: DayFactors(stress=2)}),
+                    )
+                ]
+            ),
+            lambda: journal.import_files(
+                [(FileInfo("b.gpx", "2" * 64, 1, "gpx"), Batch("gpx", [WorkoutIn(at, 60)]))]
+            ),
+            lambda: journal.import_files(
+                [(FileInfo("c.csv", "3" * 64, 1, "csv"), Batch("csv", episode_counts={bad: 2}))]
+            ),
+        ]
+        for attempt in attempts:
+            with pytest.raises(InputError) as info:
+                attempt()
+            message = str(info.value)
+            assert "\n" not in message
+            assert bad.isoformat() in message and "a journal date is from 1900-01-01" in message
+        assert journal.counts() == {"episodes": 0, "workouts": 0, "days": 0, "imports": 0}
+
+
+def test_an_utc_time_outside_the_rule_is_refused_too(home: Path) -> None:
+    """1900-01-01 00:30 at +01:00 is 1899-12-31 in UTC, as the journal would store it."""
+    at = datetime(1900, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=1)))
+    with open_journal() as journal, pytest.raises(InputError, match="1899-12-31 is before"):
+        journal.log([episode(at=at, day=at.date())])
+
+
+def test_tomorrow_is_accepted_for_time_zones_ahead(home: Path) -> None:
+    tomorrow = date.today() + timedelta(days=1)
+    with open_journal() as journal:
+        journal.set_day(tomorrow, DayFactors(stress=2))
+        with pytest.raises(InputError, match="is in the future"):
+            journal.set_day(tomorrow + timedelta(days=1), DayFactors(stress=2))
+
+
+def test_a_journal_holding_bad_rows_still_reads_and_names_them(home: Path) -> None:
+    with open_journal() as journal:
+        journal.log([episode()], NOW.date(), DayFactors(caffeine_mg=200))
+        journal.import_files(
+            [(FileInfo("a.gpx", "2" * 64, 1, "gpx"), Batch("gpx", [WorkoutIn(NOW, 600)]))]
+        )
+        good = journal.read()
+        assert good.problems == []
+        assert journal.settings.path is not None
+        insert_bad_rows(journal.settings.path)
+        data = journal.read()
+    assert (data.episodes, data.days, data.workouts) == (good.episodes, good.days, good.workouts)
+    assert data.problems == [
+        "Left out episode #2 dated 0001-01-01: 0001-01-01 is before 1900-01-01; "
+        "a journal date is from 1900-01-01 to today",
+        "Left out day #2 dated 9999-12-31: 9999-12-31 is in the future; "
+        "a journal date is from 1900-01-01 to today",
+        "Left out day #3: its date 'someday' is not a date",
+        "Left out workout #2 dated 9999-12-31: 9999-12-31 is in the future; "
+        "a journal date is from 1900-01-01 to today",
+    ]
+    assert data.to_dict() == good.to_dict(), "the export leaves them out"
+
+
+def test_journal_data_made_by_hand_leaves_bad_dates_out_too() -> None:
+    from twitchwise.journal.store import JournalData
+
+    fine = {"uid": "a", "at": "2025-01-01T10:00:00+00:00", "date": "2025-01-01"}
+    data = JournalData(
+        episodes=[fine, {"uid": "b", "at": "9999-12-31T23:00:00-05:00", "date": "9999-12-31"}],
+        days=[{"date": "0001-01-01"}, {"date": "2025-01-01"}],
+        workouts=[{"start": "1850-06-01T10:00:00+00:00"}],
+    )
+    assert data.episodes == [fine]
+    assert data.days == [{"date": "2025-01-01"}]
+    assert data.workouts == []
+    assert [p.split("; ")[0] for p in data.problems] == [
+        "Left out episode b dated 9999-12-31: 9999-12-31 is in the future",
+        "Left out day 0001-01-01 dated 0001-01-01: 0001-01-01 is before 1900-01-01",
+        "Left out workout 1850-06-01T10:00:00+00:00 dated 1850-06-01: "
+        "1850-06-01 is before 1900-01-01",
+    ]

@@ -36,8 +36,6 @@ def journal(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> P
     return home
 
 
-
-
 class _Tags(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
@@ -165,6 +163,25 @@ def test_html_escapes_what_people_write(tmp_path: Path) -> None:
     html = render_html(build_report(data, analyse(data)))
     assert "<script>" not in html and "<img" not in html
     assert "&lt;img src=x&gt;" in html
+
+
+def test_report_of_a_journal_spanning_a_century() -> None:
+    """From 1900 to 2025: the timeline counts years, one row each, and the notes say which
+    rows were left out for their date (no day-by-day loop, no overflow)."""
+
+    def episode(day: str) -> dict[str, object]:
+        return {"uid": day, "at": f"{day}T09:00:00+00:00", "date": day, "region": None,
+                "side": None, "intensity": None, "duration_s": None, "note": None,
+                "source": "log"}  # fmt: skip
+
+    data = JournalData(
+        [episode("1900-01-01"), episode("2025-03-01"), episode("0001-01-01")], [], []
+    )
+    built = build_report(data, analyse(data))
+    assert built.timeline_unit == "year"
+    assert [row.period for row in built.timeline][:2] == ["1900", "1901"]
+    assert len(built.timeline) == 126
+    assert "Left out episode 0001-01-01 dated 0001-01-01" in render_html(built)
 
 
 def test_pdf_text_is_latin1() -> None:

@@ -409,6 +409,70 @@ def test_journal_import_and_again(client: TestClient) -> None:
     assert "/tmp" not in r.json()["error"]
 
 
+def test_journal_import_of_an_element_with_millions_of_children(
+    client: TestClient, tmp_path: Path
+) -> None:
+    from fixtures.journal.files import write_wide_xml
+
+    hostile = write_wide_xml(tmp_path / "export.zip", "apple_health", 1_000_000)
+    files = {"file": ("export.zip", hostile.read_bytes())}
+    r = client.post("/api/journal/import", files=files)
+    assert r.status_code == 422
+    assert_error_shape(r.json(), 422)
+    error = r.json()["error"]
+    assert "export.zip: the XML element <Workout> on line 3 holds more than 10,000" in error
+    assert client.get("/api/journal/days").json() == []
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "1899-12-31"])
+def test_journal_dates_outside_the_rule_are_refused(client: TestClient, day: str) -> None:
+    rule = "a journal date is from 1900-01-01 to today"
+    r = client.put(f"/api/journal/days/{day}", json={"stress": 2})
+    assert r.status_code == 422
+    assert_error_shape(r.json(), 422)
+    assert r.json()["errors"][0]["field"] == "day"
+    assert r.json()["error"].startswith(f"day: {day} is ") and rule in r.json()["error"]
+    r = client.post("/api/journal/episodes", json={"region": "calf", "at": f"{day}T12:00:00Z"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "at"
+    assert rule in r.json()["error"]
+    backup = json.dumps({"days": [{"date": day, "stress": 2}]}).encode()
+    r = client.post("/api/journal/import", files={"file": ("backup.json", backup)})
+    assert r.status_code == 422 and f"days.0.date: {day} is" in r.json()["error"]
+    assert client.get("/api/journal/days").json() == []
+
+
+def test_a_journal_holding_bad_rows_still_opens_and_names_them(
+    client: TestClient, tmp_path: Path
+) -> None:
+    from fixtures.journal.files import insert_bad_rows
+
+    pytest.importorskip("statsmodels")
+    client.post("/api/journal/episodes", json={"region": "calf"})
+    insert_bad_rows(tmp_path / "journal.sqlite")
+    page = client.get("/journal")
+    assert page.status_code == 200
+    assert "Left out episode #2 dated 0001-01-01" in html.unescape(page.text)
+    insights = client.get("/api/journal/insights")
+    assert insights.status_code == 200
+    assert any("9999-12-31 is in the future" in n for n in insights.json()["notes"])
+    for path in ("/api/journal/export", "/api/journal/export?format=csv", "/api/journal/days"):
+        r = client.get(path)
+        assert r.status_code == 200 and "9999" not in r.text
+    report = client.get("/api/journal/report?format=html")
+    assert report.status_code == 200 and "Left out day #" in html.unescape(report.text)
+    body = b"date,twitches\n2026-01-20,2\n"
+    r = client.post("/api/journal/import", files={"file": ("daily.csv", body)})
+    assert r.status_code == 200, r.text
+
+
+def test_journal_import_of_a_deeply_nested_json(client: TestClient) -> None:
+    deep = b'{"episodes": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    r = client.post("/api/journal/import", files={"file": ("deep.json", deep)})
+    assert r.status_code == 422
+    assert_error_shape(r.json(), 422)
+    assert "deep.json: the JSON is nested too deeply" in r.json()["error"]
+
+
 def test_journal_insights_and_report(client: TestClient) -> None:
     pytest.importorskip("statsmodels")
     pytest.importorskip("fpdf")

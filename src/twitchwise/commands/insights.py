@@ -86,7 +86,7 @@ def report(
         require_extra(("fhir.resources",), "pip install 'twitchwise[report]'")
         from twitchwise.insights.fhir import fhir_bundle, validate_bundle
 
-        bundle = fhir_bundle(_read())
+        bundle = fhir_bundle(_read(warn=True))
         validate_bundle(bundle)
         content = (json.dumps(bundle, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
         _write_private(output, content)
@@ -98,18 +98,24 @@ def report(
     from twitchwise.insights.analysis import analyse
     from twitchwise.insights.report import build_report, render_html, render_pdf
 
-    data = _read()
+    data = _read(warn=True)
     built = build_report(data, analyse(data))
     content = render_pdf(built) if fmt == "pdf" else render_html(built).encode("utf-8")
     _write_private(output, content)
     typer.echo(f"Wrote the doctor report ({fmt}) to {output}.")
 
 
-def _read() -> JournalData:
+def _read(warn: bool = False) -> JournalData:
+    """The journal; with ``warn``, a line on stderr for each row left out for its date (the
+    insights say so in their notes already)."""
+    from twitchwise.commands.journal import warn_left_out
     from twitchwise.journal.store import open_journal
 
     with open_journal() as journal:
-        return journal.read()
+        data = journal.read()
+    if warn:
+        warn_left_out(data.problems)
+    return data
 
 
 def _folder(path: Path) -> Path:

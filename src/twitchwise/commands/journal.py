@@ -377,6 +377,7 @@ def export(
         raise InputError(f"unknown format {fmt!r}; use --format json or --format csv")
     with _open() as journal:
         data = journal.read()
+    warn_left_out(data.problems)
     text = to_json(data) if fmt == "json" else to_csv(data)
     if output is None:
         typer.echo(text, nl=False)
@@ -386,6 +387,12 @@ def export(
         f"Wrote {_plural(len(data.episodes), 'episode')}, {_plural(len(data.days), 'day')} and "
         f"{_plural(len(data.workouts), 'workout')} to {output} ({fmt})."
     )
+
+
+def warn_left_out(problems: list[str]) -> None:
+    """One line on stderr per row the journal left out for its date (see ``Journal.read``)."""
+    for problem in problems:
+        typer.echo(f"warning: {problem}", err=True)
 
 
 def _write_private(path: Path, text: str) -> None:

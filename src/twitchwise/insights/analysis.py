@@ -21,6 +21,7 @@ from twitchwise.errors import ConfigError
 from twitchwise.insights.alerts import Alert, alerts_for
 from twitchwise.insights.stats import (
     ALPHA,
+    MAX_SERIES_DAYS,
     MIN_DAYS,
     NAMES,
     DailySeries,
@@ -89,12 +90,19 @@ def analyse(
     """Effects of every factor at lags 0-2, alerts from the pattern, and honest notes."""
     series = daily_series(data)
     result = estimate_effects(series)
-    notes: list[str] = []
+    notes: list[str] = list(data.problems)
     days = series.days_with_entries if series is not None else _entry_days(data)
     if series is not None and series.n < MIN_DAYS:
         notes.append(
             f"Not enough data yet: twitches have been logged over {series.n} days "
             f"({series.start} to {series.end}); insights need at least {MIN_DAYS} days."
+        )
+    if series is not None and series.earlier_episodes:
+        n = series.earlier_episodes
+        notes.append(
+            f"{n} twitch episode{'' if n == 1 else 's'} more than {MAX_SERIES_DAYS // 365} "
+            f"years before your latest entry {'is' if n == 1 else 'are'} left out: the "
+            f"analysis covers {series.start} to {series.end}."
         )
     if series is not None and series.earlier_factor_days:
         notes.append(

@@ -1,6 +1,7 @@
 """Charts as self-contained SVG text, written by hand: no plotting library, no network assets.
 
-- :func:`calendar_svg`: twitches per day, one row of weeks per year (a calendar heatmap);
+- :func:`calendar_svg`: twitches per day, one row of weeks per year (a calendar heatmap) for
+  at most the latest :data:`MAX_YEARS` years;
 - :func:`body_map_svg`: front and back silhouettes with each region coloured by its episodes;
 - :func:`effects_svg`: every factor x lag effect with its 95% interval (a forest plot).
 
@@ -32,6 +33,8 @@ FONT = "font-family=\"system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sa
 #: Light to dark: no twitches, then five steps up to the busiest day or region.
 SCALE = ("#ebedf0", "#fde68a", "#fbbf24", "#f97316", "#dc2626", "#7f1d1d")
 EMPTY = "#f8fafc"  # days outside the logged period
+#: The calendar draws at most this many years, the latest ones; it says what it leaves out.
+MAX_YEARS = 10
 LAG_WORDS = {0: "same day", 1: "next day", 2: "2 days later"}
 
 
@@ -78,20 +81,27 @@ def calendar_svg(data: JournalData) -> str:
         )
     first = min(counts) if counts else min(logged)
     last = max(logged)
+    hidden = 0
+    if last.year - first.year >= MAX_YEARS:
+        shown_from = date(last.year - MAX_YEARS + 1, 1, 1)
+        hidden = sum(n for day, n in counts.items() if day < shown_from)
+        counts = Counter({day: n for day, n in counts.items() if day >= shown_from})
+        first = shown_from
     top = max(counts.values(), default=0)
     cell, gap, left, row_h = 11, 2, 30, 7 * 13 + 34
     body: list[str] = []
     years = list(range(first.year, last.year + 1))
+    top_y = 56 + (16 if hidden else 0)
     for row, year in enumerate(years):
-        y0 = 56 + row * row_h
+        y0 = top_y + row * row_h
         body.append(f'<text x="0" y="{y0 - 18}" font-weight="bold">{year}</text>')
         for i, name in ((0, "Mon"), (2, "Wed"), (4, "Fri")):
             body.append(f'<text x="0" y="{y0 + i * 13 + 9}" fill="#6b7280">{name}</text>')
         jan1 = date(year, 1, 1)
         offset = jan1.weekday()
-        day = jan1
-        while day.year == year:
-            index = (day - jan1).days + offset
+        for n in range((date(year, 12, 31) - jan1).days + 1):
+            day = jan1 + timedelta(days=n)
+            index = n + offset
             x = left + (index // 7) * (cell + gap)
             y = y0 + (index % 7) * (cell + gap)
             if day.day == 1:
@@ -108,12 +118,14 @@ def calendar_svg(data: JournalData) -> str:
                 f'<rect x="{x}" y="{y}" width="{cell}" height="{cell}" rx="2" fill="{fill}">'
                 f"<title>{_esc(tip)}</title></rect>"
             )
-            day += timedelta(days=1)
     width = left + 54 * (cell + gap) + 10
-    height = 56 + len(years) * row_h - 34 + 32  # the last grid ends 34 above the next row
+    height = top_y + len(years) * row_h - 34 + 32  # the last grid ends 34 above the next row
     body.append(_legend(left, height - 18, top))
     title = f"Twitches per day, {first} to {last}"
     body.insert(0, f'<text x="0" y="14" font-size="13" font-weight="bold">{_esc(title)}</text>')
+    if hidden:
+        note = f"{_plural(hidden, 'earlier twitch episode')} (before {first.year}) not shown."
+        body.insert(1, f'<text x="0" y="32" fill="#6b7280">{_esc(note)}</text>')
     return _svg(width, height, title, body)
 
 

@@ -236,7 +236,7 @@ def _timeline(
     episodes: dict[date, list[dict[str, Any]]] = defaultdict(list)
     for e in data.episodes:
         episodes[key(date.fromisoformat(e["date"]))].append(e)
-    keys = sorted({key(start + timedelta(days=i)) for i in range(span)})
+    keys = _periods(key(start), key(end), unit)
     rows = []
     for k in keys:
         items = episodes.get(k, [])
@@ -254,6 +254,17 @@ def _timeline(
             )
         )
     return unit, rows
+
+
+def _periods(first: date, last: date, unit: str) -> list[date]:
+    """The first day of every week, month or year from ``first`` to ``last``: one step per
+    row of the timeline, never one per day."""
+    if unit == "year":
+        return [date(year, 1, 1) for year in range(first.year, last.year + 1)]
+    if unit == "month":
+        months = range(first.year * 12 + first.month - 1, last.year * 12 + last.month)
+        return [date(m // 12, m % 12 + 1, 1) for m in months]
+    return [first + timedelta(weeks=i) for i in range((last - first).days // 7 + 1)]
 
 
 def _medicines(data: JournalData) -> list[MedicineRow]:

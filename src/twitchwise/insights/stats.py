@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ALPHA",
     "LAGS",
+    "MAX_SERIES_DAYS",
     "MIN_DAYS",
     "MIN_SIDE_DAYS",
     "STEPS",
@@ -54,6 +55,9 @@ __all__ = [
 
 #: Lags tested: the same day, the next day and two days later.
 LAGS = (0, 1, 2)
+#: The longest stretch analysed (ten years), ending at the latest entry: a journal whose
+#: first episode is older (a stray date) is analysed from there, and the note says so.
+MAX_SERIES_DAYS = 3653
 #: False discovery rate for ``significant``.
 ALPHA = 0.05
 #: A factor is tested only with at least this many usable days (the factor recorded on the
@@ -148,6 +152,7 @@ class DailySeries:
     factors: dict[str, list[float | None]]
     days_with_entries: int
     earlier_factor_days: int = 0  # days with factors before the first episode: left out
+    earlier_episodes: int = 0  # episodes before the stretch analysed (MAX_SERIES_DAYS)
 
     @property
     def n(self) -> int:
@@ -170,8 +175,14 @@ def daily_series(data: JournalData) -> DailySeries | None:
     entry_days = set(counts) | set(by_day) | set(workout_min)
     if not counts:
         return None
-    start = min(counts)
     end = max(entry_days)
+    oldest = end - timedelta(days=MAX_SERIES_DAYS - 1)
+    earlier_episodes = sum(n for day, n in counts.items() if day < oldest)
+    if earlier_episodes:
+        counts = defaultdict(int, {day: n for day, n in counts.items() if day >= oldest})
+        if not counts:
+            return None
+    start = min(counts)
     first = start - timedelta(days=max(LAGS))
     n_all = (end - first).days + 1
     factors: dict[str, list[float | None]] = {}
@@ -196,6 +207,7 @@ def daily_series(data: JournalData) -> DailySeries | None:
         factors=factors,
         days_with_entries=len(entry_days),
         earlier_factor_days=earlier,
+        earlier_episodes=earlier_episodes,
     )
 
 

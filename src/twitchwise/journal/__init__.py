@@ -4,6 +4,7 @@
 
     twitchwise.journal
      ├── settings      TWITCHWISE_HOME, TWITCHWISE_DATABASE_URL
+     ├── dates         the one date rule: 1900-01-01 to today, for every way in
      ├── records       plain records and the limits of every factor (no database)
      ├── models        SQLAlchemy 2 tables; migrations/ holds the Alembic scripts
      ├── store         open (and migrate) the journal, write, read, forget

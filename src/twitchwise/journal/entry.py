@@ -16,16 +16,24 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from twitchwise.errors import InputError
+from twitchwise.journal.dates import EARLIEST, RULE, check_date, date_problem
 from twitchwise.journal.records import DayFactors, EpisodeIn
 
 if TYPE_CHECKING:
     from twitchwise.evidence import Observation
 
-__all__ = ["TextEntries", "entries_from_text", "parse_day", "parse_time", "region_id"]
+__all__ = [
+    "EARLIEST",
+    "TextEntries",
+    "entries_from_text",
+    "parse_day",
+    "parse_time",
+    "region_id",
+]
 
-#: How far in the future a time may be (clock differences), and the earliest date accepted.
+#: How far in the future a time may be (clock differences); dates follow the date rule
+#: (:mod:`twitchwise.journal.dates`, which has ``EARLIEST``).
 FUTURE_SLACK = timedelta(minutes=5)
-EARLIEST = date(1900, 1, 1)
 _TWITCH_FINDINGS = ("twitching", "jerking")
 _TEXT_FACTORS = ("caffeine_mg", "sleep_h", "water_l")
 _SIDE = {"side_left": "left", "side_right": "right", "side_both": "both"}
@@ -78,12 +86,13 @@ def parse_time(value: str | None, now: datetime | None = None) -> datetime:
             f"--at {value!r} is not an ISO time; write it like 2026-03-01T07:30 "
             "(or 2026-03-01T07:30+01:00)"
         ) from None
+    problem = date_problem(moment.date())
+    if problem is not None:  # before any time zone arithmetic, which could overflow
+        raise InputError(f"--at {value}: {problem}; {RULE}")
     if moment.tzinfo is None:
         moment = moment.astimezone()  # the machine's local time zone
     if moment > now + FUTURE_SLACK:
         raise InputError(f"--at {value} is in the future")
-    if moment.date() < EARLIEST:
-        raise InputError(f"--at {value} is before 1900")
     return moment
 
 
@@ -101,11 +110,7 @@ def parse_day(value: str | None, today: date | None = None) -> date:
         raise InputError(
             f"--date {value!r} is not a date; write it like 2026-03-01, or today, yesterday"
         ) from None
-    if day > today + timedelta(days=1):
-        raise InputError(f"--date {value} is in the future")
-    if day < EARLIEST:
-        raise InputError(f"--date {value} is before 1900")
-    return day
+    return check_date(day, "--date", today)
 
 
 @dataclass

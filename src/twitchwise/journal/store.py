@@ -8,6 +8,9 @@
     journal.import_files([(FileInfo, Batch), ...])   # all files in one transaction
     journal.read(); journal.forget()
 
+Nothing is written with a date outside the date rule (:mod:`twitchwise.journal.dates`), and
+:meth:`Journal.read` leaves out, and names, any row that has one all the same.
+
 Opening runs the Alembic migrations up to head (skipped when the database is already there).
 A SQLite journal is created owner-only (folder 0700, file 0600, and its ``-wal``/``-shm``
 files checked), with write-ahead logging, foreign keys and ``secure_delete`` on. Nothing else
@@ -31,6 +34,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import (
     Engine,
+    String,
     Table,
     create_engine,
     delete,
@@ -41,11 +45,13 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    type_coerce,
 )
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from twitchwise.errors import ConfigError, JournalError
+from twitchwise.errors import ConfigError, InputError, JournalError
+from twitchwise.journal.dates import RULE, date_problem, moment_problem
 from twitchwise.journal.models import Base, Day, Episode, ImportRecord, Workout
 from twitchwise.journal.records import DAY_COLUMNS, Batch, DayFactors, EpisodeIn, WorkoutIn
 from twitchwise.journal.settings import JournalSettings, journal_settings
@@ -100,11 +106,25 @@ class ImportSummary:
 
 @dataclass
 class JournalData:
-    """Everything in the journal as plain values (what ``export`` writes)."""
+    """Everything in the journal as plain values (what ``export`` writes).
+
+    Every date in it follows the date rule (:mod:`twitchwise.journal.dates`): a row dated
+    outside it, or not dated at all, is left out when the data is made, and named in
+    ``problems`` (which the export leaves out too). So the charts, insights and reports can
+    count on dates from 1900 to tomorrow, whatever the journal holds.
+    """
 
     episodes: list[dict[str, Any]]
     days: list[dict[str, Any]]
     workouts: list[dict[str, Any]]
+    problems: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.episodes = _within_rule(self.episodes, "episode", "uid", "date", "at", self.problems)
+        self.days = _within_rule(self.days, "day", "date", "date", None, self.problems)
+        self.workouts = _within_rule(
+            self.workouts, "workout", "start", None, "start", self.problems
+        )
 
     def to_dict(self) -> dict[str, list[dict[str, Any]]]:
         return {"episodes": self.episodes, "days": self.days, "workouts": self.workouts}
@@ -216,6 +236,10 @@ class Journal:
     ) -> list[int]:
         """Episodes and one day's factors in ONE transaction; returns the episodes' ids."""
         values = factors.checked().values() if factors is not None else {}
+        for i, e in enumerate(episodes):
+            _check_dates(f"episode {i + 1}", e.day, e.at)
+        if day is not None:
+            _check_dates("date", day)
         with self.transaction() as session:
             rows = [Episode(**_episode_row(e, import_id=None)) for e in episodes]
             session.add_all(rows)
@@ -254,6 +278,8 @@ class Journal:
         already known (same start), episodes already present (same ``uid``, or the day
         already has as many as a CSV says) and hand-logged factors are kept as they are.
         """
+        for info, batch in items:
+            _check_batch(info, batch)
         summaries: list[ImportSummary] = []
         with self.transaction() as session:
             for info, batch in items:
@@ -270,39 +296,50 @@ class Journal:
             }
 
     def read(self) -> JournalData:
-        """Every episode, day and workout, oldest first, as plain JSON-ready values."""
+        """Every episode, day and workout, oldest first, as plain JSON-ready values.
+
+        A row whose date breaks the date rule, or is not a date at all (a journal written
+        before the rule, or edited by hand), is left out and named in ``problems``: the rest
+        of the journal still reads, charts, reports and exports.
+        """
+        problems: list[str] = []
         with self.transaction(write=False) as session:
-            episodes = [
-                {
-                    "uid": e.uid,
-                    "at": e.at.isoformat(),
-                    "date": e.local_date.isoformat(),
-                    "region": e.region,
-                    "side": e.side,
-                    "intensity": e.intensity,
-                    "duration_s": e.duration_s,
-                    "note": e.note,
-                    "source": e.source,
-                }
-                for e in session.scalars(select(Episode).order_by(Episode.at, Episode.id))
-            ]
-            days = [
-                {"date": d.date.isoformat(), **{c: getattr(d, c) for c in DAY_COLUMNS}}
-                for d in session.scalars(select(Day).order_by(Day.date))
-            ]
-            workouts = [
-                {
-                    "start": w.start.isoformat(),
-                    "duration_s": w.duration_s,
-                    "sport": w.sport,
-                    "distance_m": w.distance_m,
-                    "energy_kj": w.energy_kj,
-                    "avg_hr_bpm": w.avg_hr_bpm,
-                    "source_file": w.source_file,
-                }
-                for w in session.scalars(select(Workout).order_by(Workout.start))
-            ]
-        return JournalData(episodes, days, workouts)
+            episodes = []
+            query = select(
+                Episode.id, _raw(Episode.local_date), _raw(Episode.at), *_EPISODE_COLUMNS
+            ).order_by(Episode.at, Episode.id)
+            for row_id, day_value, at_value, *values in session.execute(query):
+                day, at = _stored(f"episode #{row_id}", day_value, at_value, problems)
+                if day is not None and at is not None:
+                    uid, *rest = values
+                    episodes.append(
+                        {
+                            "uid": uid,
+                            "at": at.isoformat(),
+                            "date": day.isoformat(),
+                            **dict(zip(_EPISODE_KEYS[1:], rest, strict=True)),
+                        }
+                    )
+            days = []
+            query = select(Day.id, _raw(Day.date), *(getattr(Day, c) for c in DAY_COLUMNS))
+            for row_id, day_value, *values in session.execute(query.order_by(Day.date)):
+                day, _ = _stored(f"day #{row_id}", day_value, None, problems)
+                if day is not None:
+                    days.append(
+                        {"date": day.isoformat(), **dict(zip(DAY_COLUMNS, values, strict=True))}
+                    )
+            workouts = []
+            query = select(Workout.id, _raw(Workout.start), *_WORKOUT_COLUMNS)
+            for row_id, start_value, *values in session.execute(query.order_by(Workout.start)):
+                _, start = _stored(f"workout #{row_id}", None, start_value, problems)
+                if start is not None:
+                    workouts.append(
+                        {
+                            "start": start.isoformat(),
+                            **dict(zip(_WORKOUT_KEYS, values, strict=True)),
+                        }
+                    )
+        return JournalData(episodes, days, workouts, problems)
 
     def forget(self) -> dict[str, int]:
         """Delete every record and the import log; returns how many rows each table had.
@@ -338,6 +375,115 @@ _TABLES: tuple[tuple[str, Any], ...] = (
     ("days", Day),
     ("imports", ImportRecord),
 )
+
+
+_EPISODE_KEYS = ("uid", "region", "side", "intensity", "duration_s", "note", "source")
+_EPISODE_COLUMNS = tuple(getattr(Episode, k) for k in _EPISODE_KEYS)
+_WORKOUT_KEYS = ("duration_s", "sport", "distance_m", "energy_kj", "avg_hr_bpm", "source_file")
+_WORKOUT_COLUMNS = tuple(getattr(Workout, k) for k in _WORKOUT_KEYS)
+
+
+# ---------------------------------------------------------------------- dates
+
+
+def _check_dates(what: str, day: date, moment: datetime | None = None) -> None:
+    """:class:`InputError` when a date (or the date of a time) breaks the date rule."""
+    problem = date_problem(day) or (moment_problem(moment) if moment is not None else None)
+    if problem is not None:
+        raise InputError(f"{what}: {problem}; {RULE}")
+
+
+def _check_batch(info: FileInfo, batch: Batch) -> None:
+    """The last check before an import writes: every date of the batch within the rule (the
+    readers refuse such files already, naming the line)."""
+    try:
+        for i, e in enumerate(batch.episodes):
+            _check_dates(f"episode {i + 1}", e.day, e.at)
+        for day in [*batch.days, *batch.episode_counts]:
+            _check_dates("date", day)
+        for w in batch.workouts:
+            _check_dates(f"workout starting {w.start.isoformat()}", w.start.date(), w.start)
+    except InputError as exc:
+        raise InputError(f"cannot import {info.name}: {exc}; nothing was imported") from None
+
+
+def _within_rule(
+    rows: list[dict[str, Any]],
+    kind: str,
+    name_key: str,
+    day_key: str | None,
+    time_key: str | None,
+    problems: list[str],
+) -> list[dict[str, Any]]:
+    """``rows`` without those whose date (or the date of whose time) breaks the date rule;
+    each one left out is named in ``problems``."""
+    kept: list[dict[str, Any]] = []
+    for row in rows:
+        day_value = row.get(day_key) if day_key else None
+        time_value = row.get(time_key) if time_key else None
+        day, _ = _stored(f"{kind} {row.get(name_key)}", day_value, time_value, problems)
+        if day is not None:
+            kept.append(row)
+    if len(kept) == len(rows):
+        return rows  # the same list: nothing was left out
+    return kept
+
+
+def _raw(column: Any) -> Any:
+    """A date or time column as the database holds it: SQLite's text is parsed here, so
+    that a row that is not a date at all can be named instead of failing the whole read."""
+    return type_coerce(column, String)
+
+
+def _date(value: object) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def _moment(value: object) -> datetime | None:
+    """A stored time, timezone-aware (UTC when stored without a zone)."""
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # beyond year 9999 in UTC: the date rule names it
+        return moment
+
+
+def _stored(
+    what: str, day_value: object, time_value: object, problems: list[str]
+) -> tuple[date | None, datetime | None]:
+    """A stored row's date and time (either may be absent from the row); (None, None) when
+    one of them breaks the date rule or is unreadable, after naming the row in ``problems``:
+    "Left out episode #3 dated 9999-12-31: 9999-12-31 is in the future; ..."."""
+    moment = None if time_value is None else _moment(time_value)
+    if time_value is not None and moment is None:
+        problems.append(f"Left out {what}: its time {str(time_value)[:40]!r} is not a time")
+        return None, None
+    day = moment.date() if moment is not None else None
+    if day_value is not None or day is None:
+        day = _date(day_value)
+        if day is None:
+            problems.append(f"Left out {what}: its date {str(day_value)[:40]!r} is not a date")
+            return None, None
+    problem = date_problem(day) or (moment_problem(moment) if moment is not None else None)
+    if problem is not None:
+        problems.append(f"Left out {what} dated {day.isoformat()}: {problem}; {RULE}")
+        return None, None
+    return day, moment
 
 
 # ---------------------------------------------------------------------- import writing

@@ -353,16 +353,13 @@ def log_episode(
         region_found = region_id(region)
     except InputError as exc:
         raise ApiError(422, str(exc), [("region", str(exc))]) from None
-    from twitchwise.journal.entry import EARLIEST
+    from twitchwise.journal.dates import RULE, moment_problem
 
     now = datetime.now().astimezone()
-    try:
-        moment = now if at is None else (at if at.tzinfo else at.astimezone())
-        too_early = moment.date() < EARLIEST
-    except (OverflowError, ValueError):
-        too_early = True
-    if too_early:
-        raise ApiError(422, "at: is before 1900", [("at", "is before 1900")])
+    problem = None if at is None else moment_problem(at)
+    if problem is not None:  # before any time zone arithmetic, which could overflow
+        raise ApiError(422, f"at: {problem}; {RULE}", [("at", f"{problem}; {RULE}")])
+    moment = now if at is None else (at if at.tzinfo else at.astimezone())
     if moment > now + FUTURE_SLACK:
         raise ApiError(422, "at: is in the future", [("at", "is in the future")])
     try:
@@ -396,8 +393,12 @@ def episode_dict(episode_id: int, e: EpisodeIn) -> dict[str, Any]:
 
 def set_day(journal: Journal, day: date, values: Mapping[str, Any]) -> dict[str, Any]:
     """Set the given factors of ``day`` (others are kept); returns the whole day."""
+    from twitchwise.journal.dates import RULE, date_problem
     from twitchwise.journal.records import DayFactors
 
+    problem = date_problem(day)
+    if problem is not None:
+        raise ApiError(422, f"day: {problem}; {RULE}", [("day", f"{problem}; {RULE}")])
     given = {k: v for k, v in values.items() if v is not None}
     if not given:
         raise ApiError(
@@ -556,6 +557,7 @@ def journal_overview(journal: Journal, kb: KnowledgeBase, recent: int = 8) -> Jo
         recent=latest,
         today={k: v for k, v in today_values.items() if k != "date" and v is not None},
         charts=charts,
+        notes=list(data.problems),  # rows left out for their date: say which
     )
     try:
         from twitchwise.insights.analysis import analyse, describe_effect, require_extra

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import IO, Protocol
 
+from twitchwise.journal.dates import RULE, moment_problem
+
 #: Called with the number of bytes read so far and the total to read.
 Progress = Callable[[int, int], None]
 
@@ -43,6 +45,15 @@ class CountingReader:
     def finish(self) -> None:
         if self.progress is not None:
             self.progress(self.count, max(self.total, self.count))
+
+
+def check_times(where: str, *moments: datetime) -> None:
+    """:class:`FileProblem` naming ``where`` (a session, a line) when the date of one of
+    ``moments`` breaks the date rule (:mod:`twitchwise.journal.dates`)."""
+    for moment in moments:
+        problem = moment_problem(moment)
+        if problem is not None:
+            raise FileProblem(f"{where}: {problem}; {RULE}")
 
 
 def parse_iso_time(value: str | None) -> datetime | None:

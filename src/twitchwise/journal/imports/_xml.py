@@ -11,14 +11,26 @@ Before any parser sees a file, its prolog (everything before the root element) i
    itself malformed (an ``ATTLIST`` that is never closed): with it removed, such an export
    still reads, and no entity can be declared at all;
 3. characters XML 1.0 forbids (control characters such as the vertical tab some Apple
-   exports contain) are dropped from UTF-8 input as it streams.
+   exports contain) are dropped from UTF-8 input as it streams;
+4. a start tag with more attributes than :data:`LIMITS` allows is refused before the parser
+   builds it (libxml2 would take hundreds of megabytes for a few million).
 
-The lxml parsers are also told not to resolve entities, load DTDs or use the network.
+The lxml parsers are also told not to resolve entities, load DTDs or use the network, and
+keep libxml2's own limits (``huge_tree`` off): no text or attribute value over 10 MB, no
+nesting deeper than 256.
+
+Then :func:`stream_elements` gives a reader the elements it asks for, one at a time, and
+drops each once it has been read; everything else is dropped as soon as it ends. What is
+held at any moment is therefore the open elements and the one being read, and that is
+bounded by :data:`LIMITS`, counted as the file streams: one element with millions of
+children is refused after ten thousand, not read into gigabytes of memory.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from twitchwise.journal.imports._common import FileProblem, Readable
@@ -28,10 +40,32 @@ PARSER_OPTIONS: dict[str, Any] = {
     "resolve_entities": False,
     "no_network": True,
     "load_dtd": False,
-    "huge_tree": True,  # safe: entities are refused and the DTD is removed before parsing
+    "huge_tree": False,  # libxml2's limits: 10 MB per text or tag, nesting up to 256
     "remove_comments": True,
     "remove_pis": True,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class XMLLimits:
+    """How much one XML file may make a reader hold at once (docs/journal.md lists them).
+
+    Real files stay far below: an Apple Health ``Workout`` has tens of children, a GPX or
+    TCX track point a handful, and the readers drop each record once read.
+    """
+
+    #: Child elements of any one element, at any moment.
+    children: int = 10_000
+    #: Elements held at once: the open elements and the one being read, with its content.
+    elements: int = 100_000
+    #: Characters of text and attribute values held inside the element being read.
+    text_chars: int = 16 * 1024 * 1024
+    #: Attributes of one element (counted as ``=`` signs between two ``<``).
+    attributes: int = 10_000
+
+
+#: The limits every XML reader runs with.
+LIMITS = XMLLimits()
 
 #: How much of a file may come before its root element (Apple's DTD is about 10 kB).
 MAX_PROLOG_BYTES = 4 * 1024 * 1024
@@ -61,7 +95,8 @@ def root_element(head: bytes) -> str:
 
 class SafeXMLReader:
     """The stream a parser reads: the prolog without its DOCTYPE, then the rest, with the
-    characters XML forbids dropped (UTF-8 input only)."""
+    characters XML forbids dropped (UTF-8 input only) and no start tag with more attributes
+    than :data:`LIMITS` allows."""
 
     def __init__(self, stream: Readable) -> None:
         head = read_prolog(stream)
@@ -70,11 +105,48 @@ class SafeXMLReader:
         if span is not None and not self.utf16:
             start, end = span
             head = head[:start] + b"\n" * head.count(b"\n", start, end) + head[end:]
+        self._equals = 0  # "=" signs since the last "<"
+        self._tag_at = 1  # the byte (from 1) of the last "<" given to the parser
+        self._offset = 0  # bytes given to the parser so far
         self._pending = self._clean(head)
         self._stream = stream
 
     def _clean(self, data: bytes) -> bytes:
-        return data if self.utf16 else data.translate(None, _FORBIDDEN)
+        if not self.utf16:
+            data = data.translate(None, _FORBIDDEN)
+        self._count_attributes(data)
+        return data
+
+    def _count_attributes(self, data: bytes) -> None:
+        """Refuse a start tag with too many attributes before libxml2 builds it.
+
+        Every attribute has an ``=`` and no tag holds a ``<``, so the ``=`` signs between two
+        ``<`` bound the attributes of one tag (a long text full of ``=`` would count too;
+        no GPX, TCX or Apple Health text is). Counting bytes is cheap: a chunk is split
+        only when it holds more ``=`` than the limit.
+        """
+        limit = LIMITS.attributes
+        count = data.count(b"=")
+        if self._equals + count > limit:
+            where = self._tag_at  # where the tag holding the first part began
+            position = self._offset
+            for i, part in enumerate(data.split(b"<")):
+                if i:
+                    where = position
+                if part.count(b"=") + (self._equals if i == 0 else 0) > limit:
+                    raise FileProblem(
+                        f"the XML element near byte {where:,} has more than "
+                        f"{limit:,} attributes; no GPX, TCX or Apple Health file needs that "
+                        "many (a damaged or hostile file?)"
+                    )
+                position += len(part) + 1
+        last = data.rfind(b"<")
+        if last < 0:
+            self._equals += count
+        else:
+            self._equals = data.count(b"=", last)
+            self._tag_at = self._offset + last + 1  # counting from 1, as editors do
+        self._offset += len(data)
 
     def read(self, size: int = -1, /) -> bytes:
         if size < 0:
@@ -87,6 +159,110 @@ class SafeXMLReader:
             if data := self._clean(chunk):  # b"" would read as the end of the file
                 return data
         return b""
+
+
+def stream_elements(source: Readable, names: Collection[str]) -> Iterator[Any]:
+    """Each element whose local name is in ``names``, complete, as its end tag is read.
+
+    An element given out is dropped (with everything in it) when the loop asks for the next
+    one, and so is any element outside such an element as soon as it ends; inside one, its
+    content is kept until it ends so that the reader can look at it. Nested elements of
+    ``names`` are given out (and dropped) before the one holding them.
+
+    :data:`LIMITS` are counted as the file streams: one element too many, one character of
+    text too many, and :class:`FileProblem` names the element and its line. XML syntax
+    errors become :class:`FileProblem` too.
+    """
+    from lxml import etree
+
+    limits = LIMITS
+    max_children, max_elements, max_chars = limits.children, limits.elements, limits.text_chars
+    wanted = frozenset(names)
+    local: dict[str, str] = {}
+    # per open element: its children held, and (the element, the elements and characters
+    # held before it started, whether it is a wanted element, whether it is kept whole)
+    children = [0]
+    frames: list[tuple[Any, int, int, bool, bool]] = [(None, 0, 0, False, False)]
+    held = chars = 0
+    ended: Any = None  # the element that ended last: its tail is complete at the next event
+    ended_parent: Any = None  # its parent, when the element is to be dropped
+    context = etree.iterparse(source, events=("start", "end"), **PARSER_OPTIONS)
+    try:
+        for event, elem in context:
+            if ended is not None:
+                if ended_parent is not None:
+                    ended_parent.remove(ended)  # with its tail
+                elif tail := ended.tail:
+                    chars += len(tail)
+                ended = ended_parent = None
+            if event == "start":
+                count = children[-1] + 1
+                if count > max_children:
+                    raise FileProblem(_too_much(frames[-1][0], f"{max_children:,} children"))
+                children[-1] = count
+                children.append(0)
+                tag = elem.tag
+                name = local.get(tag)
+                if name is None:
+                    name = local[tag] = tag.rpartition("}")[2]
+                is_wanted = name in wanted
+                inside = frames[-1][4]
+                frames.append((elem, held, chars, is_wanted, inside or is_wanted))
+                held += 1
+                if held > max_elements:
+                    raise FileProblem(_too_much(_holder(frames), f"{max_elements:,} elements"))
+                if inside and (attributes := elem.attrib):
+                    chars += sum(map(len, attributes.values()))
+            else:
+                children.pop()
+                frame = frames.pop()
+                if frame[3]:
+                    yield elem
+                parent = frames[-1]
+                if frame[3] or not parent[4]:  # read, or needed by no one: drop it
+                    held, chars = frame[1], frame[2]
+                    children[-1] -= 1
+                    ended, ended_parent = elem, parent[0]
+                    continue
+                if text := elem.text:
+                    chars += len(text)
+                ended = elem
+            if chars > max_chars:
+                raise FileProblem(_too_much(_holder(frames), _characters(max_chars)))
+    except etree.XMLSyntaxError as exc:
+        raise FileProblem(xml_error(exc)) from exc
+
+
+def xml_error(exc: Exception) -> str:
+    """An lxml syntax error in words: libxml2's limits are named as such."""
+    message = str(exc).splitlines()[0] if str(exc) else "syntax error"
+    if "XML_PARSE_HUGE" in message or "Excessive depth" in message:
+        detail = re.sub(r",? *(try|use) XML_PARSE_HUGE( option)?", "", message)
+        return (
+            f"the XML is over a parser limit ({detail}): no text or attribute value may be "
+            "over 10 MB, and elements may nest at most 256 deep"
+        )
+    return f"malformed or truncated XML ({message})"
+
+
+def _holder(frames: list[tuple[Any, int, int, bool, bool]]) -> Any:
+    """The innermost open element a reader asked for (else the innermost open one)."""
+    return next((f[0] for f in reversed(frames) if f[3]), frames[-1][0])
+
+
+def _characters(n: int) -> str:
+    mib = 1024 * 1024
+    return f"{n // mib} MB of text" if n % mib == 0 else f"{n:,} characters of text"
+
+
+def _too_much(elem: Any, what: str) -> str:
+    name = elem.tag.rpartition("}")[2] if elem is not None else "?"
+    line = getattr(elem, "sourceline", None)
+    where = f" on line {line}" if line else ""
+    return (
+        f"the XML element <{name}>{where} holds more than {what}; no GPX, TCX or Apple "
+        "Health file needs that many (a damaged or hostile file?)"
+    )
 
 
 def _checked(head: bytes) -> tuple[str, tuple[int, int] | None]:

@@ -1,8 +1,9 @@
 """Apple Health ``export.xml`` -> workouts and daily factors, streamed with lxml.
 
-Exports run to gigabytes, so the file is read with ``iterparse`` and every top-level element
-is cleared (and its earlier siblings deleted) as soon as it has been read: memory grows with
-the number of days and workouts, not with the file. What is read:
+Exports run to gigabytes, so the file is streamed (:func:`._xml.stream_elements`): each
+``Record`` and ``Workout`` is dropped as soon as it has been read, and so is everything else:
+memory grows with the number of days and workouts, not with the file, and one element with
+millions of children is refused. What is read:
 
 =========================================================  =================================
 Record type                                                Daily factor
@@ -23,7 +24,10 @@ day. Steps are not summed across sources because the iPhone and the Watch count 
 steps; sleep intervals are merged for the same reason. One drink (a US standard drink, 14 g
 of alcohol, as Apple counts) is 1.75 UK units (8 g). ``Workout`` elements become workouts
 (duration, distance, energy, and the average heart rate from ``WorkoutStatistics``). Records
-inside ``Correlation`` elements repeat top-level records and are skipped.
+inside ``Correlation`` elements repeat top-level records and are skipped. Records and
+workouts dated outside the date rule (:mod:`twitchwise.journal.dates`), which some apps
+write, are left out and their lines named in the summary, as unreadable records are skipped:
+one stray record does not refuse a whole export.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from functools import lru_cache
 from typing import Any
 
 from twitchwise.errors import InputError
+from twitchwise.journal.dates import RULE, date_problem, moment_problem
 from twitchwise.journal.imports._common import (
     FileProblem,
     Readable,
@@ -42,7 +47,7 @@ from twitchwise.journal.imports._common import (
     positive,
     sport_name,
 )
-from twitchwise.journal.imports._xml import PARSER_OPTIONS, SafeXMLReader
+from twitchwise.journal.imports._xml import SafeXMLReader, stream_elements
 from twitchwise.journal.records import Batch, DayFactors, WorkoutIn, check_factor
 
 CAFFEINE = "HKQuantityTypeIdentifierDietaryCaffeine"
@@ -111,12 +116,18 @@ class _Totals:
         self.hrv: defaultdict[str, list[float]] = defaultdict(lambda: [0.0, 0])
         self.sleep: defaultdict[date, list[tuple[float, float]]] = defaultdict(list)
         self.skipped: Counter[str] = Counter()
+        self.good_days: set[str] = set()  # days within the date rule, as written
+        self.left_out = 0  # records and workouts dated outside the date rule
+        self.left_out_examples: list[str] = []
+
+    def leave_out(self, what: str) -> None:
+        self.left_out += 1
+        if len(self.left_out_examples) < 3:
+            self.left_out_examples.append(what)
 
 
 def read_apple_health(stream: Readable, name: str) -> Batch:
     """Read an export.xml stream (see :mod:`._xml` for what is refused and removed)."""
-    from lxml import etree
-
     totals = _Totals()
     workouts: list[WorkoutIn] = []
     handlers = {
@@ -130,33 +141,42 @@ def read_apple_health(stream: Readable, name: str) -> Batch:
     source = SafeXMLReader(stream)
     if source.root != "HealthData":
         raise FileProblem(f"not an Apple Health export (root element <{source.root}>)")
-    context = etree.iterparse(source, events=("end",), tag=("Record", "Workout"), **PARSER_OPTIONS)
-    try:
-        for _, elem in context:
-            parent = elem.getparent()
-            if parent is None or parent.getparent() is not None:
-                continue  # inside a Correlation: a copy of a top-level record
-            if elem.tag == "Record":
-                handler = handlers.get(elem.get("type"))
-                if handler is not None:
-                    try:
-                        handler(elem, totals)
-                    except (TypeError, ValueError, KeyError, OverflowError):
-                        totals.skipped["unreadable record"] += 1
-            else:
-                workout = _workout(elem, name, totals)
-                if workout is not None:
-                    workouts.append(workout)
-            elem.clear()
-            while elem.getprevious() is not None:
-                del parent[0]
-    except etree.XMLSyntaxError as exc:
-        message = str(exc).splitlines()[0] if str(exc) else "syntax error"
-        raise FileProblem(f"malformed or truncated XML ({message})") from exc
+    for elem in stream_elements(source, ("Record", "Workout")):
+        parent = elem.getparent()
+        if parent is None or parent.getparent() is not None:
+            continue  # inside a Correlation: a copy of a top-level record
+        if elem.tag == "Record":
+            handler = handlers.get(elem.get("type"))
+            if handler is not None and _dated(elem, totals):
+                try:
+                    handler(elem, totals)
+                except (TypeError, ValueError, KeyError, OverflowError):
+                    totals.skipped["unreadable record"] += 1
+        else:
+            workout = _workout(elem, name, totals)
+            if workout is not None:
+                workouts.append(workout)
     return _batch(totals, workouts)
 
 
 # ---------------------------------------------------------------------- records
+
+
+def _dated(elem: Any, totals: _Totals) -> bool:
+    """False, and the record noted, when the day it starts breaks the date rule (an
+    unreadable date is the handler's to skip)."""
+    day = (elem.get("startDate") or "")[:10]
+    if day in totals.good_days:
+        return True
+    try:
+        problem = date_problem(date.fromisoformat(day))
+    except ValueError:
+        return True
+    if problem is None:
+        totals.good_days.add(day)  # at most one per day of the date rule
+        return True
+    totals.leave_out(f"line {elem.sourceline}: {problem}")
+    return False
 
 
 def _amount(elem: Any, units: dict[str, float], totals: _Totals, what: str) -> float | None:
@@ -247,6 +267,10 @@ def _workout(elem: Any, name: str, totals: _Totals) -> WorkoutIn | None:
     end = apple_time(elem.get("endDate"))
     if start is None:
         totals.skipped["workout without a start"] += 1
+        return None
+    problem = moment_problem(start)
+    if problem is not None:
+        totals.leave_out(f"line {elem.sourceline}: {problem}")
         return None
     duration = _scaled(elem.get("duration"), elem.get("durationUnit") or "min", _DURATION_S)
     if duration is None and end is not None and end > start:
@@ -347,6 +371,10 @@ def _batch(totals: _Totals, workouts: list[WorkoutIn]) -> Batch:
         except ValueError:
             totals.skipped["record with an unreadable date"] += 1
             continue
+        problem = date_problem(when)
+        if problem is not None:  # a night of sleep ending out of the rule
+            totals.leave_out(problem)
+            continue
         kept: dict[str, Any] = {}
         for factor, value in factors.items():
             try:
@@ -359,6 +387,13 @@ def _batch(totals: _Totals, workouts: list[WorkoutIn]) -> Batch:
         batch.notes.append(f"{count} day(s) of {factor} outside the plausible range were left out")
     for reason, count in sorted(totals.skipped.items()):
         batch.notes.append(f"{count} skipped: {reason}")
+    if totals.left_out:
+        more = "; ..." if totals.left_out > len(totals.left_out_examples) else ""
+        batch.notes.append(
+            f"{totals.left_out} left out, dated outside the date rule ({RULE}): "
+            + "; ".join(totals.left_out_examples)
+            + more
+        )
     if not batch.workouts and not batch.days:
         batch.notes.append("no workouts or daily factors found in this export")
     return batch

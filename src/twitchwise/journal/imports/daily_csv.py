@@ -12,10 +12,11 @@ import csv
 import difflib
 import io
 import math
-from datetime import date, timedelta
+from datetime import date
 from typing import IO, Any
 
 from twitchwise.errors import InputError
+from twitchwise.journal.dates import RULE, date_problem
 from twitchwise.journal.imports._common import FileProblem
 from twitchwise.journal.records import Batch, DayFactors, check_factor
 
@@ -32,7 +33,6 @@ COLUMNS = (
 FACTOR_COLUMNS = COLUMNS[2:]
 MAX_TWITCHES = 1000
 MAX_EPISODES = 1_000_000
-EARLIEST = date(1900, 1, 1)
 
 
 def read_daily_csv(stream: IO[bytes]) -> Batch:
@@ -103,8 +103,9 @@ def _date(raw: str, line: int) -> date:
         day = date.fromisoformat(raw)
     except ValueError:
         raise FileProblem(f"line {line}: date {raw!r} is not YYYY-MM-DD") from None
-    if not EARLIEST <= day <= date.today() + timedelta(days=1):
-        raise FileProblem(f"line {line}: date {raw} is in the future or before 1900")
+    problem = date_problem(day)
+    if problem is not None:
+        raise FileProblem(f"line {line}: date {problem}; {RULE}")
     return day
 
 

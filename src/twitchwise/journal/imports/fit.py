@@ -17,6 +17,7 @@ from twitchwise.journal.imports._common import (
     CountingReader,
     FileProblem,
     Progress,
+    check_times,
     positive,
     sport_name,
 )
@@ -74,11 +75,13 @@ def read_fit(path: Path, progress: Progress | None = None) -> Batch:
         raise FileProblem(f"the FIT file is truncated ({exc})") from exc
     except fitdecode.FitError as exc:
         raise FileProblem(f"the FIT file is malformed ({exc})") from exc
-    for values in sessions:
+    for i, values in enumerate(sessions):
         workout = _session_workout(values, path.name)
         if workout is not None:
+            check_times(f"session {i + 1}", workout.start)
             batch.workouts.append(workout)
     if not batch.workouts and first is not None and last is not None and last > first:
+        check_times("the records", first, last)
         batch.workouts.append(
             WorkoutIn(
                 start=first,

@@ -14,6 +14,7 @@ from typing import IO, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from twitchwise.errors import InputError
+from twitchwise.journal.dates import RULE, date_problem, moment_problem
 from twitchwise.journal.imports._common import FileProblem
 from twitchwise.journal.records import MAX_DURATION_S, Batch, DayFactors, EpisodeIn, WorkoutIn
 
@@ -76,6 +77,11 @@ def read_journal_json(stream: IO[bytes]) -> Batch:
         raise FileProblem(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     except json.JSONDecodeError as exc:
         raise FileProblem(f"malformed JSON (line {exc.lineno}: {exc.msg})") from exc
+    except RecursionError:  # arrays or objects nested thousands deep: no export is
+        raise FileProblem(
+            "the JSON is nested too deeply to be a twitchwise export (arrays or objects "
+            "inside each other hundreds of times)"
+        ) from None
     if not isinstance(data, dict) or not {"episodes", "days", "workouts"} & set(data):
         raise FileProblem(
             "not a twitchwise export: expected an object with episodes, days and workouts"
@@ -87,11 +93,10 @@ def read_journal_json(stream: IO[bytes]) -> Batch:
         where = ".".join(str(part) for part in first["loc"])
         raise FileProblem(f"{where}: {first['msg']}") from None
     batch = Batch("json")
-    latest = dt.date.today() + dt.timedelta(days=1)
     for i, e in enumerate(parsed.episodes):
         day = e.date or e.at.date()
-        if day > latest:
-            raise FileProblem(f"episodes.{i}.date: {day} is in the future")
+        _check_problem(f"episodes.{i}.at", moment_problem(e.at))
+        _check_date(f"episodes.{i}.date", day)
         try:
             batch.episodes.append(
                 EpisodeIn(
@@ -109,6 +114,7 @@ def read_journal_json(stream: IO[bytes]) -> Batch:
         except InputError as exc:
             raise FileProblem(f"episodes.{i}: {exc}") from None
     for i, d in enumerate(parsed.days):
+        _check_date(f"days.{i}.date", d.date)
         if d.date in batch.days:
             raise FileProblem(f"days.{i}: {d.date} appears twice")
         values = d.model_dump(exclude={"date"}, exclude_none=True)
@@ -120,6 +126,16 @@ def read_journal_json(stream: IO[bytes]) -> Batch:
             raise FileProblem(f"days.{i}: {exc}") from None
         if factors.values():
             batch.days[d.date] = factors
-    for w in parsed.workouts:
+    for i, w in enumerate(parsed.workouts):
+        _check_problem(f"workouts.{i}.start", moment_problem(w.start))
         batch.workouts.append(WorkoutIn(**w.model_dump()))
     return batch
+
+
+def _check_date(where: str, day: dt.date) -> None:
+    _check_problem(where, date_problem(day))
+
+
+def _check_problem(where: str, problem: str | None) -> None:
+    if problem is not None:
+        raise FileProblem(f"{where}: {problem}; {RULE}")
