@@ -137,6 +137,9 @@ class Finding(Strict):
     kind: FindingKind
     label: str
     synonyms: list[str] = []
+    #: Phrases matched word for word (stop words kept, no stemming), for wordings that
+    #: stemming and dropping stop words would collapse ("had a fit" is not "fit").
+    exact_phrases: list[str] = []
     absent_phrases: list[str] = []
     function_terms: list[str] = []
     area: str | None = None

@@ -74,16 +74,18 @@ class Lexicon:
             if " " not in syn and syn.isalpha() and syn not in lex.number_words
         }
         self._automaton: Any = ahocorasick.Automaton()
+        self._entries: dict[str, list[tuple[str, str, str]]] = {}
+        vocabulary: set[str] = set()
+
         self._exact: dict[str, list[tuple[tuple[str, ...], str, str, str]]] = {}
         for phrase in lex.not_findings:
             self._add_exact(phrase, GUARD, GUARD)
         for phrase in lex.retraction:
             self._add_exact(phrase, RETRACTION, RETRACTION)
-        self._entries: dict[str, list[tuple[str, str, str]]] = {}
-        vocabulary: set[str] = set()
-
         for f in kb.findings.values():
             self._add_all(f.synonyms, FINDING, f.id, vocabulary=vocabulary)
+            for phrase in f.exact_phrases:
+                self._add_exact(phrase, FINDING, f.id)
             self._add_all(f.absent_phrases, ABSENT, f.id, vocabulary=vocabulary)
             self._add_all(f.function_terms, FUNCTION, f.id, vocabulary=vocabulary)
         for drink in kb.plan.caffeine_drinks:
