@@ -383,6 +383,40 @@ def test_export_csv_round_trips_through_import(
     assert run(["export", "--format", "csv"], capsys)[1] == first
 
 
+@pytest.mark.parametrize("command", [["export"], ["report", "--format", "fhir"]])
+def test_an_existing_output_file_ends_up_owner_only(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    """Issue 11, item 10: a file that was there (0644) used to keep its mode when the
+    export overwrote it with health data."""
+    if command[0] == "report":
+        pytest.importorskip("statsmodels")
+    run(["log", "calf twitching", "--at", "2025-02-02T10:00"], capsys)
+    target = tmp_path / "shared.out"
+    target.write_text("old")
+    target.chmod(0o644)
+    code, _, err = run([*command, "--output", str(target)], capsys)
+    assert code == 0, err
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert target.read_text() != "old"
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX modes")
+def test_a_world_writable_home_is_refused(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 11, item 10: a TWITCHWISE_HOME anyone can write used to be used silently."""
+    home.mkdir()
+    home.chmod(0o777)
+    code, out, err = run(["log", "calf twitching"], capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1
+    assert f"the journal's folder {home} can be written by anyone" in err
+    assert not (home / "journal.sqlite").exists()
+    home.chmod(0o1777)  # sticky, as /tmp: others still make files in it
+    assert run(["export"], capsys)[0] == 2
+    home.chmod(0o700)
+    assert run(["log", "calf twitching"], capsys)[0] == 0
+
+
 def test_export_json_round_trips_through_import(
     home: Path, files: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

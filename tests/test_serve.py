@@ -8,8 +8,11 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +62,59 @@ def test_serve_says_when_the_port_is_taken(capsys: pytest.CaptureFixture[str]) -
     assert f"cannot listen on 127.0.0.1:{port}" in err and "--port" in err
 
 
+class _Recorded:
+    """Stands in for ``uvicorn.run``: keeps what serve passed instead of serving."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, dict[str, Any]]] = []
+
+    def __call__(self, app: Any, **options: Any) -> None:
+        self.calls.append((app, options))
+
+
+@pytest.fixture
+def recorded(monkeypatch: pytest.MonkeyPatch) -> _Recorded:
+    uvicorn = pytest.importorskip("uvicorn")
+    fake = _Recorded()
+    monkeypatch.setattr(uvicorn, "run", fake)
+    monkeypatch.delenv("TWITCHWISE_ALLOWED_HOSTS", raising=False)
+    return fake
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::"])
+def test_serve_refuses_a_network_bind_without_allowed_hosts(
+    host: str, recorded: _Recorded, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 11, item 6: ``--host 0.0.0.0`` used to start with the Host check off."""
+    assert main(["serve", "--host", host, "--port", str(_free_port())]) == 2
+    out, err = capsys.readouterr()
+    assert recorded.calls == []
+    assert out == "" and err.count("\n") == 1
+    assert f"listening on {host} needs" in err and "--allowed-host NAME" in err
+    assert "TWITCHWISE_ALLOWED_HOSTS" in err
+
+
+def test_serve_on_the_network_keeps_the_host_check(
+    recorded: _Recorded, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi.testclient import TestClient
+
+    monkeypatch.setenv("TWITCHWISE_ALLOWED_HOSTS", "nas.local, 10.0.0.5")
+    argv = ["serve", "--host", "0.0.0.0", "--allowed-host", "Pi.local"]
+    assert main([*argv, "--port", str(_free_port())]) == 0
+    _, err = capsys.readouterr()
+    assert "warning: listening on 0.0.0.0" in err and "pi.local, nas.local, 10.0.0.5" in err
+    [(app, _)] = recorded.calls
+    client = TestClient(app, base_url="http://pi.local:8000")
+    assert client.get("/api/causes").status_code == 200
+    for host in ("nas.local", "10.0.0.5:8000", "localhost:8000"):
+        assert client.get("/api/causes", headers={"host": host}).status_code == 200
+    for host in ("evil.example", "0.0.0.0:8000", "testserver"):
+        assert client.get("/api/causes", headers={"host": host}).status_code == 400
+    assert main([*argv, "--allowed-host", "*"]) == 2
+    assert "'*' is not a host name" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_serve_answers_over_http(tmp_path: Path) -> None:
     pytest.importorskip("uvicorn")
@@ -99,3 +155,92 @@ def test_serve_answers_over_http(tmp_path: Path) -> None:
         proc.terminate()
         out, _ = proc.communicate(timeout=10)
     assert f"twitchwise is running at {base}/" in out
+
+
+# --------------------------------------------------------------------------- slow clients
+
+
+@contextmanager
+def _server(tmp_path: Path, **limits: Any) -> Iterator[int]:
+    """A real uvicorn with serve's options, in a thread, on a free port."""
+    uvicorn = pytest.importorskip("uvicorn")
+    from twitchwise.journal.settings import JournalSettings
+    from twitchwise.web.app import create_app
+    from twitchwise.web.server import uvicorn_options
+    from twitchwise.web.settings import WebSettings
+
+    path = tmp_path / "journal.sqlite"
+    journal = JournalSettings(f"sqlite:///{path}", path)
+    settings = WebSettings(port=_free_port(), journal=journal, **limits)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), **uvicorn_options(settings)))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
+        time.sleep(0.02)
+    try:
+        yield settings.port
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def _closed_within(conn: socket.socket, seconds: float) -> bytes:
+    """Everything the server sends until it closes (fails past ``seconds``)."""
+    conn.settimeout(seconds)
+    got = b""
+    while chunk := conn.recv(65536):
+        got += chunk
+    return got
+
+
+def test_serve_passes_its_connection_limits(recorded: _Recorded) -> None:
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    assert main(["serve", "--port", str(_free_port())]) == 0
+    [(_, options)] = recorded.calls
+    assert options["timeout_keep_alive"] == 5 and options["limit_concurrency"] == 100
+    assert issubclass(options["http"], H11Protocol)
+    assert options["server_header"] is False and options["proxy_headers"] is False
+
+
+def test_slow_and_idle_connections_are_closed(tmp_path: Path) -> None:
+    """Issue 11, item 9: a silent connection, headers a byte at a time and a trickled body
+    used to be kept open as long as the client liked."""
+    limits = {"header_timeout_s": 0.5, "body_timeout_s": 0.5, "keep_alive_s": 1}
+    with _server(tmp_path, **limits) as port:
+        started = time.monotonic()
+        with socket.create_connection(("127.0.0.1", port)) as silent:
+            assert _closed_within(silent, 5) == b""
+        with socket.create_connection(("127.0.0.1", port)) as slow:
+            slow.sendall(b"GET /api/causes HTTP/1.1\r\nhost: 127.0.0.1\r\n")
+            assert _closed_within(slow, 5) == b""
+        with socket.create_connection(("127.0.0.1", port)) as trickle:
+            trickle.sendall(
+                b"POST /api/ask HTTP/1.1\r\nhost: 127.0.0.1\r\n"
+                b"content-type: application/json\r\ncontent-length: 100\r\n\r\n{"
+            )
+            answer = _closed_within(trickle, 5)
+            assert answer.startswith(b"HTTP/1.1 408 ")
+            assert b"did not arrive within 0.5 seconds" in answer
+        assert time.monotonic() - started < 8
+        with socket.create_connection(("127.0.0.1", port)) as ok:
+            ok.sendall(b"GET /api/causes HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n")
+            ok.settimeout(5)
+            assert ok.recv(12) == b"HTTP/1.1 200"
+            assert _closed_within(ok, 5)  # the rest, then keep-alive ends it
+
+
+def test_connections_past_the_limit_get_503(tmp_path: Path) -> None:
+    with _server(tmp_path, max_connections=3, header_timeout_s=5) as port:
+        idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]
+        try:
+            time.sleep(0.2)
+            with socket.create_connection(("127.0.0.1", port)) as extra:
+                extra.sendall(b"GET /api/causes HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n")
+                extra.settimeout(5)
+                assert extra.recv(12) == b"HTTP/1.1 503"
+        finally:
+            for conn in idle:
+                conn.close()

@@ -22,7 +22,7 @@ from twitchwise.cli import main
 from twitchwise.guides import build_guide
 from twitchwise.journal.settings import JournalSettings
 from twitchwise.web.app import create_app
-from twitchwise.web.security import CSP, CSRF_COOKIE
+from twitchwise.web.security import CSP, CSRF_COOKIE, CSRF_HEADER
 from twitchwise.web.settings import SETTINGS, WebSettings
 
 BASE = "http://127.0.0.1"
@@ -62,6 +62,11 @@ def csrf(client: TestClient) -> str:
     token = client.cookies.get(CSRF_COOKIE)
     assert token
     return token
+
+
+def token(client: TestClient) -> dict[str, str]:
+    """The header an API client sends with an upload: the CSRF cookie repeated."""
+    return {CSRF_HEADER: csrf(client)}
 
 
 # --------------------------------------------------------------------------- the contract
@@ -173,7 +178,7 @@ def test_invalid_body_is_422_naming_the_field(client: TestClient, body: Any, fie
 
 
 def test_missing_body_is_422(client: TestClient) -> None:
-    r = client.post("/api/ask")
+    r = client.post("/api/ask", headers={"content-type": "application/json"})
     assert r.status_code == 422
     assert_error_shape(r.json(), 422)
 
@@ -288,7 +293,7 @@ def test_other_hosts_are_refused(client: TestClient) -> None:
 def test_upload_too_large_is_413(tmp_path: Path) -> None:
     client = TestClient(create_app(settings_for(tmp_path, max_upload_bytes=1000)), base_url=BASE)
     big = b"date,twitches\n" + b"2026-01-01,1\n" * 200
-    r = client.post("/api/journal/import", files={"file": ("big.csv", big)})
+    r = client.post("/api/journal/import", headers=token(client), files={"file": ("big.csv", big)})
     assert r.status_code == 413
     assert_error_shape(r.json(), 413)
 
@@ -301,7 +306,7 @@ def test_upload_too_large_is_413(tmp_path: Path) -> None:
     r = client.post(
         "/api/journal/import",
         content=chunks(),
-        headers={"content-type": "multipart/form-data; boundary=b"},
+        headers={"content-type": "multipart/form-data; boundary=b", **token(client)},
     )
     assert r.status_code == 413
     assert_error_shape(r.json(), 413)
@@ -319,7 +324,92 @@ def test_settings_refuse_nonsense() -> None:
 
     with pytest.raises(ConfigError):
         WebSettings(port=0)
-    assert WebSettings(host="0.0.0.0").allowed_hosts is None
+    for name in ("*", "0.0.0.0", "pi.local:8000", "", "evil.example/x"):
+        with pytest.raises(ConfigError, match="is not a host name or address"):
+            WebSettings(host="0.0.0.0", allowed_hosts=(name,))
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20"])
+def test_a_network_bind_needs_allowed_hosts(host: str) -> None:
+    """Issue 11, item 6: a non-loopback bind used to switch the Host check off."""
+    from twitchwise.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="--allowed-host NAME") as refused:
+        WebSettings(host=host)
+    assert "\n" not in str(refused.value)
+
+
+@pytest.mark.parametrize("bind", ["0.0.0.0", "::"])
+def test_the_host_check_stays_on_for_every_bind(tmp_path: Path, bind: str) -> None:
+    settings = settings_for(tmp_path, host=bind, allowed_hosts=("Pi.Local", "192.168.1.20"))
+    client = TestClient(create_app(settings), base_url=BASE)
+    for evil in ("evil.example", "rebind.attacker.test:8000", "0.0.0.0", "testserver"):
+        r = client.get("/api/causes", headers={"host": evil})
+        assert r.status_code == 400, evil
+        assert_error_shape(r.json(), 400)
+    for good in ("pi.local", "pi.local:8000", "192.168.1.20:8000", "localhost", "127.0.0.1"):
+        assert client.get("/api/causes", headers={"host": good}).status_code == 200, good
+
+
+def test_testserver_is_a_host_only_when_a_test_allows_it(tmp_path: Path) -> None:
+    """Issue 11, item 10: Starlette's TestClient name used to be accepted by every app."""
+    r = TestClient(create_app(settings_for(tmp_path))).get("/api/causes")
+    assert r.status_code == 400
+    allowed = settings_for(tmp_path, allowed_hosts=("testserver",))
+    assert TestClient(create_app(allowed)).get("/api/causes").status_code == 200
+
+
+def test_a_503_does_not_show_where_the_journal_is(tmp_path: Path) -> None:
+    """Issue 11, item 10: the journal's absolute path used to be in the 503 message."""
+    (tmp_path / "my folder").write_text("a file, not a folder")
+    path = tmp_path / "my folder" / "journal.sqlite"
+    settings = WebSettings(journal=JournalSettings(f"sqlite:///{path}", path))
+    client = TestClient(create_app(settings), base_url=BASE, raise_server_exceptions=False)
+    r = client.get("/api/journal/days")
+    assert r.status_code == 503
+    assert_error_shape(r.json(), 503)
+    assert "could not create the journal at journal.sqlite" in r.json()["error"]
+    page = client.get("/journal")
+    assert page.status_code == 503
+    for text in (r.text, html.unescape(page.text)):
+        assert str(tmp_path) not in text and "my folder" not in text
+
+
+EPISODE = json.dumps({"region": "calf"}).encode()
+
+
+@pytest.mark.parametrize("origin", [{"origin": "null"}, {}])
+@pytest.mark.parametrize(
+    "content_type", [None, "text/plain", "application/x-www-form-urlencoded", "text/plain; x=1"]
+)
+def test_api_writes_need_json_or_a_token(
+    client: TestClient, origin: dict[str, str], content_type: str | None
+) -> None:
+    """Issue 11, item 7: a write with ``Origin: null`` and no ``Sec-Fetch-Site`` (a sandboxed
+    frame, an old browser) used to be accepted in a body a browser sends without asking."""
+    headers = {**origin, **({"content-type": content_type} if content_type else {})}
+    r = client.post("/api/journal/episodes", content=EPISODE, headers=headers)
+    assert r.status_code == 403
+    assert_error_shape(r.json(), 403)
+    assert "application/json" in r.json()["error"]
+    r = client.put("/api/journal/days/2026-01-05", content=b'{"stress": 2}', headers=headers)
+    assert r.status_code == 403
+    assert client.get("/api/journal/episodes").json() == []
+    json_type = {**origin, "content-type": "application/json"}
+    r = client.post("/api/journal/episodes", content=EPISODE, headers=json_type)
+    assert r.status_code == 201
+
+
+def test_api_uploads_need_the_csrf_header(client: TestClient) -> None:
+    body = {"file": ("daily.csv", b"date,twitches\n2026-01-20,2\n")}
+    for headers in ({"origin": "null"}, {}, {CSRF_HEADER: "forged"}):
+        csrf(client)
+        r = client.post("/api/journal/import", files=body, headers=headers)
+        assert r.status_code == 403, headers
+        assert CSRF_HEADER.lower() in r.json()["error"].lower()
+    r = client.post("/api/journal/import", files=body, headers={"origin": "null", **token(client)})
+    assert r.status_code == 200
+    assert len(client.get("/api/journal/episodes").json()) == 2
 
 
 # --------------------------------------------------------------------------- interview
@@ -400,11 +490,17 @@ def test_journal_api(client: TestClient) -> None:
 
 def test_journal_import_and_again(client: TestClient) -> None:
     body = b"date,twitches,caffeine_mg,sleep_h\n2026-01-20,2,300,6\n"
-    first = client.post("/api/journal/import", files={"file": ("daily.csv", body)}).json()
+    first = client.post(
+        "/api/journal/import", headers=token(client), files={"file": ("daily.csv", body)}
+    ).json()
     assert first["imported"][0]["episodes_added"] == 2
-    again = client.post("/api/journal/import", files={"file": ("daily.csv", body)}).json()
+    again = client.post(
+        "/api/journal/import", headers=token(client), files={"file": ("daily.csv", body)}
+    ).json()
     assert "already imported" in again["imported"][0]["message"]
-    r = client.post("/api/journal/import", files={"file": ("x.bin", b"nonsense")})
+    r = client.post(
+        "/api/journal/import", headers=token(client), files={"file": ("x.bin", b"nonsense")}
+    )
     assert r.status_code == 422 and "x.bin" in r.json()["error"]
     assert "/tmp" not in r.json()["error"]
 
@@ -416,7 +512,7 @@ def test_journal_import_of_an_element_with_millions_of_children(
 
     hostile = write_wide_xml(tmp_path / "export.zip", "apple_health", 1_000_000)
     files = {"file": ("export.zip", hostile.read_bytes())}
-    r = client.post("/api/journal/import", files=files)
+    r = client.post("/api/journal/import", headers=token(client), files=files)
     assert r.status_code == 422
     assert_error_shape(r.json(), 422)
     error = r.json()["error"]
@@ -436,7 +532,9 @@ def test_journal_dates_outside_the_rule_are_refused(client: TestClient, day: str
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "at"
     assert rule in r.json()["error"]
     backup = json.dumps({"days": [{"date": day, "stress": 2}]}).encode()
-    r = client.post("/api/journal/import", files={"file": ("backup.json", backup)})
+    r = client.post(
+        "/api/journal/import", headers=token(client), files={"file": ("backup.json", backup)}
+    )
     assert r.status_code == 422 and f"days.0.date: {day} is" in r.json()["error"]
     assert client.get("/api/journal/days").json() == []
 
@@ -461,13 +559,17 @@ def test_a_journal_holding_bad_rows_still_opens_and_names_them(
     report = client.get("/api/journal/report?format=html")
     assert report.status_code == 200 and "Left out day #" in html.unescape(report.text)
     body = b"date,twitches\n2026-01-20,2\n"
-    r = client.post("/api/journal/import", files={"file": ("daily.csv", body)})
+    r = client.post(
+        "/api/journal/import", headers=token(client), files={"file": ("daily.csv", body)}
+    )
     assert r.status_code == 200, r.text
 
 
 def test_journal_import_of_a_deeply_nested_json(client: TestClient) -> None:
     deep = b'{"episodes": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
-    r = client.post("/api/journal/import", files={"file": ("deep.json", deep)})
+    r = client.post(
+        "/api/journal/import", headers=token(client), files={"file": ("deep.json", deep)}
+    )
     assert r.status_code == 422
     assert_error_shape(r.json(), 422)
     assert "deep.json: the JSON is nested too deeply" in r.json()["error"]

@@ -398,6 +398,8 @@ def warn_left_out(problems: list[str]) -> None:
 def _write_private(path: Path, text: str) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        if os.name != "nt":  # a file that was there keeps its mode unless changed here
+            os.fchmod(fd, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             out.write(text)
     except OSError as exc:

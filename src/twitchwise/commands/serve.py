@@ -27,6 +27,15 @@ def serve(
         ),
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on (1-65535).")] = 8000,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allowed-host",
+            metavar="NAME",
+            help="A name or address browsers use to reach this computer (repeatable); needed "
+            "when --host is not 127.0.0.1. Also TWITCHWISE_ALLOWED_HOSTS=NAME,NAME.",
+        ),
+    ] = None,
 ) -> None:
     """Start the web app and REST API: ask, questions, guides and your journal, in a browser.
 
@@ -39,31 +48,27 @@ def serve(
         )
     if not 1 <= port <= 65535:
         raise InputError(f"--port must be from 1 to 65535, not {port}")
+    from twitchwise.web.settings import WebSettings
+
+    settings = WebSettings.from_env(host=host, port=port, allowed_hosts=tuple(allowed_host or ()))
     _check_free(host, port)
 
     import uvicorn
 
     from twitchwise.web.app import create_app
-    from twitchwise.web.settings import WebSettings
+    from twitchwise.web.server import uvicorn_options
 
-    settings = WebSettings.from_env(host=host, port=port)
     shown = f"[{host}]" if ":" in host else host
     typer.echo(f"twitchwise is running at http://{shown}:{port}/ (API: /api, docs: /docs).")
     typer.echo("Press Ctrl+C to stop it. Nothing you type leaves this computer.")
     if not settings.loopback:
         typer.echo(
             f"warning: listening on {host} lets other computers on the network reach the app and "
-            "your journal; there is no login. Use --host 127.0.0.1 unless you mean it.",
+            f"your journal as {', '.join(settings.allowed_hosts)}; there is no login. "
+            "Use --host 127.0.0.1 unless you mean it.",
             err=True,
         )
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_level="warning",
-        server_header=False,
-        proxy_headers=False,
-    )
+    uvicorn.run(create_app(settings), **uvicorn_options(settings))
 
 
 def _missing_module() -> str | None:

@@ -705,6 +705,11 @@ def _create_private_file(path: Path) -> None:
             folder.mkdir(mode=0o700, parents=True)
             if os.name != "nt":
                 folder.chmod(0o700)
+        elif os.name != "nt" and folder.stat().st_mode & stat.S_IWOTH:
+            raise JournalError(
+                f"the journal's folder {folder} can be written by anyone; use a folder only "
+                "you can write (chmod o-w it if it is yours, or set TWITCHWISE_HOME to another)"
+            )
         fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
         os.close(fd)
         if os.name != "nt" and stat.S_IMODE(path.stat().st_mode) != 0o600:

@@ -25,7 +25,9 @@ anything else                     500     logged with its traceback; never shown
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi import HTTPException
@@ -46,15 +48,22 @@ __all__ = [
     "error_body",
     "handle_exception",
     "wants_json",
+    "without_paths",
 ]
 
 log = logging.getLogger("twitchwise.web")
+
+#: An absolute file path (POSIX or Windows); group 1 is its last part.
+_ABSOLUTE_PATH = re.compile(
+    r"(?<![\w.])(?:[A-Za-z]:\\|/)(?:[^\s/\\:;,'\"()<>]+[/\\])*([^\s/\\:;,'\"()<>]+)"
+)
 
 TITLES = {
     400: "Bad request",
     403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
+    408: "Too slow",
     413: "Too large",
     415: "Unsupported media type",
     422: "Check what you entered",
@@ -180,18 +189,40 @@ def classify(request: Request, exc: Exception) -> tuple[int, str, list[dict[str,
     if isinstance(exc, InputError):
         return 422, str(exc), []
     if isinstance(exc, JournalError):
-        return 503, str(exc), []
+        log.warning("the journal is not available: %s", exc)
+        return 503, without_paths(str(exc), _journal_path(request)), []
     if isinstance(exc, KnowledgeError):
         log.error("the knowledge base is broken: %s", exc)
         return 503, "the knowledge base is broken, so no answer is given; see the server log", []
     if isinstance(exc, ConfigError):
-        return 503, str(exc), []
+        return 503, without_paths(str(exc), _journal_path(request)), []
     log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return (
         500,
         "internal error: twitchwise failed unexpectedly; the details are in the server's log",
         [],
     )
+
+
+def without_paths(message: str, journal: Path | None = None) -> str:
+    """``message`` with every absolute path cut to its file name (``journal``, the journal's
+    file, first, as it may hold spaces): a response never tells a browser where the journal
+    lives. The server's log keeps the whole message."""
+    if journal is not None:
+        for known, shown in ((journal, journal.name), (journal.parent, "the journal's folder")):
+            if known.is_absolute() and len(known.parts) > 1:
+                message = message.replace(str(known), shown)
+    return _ABSOLUTE_PATH.sub(r"\1", message)
+
+
+def _journal_path(request: Request) -> Path | None:
+    from twitchwise.journal.settings import journal_settings
+
+    app = request.scope.get("app")
+    settings = getattr(getattr(app, "state", None), "settings", None)
+    journal = getattr(settings, "journal", None) or journal_settings()
+    path: Path | None = journal.path
+    return path
 
 
 async def handle_exception(request: Request, exc: Exception) -> Response:

@@ -2,13 +2,21 @@
 
 :class:`SecurityMiddleware` (pure ASGI, outermost of the app's own layers) does, per request:
 
-- **Host check.** A request whose ``Host`` is not this machine's name is refused (400): a
-  page on another site cannot reach the app through DNS rebinding.
+- **Host check**, for every bind. A request whose ``Host`` is not a loopback name, the
+  address listened on or one of ``allowed_hosts`` is refused (400): a page on another site
+  cannot reach the app through DNS rebinding.
 - **Cross-site writes refused.** POST, PUT, PATCH and DELETE from another origin
   (``Sec-Fetch-Site: cross-site`` or ``same-site``, or an ``Origin`` that is not this host)
   get 403. There is no CORS: no ``Access-Control-*`` header is ever sent.
+- **API writes need a non-simple body or a token.** A write under ``/api/`` whose content
+  type a browser may send to another site without a preflight (none, form, multipart,
+  ``text/plain``) is refused (403) unless the ``X-CSRF-Token`` header repeats the CSRF
+  cookie. So a page with ``Origin: null`` (a sandboxed frame) or an old browser without
+  ``Sec-Fetch-Site`` cannot write: JSON needs ``application/json``, which takes a preflight
+  that is never granted.
 - **Body limits.** ``max_body_bytes`` for every request, ``max_upload_bytes`` for journal
-  imports; a larger body is 413, whether it declares its length or streams.
+  imports; a larger body is 413, whether it declares its length or streams. A body that
+  has not all arrived ``body_timeout_s`` after the app first asked for it is 408.
 - **Headers on every response**, errors included: a Content Security Policy without
   ``unsafe-inline`` (scripts and styles come from ``/static`` only), ``nosniff``,
   ``frame-ancestors 'none'`` and ``X-Frame-Options: DENY``, ``Referrer-Policy: no-referrer``,
@@ -23,6 +31,7 @@ field.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -37,6 +46,7 @@ __all__ = [
     "CSP",
     "CSRF_COOKIE",
     "CSRF_FIELD",
+    "CSRF_HEADER",
     "SECURITY_HEADERS",
     "UPLOAD_PATHS",
     "SecurityMiddleware",
@@ -76,6 +86,14 @@ UPLOAD_PATHS = ("/api/journal/import", "/journal/import")
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 CSRF_COOKIE = "twitchwise_csrf"
 CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+#: Content types a browser sends cross-site without a preflight ("" is no content type).
+SIMPLE_CONTENT_TYPES = (
+    "",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+    "text/plain",
+)
 
 
 class SecurityMiddleware:
@@ -84,7 +102,7 @@ class SecurityMiddleware:
     def __init__(self, app: ASGIApp, settings: WebSettings) -> None:
         self.app = app
         self.settings = settings
-        self.allowed = settings.allowed_hosts
+        self.allowed = settings.accepted_hosts
         raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in SECURITY_HEADERS.items()]
         self.headers = raw
 
@@ -123,7 +141,8 @@ class SecurityMiddleware:
             declared = request.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > limit:
                 raise PayloadTooLarge(limit)
-            await self.app(scope, _limited(receive, limit), send_with_headers)
+            limited = _limited(receive, limit, self.settings.body_timeout_s)
+            await self.app(scope, limited, send_with_headers)
         except Exception as exc:
             if started:
                 raise
@@ -133,11 +152,11 @@ class SecurityMiddleware:
 
     def _refuse(self, request: Request) -> ApiError | None:
         host = _host_name(request.headers.get("host", ""))
-        if self.allowed is not None and host not in self.allowed:
+        if host not in self.allowed:
             return ApiError(
                 400,
-                f"this twitchwise only answers requests for {self.settings.host} (or localhost), "
-                f"not for host {host!r}",
+                f"this twitchwise does not answer requests for host {host!r}; open it at "
+                f"http://localhost:{self.settings.port}/ or at a name given with --allowed-host",
             )
         if request.method in UNSAFE_METHODS:
             site = request.headers.get("sec-fetch-site", "")
@@ -150,7 +169,30 @@ class SecurityMiddleware:
                     "requests that change data must come from twitchwise's own pages; "
                     "cross-site requests are refused",
                 )
+            if (
+                request.url.path.startswith("/api/")
+                and _simple_content_type(request)
+                and not _header_token_matches(request)
+            ):
+                return ApiError(
+                    403,
+                    "a request that changes data must send its body as application/json "
+                    f"(imports: repeat the {CSRF_COOKIE} cookie in the {CSRF_HEADER} header)",
+                )
         return None
+
+
+def _simple_content_type(request: Request) -> bool:
+    """Whether a browser may send this content type to another site without asking first
+    (a CORS "simple" request: none, a form, multipart or plain text)."""
+    value = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return value in SIMPLE_CONTENT_TYPES
+
+
+def _header_token_matches(request: Request) -> bool:
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    sent = request.headers.get(CSRF_HEADER, "")
+    return bool(cookie) and bool(sent) and hmac.compare_digest(cookie, sent)
 
 
 def _host_name(header: str) -> str:
@@ -166,17 +208,36 @@ def _same_origin(origin: str, request: Request) -> bool:
     return origin.lower() in (f"http://{host}".lower(), f"https://{host}".lower())
 
 
-def _limited(receive: Receive, limit: int) -> Receive:
-    """``receive`` that raises :class:`PayloadTooLarge` once the body passes ``limit``."""
+def _limited(receive: Receive, limit: int, timeout: float) -> Receive:
+    """``receive`` that raises :class:`PayloadTooLarge` once the body passes ``limit``, and a
+    408 when the whole body has not arrived ``timeout`` seconds after the first read."""
     seen = 0
+    deadline: float | None = None
+    done = False
 
     async def counted() -> Message:
-        nonlocal seen
-        message = await receive()
+        nonlocal seen, deadline, done
+        if done:  # after the body: a wait for the client to go away, no deadline
+            return await receive()
+        loop = asyncio.get_running_loop()
+        if deadline is None:
+            deadline = loop.time() + timeout
+        try:
+            message = await asyncio.wait_for(receive(), max(deadline - loop.time(), 0))
+        except TimeoutError:
+            late = ApiError(
+                408,
+                f"the request body did not arrive within {timeout:g} seconds; send it again",
+            )
+            late.headers = {"connection": "close"}
+            raise late from None
         if message["type"] == "http.request":
             seen += len(message.get("body", b""))
             if seen > limit:
                 raise PayloadTooLarge(limit)
+            done = not message.get("more_body", False)
+        else:
+            done = True
         return message
 
     return counted

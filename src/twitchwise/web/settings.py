@@ -5,9 +5,16 @@ Setting                         Default     Meaning
 =============================== =========== ==================================================
 ``host``                        127.0.0.1   Address to listen on (``twitchwise serve --host``).
 ``port``                        8000        Port (``twitchwise serve --port``).
+``allowed_hosts``               ()          More names accepted in the ``Host`` header
+                                            (``--allowed-host``, ``TWITCHWISE_ALLOWED_HOSTS``);
+                                            required when ``host`` is not loopback.
 ``max_body_bytes``              1 MiB       Largest request body, except journal imports.
 ``max_upload_bytes``            256 MiB     Largest journal import upload
                                             (``TWITCHWISE_MAX_UPLOAD_MB``).
+``header_timeout_s``            10          Seconds to send a request's headers.
+``body_timeout_s``              60          Seconds to send a whole request body (else 408).
+``keep_alive_s``                5           Seconds an idle keep-alive connection stays open.
+``max_connections``             100         Connections served at once; more get 503.
 ``journal``                     None        The journal's :class:`JournalSettings`; None reads
                                             ``TWITCHWISE_HOME`` / ``TWITCHWISE_DATABASE_URL``.
 =============================== =========== ==================================================
@@ -16,6 +23,7 @@ Setting                         Default     Meaning
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -29,10 +37,10 @@ __all__ = ["LOOPBACK_HOSTS", "SETTINGS", "Setting", "WebSettings"]
 MIB = 1024 * 1024
 #: Host names that always mean this machine.
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
-#: Also accepted: the host name of Starlette's TestClient (not a name DNS gives out).
-TEST_CLIENT_HOST = "testserver"
-#: Addresses that listen on every interface: any Host header is then accepted.
+#: Addresses that listen on every interface: never a name a browser asks for.
 WILDCARD_HOSTS = ("0.0.0.0", "::", "[::]")  # noqa: S104 - names, not a bind
+#: A host name or IPv4 address, or an IPv6 address in brackets; no port, no wildcard.
+_HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?|\[[0-9a-f:.]+\]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +54,22 @@ class Setting:
 SETTINGS = (
     Setting("host", "127.0.0.1", "Address to listen on; only this computer can connect."),
     Setting("port", "8000", "Port to listen on."),
+    Setting(
+        "allowed_hosts",
+        "()",
+        "More Host header names accepted (--allowed-host, TWITCHWISE_ALLOWED_HOSTS); "
+        "required for a host that is not loopback.",
+    ),
     Setting("max_body_bytes", "1048576", "Largest request body (JSON or form), except imports."),
     Setting(
         "max_upload_bytes",
         "268435456",
         "Largest journal import upload; TWITCHWISE_MAX_UPLOAD_MB sets it in megabytes.",
     ),
+    Setting("header_timeout_s", "10", "Seconds a connection has to send a request's headers."),
+    Setting("body_timeout_s", "60", "Seconds a request has to send its whole body (else 408)."),
+    Setting("keep_alive_s", "5", "Seconds an idle keep-alive connection stays open."),
+    Setting("max_connections", "100", "Connections served at once; past it, 503 at once."),
     Setting("journal", "None", "Journal settings; None reads TWITCHWISE_HOME and friends."),
 )
 
@@ -62,8 +80,13 @@ class WebSettings:
 
     host: str = "127.0.0.1"
     port: int = 8000
+    allowed_hosts: tuple[str, ...] = ()
     max_body_bytes: int = 1 * MIB
     max_upload_bytes: int = 256 * MIB
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 60.0
+    keep_alive_s: int = 5
+    max_connections: int = 100
     journal: JournalSettings | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -72,13 +95,29 @@ class WebSettings:
         for name in ("max_body_bytes", "max_upload_bytes"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1 byte")
+        for name in ("header_timeout_s", "body_timeout_s", "keep_alive_s", "max_connections"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"{name} must be above 0, not {getattr(self, name)}")
+        names = tuple(_host_name(name) for name in self.allowed_hosts)
+        object.__setattr__(self, "allowed_hosts", names)
+        if not self.loopback and not names:
+            raise ConfigError(
+                f"listening on {self.host} needs the names people will use to reach this "
+                "computer: add --allowed-host NAME (repeatable, e.g. --allowed-host "
+                "192.168.1.20) or set TWITCHWISE_ALLOWED_HOSTS=NAME,NAME"
+            )
 
     @classmethod
-    def from_env(cls, host: str = "127.0.0.1", port: int = 8000) -> WebSettings:
-        """Settings for ``twitchwise serve``: the options plus ``TWITCHWISE_MAX_UPLOAD_MB``."""
+    def from_env(
+        cls, host: str = "127.0.0.1", port: int = 8000, allowed_hosts: tuple[str, ...] = ()
+    ) -> WebSettings:
+        """Settings for ``twitchwise serve``: the options, ``TWITCHWISE_ALLOWED_HOSTS``
+        (comma-separated, added to ``allowed_hosts``) and ``TWITCHWISE_MAX_UPLOAD_MB``."""
+        listed = os.environ.get("TWITCHWISE_ALLOWED_HOSTS", "")
+        allowed_hosts += tuple(name for name in listed.split(",") if name.strip())
         raw = os.environ.get("TWITCHWISE_MAX_UPLOAD_MB", "").strip()
         if not raw:
-            return cls(host=host, port=port)
+            return cls(host=host, port=port, allowed_hosts=allowed_hosts)
         try:
             megabytes = float(raw)
         except ValueError:
@@ -87,15 +126,35 @@ class WebSettings:
             raise ConfigError(
                 f"TWITCHWISE_MAX_UPLOAD_MB must be a number of megabytes above 0, not {raw!r}"
             )
-        return cls(host=host, port=port, max_upload_bytes=int(megabytes * MIB))
+        return cls(
+            host=host,
+            port=port,
+            allowed_hosts=allowed_hosts,
+            max_upload_bytes=int(megabytes * MIB),
+        )
 
     @property
-    def allowed_hosts(self) -> frozenset[str] | None:
-        """Host header values accepted (DNS-rebinding guard); None when any is accepted."""
-        if self.host in WILDCARD_HOSTS:
-            return None
-        return frozenset((*LOOPBACK_HOSTS, TEST_CLIENT_HOST, self.host.lower()))
+    def accepted_hosts(self) -> frozenset[str]:
+        """Host header names accepted (the DNS-rebinding guard, on for every bind): this
+        computer's loopback names, the address listened on unless it is a wildcard, and
+        ``allowed_hosts``."""
+        name = self.host.lower()
+        bound = () if name in WILDCARD_HOSTS else (f"[{name}]" if ":" in name else name,)
+        return frozenset((*LOOPBACK_HOSTS, *bound, *self.allowed_hosts))
 
     @property
     def loopback(self) -> bool:
         return self.host in LOOPBACK_HOSTS or self.host.startswith("127.")
+
+
+def _host_name(name: str) -> str:
+    """``name`` as the Host check compares it (lower case), or a one-line ConfigError."""
+    value = name.strip().lower()
+    if ":" in value and not value.startswith("["):
+        value = f"[{value}]"  # a bare IPv6 address
+    if not _HOST_NAME.fullmatch(value) or value in WILDCARD_HOSTS:
+        raise ConfigError(
+            f"allowed host {name!r} is not a host name or address; give a name such as "
+            "mypc.local or 192.168.1.20, without a port or wildcard"
+        )
+    return value

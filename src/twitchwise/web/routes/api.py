@@ -185,7 +185,8 @@ def import_file(
     journal: JournalDep, file: Annotated[UploadFile, File(description="The file.")]
 ) -> JSONResponse:
     """FIT, GPX, TCX, Apple Health export.xml/zip, daily CSV or a twitchwise JSON export;
-    the format is read from the content. A file imported before adds nothing."""
+    the format is read from the content. A file imported before adds nothing. Send the
+    `twitchwise_csrf` cookie (set by any page) back in the `X-CSRF-Token` header, else 403."""
     summaries = service.import_stream(journal, file.file, file.filename)
     return JSONResponse({"imported": [service.import_summary(s) for s in summaries]})
 
