@@ -553,3 +553,57 @@ def test_a_progress_bar_for_big_files_on_a_terminal(
         update(5_000_000, 10_000_000)
         update(10_000_000, 10_000_000)
     assert capsys.readouterr().out == ""  # the bar goes to stderr only
+
+
+# imports first and says so, then logs when told to (so start-up is not part of the wait)
+LOG_SCRIPT = (
+    "import sys; from twitchwise.cli import main; import twitchwise.journal.store; "
+    "print('ready', flush=True); sys.stdin.readline(); sys.exit(main(['log', *sys.argv[1:]]))"
+)
+WAITING = "Waiting for another twitchwise (an import?) to finish writing the journal..."
+
+
+def test_log_during_a_long_import_waits_and_every_entry_lands(tmp_path: Path) -> None:
+    """Issue 11 (8): while an import held the write lock past SQLite's 5 s busy timeout, 4 of
+    6 concurrent `log` calls failed with "database is locked"; now all of them wait and land."""
+    home = tmp_path / "home"
+    env = {**os.environ, "TWITCHWISE_HOME": str(home)}
+    with open_journal_at(home):
+        pass
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", LOG_SCRIPT, "twitch", "--region", "calf", "--note", str(i)],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(6)
+    ]
+    try:
+        for proc in procs:
+            assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+        held = sqlite3.connect(home / "journal.sqlite", isolation_level=None)
+        try:
+            held.execute("BEGIN IMMEDIATE")  # the write lock, held as an import holds it
+            for proc in procs:
+                assert proc.stdin is not None
+                proc.stdin.write("go\n")
+                proc.stdin.flush()
+            time.sleep(6.5)  # longer than busy_timeout (5 s), with room for opening
+            assert [p.poll() for p in procs] == [None] * 6, "a log gave up while the lock was held"
+        finally:
+            held.rollback()
+            held.close()
+        for proc in procs:
+            _, err = proc.communicate(timeout=60)
+            assert proc.returncode == 0, err
+            assert err.strip() in ("", WAITING), err
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    with open_journal_at(home) as journal:
+        assert sorted(e["note"] for e in journal.read().episodes) == [str(i) for i in range(6)]

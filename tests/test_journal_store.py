@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from sqlalchemy import text
 from fixtures.journal.files import insert_bad_rows, journal_at, journal_settings_at
 from twitchwise.errors import InputError, JournalError
 from twitchwise.journal import settings as journal_settings_module
+from twitchwise.journal import store
 from twitchwise.journal.records import Batch, DayFactors, EpisodeIn, WorkoutIn
 from twitchwise.journal.settings import SETTINGS, journal_settings
 from twitchwise.journal.store import HEAD_REVISION, FileInfo, open_journal
@@ -543,3 +546,50 @@ def test_journal_data_made_by_hand_leaves_bad_dates_out_too() -> None:
         "Left out workout 1850-06-01T10:00:00+00:00 dated 1850-06-01: "
         "1850-06-01 is before 1900-01-01",
     ]
+
+
+# ---------------------------------------------------------------------- waiting for the write lock
+
+
+def test_writers_wait_for_a_long_import_and_every_entry_lands(home: Path) -> None:
+    """Issue 11 (8): a write transaction held past SQLite's 5 s busy timeout (a long import)
+    made concurrent `log` calls fail with "database is locked"; now they wait and all land."""
+    writers = 6
+
+    told: list[int] = []
+
+    def log_one(i: int) -> list[int]:
+        with open_journal() as other:
+            other.on_wait = lambda: told.append(i)
+            return other.log([episode(note=f"writer {i}")])
+
+    with open_journal() as journal:
+        journal.add_episode(episode(note="before"))
+        with ThreadPoolExecutor(max_workers=writers) as pool:
+            with journal.transaction() as session:  # holds the write lock, as an import does
+                session.execute(text("DELETE FROM days"))
+                futures = [pool.submit(log_one, i) for i in range(writers)]
+                time.sleep(6.0)  # longer than busy_timeout (5 s)
+                assert not any(f.done() for f in futures)  # they wait, they do not fail
+            results = [f.result(timeout=30) for f in futures]
+        assert all(len(ids) == 1 for ids in results)
+        assert sorted(told) == list(range(writers))  # each was told once that it waits
+        notes = {e["note"] for e in journal.read().episodes}
+        assert notes == {"before"} | {f"writer {i}" for i in range(writers)}
+
+
+def test_a_writer_gives_up_after_the_documented_bound(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store, "BUSY_TIMEOUT_MS", 100)
+    monkeypatch.setattr(store, "WRITE_WAIT_S", 0.5)
+    with open_journal() as journal, journal.transaction() as session:
+        session.execute(text("DELETE FROM days"))
+        started = time.monotonic()
+        with open_journal() as other, pytest.raises(JournalError) as info:
+            other.add_episode(episode())
+        waited = time.monotonic() - started
+    assert 0.4 <= waited < 3.0
+    message = str(info.value)
+    assert "\n" not in message
+    assert "locked" in message and "another twitchwise may be writing it" in message

@@ -54,7 +54,15 @@ app.add_typer(log_app, name="log")
 def _open() -> Journal:
     from twitchwise.journal.store import open_journal
 
-    return open_journal()
+    journal = open_journal()
+    journal.on_wait = _say_waiting
+    return journal
+
+
+def _say_waiting() -> None:
+    typer.echo(
+        "Waiting for another twitchwise (an import?) to finish writing the journal...", err=True
+    )
 
 
 def _when(moment: datetime) -> str:

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import os
 import stat
+import time as _time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -47,8 +48,8 @@ from sqlalchemy import (
     text,
     type_coerce,
 )
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, SessionTransaction
 
 from twitchwise.errors import ConfigError, InputError, JournalError
 from twitchwise.journal.dates import RULE, date_problem, moment_problem
@@ -72,6 +73,18 @@ MIGRATIONS = "twitchwise.journal:migrations"
 LOGGED = "log"
 _CHUNK = 500
 _T = TypeVar("_T")
+
+#: How long SQLite itself waits for the write lock at each attempt (``PRAGMA busy_timeout``).
+BUSY_TIMEOUT_MS = 5000
+#: How long, in all, a writer waits for the write lock before it gives up (seconds). An import
+#: holds the lock for its whole (all-or-nothing) write; this bound is far longer than the
+#: longest import takes, so an entry made during an import waits and lands instead of being
+#: lost. Documented in docs/journal.md ("Waiting for the write lock").
+WRITE_WAIT_S = 600.0
+#: The pause between attempts doubles from the first to the last (seconds).
+_RETRY_FIRST_S = 0.05
+_RETRY_MAX_S = 2.0
+_SQLITE_BUSY = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +154,8 @@ class Journal:
     def __init__(self, settings: JournalSettings) -> None:
         self.settings = settings
         self.where = settings.where
+        #: Called once per write that has to wait for another writer (say, to tell the user).
+        self.on_wait: Callable[[], None] | None = None
         if settings.path is not None:
             _create_private_file(settings.path)
         try:
@@ -177,11 +192,15 @@ class Journal:
         """One transaction: committed when the block ends, rolled back on any error.
 
         A write transaction takes SQLite's write lock at its start (``BEGIN IMMEDIATE``), so
-        it never fails half-way for want of it; readers do not wait for writers (WAL).
+        it never fails half-way for want of it; readers do not wait for writers (WAL). While
+        another writer (a long import) holds the lock, it waits: SQLite's ``busy_timeout`` at
+        each attempt, then again after a pause that doubles, for up to :data:`WRITE_WAIT_S` in
+        all, so an entry is not lost to an import.
         """
         bind = self.engine.execution_options(twitchwise_write=write)
         try:
-            with Session(bind, expire_on_commit=False) as session, session.begin():
+            session, begun = _begin(bind, write, self.on_wait)
+            with session, begun:
                 yield session
         except SQLAlchemyError as exc:
             raise self._error("write" if write else "read", exc) from exc
@@ -729,12 +748,52 @@ def _engine(url: str) -> Engine:
     return engine
 
 
+def _begin(
+    bind: Engine, write: bool, on_wait: Callable[[], None] | None = None
+) -> tuple[Session, SessionTransaction]:
+    """A session whose transaction has begun; a writer retries while the lock is taken.
+
+    The transaction is begun here, before the caller's block runs, so that nothing of the
+    block has to be run again: only ``BEGIN IMMEDIATE`` is retried. Each attempt waits up to
+    :data:`BUSY_TIMEOUT_MS` inside SQLite; between attempts the pause doubles from
+    ``_RETRY_FIRST_S`` to ``_RETRY_MAX_S``; after :data:`WRITE_WAIT_S` the error is raised.
+    """
+    deadline = _time.monotonic() + WRITE_WAIT_S
+    pause = _RETRY_FIRST_S
+    while True:
+        session = Session(bind, expire_on_commit=False)
+        try:
+            begun = session.begin()
+            session.connection()  # runs BEGIN (IMMEDIATE) now, not at the first statement
+            return session, begun
+        except OperationalError as exc:
+            session.close()
+            if not (write and _busy(exc)) or _time.monotonic() + pause > deadline:
+                raise
+            if on_wait is not None and pause == _RETRY_FIRST_S:
+                on_wait()
+        except BaseException:
+            session.close()
+            raise
+        _time.sleep(pause)
+        pause = min(pause * 2, _RETRY_MAX_S)
+
+
+def _busy(exc: OperationalError) -> bool:
+    """Whether the error is SQLite's "database is locked" (SQLITE_BUSY)."""
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF == _SQLITE_BUSY
+    detail = str(exc.orig).lower()
+    return "database is locked" in detail or "database is busy" in detail
+
+
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # Transactions are started explicitly (_sqlite_begin), not by the driver.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute("PRAGMA busy_timeout = 5000")
+        cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_MS)}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
