@@ -768,3 +768,13 @@ def test_no_episode_gives_a_5xx(fuzz_client: TestClient, at: Any, region: str) -
     value = at.isoformat() if hasattr(at, "isoformat") else at
     r = fuzz_client.post("/api/journal/episodes", json={"region": region, "at": value})
     assert_no_5xx(r)
+
+
+def test_the_banner_asks_about_a_red_flag_read_with_doubt(client: TestClient) -> None:
+    # the answer's own triage section is hidden under the banner, so the banner asks too
+    text = "no chest pain... actually it feels tight and my arm twitches"
+    r = client.post("/ask", data={"text": text, "csrf_token": csrf(client)})
+    assert r.status_code == 200
+    banner = r.text[r.text.index("tw-banner-emergency") : r.text.index("tw-summary")]
+    assert "Please check" in banner
+    assert "Do you have any chest pain or pressure?" in banner
