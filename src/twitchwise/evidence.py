@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 #: Reasons a red flag's denial is in doubt (see :attr:`Evidence.possible`).
 DENIAL_DOUBTS = frozenset({"hedged denial", "long-range denial", "retracted", "resolved"})
+#: Every value ``Observation.doubt`` may take besides "" (a hedge, a typo-corrected word).
+DOUBTS = DENIAL_DOUBTS | {"hedged", "spelling"}
 
 
 @dataclass(frozen=True, slots=True)

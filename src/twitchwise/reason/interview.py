@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from twitchwise.errors import InputError
-from twitchwise.evidence import DENIAL_DOUBTS, Evidence, Observation, merge, with_implied
+from twitchwise.evidence import DOUBTS, Evidence, Observation, merge, with_implied
 from twitchwise.knowledge.facts import caffeine_limit, caffeine_single_dose
 from twitchwise.knowledge.load import KnowledgeBase, load_knowledge
 from twitchwise.knowledge.schema import TriageLevel
@@ -292,7 +292,7 @@ def quantity_findings(
 
 def _doubt(value: object) -> str:
     """A doubt sent back by a client: one twitchwise gives out, or none."""
-    if isinstance(value, str) and value in (*DENIAL_DOUBTS, "hedged", "spelling"):
+    if isinstance(value, str) and value in DOUBTS:
         return value
     return ""
 

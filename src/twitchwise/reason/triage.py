@@ -30,8 +30,6 @@ class Reason:
 class Triage:
     level: TriageLevel
     reasons: tuple[Reason, ...]
-    #: Possible findings that fired a rule (they raised the level and must be asked about).
-    possible: tuple[str, ...] = ()
 
 
 def fired(rule: RedFlag, present: frozenset[str]) -> str | None:
@@ -49,18 +47,13 @@ def triage(
     kb: KnowledgeBase, present: frozenset[str], possible: frozenset[str] = frozenset()
 ) -> Triage:
     reasons = []
-    raised: set[str] = set()
     widened = present | possible
     for rule, groups in zip(kb.red_flags, kb.rule_groups, strict=True):
-        if not all(
-            present.intersection(g) or (possible and widened.intersection(g)) for g in groups
-        ):
+        if not all(widened & g for g in groups):
             continue  # cheap pre-check: most rules do not fire
         finding = fired(rule, present)
         if finding is None and possible and rule.level >= TriageLevel.SEE_DOCTOR_URGENT:
             finding = fired(rule, widened)
-            if finding is not None:
-                raised.update(f for group in rule.groups() for f in group if f in possible)
         if finding is not None:
             reasons.append(Reason(finding, rule.reason, rule.sources[0], rule.id, rule.level))
     if not reasons:
@@ -75,4 +68,4 @@ def triage(
             continue
         seen.add(r.finding)
         unique.append(r)
-    return Triage(level, tuple(unique), tuple(sorted(raised)))
+    return Triage(level, tuple(unique))

@@ -37,9 +37,6 @@ class Scope:
     def backward(self) -> bool:
         return self.last < self.cue.first
 
-    def covers(self, match: Match) -> bool:
-        return self.first <= match.first and match.last <= self.last
-
 
 def clause_breaks(tokens: list[Token], matches: list[Match], subjects: frozenset[str]) -> set[int]:
     """Token indices that end a clause: sentence marks, terminators, conjunction + subject."""

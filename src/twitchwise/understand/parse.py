@@ -501,7 +501,7 @@ class Parser:
             for i, t in enumerate(tokens)
             if t.norm in self.third_person and t.norm in self.sex_words
         }
-        return [(sex, i) for sex, i in found.items()] if len(found) == 1 else []
+        return list(found.items()) if len(found) == 1 else []
 
     def _onset_in_sentence(self, tokens: list[Token], sentences: list[int], index: int) -> bool:
         sentence = sentences[index]
