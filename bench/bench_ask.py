@@ -138,11 +138,12 @@ def measure_one_off(repeats: int) -> dict[str, dict[str, float]]:
 def measure_warm(rounds: int) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
     """Per-call latency over the corpus, with same-run baselines."""
     import twitchwise
-    from twitchwise.answer.build import answer_for, parser
+    from twitchwise.answer.build import answer_for
+    from twitchwise.app import default
     from twitchwise.knowledge.load import load_knowledge
 
     kb = load_knowledge()
-    p = parser()
+    p = default().parser
     answers = [twitchwise.ask(text) for text in CORPUS]  # warm-up: caches, branches, imports
     for answer in answers:
         answer.render("terminal")

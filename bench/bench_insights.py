@@ -140,11 +140,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="twitchwise-bench-") as tmp:
         os.environ["TWITCHWISE_HOME"] = tmp
         os.environ.pop("TWITCHWISE_DATABASE_URL", None)
+        from twitchwise.app import default
         from twitchwise.insights.alerts import alerts_for
         from twitchwise.insights.analysis import analyse
         from twitchwise.insights.charts import charts
         from twitchwise.insights.stats import daily_series, estimate_effects
         from twitchwise.journal import open_journal, read_file
+
+        tw = default()
 
         export = Path(tmp) / "journal.json"
         export.write_text(json.dumps(make_journal(args.years)), encoding="utf-8")
@@ -152,11 +155,13 @@ def main() -> None:
             journal.import_files([read_file(export)])
             data = journal.read()
             rows: dict[str, list[float]] = {"baseline: load rows": timed(journal.read, args.runs)}
-        rows["insights (analyse)"] = timed(lambda: analyse(data), args.runs)
+        rows["insights (analyse)"] = timed(
+            lambda: analyse(data, kb=tw.kb, parser=tw.parser), args.runs
+        )
         rows["  effects only"] = timed(lambda: estimate_effects(daily_series(data)), args.runs)
-        rows["  alerts only"] = timed(lambda: alerts_for(data), args.runs)
-        effects = analyse(data).effects
-        rows["charts (3 SVGs)"] = timed(lambda: charts(data, effects), args.runs)
+        rows["  alerts only"] = timed(lambda: alerts_for(data, tw.kb, tw.parser), args.runs)
+        effects = analyse(data, kb=tw.kb, parser=tw.parser).effects
+        rows["charts (3 SVGs)"] = timed(lambda: charts(data, effects, tw.kb), args.runs)
         found = [(e.factor, e.lag_days) for e in effects if e.significant]
 
     baseline = statistics.median(rows["baseline: load rows"])

@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 
 import twitchwise
-from twitchwise.answer.build import parser
+from twitchwise.app import default
 from twitchwise.reason import interview
 from twitchwise.reason.rank import rank
 
@@ -48,7 +48,7 @@ def states() -> list[interview.InterviewState]:
         if not path.is_file():
             continue
         for case in yaml.safe_load(path.read_text(encoding="utf-8")):
-            ev = parser().parse(case["text"], today=TODAY)
+            ev = default().parser.parse(case["text"], today=TODAY)
             answers = {f: True for f in ev.present} | {f: False for f in ev.negated}
             state = interview.InterviewState()
             while True:

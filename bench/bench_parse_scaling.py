@@ -20,7 +20,7 @@ import json
 import statistics
 import time
 
-from twitchwise.answer.build import parser
+from twitchwise.app import default
 
 CLAUSES = {
     "negations": "no chest pain, maybe a bit weak, not dizzy, I don't think my pee is dark. ",
@@ -33,7 +33,7 @@ LENGTHS = (1_000, 2_000, 5_000, 10_000, 20_000)
 
 
 def run(rounds: int) -> dict[str, list[dict[str, float]]]:
-    p = parser()
+    p = default().parser
     out: dict[str, list[dict[str, float]]] = {}
     for name, clause in CLAUSES.items():
         rows = []

@@ -77,7 +77,7 @@ def journal(rng: Any, kind: str, days: int, ratio: float) -> Any:
         rows.append({"date": day, **{k: float(v[i]) for k, v in factors.items()}})
         at = datetime.fromisoformat(day).replace(hour=12, tzinfo=UTC).isoformat()
         episodes += [{"date": day, "at": at}] * int(counts[i])
-    return JournalData(episodes, rows, [])
+    return JournalData.from_dicts(episodes, rows, [])
 
 
 def evaluate(kind: str, runs: int, days: int, ratio: float, seed: int) -> dict[str, Any]:

@@ -42,7 +42,7 @@ from typing import Any
 import yaml
 
 import twitchwise
-from twitchwise.answer.build import parser
+from twitchwise.app import default
 from twitchwise.reason import interview
 from twitchwise.reason.triage import fired, triage
 
@@ -58,7 +58,7 @@ LEVELS = [level.value for level in twitchwise.TriageLevel]
 
 def answers_for(text: str) -> tuple[dict[str, bool], str, list[str]]:
     """The answers file of one case, ask's triage level, and ask's causes."""
-    ev = parser().parse(text, today=TODAY)
+    ev = default().parser.parse(text, today=TODAY)
     answers = {fid: True for fid in ev.present}
     answers.update({fid: False for fid in ev.negated})
     kb = twitchwise.load_knowledge()
@@ -128,13 +128,13 @@ def evaluate(name: str, path: Path, *, cli: bool, verbose: bool) -> dict[str, An
 def patient(rng: random.Random) -> tuple[str, dict[str, bool]]:
     """One simulated patient: the drawn cause and the truth for every finding."""
     kb = twitchwise.load_knowledge()
-    model = interview._model(kb)
+    model = interview.interview_model(kb)
     causes = list(kb.causes.values())
     cause = rng.choices(causes, weights=[c.prior for c in causes])[0]
     withs = {lk.finding: lk.with_ for lk in cause.likelihoods}
 
     def p(fid: str) -> float:
-        return withs.get(fid, model.ref[fid])
+        return withs.get(fid, model.cause_model.reference[fid])
 
     truth: dict[str, bool] = {}
     exclusive = [q.findings for q in model.static if q.kind in ("quantity", "one_of")]

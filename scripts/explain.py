@@ -8,14 +8,15 @@ from pathlib import Path
 
 import yaml
 
-from twitchwise.answer.build import ask, parser
+from twitchwise import ask
+from twitchwise.app import default
 from twitchwise.knowledge.load import load_knowledge
 from twitchwise.reason.triage import triage
 
 
 def show(text: str) -> None:
     kb = load_knowledge()
-    ev = parser().parse(text)
+    ev = default().parser.parse(text)
     print("TEXT:", text)
     print("  present:", sorted(ev.present))
     print("  negated:", sorted(ev.negated))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from twitchwise.answer.build import parser
+from twitchwise.app import default
 from twitchwise.evaluation.utterances import score_utterances
 from twitchwise.knowledge.load import load_knowledge
 
@@ -30,7 +30,7 @@ def main() -> int:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     items = yaml.safe_load((CORPUS / f"{args.part}.yaml").read_text())
-    result = score_utterances(items, load_knowledge(), parser())
+    result = score_utterances(items, load_knowledge(), default().parser)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
         return 0

@@ -106,7 +106,7 @@ def kb() -> KnowledgeBase:
 
 @pytest.fixture(scope="session")
 def parse() -> Callable[[str], Evidence]:
-    from twitchwise.answer.build import parser
+    from twitchwise.app import default
 
-    p = parser()
+    p = default().parser
     return lambda text: p.parse(text, today=TODAY)

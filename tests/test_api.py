@@ -32,6 +32,7 @@ def test_all_is_pinned():
         "KnowledgeBase",
         "KnowledgeError",
         "TriageLevel",
+        "Twitchwise",
         "TwitchwiseError",
         "__version__",
         "ask",

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 import twitchwise
-from twitchwise.answer.build import parser
+from twitchwise.app import default
 from twitchwise.evaluation import evaluate, load_cases
 from twitchwise.evaluation.utterances import score_utterances
 
@@ -52,7 +52,7 @@ def test_dev_cases_floor() -> None:
 
 
 def test_dev_utterances_floor() -> None:
-    result = score_utterances(_items("utterances", "dev"), KB, parser())
+    result = score_utterances(_items("utterances", "dev"), KB, default().parser)
     assert result.micro.f1 >= 0.87, result.micro
     flags = [result.per_finding[f] for f in result.red_flag_recall]
     found = sum(c.tp for c in flags)

@@ -22,6 +22,7 @@ import yaml
 from conftest import SHARED
 from helpers import run
 from twitchwise.answer.model import Answer, CauseOut, FindingOut
+from twitchwise.app import Twitchwise
 from twitchwise.errors import InputError
 from twitchwise.evaluation import Case, evaluate, load_cases, parse_cases
 from twitchwise.evaluation import cases as cases_module
@@ -137,7 +138,8 @@ def ticking_clock(*durations_ms: float) -> Callable[[], float]:
 @pytest.fixture
 def engine(monkeypatch: pytest.MonkeyPatch) -> None:
     """Answer with the stand-in and time with a clock that makes the cases take 1, 3, 2, 10 ms."""
-    monkeypatch.setattr("twitchwise.answer.build.ask", stand_in)
+    monkeypatch.setattr("twitchwise.ask", stand_in)
+    monkeypatch.setattr(Twitchwise, "ask", lambda self, text, **kw: stand_in(text, **kw))
     monkeypatch.setattr(score_module, "perf_counter", ticking_clock(1, 3, 2, 10))
 
 

@@ -146,6 +146,34 @@ def test_warning_signs_are_most_urgent_first(guides: dict[str, Guide]) -> None:
     assert "eyelid_twitch_over_3_months" in {w.id for w in guides["eyelid"].warnings}
 
 
+def test_advice_with_only_when_all_shows_in_the_guide_as_in_the_answer(tmp_path: Path) -> None:
+    """One rule decides which advice applies to an answer and to a guide: an item whose only
+    condition is ``when_all`` appears in both when the topic's findings meet it."""
+    from twitchwise.answer.build import answer_for
+    from twitchwise.evidence import Evidence, Observation, with_implied
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    item = (
+        "  - id: knee_only_when_all\n"
+        "    kind: knee_check\n"
+        "    priority: 1\n"
+        "    when_all: [twitching, region_knee]\n"
+        '    text: "Check the other knee too ({caffeine_limit_mg} mg)."\n'
+        "    sources: [nhs-twitch]\n"
+    )
+    with (data / "plan" / "advice.yaml").open("a", encoding="utf-8") as f:
+        f.write(item)
+    kb = build(data)
+    topic = kb.topics["knee"]
+    evidence = with_implied(Evidence(tuple(Observation(f) for f in topic.findings)), kb.closure)
+    plan = {p.kind: p.text for p in answer_for(kb, evidence).plan}
+    guide = {a.kind: a.text for a in build_guide(topic, kb).advice}
+    assert plan["knee_check"] == guide["knee_check"] == "Check the other knee too (400 mg)."
+    calf = {a.kind for a in build_guide("calf", kb).advice}
+    assert "knee_check" not in calf
+
+
 def test_pregnancy_guide_uses_the_pregnancy_caffeine_limit(guides: dict[str, Guide]) -> None:
     caffeine = next(a for a in guides["pregnancy"].advice if a.kind == "caffeine")
     assert "within 200 mg a day" in caffeine.text
@@ -431,10 +459,12 @@ def _parse(path: Path) -> _Page:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def site(tmp_path_factory: pytest.TempPathFactory, kb: KnowledgeBase) -> Path:
     root = tmp_path_factory.mktemp("site")
     calls: list[tuple[str, int, int]] = []
-    report = build_site(root, progress=lambda rel, done, total: calls.append((rel, done, total)))
+    report = build_site(
+        root, progress=lambda rel, done, total: calls.append((rel, done, total)), kb=kb
+    )
     assert report.root == root
     assert calls and calls[-1][1] == calls[-1][2] == len(report.pages)
     return root
@@ -459,12 +489,12 @@ def test_sitemap_lists_every_page_relatively(site: Path) -> None:
     assert sorted(locs) == pages
 
 
-def test_sitemap_uses_the_base_url(tmp_path: Path) -> None:
-    build_site(tmp_path, base_url="https://example.org/twitch/")
+def test_sitemap_uses_the_base_url(tmp_path: Path, kb: KnowledgeBase) -> None:
+    build_site(tmp_path, base_url="https://example.org/twitch/", kb=kb)
     sitemap = (tmp_path / "sitemap.xml").read_text(encoding="utf-8")
     assert "<loc>https://example.org/twitch/guides/knee.html</loc>" in sitemap
     with pytest.raises(InputError, match="--base-url"):
-        build_site(tmp_path, base_url="example.org")
+        build_site(tmp_path, base_url="example.org", kb=kb)
 
 
 def test_every_internal_link_resolves(site: Path) -> None:

@@ -8,6 +8,7 @@ import stat
 import sys
 import time
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 
 from fixtures.journal.insights import HEADER, daily_csv
 from helpers import run
+from twitchwise.app import default
 from twitchwise.insights.alerts import alerts_for, pattern_findings
 from twitchwise.insights.analysis import analyse
 from twitchwise.insights.charts import body_map_svg, calendar_svg, effects_svg
@@ -28,6 +30,9 @@ from twitchwise.insights.stats import (
 )
 from twitchwise.journal.store import JournalData
 from twitchwise.knowledge.schema import TriageLevel
+
+KB = default().kb
+PARSER = default().parser
 
 EFFECT_KEYS = {
     "factor", "lag_days", "effect", "ci", "p_value", "q_value", "significant", "n_with",
@@ -114,7 +119,7 @@ def test_benjamini_hochberg_matches_statsmodels() -> None:
 
 def test_too_few_days_says_not_enough_data(tmp_path: Path) -> None:
     data = _journal(daily_csv(tmp_path / "short.csv", "planted", seed=0, days=20))
-    result = analyse(data, today=date(2025, 1, 25))
+    result = analyse(data, kb=KB, parser=PARSER, today=date(2025, 1, 25))
     assert result.effects == []
     assert any("not enough data yet" in n.lower() for n in result.notes), result.notes
     assert any(f"at least {MIN_DAYS} days" in n for n in result.notes)
@@ -122,9 +127,10 @@ def test_too_few_days_says_not_enough_data(tmp_path: Path) -> None:
 
 def test_a_sparse_factor_gets_a_note_and_no_effect(tmp_path: Path) -> None:
     data = _journal(daily_csv(tmp_path / "d.csv", "null_poisson", seed=0, days=90))
-    for i, day in enumerate(data.days):  # alcohol recorded on every 9th day only
-        if i % 9:
-            day["alcohol_units"] = None
+    data.days = [  # alcohol recorded on every 9th day only
+        replace(day, factors=replace(day.factors, alcohol_units=None)) if i % 9 else day
+        for i, day in enumerate(data.days)
+    ]
     result = estimate_effects(daily_series(data))
     assert "alcohol_units" not in {e.factor for e in result.effects}
     assert {e.factor for e in result.effects} == set(HEADER[2:]) - {"alcohol_units"}
@@ -135,8 +141,7 @@ def test_a_sparse_factor_gets_a_note_and_no_effect(tmp_path: Path) -> None:
 
 def test_a_factor_without_variation_is_not_tested(tmp_path: Path) -> None:
     data = _journal(daily_csv(tmp_path / "d.csv", "null_poisson", seed=0, days=90))
-    for day in data.days:
-        day["caffeine_mg"] = 200.0
+    data.days = [replace(day, factors=replace(day.factors, caffeine_mg=200.0)) for day in data.days]
     result = estimate_effects(daily_series(data))
     assert "caffeine_mg" not in {e.factor for e in result.effects}
     assert any(n.startswith("caffeine: not enough variation yet") for n in result.notes)
@@ -144,7 +149,7 @@ def test_a_factor_without_variation_is_not_tested(tmp_path: Path) -> None:
 
 def test_no_twitches_at_all() -> None:
     days = [{"date": f"2025-01-{d:02d}", "caffeine_mg": 100.0} for d in range(1, 31)]
-    result = analyse(JournalData([], days, []))
+    result = analyse(JournalData.from_dicts([], days, []), kb=KB, parser=PARSER)
     assert result.to_dict() == {
         "days": 30,
         "effects": [],
@@ -162,11 +167,11 @@ def test_days_before_the_first_twitch_are_left_out() -> None:
         for i in range(60)
     ]
     episodes = [_episode("2025-02-20")]
-    series = daily_series(JournalData(episodes, days, []))
+    series = daily_series(JournalData.from_dicts(episodes, days, []))
     assert series is not None
     assert series.start == date(2025, 2, 20)
     assert series.earlier_factor_days == 50 - 2  # the two days before it serve as lags
-    notes = analyse(JournalData(episodes, days, [])).notes
+    notes = analyse(JournalData.from_dicts(episodes, days, []), kb=KB, parser=PARSER).notes
     assert any(
         n.startswith("48 days with factors before your first logged twitch (2025-02-20)")
         for n in notes
@@ -199,9 +204,8 @@ def _days(start: str, n: int, every: int = 1) -> list[str]:
 
 
 def _alerts(episodes: list[dict[str, Any]]) -> dict[str, tuple[str, TriageLevel, str]]:
-    return {
-        a.rule: (a.finding, a.level, a.pattern) for a in alerts_for(JournalData(episodes, [], []))
-    }
+    data = JournalData.from_dicts(episodes, [], [])
+    return {a.rule: (a.finding, a.level, a.pattern) for a in alerts_for(data, KB, PARSER)}
 
 
 def test_twitching_for_more_than_two_weeks(tmp_path: Path) -> None:
@@ -252,7 +256,7 @@ def test_spreading_to_new_regions() -> None:
     episodes = [_episode(d, "region_calf", "left") for d in _days("2026-03-01", 28)]
     episodes += [_episode(d, "region_thigh", "right") for d in _days("2026-03-12", 17)]
     episodes += [_episode(d, "region_arm", "right") for d in _days("2026-03-20", 9)]
-    found = pattern_findings(JournalData(episodes, [], []))
+    found = pattern_findings(JournalData.from_dicts(episodes, [], []), KB, PARSER)
     assert found.present["spreading"] == (
         "Twitching began in the left leg and spread to the right leg (2026-03-12), "
         "then right arm (2026-03-20)."
@@ -261,7 +265,8 @@ def test_spreading_to_new_regions() -> None:
     assert "twitch_in_several_places" in _alerts(episodes)
     # all at once is several places, not spreading
     together = [_episode("2026-03-01", r, "left") for r in ("region_calf", "region_arm")]
-    assert "spreading" not in pattern_findings(JournalData(together, [], [])).present
+    found = pattern_findings(JournalData.from_dicts(together, [], []), KB, PARSER)
+    assert "spreading" not in found.present
 
 
 def test_spreading_with_weakness_and_numbness_is_urgent() -> None:
@@ -271,7 +276,7 @@ def test_spreading_with_weakness_and_numbness_is_urgent() -> None:
     episodes += [
         _episode("2026-03-15", "region_hand", "right", "legs feel weak and my feet are numb")
     ]
-    alerts = alerts_for(JournalData(episodes, [], []))
+    alerts = alerts_for(JournalData.from_dicts(episodes, [], []), KB, PARSER)
     assert alerts[0].level is TriageLevel.SEE_DOCTOR_URGENT
     assert alerts[0].rule == "weakness_with_spreading_numbness"
     assert [a.level for a in alerts] == sorted((a.level for a in alerts), reverse=True)
@@ -291,7 +296,9 @@ def test_a_region_rule_uses_that_regions_own_duration() -> None:
 def test_tongue_twitching_is_urgent_as_in_ask() -> None:
     import twitchwise
 
-    alerts = alerts_for(JournalData([_episode("2026-03-01", "region_tongue")], [], []))
+    alerts = alerts_for(
+        JournalData.from_dicts([_episode("2026-03-01", "region_tongue")], [], []), KB, PARSER
+    )
     ask = twitchwise.assess(["twitching", "region_tongue"])
     assert alerts[0].level is ask.level is TriageLevel.SEE_DOCTOR_URGENT
     assert alerts[0].rule == "tongue_twitching"
@@ -299,7 +306,7 @@ def test_tongue_twitching_is_urgent_as_in_ask() -> None:
 
 def test_no_alerts_for_a_short_single_site_twitch() -> None:
     episodes = [_episode(d, "region_eyelid", "left") for d in _days("2026-03-01", 5)]
-    assert alerts_for(JournalData(episodes, [], [])) == []
+    assert alerts_for(JournalData.from_dicts(episodes, [], []), KB, PARSER) == []
 
 
 # ---------------------------------------------------------------------- the command
@@ -405,8 +412,8 @@ def test_chart_files_are_valid_svg(
 
 
 def test_charts_of_an_empty_journal_are_valid_svg() -> None:
-    empty = JournalData([], [], [])
-    for text in (calendar_svg(empty), body_map_svg(empty), effects_svg([])):
+    empty = JournalData.from_dicts([], [], [])
+    for text in (calendar_svg(empty), body_map_svg(empty, KB), effects_svg([])):
         _svg_root(text)
 
 
@@ -414,7 +421,7 @@ def test_charts_and_insights_are_safe_for_any_date() -> None:
     """The 0001-01-01 and 9999-12-31 rows that overflowed the calendar are left out and named
     (whatever built the data); a span from 1900 is drawn as its latest ten years."""
     started = time.perf_counter()
-    data = JournalData(
+    data = JournalData.from_dicts(
         [_episode(d) for d in ("0001-01-01", "1900-01-01", "2025-06-01", "2025-06-02")]
         + [_episode("9999-12-31")],
         [{"date": "9999-12-31", "caffeine_mg": 100.0}, {"date": "2025-06-01", "sleep_h": 7.0}],
@@ -427,7 +434,7 @@ def test_charts_and_insights_are_safe_for_any_date() -> None:
     assert len(root.findall(f"{SVG}rect")) <= 10 * 366 + 6
     assert "1 earlier twitch episode (before 2016) not shown." in svg
     assert "1900" not in [t.text for t in root.iter(f"{SVG}text")]
-    result = analyse(data, today=date(2025, 6, 10))
+    result = analyse(data, kb=KB, parser=PARSER, today=date(2025, 6, 10))
     assert result.notes[:4] == data.problems
     left_out = "1 twitch episode more than 10 years before your latest entry is left out"
     assert any(left_out in note for note in result.notes), result.notes
@@ -444,4 +451,4 @@ def _journal(csv: Path) -> JournalData:
     episodes = [
         _episode(d.isoformat()) for d, n in sorted(batch.episode_counts.items()) for _ in range(n)
     ]
-    return JournalData(episodes, days, [])
+    return JournalData.from_dicts(episodes, days, [])

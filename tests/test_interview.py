@@ -14,18 +14,23 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import twitchwise
+import twitchwise.app
 from helpers import run
 from twitchwise.answer.build import answer_for
-from twitchwise.commands.check import describe, interview_loop, progress_line, transcript
+from twitchwise.app import Twitchwise
+from twitchwise.commands.check import interview_loop, progress_line, transcript
 from twitchwise.errors import KnowledgeError
-from twitchwise.evidence import Evidence, Observation
+from twitchwise.evidence import Evidence, Observation, merge
 from twitchwise.knowledge.load import DATA_DIR, build
 from twitchwise.knowledge.schema import TriageLevel
 from twitchwise.reason import interview as iv
+from twitchwise.reason.interview.policy import situation
+from twitchwise.reason.model import CauseModel
 from twitchwise.reason.rank import rank
 from twitchwise.reason.triage import triage
 
 KB = twitchwise.load_knowledge()
+TW = Twitchwise(KB)
 ASKABLE = sorted(f for f, x in KB.findings.items() if x.kind != "cue")
 RED_FLAG_FINDINGS = sorted({f for r in KB.red_flags for g in r.groups() for f in g})
 #: Findings that raise the triage on their own: (finding, the level of its rule).
@@ -127,7 +132,7 @@ def test_quantities_map_to_findings_through_the_knowledge_base(
 
 def test_caffeine_question_counts_mugs_and_keeps_the_amount():
     state = iv.InterviewState()
-    question = next(q for q in iv._model(KB).static if q.id == "caffeine")
+    question = next(q for q in iv.interview_model(KB).static if q.id == "caffeine")
     five = next(i for i, o in enumerate(question.options) if o.value == 5)
     state = iv.answer(state, question, five, KB)
     ev = iv.evidence(state, KB)
@@ -141,7 +146,7 @@ def test_caffeine_question_counts_mugs_and_keeps_the_amount():
 
 
 def test_a_choice_sets_the_chosen_present_and_the_others_absent():
-    where = next(q for q in iv._model(KB).static if q.id == "where")
+    where = next(q for q in iv.interview_model(KB).static if q.id == "where")
     labels = [o.label for o in where.options]
     state = iv.answer(
         iv.InterviewState(),
@@ -156,7 +161,7 @@ def test_a_choice_sets_the_chosen_present_and_the_others_absent():
 
 
 def test_none_of_these_denies_every_option():
-    screen = next(q for q in iv._model(KB).static if q.id == "emergency_signs")
+    screen = next(q for q in iv.interview_model(KB).static if q.id == "emergency_signs")
     ev = iv.evidence(iv.answer(iv.InterviewState(), screen, [], KB), KB)
     assert {"chest_pain", "confusion", "facial_droop"} <= ev.negated
 
@@ -177,7 +182,7 @@ def test_an_emergency_ends_the_interview():
 
 
 def test_an_emergency_in_the_opening_text_asks_nothing():
-    start = twitchwise.answer.build.parser().parse("twitching and I fainted")
+    start = twitchwise.app.default().parser.parse("twitching and I fainted")
     state, stop = iv.run(iv.InterviewState(start=start), {}, KB)
     assert (state.asked, stop.reason) == ((), "emergency")
 
@@ -207,13 +212,68 @@ def test_budget_limits_questions_but_not_required_ones():
 
 
 def test_the_ranker_and_the_policy_agree_on_the_posterior():
-    ev = twitchwise.answer.build.parser().parse(
+    ev = twitchwise.app.default().parser.parse(
         "maybe stressed, my eyelid twitches, no weakness, 5 coffees, slept 5 hours"
     )
-    now = iv._situation(KB, iv.InterviewState(start=ev))
+    now = situation(iv.InterviewState(start=ev), KB)
     by_id = {r.id: r.probability for r in rank(KB, iv.evidence(iv.InterviewState(start=ev), KB))}
-    for ci, cid in enumerate(iv._model(KB).causes):
+    for ci, cid in enumerate(iv.interview_model(KB).causes):
         assert math.isclose(now.probs[ci], by_id[cid], rel_tol=1e-9, abs_tol=1e-12)
+
+
+observations = st.lists(
+    st.builds(
+        Observation,
+        finding_ids,
+        negated=st.booleans(),
+        uncertain=st.booleans(),
+        doubt=st.sampled_from(["", "", "hedged", "hedged denial"]),
+    ),
+    max_size=12,
+)
+
+
+@given(observations, answer_maps)
+@settings(max_examples=80)
+def test_the_policy_posterior_is_the_rankers(obs, answers):
+    """For any evidence (hedged, denied and possible findings included) and any answers, the
+    interview's posterior over causes is exactly rank()'s."""
+    state = iv.InterviewState(start=Evidence(merge(obs)))
+    for _ in range(3):
+        step = iv.next_question(state, KB)
+        if step.question is None:
+            break
+        state = iv.answer_from(state, step.question, answers)
+    now = situation(state, KB)
+    ranked = {r.id: r.probability for r in rank(KB, iv.evidence(state, KB))}
+    assert [ranked[c] for c in iv.interview_model(KB).causes] == now.probs[:-1]
+    assert math.isclose(sum(now.probs), 1.0)
+
+
+def test_a_hedged_finding_with_a_large_ratio_counts_the_same_in_both(tmp_path: Path):
+    """A hedged finding counts by the square root of its ratio, clamped after the root: a
+    ratio of 9e7 moves the odds by about 9,487 (the interview once clamped before the root and
+    moved them by 100)."""
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    path = data / "causes" / "common.yaml"
+    text = path.read_text(encoding="utf-8")
+    line = "{finding: after_workout, with: 0.9, without: 0.25}"
+    assert text.count(line) == 1
+    path.write_text(text.replace(line, line.replace("0.25", "0.00000001")), encoding="utf-8")
+    kb = build(data)
+    model = CauseModel.build(kb)
+    term = next(t for t in model.likelihoods("exercise_fatigue") if t.finding == "after_workout")
+    assert math.isclose(term.hedged, math.sqrt(9e7))
+    assert term.present == 1e4  # clamped
+    hedged = Evidence((Observation("after_workout", uncertain=True), Observation("twitching")))
+    state = iv.InterviewState(start=hedged)
+    ranked = {r.id: r.probability for r in rank(kb, iv.evidence(state, kb), model)}
+    now = situation(state, kb, iv.InterviewModel.build(kb, model))
+    assert [ranked[c] for c in model.causes] == now.probs[:-1]
+    plain = rank(kb, Evidence((Observation("twitching"),)), model)
+    before = next(r.probability for r in plain if r.id == "exercise_fatigue")
+    assert ranked["exercise_fatigue"] > 0.9 > before
 
 
 def test_state_survives_back():
@@ -286,7 +346,7 @@ def test_a_red_flag_that_is_enough_on_its_own_is_always_found(answers, alone):
 @given(answer_maps)
 @settings(max_examples=40)
 def test_the_state_round_trips_through_json(answers):
-    start = twitchwise.answer.build.parser().parse("my calf twitches, 4 coffees, no weakness")
+    start = twitchwise.app.default().parser.parse("my calf twitches, 4 coffees, no weakness")
     state, _ = iv.run(iv.InterviewState(start=start), answers, KB)
     again = iv.InterviewState.from_dict(json.loads(json.dumps(state.to_dict())))
     assert again == state
@@ -305,7 +365,7 @@ def test_interview_loop_with_back_and_quit():
         asked.append((number, question.id))
         return replies.pop(0)
 
-    state, stop = interview_loop(iv.InterviewState(), KB, iv.Policy(), ask, shown.append)
+    state, stop = interview_loop(iv.InterviewState(), TW, iv.Policy(), ask, shown.append)
     assert asked[:3] == [(1, "emergency_signs"), (2, "warning_signs"), (1, "emergency_signs")]
     assert len(state.asked) == 2 and state.asked[1].answer is None
     assert stop.text == "Stopped at your request."
@@ -314,22 +374,22 @@ def test_interview_loop_with_back_and_quit():
 
 def test_progress_line_shows_triage_and_leading_causes():
     start = iv.findings_evidence(["twitching", "weakness_progressive"], KB)
-    line = progress_line(iv.InterviewState(start=start), KB)
+    line = progress_line(TW.interview_view(iv.InterviewState(start=start)).progress)
     assert line.startswith("  So far: See a doctor soon (today or within days). Most likely: ")
     assert line.count("%") == 3
 
 
 def test_describe_answers_in_words():
     a = iv.Answered("weakness", "Weak?", ("weakness",), (("weakness", False),))
-    assert describe(KB, a) == "no"
+    assert TW.describe_answer(a) == "no"
     b = iv.Answered("how_long", "How long?", ("duration_days",), (("duration_days", True),),
                     "duration_days", 2)  # fmt: skip
-    assert describe(KB, b) == "1 to 3 days"
+    assert TW.describe_answer(b) == "1 to 3 days"
     c = iv.Answered("x", "Any?", ("chest_pain", "fainting"), (("chest_pain", False),))
-    assert describe(KB, c) == "no: Chest pain"
+    assert TW.describe_answer(c) == "no: Chest pain"
     d = iv.Answered("x", "Any?", ("chest_pain", "fainting"), ())
-    assert describe(KB, d) == "not sure"
-    assert transcript(KB, (a,), iv.Stop("settled", "Stopped.")).splitlines() == [
+    assert TW.describe_answer(d) == "not sure"
+    assert transcript(TW, (a,), iv.Stop("settled", "Stopped.")).splitlines() == [
         "Questions asked (1):", " 1. Weak?", "    Answer: no", "", "Stopped."
     ]
 
@@ -525,9 +585,9 @@ def test_start_evidence_is_kept_as_given():
 
 
 def test_a_possible_red_flag_counts_until_the_person_answers_it():
-    from twitchwise.answer.build import parser
+    from twitchwise.app import default
 
-    start = parser().parse("no chest pain... actually it feels tight and my arm twitches")
+    start = default().parser.parse("no chest pain... actually it feels tight and my arm twitches")
     assert "chest_pain" in start.possible
     state = iv.InterviewState(start=start)
     assert iv.progress(state, KB).level is TriageLevel.EMERGENCY

@@ -193,6 +193,20 @@ def test_log_day_upserts(home: Path, capsys: pytest.CaptureFixture[str]) -> None
     }
 
 
+def test_log_day_has_an_option_for_every_factor(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Steps and heart-rate variability too (issue 12: 'log day' missed them)."""
+    argv = ["log", "day", "-d", "2026-03-01", "--steps", "9000", "--hrv-ms", "45.5"]
+    code, out, _ = run(argv, capsys)
+    assert code == 0
+    assert out == "Recorded for 2026-03-01: steps 9000; heart-rate variability SDNN (ms) 45.5.\n"
+    (day,) = exported(capsys)["days"]
+    assert (day["steps"], day["hrv_ms"]) == (9000, 45.5)
+    code, out, err = run(["log", "day", "--hrv-ms", "1001"], capsys)
+    one_line_error(code, out, err, "hrv_ms must be between 0 and 1000")
+
+
 def test_log_day_defaults_to_today_and_knows_yesterday(
     home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -606,4 +620,4 @@ def test_log_during_a_long_import_waits_and_every_entry_lands(tmp_path: Path) ->
                 proc.kill()
                 proc.wait()
     with open_journal_at(home) as journal:
-        assert sorted(e["note"] for e in journal.read().episodes) == [str(i) for i in range(6)]
+        assert sorted(e.note for e in journal.read().episodes) == [str(i) for i in range(6)]

@@ -261,6 +261,19 @@ def test_daily_csv(tmp_path: Path) -> None:
     assert batch.episode_counts == {date(2025, 1, 1): 3, date(2025, 1, 2): 0}
 
 
+def test_a_blank_twitches_cell_is_not_recorded_not_zero(tmp_path: Path) -> None:
+    """docs/journal.md: an empty cell is "not recorded". A blank count adds no count for the
+    day (its factors still count); only a written 0 says the day had no twitches."""
+    path = tmp_path / "days.csv"
+    path.write_text("date,twitches,caffeine_mg\n2025-01-01,,300\n2025-01-02,0,100\n2025-01-03, ,\n")
+    batch = read_file(path)[1]
+    assert batch.episode_counts == {date(2025, 1, 2): 0}
+    assert batch.days == {
+        date(2025, 1, 1): DayFactors(caffeine_mg=300),
+        date(2025, 1, 2): DayFactors(caffeine_mg=100),
+    }
+
+
 @pytest.mark.parametrize(
     ("name", "writer", "expected"),
     [

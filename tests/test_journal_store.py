@@ -296,8 +296,10 @@ def test_times_are_stored_in_utc_and_read_back_aware(home: Path) -> None:
     with open_journal() as journal:
         journal.add_episode(episode(at=local, day=local.date()))
         (row,) = journal.read().episodes
-    assert row["at"] == "2026-03-01T13:30:00+00:00"
-    assert row["date"] == "2026-03-01"  # the person's own date, not UTC's
+    assert row.at == datetime(2026, 3, 1, 13, 30, tzinfo=UTC) and row.at.utcoffset() == timedelta(0)
+    assert row.date == date(2026, 3, 1)  # the person's own date, not UTC's
+    exported = row.to_dict()
+    assert (exported["at"], exported["date"]) == ("2026-03-01T13:30:00+00:00", "2026-03-01")
 
 
 def test_naive_times_are_refused() -> None:
@@ -529,16 +531,17 @@ def test_a_journal_holding_bad_rows_still_reads_and_names_them(home: Path) -> No
 
 
 def test_journal_data_made_by_hand_leaves_bad_dates_out_too() -> None:
-    from twitchwise.journal.store import JournalData
+    from twitchwise.journal.store import DayRow, EpisodeRow, JournalData
 
     fine = {"uid": "a", "at": "2025-01-01T10:00:00+00:00", "date": "2025-01-01"}
-    data = JournalData(
+    data = JournalData.from_dicts(
         episodes=[fine, {"uid": "b", "at": "9999-12-31T23:00:00-05:00", "date": "9999-12-31"}],
         days=[{"date": "0001-01-01"}, {"date": "2025-01-01"}],
         workouts=[{"start": "1850-06-01T10:00:00+00:00"}],
     )
-    assert data.episodes == [fine]
-    assert data.days == [{"date": "2025-01-01"}]
+    at = datetime(2025, 1, 1, 10, tzinfo=UTC)
+    assert data.episodes == [EpisodeRow("a", at, date(2025, 1, 1))]
+    assert data.days == [DayRow(date(2025, 1, 1), DayFactors())]
     assert data.workouts == []
     assert [p.split("; ")[0] for p in data.problems] == [
         "Left out episode b dated 9999-12-31: 9999-12-31 is in the future",
@@ -574,7 +577,7 @@ def test_writers_wait_for_a_long_import_and_every_entry_lands(home: Path) -> Non
             results = [f.result(timeout=30) for f in futures]
         assert all(len(ids) == 1 for ids in results)
         assert sorted(told) == list(range(writers))  # each was told once that it waits
-        notes = {e["note"] for e in journal.read().episodes}
+        notes = {e.note for e in journal.read().episodes}
         assert notes == {"before"} | {f"writer {i}" for i in range(writers)}
 
 

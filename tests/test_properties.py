@@ -162,10 +162,10 @@ def test_negation_never_adds_a_finding(parse, data):
 
 def _denial_word_in_a_phrase(text: str) -> bool:
     """Whether the text's denial word is inside a longer finding phrase of the lexicon."""
-    from twitchwise.answer.build import parser
+    from twitchwise.app import default
     from twitchwise.understand.lexicon import FINDING
 
-    lexicon = parser().lexicon
+    lexicon = default().parser.lexicon
     tokens = lexicon.tokenize(text)
     matches, _ = lexicon.match(tokens)
     denial = next((i for i, t in enumerate(tokens) if t.norm in _DENIAL_WORDS), None)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 import re
+import shutil
 
 import pytest
 
 import twitchwise
 from twitchwise.evidence import Evidence, Observation
+from twitchwise.knowledge.load import DATA_DIR, build
 from twitchwise.knowledge.schema import TriageLevel
+from twitchwise.reason.model import CauseModel
 from twitchwise.reason.plan import make_plan
 from twitchwise.reason.rank import rank
 from twitchwise.reason.triage import fired, triage
@@ -112,6 +115,40 @@ def test_without_findings_the_priors_decide(kb):
     by_prior = sorted(kb.causes.values(), key=lambda c: (-c.prior, c.id))
     assert [r.id for r in ranking] == [c.id for c in by_prior]
     assert all(r.supporting == () and r.against == () for r in ranking)
+
+
+def test_the_cause_model_is_the_likelihoods_as_log_odds(kb):
+    """One table of log-odds, in knowledge-base order; the ranking reads its ratios there."""
+    model = CauseModel.build(kb)
+    assert model.causes == tuple(kb.causes)
+    for cause in kb.causes.values():
+        terms = model.likelihoods(cause.id)
+        assert [t.finding for t in terms] == [lk.finding for lk in cause.likelihoods]
+        for lk, t in zip(cause.likelihoods, terms, strict=True):
+            without = lk.without if lk.without is not None else kb.findings[lk.finding].base_rate
+            assert (t.with_, t.without, t.ratio) == (lk.with_, without, lk.with_ / without)
+            assert t.log_present == math.log(min(max(t.ratio, 1e-4), 1e4))
+            assert t.log_absent == math.log(min(max((1 - lk.with_) / (1 - without), 1e-4), 1e4))
+    ev = evidence("twitching", "region_eyelid", "!weakness", uncertain=("region_eyelid",))
+    assert rank(kb, ev, model) == rank(kb, ev)
+
+
+def test_a_missing_without_is_the_findings_base_rate(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    path = data / "causes" / "common.yaml"
+    text = path.read_text(encoding="utf-8")
+    line = "{finding: after_workout, with: 0.9, without: 0.25}"
+    assert text.count(line) == 1
+    path.write_text(text.replace(line, "{finding: after_workout, with: 0.9}"), encoding="utf-8")
+    kb = build(data)
+    base_rate = kb.findings["after_workout"].base_rate
+    term = next(
+        t
+        for t in CauseModel.build(kb).likelihoods("exercise_fatigue")
+        if t.finding == "after_workout"
+    )
+    assert (term.without, term.ratio) == (base_rate, 0.9 / base_rate)
 
 
 def test_negated_finding_lowers_the_cause_it_supports(kb):

@@ -13,11 +13,15 @@ import pytest
 
 from fixtures.journal.insights import daily_csv
 from helpers import run
+from twitchwise.app import default
 from twitchwise.cli import main
 from twitchwise.insights.analysis import analyse
 from twitchwise.insights.fhir import CODE_SYSTEM, fhir_bundle, validate_bundle
 from twitchwise.insights.report import _latin1, build_report, render_html
 from twitchwise.journal.store import JournalData
+
+KB = default().kb
+PARSER = default().parser
 
 
 @pytest.fixture
@@ -122,19 +126,21 @@ def test_fhir_report_validates(
 
 
 def test_fhir_bundle_ids_are_stable() -> None:
-    data = JournalData(
+    data = JournalData.from_dicts(
         [{"uid": "a", "at": "2026-03-01T09:00:00+00:00", "date": "2026-03-01", "region": None}],
         [{"date": "2026-03-01", "caffeine_mg": 200.0}],
         [],
     )
-    one, two = fhir_bundle(data), fhir_bundle(data)
+    one, two = fhir_bundle(data, kb=KB), fhir_bundle(data, kb=KB)
     assert one["id"] == two["id"]
     assert [e["fullUrl"] for e in one["entry"]] == [e["fullUrl"] for e in two["entry"]]
     validate_bundle(one)
 
 
 def test_invalid_bundle_is_refused() -> None:
-    bundle = fhir_bundle(JournalData([], [{"date": "2026-03-01", "sleep_h": 7.0}], []))
+    bundle = fhir_bundle(
+        JournalData.from_dicts([], [{"date": "2026-03-01", "sleep_h": 7.0}], []), kb=KB
+    )
     del bundle["entry"][1]["resource"]["code"]  # required in R4
     with pytest.raises(ValueError, match=r"entry\.1\.resource\.code"):
         validate_bundle(bundle)
@@ -159,8 +165,8 @@ def test_html_escapes_what_people_write(tmp_path: Path) -> None:
         "note": note, "source": "log",
     }  # fmt: skip
     days = [{"date": "2026-03-01", "medicines": ["<img src=x>"]}]
-    data = JournalData([episode], days, [])
-    html = render_html(build_report(data, analyse(data)))
+    data = JournalData.from_dicts([episode], days, [])
+    html = render_html(build_report(data, analyse(data, kb=KB, parser=PARSER), kb=KB))
     assert "<script>" not in html and "<img" not in html
     assert "&lt;img src=x&gt;" in html
 
@@ -174,10 +180,10 @@ def test_report_of_a_journal_spanning_a_century() -> None:
                 "side": None, "intensity": None, "duration_s": None, "note": None,
                 "source": "log"}  # fmt: skip
 
-    data = JournalData(
+    data = JournalData.from_dicts(
         [episode("1900-01-01"), episode("2025-03-01"), episode("0001-01-01")], [], []
     )
-    built = build_report(data, analyse(data))
+    built = build_report(data, analyse(data, kb=KB, parser=PARSER), kb=KB)
     assert built.timeline_unit == "year"
     assert [row.period for row in built.timeline][:2] == ["1900", "1901"]
     assert len(built.timeline) == 126

@@ -117,7 +117,7 @@ def test_guides(client: TestClient, capsys: pytest.CaptureFixture[str]) -> None:
     assert client.get("/api/guides").json() == json.loads(capsys.readouterr().out)
     r = client.get("/api/guides/knee")
     assert r.status_code == 200
-    assert r.json() == json.loads(build_guide("knee").render("json"))
+    assert r.json() == json.loads(build_guide("knee", twitchwise.load_knowledge()).render("json"))
 
 
 def test_unknown_guide_is_404_with_a_hint(client: TestClient) -> None:

@@ -13,6 +13,8 @@ Every message says what happened, where, and what to do about it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 __all__ = [
     "ConfigError",
     "InputError",
@@ -40,7 +42,30 @@ class KnowledgeError(TwitchwiseError):
 
 
 class InputError(TwitchwiseError, ValueError):
-    """Input that cannot be used; the message says how to fix it."""
+    """Input that cannot be used; the message says how to fix it.
+
+    ``field`` names the input at fault in the library's own words (``"region"``, ``"at"``,
+    ``"findings[2]"``, ``"file"``), so that an interface can point at it without reading the
+    message; ``suggestions`` holds the closest valid values, best first, when there are any;
+    ``problems`` lists every (field, problem) when more than one input is at fault.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        suggestions: Sequence[str] = (),
+        problems: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        super().__init__(message)
+        self.field = field if field is not None or not problems else problems[0][0]
+        self.suggestions = tuple(suggestions)
+        self.problems = tuple(problems) or (((field, message),) if field is not None else ())
+
+    @property
+    def message(self) -> str:
+        return str(self)
 
 
 class JournalError(TwitchwiseError):

@@ -1,11 +1,12 @@
-"""Build an :class:`Answer` from text (``ask``) or from finding ids (``assess``)."""
+"""Build an :class:`Answer` from text (:func:`answer_text`) or from finding ids
+(:func:`answer_ids`). The knowledge base and the parser are parameters: the application
+object (:class:`twitchwise.app.Twitchwise`) holds them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from twitchwise.answer.model import (
@@ -19,13 +20,13 @@ from twitchwise.answer.model import (
 )
 from twitchwise.errors import InputError
 from twitchwise.evidence import Evidence, Observation, merge, with_implied
-from twitchwise.knowledge.load import KnowledgeBase, load_knowledge
 from twitchwise.knowledge.schema import TriageLevel
 from twitchwise.reason.plan import make_plan
 from twitchwise.reason.rank import RankedCause, rank
 from twitchwise.reason.triage import Triage, triage
 
 if TYPE_CHECKING:
+    from twitchwise.knowledge.load import KnowledgeBase
     from twitchwise.understand.parse import Parser
 
 #: How many causes an answer lists at most, and the smallest probability worth listing.
@@ -36,14 +37,9 @@ SEXES = ("female", "male")
 EXAMPLE = 'twitchwise ask "my left eyelid has twitched for 3 days, I sleep 5 hours"'
 
 
-@lru_cache(maxsize=1)
-def parser() -> Parser:
-    from twitchwise.understand.parse import load_parser
-
-    return load_parser(load_knowledge())
-
-
-def ask(
+def answer_text(
+    kb: KnowledgeBase,
+    parser: Parser,
     text: str,
     *,
     age: int | None = None,
@@ -52,21 +48,23 @@ def ask(
 ) -> Answer:
     """Answer a lay description of a twitch."""
     if not isinstance(text, str) or not text.strip():
-        raise InputError(f"describe the twitch in words, for example: {EXAMPLE}")
-    evidence = parser().parse(text, today=today)
-    return answer_for(load_knowledge(), with_demographics(evidence, age, sex))
+        raise InputError(f"describe the twitch in words, for example: {EXAMPLE}", field="text")
+    evidence = parser.parse(text, today=today)
+    return answer_for(kb, with_demographics(kb, evidence, age, sex))
 
 
-def assess(
+def answer_ids(
+    kb: KnowledgeBase,
     findings: Iterable[str],
     *,
     age: int | None = None,
     sex: str | None = None,
 ) -> Answer:
     """Answer from finding ids; ``"!id"`` marks a finding the person does not have."""
-    kb = load_knowledge()
     observations = []
-    for raw in findings:
+    problems: list[tuple[str, str]] = []
+    suggestions: list[str] = []
+    for i, raw in enumerate(findings):
         item = raw.strip()
         if not item:
             continue
@@ -75,27 +73,36 @@ def assess(
         if fid not in kb.findings or kb.findings[fid].kind == "cue":
             import difflib
 
-            close = difflib.get_close_matches(fid, list(kb.findings), n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            raise InputError(
-                f"unknown finding {fid!r}; {hint}run 'twitchwise findings' to list the ids"
-            )
+            close = difflib.get_close_matches(fid, [k for k in kb.findings if k != fid], n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            problems.append((f"findings[{i}]", f"unknown finding {fid!r}{hint}"))
+            suggestions.extend(close)
+            continue
         observations.append(Observation(fid, negated, text=fid))
+    if problems:
+        raise InputError(
+            f"{problems[0][1]} (run 'twitchwise findings' to list the ids)",
+            problems=problems,
+            suggestions=suggestions,
+        )
     evidence = Evidence(observations=merge(observations))
-    evidence = with_demographics(evidence, age, sex)
+    evidence = with_demographics(kb, evidence, age, sex)
     evidence = _implied(kb, evidence)
     return answer_for(kb, evidence)
 
 
-def with_demographics(evidence: Evidence, age: int | None, sex: str | None) -> Evidence:
+def with_demographics(
+    kb: KnowledgeBase, evidence: Evidence, age: int | None, sex: str | None
+) -> Evidence:
     """The evidence with a stated age (its age band) and sex, replacing any read from text."""
     extra: list[Observation] = []
     quantities = dict(evidence.quantities)
     if age is not None:
         if isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= 120:
-            raise InputError(f"age must be a whole number of years from 0 to 120, not {age!r}")
+            raise InputError(
+                f"age must be a whole number of years from 0 to 120, not {age!r}", field="age"
+            )
         quantities["age_years"] = age
-        kb = load_knowledge()
         for rule in kb.lexicon.quantity_rules:
             if rule.quantity != "age_years":
                 continue
@@ -106,7 +113,7 @@ def with_demographics(evidence: Evidence, age: int | None, sex: str | None) -> E
         evidence = Evidence(tuple(kept), quantities, evidence.not_understood, evidence.medicines)
     if sex is not None:
         if sex not in SEXES:
-            raise InputError(f"sex must be 'female' or 'male', not {sex!r}")
+            raise InputError(f"sex must be 'female' or 'male', not {sex!r}", field="sex")
         kept = [o for o in evidence.observations if not o.id.startswith("sex_")]
         extra.append(Observation(f"sex_{sex}", text=sex, derived=True))
         evidence = Evidence(tuple(kept), quantities, evidence.not_understood, evidence.medicines)
@@ -118,6 +125,19 @@ def with_demographics(evidence: Evidence, age: int | None, sex: str | None) -> E
         evidence.not_understood,
         evidence.medicines,
     )
+
+
+def finding_labels(kb: KnowledgeBase, ids: Iterable[str]) -> str:
+    """Finding ids as their labels for people: "!weakness" -> "no muscle weakness"."""
+    out = []
+    for raw in ids:
+        fid = raw.lstrip("!")
+        finding = kb.findings.get(fid)
+        label = finding.label if finding is not None else fid
+        if raw.startswith("!"):
+            label = "no " + (label if label[1:2].isupper() else label[:1].lower() + label[1:])
+        out.append(label)
+    return ", ".join(out)
 
 
 def _implied(kb: KnowledgeBase, evidence: Evidence) -> Evidence:
@@ -157,6 +177,8 @@ def answer_for(kb: KnowledgeBase, evidence: Evidence) -> Answer:
                 r.against,
                 r.explanation,
                 kb.causes[r.id].grave,
+                finding_labels(kb, r.supporting),
+                finding_labels(kb, r.against),
             )
             for r in listed
         ),

@@ -40,6 +40,10 @@ class CauseOut:
     explanation: str
     #: A grave, rare cause: shown as something to check, not as a percentage.
     grave: bool = False
+    #: ``supporting`` and ``against`` in words for people ("no muscle weakness"), as the
+    #: renderers show them (not in the JSON, which has the ids).
+    for_text: str = ""
+    against_text: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from twitchwise.answer.model import DISCLAIMER, Answer, CauseOut
 from twitchwise.errors import InputError
 from twitchwise.knowledge.schema import TriageLevel
+from twitchwise.reason.triage import LEVEL_TITLES
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -22,12 +23,7 @@ if TYPE_CHECKING:
 
 FORMATS = ("terminal", "markdown", "html", "json")
 
-LEVEL_TITLE = {
-    TriageLevel.SELF_CARE: "Self-care",
-    TriageLevel.SEE_DOCTOR_ROUTINE: "See a GP (routine)",
-    TriageLevel.SEE_DOCTOR_URGENT: "See a doctor soon (today or within days)",
-    TriageLevel.EMERGENCY: "EMERGENCY: call emergency services now",
-}
+LEVEL_TITLE = LEVEL_TITLES  # one home: reason/triage.py (the name stays for importers)
 LEVEL_STYLE = {
     TriageLevel.SELF_CARE: "green",
     TriageLevel.SEE_DOCTOR_ROUTINE: "yellow",
@@ -59,38 +55,14 @@ def context(answer: Answer) -> dict[str, object]:
         "disclaimer": DISCLAIMER,
         "present": [f for f in answer.findings if not f.negated],
         "denied": [f for f in answer.findings if f.negated],
-        "labels": finding_labels,
     }
 
 
-def finding_labels(ids: tuple[str, ...] | list[str]) -> str:
-    """Finding ids as their labels for people: "!weakness" -> "no muscle weakness"."""
-    from twitchwise.knowledge.load import load_knowledge
-
-    kb = load_knowledge()
-    out = []
-    for raw in ids:
-        fid = raw.lstrip("!")
-        finding = kb.findings.get(fid)
-        label = finding.label if finding is not None else fid
-        if raw.startswith("!"):
-            label = "no " + (label if label[1:2].isupper() else label[:1].lower() + label[1:])
-        out.append(label)
-    return ", ".join(out)
-
-
 def environment() -> Environment:
-    """The package's Jinja2 environment: templates from ``twitchwise/templates``, HTML
-    autoescaped, Markdown not. Guides and the eval report use it too."""
-    from jinja2 import Environment, PackageLoader, select_autoescape
+    """The package's Jinja2 environment (:mod:`twitchwise.jinja`)."""
+    from twitchwise.jinja import environment as package_environment
 
-    return Environment(
-        loader=PackageLoader("twitchwise", "templates"),
-        autoescape=select_autoescape(["html.j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    return package_environment()
 
 
 def recording_console(*, width: int | None = None, color: bool = False) -> Console:
@@ -156,9 +128,9 @@ def render_terminal(answer: Answer, *, width: int | None = None, color: bool = F
         parts.append(Text(f"{i}. {c.name} ({likelihood(c)})", style="bold"))
         parts.append(indent(c.explanation))
         if c.supporting:
-            parts.append(indent(f"for: {finding_labels(c.supporting)}", "dim"))
+            parts.append(indent(f"for: {c.for_text}", "dim"))
         if c.against:
-            parts.append(indent(f"against: {finding_labels(c.against)}", "dim"))
+            parts.append(indent(f"against: {c.against_text}", "dim"))
     parts.append(Text(f"These are estimates; {ctx['unexplained']}% is left for causes not listed."))
     if answer.plan:
         parts.append(heading("What to do"))

@@ -1,5 +1,7 @@
-"""Command modules that register more ``twitchwise`` sub-commands on :data:`twitchwise.cli.app`.
+"""Command modules: each has ``register(app)``, which adds its commands to the Typer app that
+:func:`twitchwise.cli.make_app` builds.
 
-Each module owns one feature's commands, keeps heavy imports inside the command functions
-(start-up time), and is imported at the bottom of :mod:`twitchwise.cli`.
+Each module owns one feature's commands, calls the application object
+(:func:`twitchwise.commands._common.twitchwise_app`) and keeps heavy imports inside the
+command functions (start-up time).
 """

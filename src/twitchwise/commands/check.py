@@ -14,13 +14,19 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
-from twitchwise.cli import ANSWER_FORMATS, FormatOpt, WidthOpt, _check_format, _print_answer, app
+from twitchwise.commands._common import (
+    ANSWER_FORMATS,
+    FormatOpt,
+    WidthOpt,
+    check_format,
+    print_answer,
+    twitchwise_app,
+)
 from twitchwise.errors import InputError
 
 if TYPE_CHECKING:
-    from twitchwise.evidence import Evidence
-    from twitchwise.knowledge.load import KnowledgeBase
-    from twitchwise.reason.interview import (
+    from twitchwise.app.core import Twitchwise
+    from twitchwise.app.interview import (
         Answered,
         InterviewState,
         Policy,
@@ -39,7 +45,6 @@ NOT_TTY = (
 )
 
 
-@app.command()
 def check(
     text: Annotated[
         list[str] | None,
@@ -65,51 +70,37 @@ def check(
     Warning signs are asked about first, then the questions that best tell the likely causes
     apart. Example: twitchwise check "my eyelid keeps twitching"
     """
-    from twitchwise.answer.build import answer_for
-    from twitchwise.knowledge.load import load_knowledge
-    from twitchwise.reason import interview
+    from twitchwise.app.interview import Policy
 
-    _check_format(fmt, ANSWER_FORMATS)
-    policy = interview.Policy()
+    check_format(fmt, ANSWER_FORMATS)
+    policy = Policy()
     if max_questions is not None:
         if max_questions < 1:
             raise InputError(f"--max-questions must be at least 1, not {max_questions}")
-        policy = interview.Policy(max_questions=max_questions)
-    kb = load_knowledge()
-    mapping = _read_answers(answers, kb) if answers is not None else None
+        policy = Policy(max_questions=max_questions)
+    tw = twitchwise_app()
+    mapping = _read_answers(answers, tw) if answers is not None else None
     if mapping is None and not sys.stdin.isatty():
         raise InputError(NOT_TTY)
-    state = interview.InterviewState(start=_opening(" ".join(text or [])))
+    state = tw.interview(" ".join(text or [])).state
     if mapping is not None:
-        state, stop = interview.run(state, mapping, kb, policy)
+        state, stop = tw.interview_run(state, mapping, policy)
     else:
-        state, stop = interview_loop(state, kb, policy, _questionary_asker(kb), typer.echo)
-    answer = answer_for(kb, interview.evidence(state, kb))
+        state, stop = interview_loop(state, tw, policy, _questionary_asker(), typer.echo)
+    answer, data = tw.interview_result(state, stop)
     if fmt == "json":
         import json
 
-        data = answer.to_dict()
-        data["questions"] = [
-            {"finding": a.question, "text": a.text, "answer": a.answer} for a in state.asked
-        ]
-        data["stopped"] = {"reason": stop.reason, "text": stop.text}
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     if fmt == "terminal" and mapping is not None:
-        typer.echo(transcript(kb, state.asked, stop))
-    _print_answer(answer, fmt, width)
+        typer.echo(transcript(tw, state.asked, stop))
+    print_answer(answer, fmt, width)
 
 
-def _opening(words: str) -> Evidence:
-    """What the opening text says (nothing when there is none)."""
-    from twitchwise.answer.build import parser
-    from twitchwise.evidence import Evidence
-
-    return parser().parse(words) if words.strip() else Evidence()
-
-
-def _read_answers(path: Path, kb: KnowledgeBase) -> dict[str, bool]:
+def _read_answers(path: Path, tw: Twitchwise) -> dict[str, bool]:
     """The answers file: a JSON object of known finding ids to true or false."""
+    kb = tw.kb
     import difflib
     import json
 
@@ -157,7 +148,7 @@ def _read_answers(path: Path, kb: KnowledgeBase) -> dict[str, bool]:
 
 def interview_loop(
     state: InterviewState,
-    kb: KnowledgeBase,
+    tw: Twitchwise,
     policy: Policy,
     ask: Asker,
     show: Callable[[str], None],
@@ -166,40 +157,39 @@ def interview_loop(
 
     ``ask`` gets the question and its number and returns the reply, ``"back"`` or ``"quit"``.
     """
-    from twitchwise.reason import interview
+    from twitchwise.app.interview import Stop
 
+    now = tw.interview_view(state, policy)
     if state.start.observations:
-        show(progress_line(state, kb))
+        show(progress_line(now.progress))
     while True:
-        step = interview.next_question(state, kb, policy)
-        if step.question is None:
-            assert step.stop is not None
-            show(step.stop.text)
-            return state, step.stop
-        reply = ask(step.question, len(state.asked) + 1)
+        question = now.question
+        if question is None:
+            assert now.stop is not None
+            show(now.stop.text)
+            return now.state, now.stop
+        reply = ask(question, len(now.state.asked) + 1)
         if reply == "back":
-            if state.asked:
-                state = state.back()
+            if now.state.asked:
+                now = tw.interview_view(now.state.back(), policy)
             continue
         if reply == "quit":
-            stop = interview.Stop("quit", "Stopped at your request.")
+            stop = Stop("quit", "Stopped at your request.")
             show(stop.text)
-            return state, stop
-        state = interview.answer(state, step.question, reply, kb)
-        show(progress_line(state, kb))
+            return now.state, stop
+        now = tw.interview_answer(now.state, question.id, reply, policy)
+        show(progress_line(now.progress))
 
 
-def progress_line(state: InterviewState, kb: KnowledgeBase) -> str:
+def progress_line(progress: Any) -> str:
     """One line: the triage so far and the three leading causes."""
     from twitchwise.answer.render import LEVEL_TITLE
-    from twitchwise.reason.interview import progress
 
-    now = progress(state, kb)
-    causes = ", ".join(f"{name.lower()} {round(p * 100)}%" for _, name, p in now.leading)
-    return f"  So far: {LEVEL_TITLE[now.level]}. Most likely: {causes}."
+    causes = ", ".join(f"{name.lower()} {round(p * 100)}%" for _, name, p in progress.leading)
+    return f"  So far: {LEVEL_TITLE[progress.level]}. Most likely: {causes}."
 
 
-def transcript(kb: KnowledgeBase, asked: tuple[Answered, ...], stop: Stop) -> str:
+def transcript(tw: Twitchwise, asked: tuple[Answered, ...], stop: Stop) -> str:
     """The questions asked and their answers, numbered, then why it stopped."""
     import textwrap
 
@@ -208,22 +198,15 @@ def transcript(kb: KnowledgeBase, asked: tuple[Answered, ...], stop: Stop) -> st
         lines.append(
             textwrap.fill(a.text, width=100, initial_indent=f"{i:>2}. ", subsequent_indent="    ")
         )
-        lines.append(f"    Answer: {describe(kb, a)}")
+        lines.append(f"    Answer: {tw.describe_answer(a)}")
     lines += ["", stop.text, ""]
     return "\n".join(lines)
-
-
-def describe(kb: KnowledgeBase, a: Answered) -> str:
-    """An answer in words: yes, no, not sure, the value, or what was chosen."""
-    from twitchwise.reason.interview import describe_answer
-
-    return describe_answer(a, kb)
 
 
 # --------------------------------------------------------------------------- questionary
 
 
-def _questionary_asker(kb: KnowledgeBase) -> Asker:  # pragma: no cover - needs a terminal
+def _questionary_asker() -> Asker:  # pragma: no cover - needs a terminal
     """Arrow-key questions in the terminal (questionary)."""
     import questionary
     from questionary import Choice, Separator
@@ -281,3 +264,7 @@ def _questionary_asker(kb: KnowledgeBase) -> Asker:  # pragma: no cover - needs 
         return reply  # type: ignore[no-any-return]
 
     return ask
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(check)

@@ -6,7 +6,6 @@ one call and prints. Exit status 1 when an urgent or emergency case is under-tri
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,12 +14,11 @@ from typing import Annotated
 
 import typer
 
-from twitchwise.cli import WidthOpt, _check_format, app
+from twitchwise.commands._common import WidthOpt, check_format, terminal_style, twitchwise_app
 
 EVAL_FORMATS = ("terminal", "json", "html")
 
 
-@app.command("eval")
 def eval_(
     cases: Annotated[
         Path,
@@ -38,16 +36,12 @@ def eval_(
     Exit status 1 when an urgent or emergency case was triaged lower than expected.
     Example: twitchwise eval cases.yaml --format html > eval.html
     """
-    _check_format(fmt, EVAL_FORMATS)
+    check_format(fmt, EVAL_FORMATS)
     from twitchwise.evaluation.score import evaluate_file
 
     with _progress() as step:
-        result = evaluate_file(cases, progress=step)
-    tty = fmt == "terminal" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    if tty and width is None:
-        import shutil
-
-        width = min(shutil.get_terminal_size((100, 24)).columns, 110)
+        result = evaluate_file(cases, progress=step, tw=twitchwise_app())
+    tty, width = terminal_style(fmt, width)
     typer.echo(result.render(fmt, width=width, color=tty), nl=False)
     if result.failed:
         if fmt != "terminal":  # the terminal report already says so, in red
@@ -82,3 +76,7 @@ def _progress() -> Iterator[Callable[[int, int], None] | None]:
             bar.update(task, completed=done, total=total)
 
         yield step
+
+
+def register(app: typer.Typer) -> None:
+    app.command("eval")(eval_)

@@ -1,7 +1,7 @@
 """``twitchwise guide TOPIC`` and ``twitchwise site build DIR``.
 
-Registered on :data:`twitchwise.cli.app` when :mod:`twitchwise.cli` is imported; everything
-heavier than Typer is imported inside the commands, so start-up of other commands is unchanged.
+Everything heavier than Typer is imported inside the commands, so start-up of other commands
+is unchanged.
 """
 
 from __future__ import annotations
@@ -11,14 +11,15 @@ from typing import Annotated
 
 import typer
 
-from twitchwise.cli import (
+from twitchwise.commands._common import (
     ANSWER_FORMATS,
     LIST_FORMATS,
     FormatOpt,
     WidthOpt,
-    _check_format,
-    _print_rows,
-    app,
+    check_format,
+    print_rows,
+    terminal_style,
+    twitchwise_app,
 )
 from twitchwise.errors import InputError
 
@@ -29,10 +30,8 @@ site_app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
 )
-app.add_typer(site_app, name="site")
 
 
-@app.command()
 def guide(
     topic: Annotated[
         str | None, typer.Argument(help="A body region or situation, e.g. knee or after-workout.")
@@ -47,36 +46,25 @@ def guide(
 
     Example: twitchwise guide knee
     """
+    tw = twitchwise_app()
     if list_:
-        from twitchwise.guides.build import topics
-
-        _check_format(fmt, LIST_FORMATS)
-        rows = [{"id": t.id, "title": t.title} for t in topics()]
+        check_format(fmt, LIST_FORMATS)
+        rows = [{"id": t.id, "title": t.title} for t in tw.topics()]
         if fmt == "json":
             typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         else:
-            _print_rows(rows, fmt)
+            print_rows(rows, fmt)
         return
     if topic is None or not topic.strip():
         raise InputError(
             "name a topic, for example: twitchwise guide knee (twitchwise guide --list shows all)"
         )
-    _check_format(fmt, ANSWER_FORMATS)
-    from twitchwise.guides.build import build_guide
-
-    built = build_guide(topic)
-    import os
-    import sys
-
-    tty = fmt == "terminal" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    if tty and width is None:
-        import shutil
-
-        width = min(shutil.get_terminal_size((100, 24)).columns, 110)
+    check_format(fmt, ANSWER_FORMATS)
+    built = tw.guide(topic)
+    tty, width = terminal_style(fmt, width)
     typer.echo(built.render(fmt, width=width, color=tty), nl=fmt == "json")
 
 
-@site_app.command("build")
 def site_build(
     directory: Annotated[str, typer.Argument(help="Folder to write the site into.")],
     base_url: Annotated[
@@ -112,5 +100,13 @@ def site_build(
         def step(rel: str, done: int, total: int) -> None:
             progress.update(task, completed=done, total=total, description=rel)
 
-        report = build_site(Path(directory), base_url=base_url, progress=step)
+        report = build_site(
+            Path(directory), base_url=base_url, progress=step, kb=twitchwise_app().kb
+        )
     typer.echo(f"wrote {len(report.pages)} files to {report.root}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(guide)
+    site_app.command("build")(site_build)
+    app.add_typer(site_app, name="site")

@@ -1,27 +1,33 @@
 """Journal commands: ``log`` (``twitch``, ``day``, free text), ``import``, ``export``, ``forget``.
 
-Each command parses its options, makes one call into :mod:`twitchwise.journal` and says what
-happened. SQLAlchemy, Alembic and the file readers are imported inside the commands, so the
-start-up of other commands (``ask``) does not pay for them.
+Each command parses its options, makes one call on the application object
+(:class:`twitchwise.app.Twitchwise`) and says what happened. SQLAlchemy, Alembic and the file
+readers are imported inside the commands, so the start-up of other commands (``ask``) does
+not pay for them.
 """
 
 from __future__ import annotations
 
-import os
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
-from twitchwise.cli import app
+from twitchwise.commands._common import (
+    open_journal,
+    twitchwise_app,
+    warn_left_out,
+    write_private,
+)
 from twitchwise.errors import InputError
+from twitchwise.text import plural
 
 if TYPE_CHECKING:
     from twitchwise.journal.records import DayFactors, EpisodeIn
-    from twitchwise.journal.store import ImportSummary, Journal
+    from twitchwise.journal.store import ImportSummary
 
 EXPORT_FORMATS = ("json", "csv")
 #: Files at least this big get a progress bar (on a terminal).
@@ -48,21 +54,6 @@ log_app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
 )
-app.add_typer(log_app, name="log")
-
-
-def _open() -> Journal:
-    from twitchwise.journal.store import open_journal
-
-    journal = open_journal()
-    journal.on_wait = _say_waiting
-    return journal
-
-
-def _say_waiting() -> None:
-    typer.echo(
-        "Waiting for another twitchwise (an import?) to finish writing the journal...", err=True
-    )
 
 
 def _when(moment: datetime) -> str:
@@ -96,15 +87,12 @@ def _describe_factors(factors: DayFactors) -> str:
 
 
 def _region_labels() -> dict[str, str]:
-    from twitchwise.knowledge.load import load_knowledge
-
-    return {f.id: f.label for f in load_knowledge().findings.values() if f.kind == "region"}
+    return dict(twitchwise_app().regions())
 
 
 # ---------------------------------------------------------------------- log
 
 
-@log_app.command("twitch")
 def log_twitch(
     region: Annotated[
         str,
@@ -129,27 +117,27 @@ def log_twitch(
 
     Example: twitchwise log twitch --region calf --side left --intensity 2
     """
-    from twitchwise.journal.entry import parse_time, region_id
-    from twitchwise.journal.records import SIDES, EpisodeIn
+    from twitchwise.app.entry import parse_time
+    from twitchwise.journal.records import SIDES
 
     if side is not None and side.lower() not in SIDES:
         raise InputError(f"--side must be left, right or both, not {side!r}")
+    tw = twitchwise_app()
     moment = parse_time(at)
-    episode = EpisodeIn(
-        at=moment,
-        day=moment.date(),
-        region=region_id(region),
-        side=side.lower() if side else None,
-        intensity=intensity,
-        duration_s=duration_s,
-        note=note.strip() or None if note else None,
-    )
-    with _open() as journal:
-        journal.log([episode])
+    with open_journal() as journal:
+        _, episode = tw.log_episode(
+            journal,
+            region,
+            side=side,
+            intensity=intensity,
+            duration_s=duration_s,
+            at=moment,
+            note=note,
+            at_name="--at",
+        )
     typer.echo(f"Logged {_describe_episode(episode, _region_labels())}.")
 
 
-@log_app.command("day")
 def log_day(
     day: Annotated[
         str | None,
@@ -174,6 +162,10 @@ def log_day(
     alcohol_units: Annotated[
         float | None, typer.Option("--alcohol-units", help="Alcohol in UK units (8 g each).")
     ] = None,
+    steps: Annotated[int | None, typer.Option("--steps", help="Steps walked that day.")] = None,
+    hrv_ms: Annotated[
+        float | None, typer.Option("--hrv-ms", help="Heart-rate variability (SDNN) in ms.")
+    ] = None,
     medicines: Annotated[
         str | None,
         typer.Option("--medicines", help="Medicines taken that day, comma-separated."),
@@ -183,34 +175,32 @@ def log_day(
 
     Example: twitchwise log day --caffeine-mg 300 --sleep-h 5.5 --stress 7
     """
-    from twitchwise.journal.entry import parse_day
-    from twitchwise.journal.records import DayFactors
+    from twitchwise.app.entry import parse_day
 
     when = parse_day(day)
-    meds = None
-    if medicines is not None:
-        meds = tuple(m.strip() for m in medicines.split(",") if m.strip())
-    kind = workout_type.strip()[:64] or None if workout_type else None
-    factors = DayFactors(
-        caffeine_mg=caffeine_mg,
-        sleep_h=sleep_h,
-        water_l=water_l,
-        workout_min=workout_min,
-        workout_type=kind,
-        stress=stress,
-        alcohol_units=alcohol_units,
-        medicines=meds,
-    ).checked()
+    values = {
+        "caffeine_mg": caffeine_mg,
+        "sleep_h": sleep_h,
+        "water_l": water_l,
+        "workout_min": workout_min,
+        "workout_type": workout_type,
+        "stress": stress,
+        "alcohol_units": alcohol_units,
+        "steps": steps,
+        "hrv_ms": hrv_ms,
+        "medicines": None if medicines is None else tuple(medicines.split(",")),
+    }
+    tw = twitchwise_app()
+    factors = tw.day_factors(values)
     if not factors.values():
         raise InputError(
             "give at least one factor, e.g. twitchwise log day --caffeine-mg 200 --sleep-h 6"
         )
-    with _open() as journal:
-        journal.log([], when, factors)
+    with open_journal() as journal:
+        tw.set_day(journal, when, factors.values(), day_name="--date")
     typer.echo(f"Recorded for {when}: {_describe_factors(factors)}.")
 
 
-@log_app.command("text")
 def log_text(
     text: Annotated[
         list[str], typer.Argument(help="What happened, in your own words.", metavar="TEXT")
@@ -224,10 +214,11 @@ def log_text(
 
     Example: twitchwise log "left calf twitching again after 3 coffees"
     """
-    from twitchwise.journal.entry import entries_from_text, parse_time
+    from twitchwise.app.entry import parse_time
 
+    tw = twitchwise_app()
     words = " ".join(text)
-    entries = entries_from_text(words, parse_time(at))
+    entries = tw.entries_from_text(words, parse_time(at))
     if entries.empty and entries.denied:
         typer.echo(
             "Nothing logged: you wrote there was no twitching "
@@ -240,7 +231,7 @@ def log_text(
             'twitching") or use twitchwise log twitch --region calf, '
             "twitchwise log day --caffeine-mg 200"
         )
-    with _open() as journal:
+    with open_journal() as journal:
         journal.log(entries.episodes, entries.day, entries.factors)
     labels = _region_labels()
     for episode in entries.episodes:
@@ -254,7 +245,6 @@ def log_text(
 # ---------------------------------------------------------------------- import
 
 
-@app.command("import")
 def import_files(
     files: Annotated[
         list[Path],
@@ -272,47 +262,19 @@ def import_files(
 
     Example: twitchwise import export.zip morning-run.fit
     """
-    from twitchwise.journal.imports import FORMATS, detect_format, fingerprint, read_batch
-    from twitchwise.journal.store import FileInfo, ImportSummary
+    from twitchwise.journal.imports import FORMATS, describe_import
 
-    # what each file is, before the journal is touched: a wrong file creates nothing
-    found = [(path, detect_format(path), *fingerprint_of(path, fingerprint)) for path in files]
-    with _open() as journal:
-        items = []
-        skipped: list[ImportSummary] = []
-        seen: set[str] = set()
-        with _Progress() as progress:
-            for path, fmt, digest, size in found:
-                before = journal.imported(digest)
-                if before is not None or digest in seen:
-                    label = fmt.removesuffix("_zip")
-                    skipped.append(ImportSummary(path.name, label, before or datetime.now(UTC)))
-                    continue
-                seen.add(digest)
-                batch = read_batch(path, fmt, progress(path, size))
-                items.append((FileInfo(path.name, digest, size, batch.format), batch))
-        summaries = journal.import_files(items)
-    for summary in [*summaries, *skipped]:
-        typer.echo(_describe_import(summary, FORMATS))
+    tw = twitchwise_app()
+    found = tw.prepare_import([(p, str(p)) for p in files])  # a wrong file opens nothing
+    with open_journal() as journal, _Progress() as progress:
+        summaries = tw.import_files(journal, found, progress)
+    # files written first, then those that added nothing (imported before or given twice)
+    for summary in sorted(summaries, key=_skipped):
+        typer.echo(describe_import(summary, FORMATS))
 
 
-def fingerprint_of(path: Path, fingerprint: Any) -> tuple[str, int]:
-    """The file's SHA-256 and size; an unreadable file is an input error naming it."""
-    try:
-        digest, size = fingerprint(path)
-    except OSError as exc:
-        raise InputError(f"cannot import {path}: {exc.strerror or exc}") from None
-    return str(digest), int(size)
-
-
-def _describe_import(s: ImportSummary, formats: dict[str, str]) -> str:
-    from twitchwise.journal.imports import describe_import
-
-    return describe_import(s, formats)
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+def _skipped(summary: ImportSummary) -> bool:
+    return summary.already_imported is not None
 
 
 class _Progress:
@@ -363,7 +325,6 @@ class _Progress:
 # ---------------------------------------------------------------------- export, forget
 
 
-@app.command("export")
 def export(
     fmt: Annotated[
         str, typer.Option("--format", "-f", help="json (everything) or csv (daily).")
@@ -379,42 +340,21 @@ def export(
 
     Example: twitchwise export --format csv --output journal.csv
     """
-    from twitchwise.journal.export import to_csv, to_json
-
     if fmt not in EXPORT_FORMATS:
         raise InputError(f"unknown format {fmt!r}; use --format json or --format csv")
-    with _open() as journal:
-        data = journal.read()
+    with open_journal() as journal:
+        text, data = twitchwise_app().export(journal, fmt)
     warn_left_out(data.problems)
-    text = to_json(data) if fmt == "json" else to_csv(data)
     if output is None:
         typer.echo(text, nl=False)
         return
-    _write_private(output, text)
+    write_private(output, text)
     typer.echo(
-        f"Wrote {_plural(len(data.episodes), 'episode')}, {_plural(len(data.days), 'day')} and "
-        f"{_plural(len(data.workouts), 'workout')} to {output} ({fmt})."
+        f"Wrote {plural(len(data.episodes), 'episode')}, {plural(len(data.days), 'day')} and "
+        f"{plural(len(data.workouts), 'workout')} to {output} ({fmt})."
     )
 
 
-def warn_left_out(problems: list[str]) -> None:
-    """One line on stderr per row the journal left out for its date (see ``Journal.read``)."""
-    for problem in problems:
-        typer.echo(f"warning: {problem}", err=True)
-
-
-def _write_private(path: Path, text: str) -> None:
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        if os.name != "nt":  # a file that was there keeps its mode unless changed here
-            os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-    except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
-
-
-@app.command("forget")
 def forget(
     yes: Annotated[
         bool, typer.Option("--yes", help="Confirm: delete every record and the import log.")
@@ -424,21 +364,30 @@ def forget(
 
     Example: twitchwise forget --yes
     """
-    from twitchwise.journal.settings import journal_settings
-
     if not yes:
         raise InputError(
-            f"forget deletes every record in the journal at {journal_settings().where}; "
+            f"forget deletes every record in the journal at "
+            f"{twitchwise_app().journal_settings.where}; "
             "run 'twitchwise forget --yes' to confirm (export it first to keep a copy)"
         )
-    with _open() as journal:
+    with open_journal() as journal:
         counts = journal.forget()
         where = journal.where
     if not any(counts.values()):
         typer.echo(f"The journal at {where} was already empty; nothing deleted.")
         return
     typer.echo(
-        f"Deleted {_plural(counts['episodes'], 'episode')}, {_plural(counts['days'], 'day')}, "
-        f"{_plural(counts['workouts'], 'workout')} and "
-        f"{_plural(counts['imports'], 'import record')} from {where}. The journal is empty."
+        f"Deleted {plural(counts['episodes'], 'episode')}, {plural(counts['days'], 'day')}, "
+        f"{plural(counts['workouts'], 'workout')} and "
+        f"{plural(counts['imports'], 'import record')} from {where}. The journal is empty."
     )
+
+
+def register(app: typer.Typer) -> None:
+    log_app.command("twitch")(log_twitch)
+    log_app.command("day")(log_day)
+    log_app.command("text")(log_text)
+    app.add_typer(log_app, name="log")
+    app.command("import")(import_files)
+    app.command("export")(export)
+    app.command("forget")(forget)

@@ -10,7 +10,6 @@ from typing import Annotated
 
 import typer
 
-from twitchwise.cli import app
 from twitchwise.errors import ConfigError, InputError
 
 #: The web extra's modules; python-multipart is importable as either name.
@@ -18,7 +17,6 @@ WEB_MODULES = (("fastapi",), ("uvicorn",), ("python_multipart", "multipart"))
 INSTALL = "pip install 'twitchwise[web]'"
 
 
-@app.command()
 def serve(
     host: Annotated[
         str,
@@ -100,3 +98,7 @@ def _check_free(host: str, port: int) -> None:
                 f"cannot listen on {host}:{port} ({reason}); choose another with --port, "
                 "e.g. twitchwise serve --port 8080"
             ) from None
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)

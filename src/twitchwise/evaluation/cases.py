@@ -211,9 +211,9 @@ def _validate(
     if not data:
         raise InputError(f"{name} has no cases; write a YAML list of cases ({HELP})")
     if kb is None:
-        from twitchwise.knowledge.load import load_knowledge
+        from twitchwise.app.core import default
 
-        kb = load_knowledge()
+        kb = default().kb
     cause_ids = list(kb.causes)
     finding_ids = [fid for fid, f in kb.findings.items() if f.kind != "cue"]
     problems: list[str] = []

@@ -18,6 +18,7 @@ from twitchwise.knowledge.schema import TriageLevel
 
 if TYPE_CHECKING:
     from twitchwise.answer.model import Answer
+    from twitchwise.app.core import Twitchwise
     from twitchwise.knowledge.load import KnowledgeBase
 
 SCHEMA_VERSION = 1
@@ -298,14 +299,19 @@ class Evaluation:
 
 
 def evaluate_file(
-    path: str | os.PathLike[str], *, progress: Callable[[int, int], None] | None = None
+    path: str | os.PathLike[str],
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    tw: Twitchwise | None = None,
 ) -> Evaluation:
-    """Load and validate a case file, then :func:`evaluate` it."""
-    from twitchwise.knowledge.load import load_knowledge
+    """Load and validate a case file, then :func:`evaluate` it with ``tw`` (by default the
+    default :class:`~twitchwise.app.Twitchwise`)."""
+    if tw is None:
+        from twitchwise.app.core import default
 
-    kb = load_knowledge()
-    cases = load_cases(path, kb=kb)
-    return evaluate(cases, source=os.fspath(path), kb=kb, progress=progress)
+        tw = default()
+    cases = load_cases(path, kb=tw.kb)
+    return evaluate(cases, source=os.fspath(path), answer=tw.ask, kb=tw.kb, progress=progress)
 
 
 def evaluate(
@@ -323,14 +329,12 @@ def evaluate(
     """
     if not cases:
         raise InputError("there are no cases to evaluate; give at least one")
-    if answer is None:
-        from twitchwise.answer.build import ask
+    if answer is None or kb is None:
+        import twitchwise
+        from twitchwise.app.core import default
 
-        answer = ask
-    if kb is None:
-        from twitchwise.knowledge.load import load_knowledge
-
-        kb = load_knowledge()
+        answer = answer or twitchwise.ask
+        kb = kb or default().kb
     _answer_case(answer, cases[0], 1, source)  # warm-up, untimed
     results = []
     for index, case in enumerate(cases, 1):

@@ -6,8 +6,9 @@ collected into a static website by :func:`twitchwise.guides.site.build_site`.
 
 ::
 
+    from twitchwise import load_knowledge
     from twitchwise.guides import build_guide
-    guide = build_guide("knee")
+    guide = build_guide("knee", load_knowledge())
     guide.render("markdown")
 """
 

@@ -42,9 +42,12 @@ from twitchwise.guides.model import (
     WarningSign,
 )
 from twitchwise.knowledge.facts import caffeine_limit
-from twitchwise.knowledge.load import KnowledgeBase, load_knowledge
+from twitchwise.knowledge.load import KnowledgeBase
 from twitchwise.knowledge.schema import Advice, Anatomy, Cause, RedFlag, Topic, TriageLevel
+from twitchwise.reason.advice import applies, by_priority, fill, fluid_values, fmt, no_test
+from twitchwise.reason.model import CauseModel, cause_model
 from twitchwise.reason.rank import RankedCause, rank
+from twitchwise.reason.triage import LEVEL_TITLES
 
 #: How many of the ranker's leading causes a guide lists (the topic's emphasis comes on top).
 RANKED_CAUSES = 6
@@ -62,12 +65,6 @@ MAX_POINTS = 8
 #: every guide (lasting more than 2 weeks, spreading, getting worse).
 PATTERN_KINDS = frozenset({"pattern", "duration"})
 
-LEVEL_TITLES = {
-    TriageLevel.SELF_CARE: "Self-care",
-    TriageLevel.SEE_DOCTOR_ROUTINE: "See a GP (routine)",
-    TriageLevel.SEE_DOCTOR_URGENT: "See a doctor soon (today or within days)",
-    TriageLevel.EMERGENCY: "EMERGENCY: call emergency services now",
-}
 FLUID_GROUPS = {
     "efsa_women": "Women (EFSA)",
     "efsa_men": "Men (EFSA)",
@@ -83,18 +80,16 @@ LIMIT_GROUPS = {"adult": "Adults", "pregnant": "Pregnant or breastfeeding", "und
 # --------------------------------------------------------------------------- topics
 
 
-def topics(kb: KnowledgeBase | None = None) -> list[Topic]:
+def topics(kb: KnowledgeBase) -> list[Topic]:
     """Every guide topic, regions first, in knowledge-base order."""
-    kb = kb or load_knowledge()
     return sorted(kb.topics.values(), key=lambda t: t.kind != "region")
 
 
-def find_topic(name: str, kb: KnowledgeBase | None = None) -> Topic:
+def find_topic(name: str, kb: KnowledgeBase) -> Topic:
     """The topic called ``name`` (its id or an alias, any case, ``_`` or space for ``-``).
 
     Raises :class:`InputError` naming the closest topics when there is none.
     """
-    kb = kb or load_knowledge()
     key = "-".join(str(name).strip().lower().replace("_", " ").split())
     names: dict[str, str] = {}
     for topic in kb.topics.values():
@@ -106,7 +101,9 @@ def find_topic(name: str, kb: KnowledgeBase | None = None) -> Topic:
     suggestions = list(dict.fromkeys(names[c] for c in close))[:3]
     hint = f"did you mean {' or '.join(repr(s) for s in suggestions)}? " if suggestions else ""
     raise InputError(
-        f"unknown topic {name!r}; {hint}run 'twitchwise guide --list' to see every topic"
+        f"unknown topic {name!r}; {hint}run 'twitchwise guide --list' to see every topic",
+        field="topic",
+        suggestions=suggestions,
     )
 
 
@@ -120,15 +117,19 @@ class _Context:
     evidence: Evidence
     present: frozenset[str]
     ranking: list[RankedCause]
+    model: CauseModel
 
 
-def build_guide(topic: str | Topic, kb: KnowledgeBase | None = None) -> Guide:
-    """The guide for a topic id, alias or :class:`Topic`."""
-    kb = kb or load_knowledge()
+def build_guide(topic: str | Topic, kb: KnowledgeBase, model: CauseModel | None = None) -> Guide:
+    """The guide for a topic id, alias or :class:`Topic` (``model``: the cause model of
+    ``kb``, looked up by :func:`~twitchwise.reason.model.cause_model` when not given)."""
     if isinstance(topic, str):
         topic = find_topic(topic, kb)
+    if model is None:
+        model = cause_model(kb)
     evidence = _evidence(kb, topic.findings)
-    ctx = _Context(kb, topic, evidence, evidence.present, rank(kb, evidence))
+    ranking = rank(kb, evidence, model)
+    ctx = _Context(kb, topic, evidence, evidence.present, ranking, model)
     causes = _causes(ctx)
     leading = {c.id for c in causes if c.probability >= LEADING_PROBABILITY}
     leading |= {r.id for r in ctx.ranking[:1]}
@@ -239,7 +240,7 @@ def _causes(ctx: _Context) -> list[GuideCause]:
     for r in chosen:
         cause = kb.causes[r.id]
         e = emphasis.get(r.id)
-        to, away = finding_pointers(kb, cause)
+        to, away = finding_pointers(kb, cause, ctx.model)
         out.append(
             GuideCause(
                 id=r.id,
@@ -251,22 +252,23 @@ def _causes(ctx: _Context) -> list[GuideCause]:
                 points_to=to,
                 points_away=away,
                 mechanism=cause.mechanism,
-                tests=tuple(t for t in cause.tests if not _no_test(t)),
+                tests=tuple(t for t in cause.tests if not no_test(t)),
                 emphasised=e is not None,
             )
         )
     return out
 
 
-def finding_pointers(kb: KnowledgeBase, cause: Cause) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def finding_pointers(
+    kb: KnowledgeBase, cause: Cause, model: CauseModel
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Labels of the findings that most raise and most lower this cause's odds."""
     ratios: list[tuple[float, str, str]] = []
-    for lk in cause.likelihoods:
-        finding = kb.findings[lk.finding]
+    for term in model.likelihoods(cause.id):
+        finding = kb.findings[term.finding]
         if finding.kind == "cue":
             continue
-        without = lk.without if lk.without is not None else finding.base_rate
-        ratios.append((lk.with_ / without, finding.label, finding.kind))
+        ratios.append((term.ratio, finding.label, finding.kind))
     to = [label for ratio, label, _ in sorted(ratios, reverse=True) if ratio >= POINTS_TO_RATIO]
     # "less likely with: eyelid" says little in a guide about the knee: regions only count for
     away = [  # the cause they point to
@@ -275,10 +277,6 @@ def finding_pointers(kb: KnowledgeBase, cause: Cause) -> tuple[tuple[str, ...], 
         if ratio <= POINTS_AWAY_RATIO and kind not in ("region", "side")
     ]
     return tuple(to[:MAX_POINTS]), tuple(away[:3])
-
-
-def _no_test(text: str) -> bool:
-    return text.lower().startswith(("usually none", "none", "no test"))
 
 
 def _anatomy(kb: KnowledgeBase, a: Anatomy) -> AnatomyOut:
@@ -330,53 +328,20 @@ def _conditions(kb: KnowledgeBase, flag: RedFlag) -> str:
 # --------------------------------------------------------------------------- what to do
 
 
-class _Missing(KeyError):
-    pass
+Values = dict[str, str]
 
 
-class _Values(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        raise _Missing(key)
-
-
-def _values(ctx: _Context) -> _Values:
+def _values(ctx: _Context) -> Values:
     """Advice placeholders filled for a typical adult with this topic's findings."""
     kb = ctx.kb
-    values = _Values(caffeine_limit_mg=_fmt(caffeine_limit(kb, ctx.present)))
-    reference = {r.group: r for r in kb.plan.fluid_reference}
-    if "pregnant" in ctx.present and "efsa_pregnant" in reference:
-        values["drinks_l"] = _fmt(reference["efsa_pregnant"].drinks_l)
-        values["fluid_group"] = "pregnant women"
-    elif "efsa_women" in reference and "efsa_men" in reference:
-        women, men = reference["efsa_women"].drinks_l, reference["efsa_men"].drinks_l
-        values["drinks_l"] = f"{_fmt(women)}-{_fmt(men)}"
-        values["fluid_group"] = "adults (women to men)"
+    values = {"caffeine_limit_mg": fmt(caffeine_limit(kb, ctx.present))}
+    values |= fluid_values(kb, "pregnant" if "pregnant" in ctx.present else None)
     # no {tests}: the guide lists what a doctor may check per cause, so the plain doctor
     # advice (without a test list) is the one shown
     return values
 
 
-def _render_advice(kb: KnowledgeBase, advice: Advice, values: _Values) -> str | None:
-    local = _Values(values)
-    if advice.nutrients:
-        local["foods"] = _foods(kb, advice.nutrients)
-    try:
-        return advice.text.format_map(local)
-    except _Missing:
-        return None
-
-
-def _applies(advice: Advice, present: frozenset[str], leading: set[str]) -> bool:
-    if advice.when_levels or present.intersection(advice.unless_findings):
-        return False
-    if advice.when_all and not set(advice.when_all) <= present:
-        return False
-    return advice.always or bool(
-        present.intersection(advice.when_findings) or leading.intersection(advice.when_causes)
-    )
-
-
-def _advice(ctx: _Context, leading: set[str], values: _Values) -> list[AdviceOut]:
+def _advice(ctx: _Context, leading: set[str], values: Values) -> list[AdviceOut]:
     """The advice the topic lists, then (one per kind) the advice that applies to it."""
     kb, topic = ctx.kb, ctx.topic
     by_id = {a.id: a for a in kb.plan.advice}
@@ -384,13 +349,13 @@ def _advice(ctx: _Context, leading: set[str], values: _Values) -> list[AdviceOut
     kinds: set[str] = set()
     for aid in topic.advice:
         advice = by_id[aid]
-        if advice.id not in chosen and _render_advice(kb, advice, values) is not None:
+        if advice.id not in chosen and fill(kb, advice, values) is not None:
             chosen[advice.id] = advice
             kinds.add(advice.kind)
-    for advice in sorted(kb.plan.advice, key=lambda a: (a.priority, a.id)):
+    for advice in by_priority(kb.plan.advice):
         if advice.kind in kinds or advice.kind == "medicine":
             continue
-        if _applies(advice, ctx.present, leading) and _render_advice(kb, advice, values):
+        if applies(advice, ctx.present, leading, None) and fill(kb, advice, values):
             chosen[advice.id] = advice
             kinds.add(advice.kind)
     listed = {aid: i for i, aid in enumerate(topic.advice)}
@@ -398,20 +363,20 @@ def _advice(ctx: _Context, leading: set[str], values: _Values) -> list[AdviceOut
         chosen.values(), key=lambda a: (listed.get(a.id, len(listed)), a.priority, a.id)
     )
     return [
-        AdviceOut(a.id, a.kind, _render_advice(kb, a, values) or "", tuple(a.sources))
+        AdviceOut(a.id, a.kind, fill(kb, a, values) or "", tuple(a.sources))
         for a in ordered
         if a.kind != "medicine"
     ]
 
 
-def _doctor(ctx: _Context, values: _Values) -> list[DoctorStep]:
+def _doctor(ctx: _Context, values: Values) -> list[DoctorStep]:
     """One step per triage level: what to do at that level, from the doctor advice."""
     steps = []
     for level in TriageLevel:
-        for advice in sorted(ctx.kb.plan.advice, key=lambda a: (a.priority, a.id)):
+        for advice in by_priority(ctx.kb.plan.advice):
             if advice.kind != "doctor" or level not in advice.when_levels:
                 continue
-            text = _render_advice(ctx.kb, advice, values)
+            text = fill(ctx.kb, advice, values)
             if text is not None:
                 steps.append(
                     DoctorStep(level.value, LEVEL_TITLES[level], text, tuple(advice.sources))
@@ -420,27 +385,25 @@ def _doctor(ctx: _Context, values: _Values) -> list[DoctorStep]:
     return steps
 
 
-def _medicines(ctx: _Context, values: _Values) -> tuple[list[MedicineOut], Cited | None]:
+def _medicines(ctx: _Context, values: Values) -> tuple[list[MedicineOut], Cited | None]:
     """Medicine findings that make a cause of twitching more likely, and what to do."""
-    kb = ctx.kb
+    kb, model = ctx.kb, ctx.model
     out = []
     for finding in kb.findings.values():
         if finding.kind != "medicine":
             continue
-        leads = []
-        for cause in kb.causes.values():
-            for lk in cause.likelihoods:
-                if lk.finding != finding.id:
-                    continue
-                without = lk.without if lk.without is not None else finding.base_rate
-                if lk.with_ / without >= POINTS_TO_RATIO:
-                    leads.append(cause.name)
+        leads = [
+            kb.causes[cid].name
+            for cid, terms in zip(model.causes, model.terms, strict=True)
+            for t in terms
+            if t.finding == finding.id and t.ratio >= POINTS_TO_RATIO
+        ]
         if leads:
             out.append(MedicineOut(finding.id, finding.label, tuple(leads), tuple(finding.sources)))
     advice = None
-    for item in sorted(kb.plan.advice, key=lambda a: (a.priority, a.id)):
+    for item in by_priority(kb.plan.advice):
         if item.kind == "medicine" and not item.when_all:
-            text = _render_advice(kb, item, values)
+            text = fill(kb, item, values)
             if text is not None:
                 advice = Cited(text, tuple(item.sources))
                 break
@@ -541,21 +504,3 @@ def _with_sources(kb: KnowledgeBase, guide: Guide) -> Guide:
         SourceOut(s.id, s.title, s.url, s.publisher) for s in kb.source_list(_cited(guide))
     )
     return replace(guide, sources=sources)
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _foods(kb: KnowledgeBase, nutrient_ids: list[str]) -> str:
-    by_id = {n.id: n for n in kb.plan.nutrients}
-    parts = []
-    for nid in nutrient_ids:
-        nutrient = by_id.get(nid)
-        if nutrient is not None:
-            foods = ", ".join(f"{f.food.lower()} ({f.amount})" for f in nutrient.foods[:4])
-            parts.append(f"{nutrient.name.lower()}: {foods}")
-    return "; ".join(parts)
-
-
-def _fmt(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"

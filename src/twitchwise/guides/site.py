@@ -26,7 +26,8 @@ from twitchwise.errors import InputError
 from twitchwise.guides.build import build_guide, finding_pointers, topics
 from twitchwise.guides.model import Guide, LinkOut
 from twitchwise.guides.render import Links, environment
-from twitchwise.knowledge.load import KnowledgeBase, load_knowledge
+from twitchwise.knowledge.load import KnowledgeBase
+from twitchwise.reason.model import CauseModel, cause_model
 
 #: Called after each file is written: (path relative to the site folder, done, total).
 Progress = Callable[[str, int, int], None]
@@ -63,10 +64,16 @@ def build_site(
     *,
     base_url: str | None = None,
     progress: Progress | None = None,
-    kb: KnowledgeBase | None = None,
+    kb: KnowledgeBase,
+    model: CauseModel | None = None,
 ) -> SiteReport:
-    """Write the site into ``dest`` (created if needed; files it writes are replaced)."""
-    kb = kb or load_knowledge()
+    """Write the site into ``dest`` (created if needed; files it writes are replaced).
+
+    ``model``: the cause model of ``kb``, looked up by
+    :func:`~twitchwise.reason.model.cause_model` when not given.
+    """
+    if model is None:
+        model = cause_model(kb)
     root = Path(dest)
     if root.exists() and not root.is_dir():
         raise InputError(f"{str(root)!r} is a file; give a folder for the site")
@@ -92,7 +99,7 @@ def build_site(
     env = environment()
     guides: dict[str, Guide] = {}
     for topic in all_topics:
-        guide = build_guide(topic, kb)
+        guide = build_guide(topic, kb, model)
         guides[topic.id] = guide
         rel = f"guides/{topic.id}.html"
         html = env.get_template("site/guide.html.j2").render(
@@ -102,7 +109,7 @@ def build_site(
         done(rel)
 
     for cause_id in kb.causes:
-        page = _cause_page(kb, cause_id, guides)
+        page = _cause_page(kb, model, cause_id, guides)
         rel = f"causes/{cause_id}.html"
         html = env.get_template("site/cause.html.j2").render(
             c=page, **_page(rel, page.name, page.explanation)
@@ -161,20 +168,27 @@ def _write(path: Path, text: str) -> None:
 
 
 def cause_page(
-    cause_id: str, kb: KnowledgeBase | None = None, guides: dict[str, Guide] | None = None
+    cause_id: str,
+    kb: KnowledgeBase,
+    guides: dict[str, Guide] | None = None,
+    model: CauseModel | None = None,
 ) -> CausePage:
-    """What the page of one cause shows (``guides``: every guide by topic id, to link back)."""
-    kb = kb or load_knowledge()
+    """What the page of one cause shows (``guides``: every guide by topic id, to link back;
+    ``model``: the cause model of ``kb``, looked up when not given)."""
     if cause_id not in kb.causes:
         raise InputError(f"unknown cause {cause_id!r}; 'twitchwise causes' lists every cause")
+    if model is None:
+        model = cause_model(kb)
     if guides is None:
-        guides = {t.id: build_guide(t, kb) for t in topics(kb)}
-    return _cause_page(kb, cause_id, guides)
+        guides = {t.id: build_guide(t, kb, model) for t in topics(kb)}
+    return _cause_page(kb, model, cause_id, guides)
 
 
-def _cause_page(kb: KnowledgeBase, cause_id: str, guides: dict[str, Guide]) -> CausePage:
+def _cause_page(
+    kb: KnowledgeBase, model: CauseModel, cause_id: str, guides: dict[str, Guide]
+) -> CausePage:
     cause = kb.causes[cause_id]
-    to, away = finding_pointers(kb, cause)
+    to, away = finding_pointers(kb, cause, model)
     mentioned = [
         LinkOut(g.id, g.title) for g in guides.values() if any(c.id == cause_id for c in g.causes)
     ]

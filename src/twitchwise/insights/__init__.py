@@ -10,10 +10,10 @@
      ├── report     the doctor report: HTML (Jinja2) and PDF (fpdf2)
      └── fhir       the journal as a FHIR R4 Bundle, validated with fhir.resources
 
-Pure functions over journal records (:class:`~twitchwise.journal.store.JournalData`); they read
-the knowledge base and the triage rules for alerts, never the answer or web layers. numpy,
-statsmodels, fpdf2 and fhir.resources are imported inside the functions that need them (the
-``insights`` and ``report`` extras). See docs/insights.md.
+Pure functions over the journal as read (:class:`~twitchwise.journal.rows.JournalData`, typed
+rows); they read the knowledge base and the triage rules for alerts, never the answer or web
+layers. numpy, statsmodels, fpdf2 and fhir.resources are imported inside the functions that
+need them (the ``insights`` and ``report`` extras). See docs/insights.md.
 """
 
 from __future__ import annotations

@@ -40,15 +40,15 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from twitchwise.knowledge.load import KnowledgeBase, load_knowledge
 from twitchwise.knowledge.schema import TriageLevel
 from twitchwise.reason.triage import triage
+from twitchwise.text import plural as _plural
 
 if TYPE_CHECKING:
-    from twitchwise.journal.store import JournalData
+    from twitchwise.journal.rows import EpisodeRow, JournalData
+    from twitchwise.knowledge.load import KnowledgeBase
     from twitchwise.understand.parse import Parser
 
 __all__ = [
@@ -114,14 +114,14 @@ class PatternFindings:
     sites: tuple[str, ...] = ()
 
 
-def alerts_for(data: JournalData, kb: KnowledgeBase | None = None) -> list[Alert]:
+def alerts_for(data: JournalData, kb: KnowledgeBase, parser: Parser) -> list[Alert]:
     """The alerts of the journal's pattern, most urgent first (empty when nothing fires).
 
     The whole pattern and each region's own findings go through the triage rules in turn;
     every rule that fires on any of them is an alert (once, with the first reason found).
+    ``parser`` reads the episodes' notes.
     """
-    kb = kb or load_knowledge()
-    found = pattern_findings(data, kb)
+    found = pattern_findings(data, kb, parser)
     alerts: dict[str, Alert] = {}
     for findings in (found.present, *found.regions.values()):
         if not findings:
@@ -149,17 +149,16 @@ def _why(finding: str, findings: dict[str, str], kb: KnowledgeBase) -> str:
     return "From the journal."
 
 
-def pattern_findings(data: JournalData, kb: KnowledgeBase | None = None) -> PatternFindings:
+def pattern_findings(data: JournalData, kb: KnowledgeBase, parser: Parser) -> PatternFindings:
     """The findings the journal's episodes and notes show (see the module docstring)."""
-    kb = kb or load_knowledge()
-    episodes = sorted(data.episodes, key=lambda e: (e["date"], e.get("at") or ""))
+    episodes = sorted(data.episodes, key=lambda e: (e.date, e.at))
     if not episodes:
         return PatternFindings({})
-    days = sorted({date.fromisoformat(e["date"]) for e in episodes})
+    days = sorted({e.date for e in episodes})
     latest = days[-1]
     stretch_start = _stretch_start(days)
     window_start = latest - timedelta(days=WINDOW_DAYS - 1)
-    recent = [e for e in episodes if date.fromisoformat(e["date"]) >= window_start]
+    recent = [e for e in episodes if e.date >= window_start]
     present: dict[str, str] = {
         "twitching": f"{_plural(len(episodes), 'twitch episode')} logged, the latest on {latest}."
     }
@@ -173,25 +172,25 @@ def pattern_findings(data: JournalData, kb: KnowledgeBase | None = None) -> Patt
             f"Twitching logged in {len(sites)} places in the {WINDOW_DAYS} days to {latest}: "
             f"{', '.join(names)}."
         )
-    stretch = [e for e in recent if date.fromisoformat(e["date"]) >= stretch_start]
+    stretch = [e for e in recent if e.date >= stretch_start]
     spread = _spreading(stretch, kb)
     if spread:
         present["spreading"] = spread
 
     # what the notes say
-    notes = _note_findings(recent, kb)
+    notes = _note_findings(recent, kb, parser)
     for fid, text in notes.items():
         present.setdefault(fid, text)
 
     # each region on its own
-    by_region: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_region: dict[str, list[EpisodeRow]] = defaultdict(list)
     for e in episodes:
-        region = e.get("region")
+        region = e.region
         if region and region in kb.findings and kb.findings[region].kind == "region":
             by_region[region].append(e)
     regions: dict[str, dict[str, str]] = {}
     for region, items in by_region.items():
-        region_days = sorted({date.fromisoformat(e["date"]) for e in items})
+        region_days = sorted({e.date for e in items})
         if region_days[-1] < window_start:
             continue
         label = kb.findings[region].label.lower()
@@ -203,8 +202,8 @@ def pattern_findings(data: JournalData, kb: KnowledgeBase | None = None) -> Patt
             ),
         }
         own.update(_duration(region_days, f"Twitching in the {label}"))
-        region_recent = [e for e in items if date.fromisoformat(e["date"]) >= window_start]
-        for fid, text in _note_findings(region_recent, kb).items():
+        region_recent = [e for e in items if e.date >= window_start]
+        for fid, text in _note_findings(region_recent, kb, parser).items():
             own.setdefault(fid, text)
         regions[region] = own
     return PatternFindings(present, regions, latest, stretch_start, tuple(sites))
@@ -239,15 +238,15 @@ def _stretch_start(days: list[date]) -> date:
     return start
 
 
-def _site_names(episode: dict[str, Any], kb: KnowledgeBase) -> list[str]:
-    region = episode.get("region")
+def _site_names(episode: EpisodeRow, kb: KnowledgeBase) -> list[str]:
+    region = episode.region
     if not region or region not in kb.findings:
         return []
     finding = kb.findings[region]
     area = finding.area or region.removeprefix("region_")
     if area not in LIMB_AREAS:
         return [area]
-    side = episode.get("side")
+    side = episode.side
     if side in ("left", "right"):
         return [f"{side} {area}"]
     if side == "both":
@@ -255,12 +254,12 @@ def _site_names(episode: dict[str, Any], kb: KnowledgeBase) -> list[str]:
     return [area]
 
 
-def _sites(episodes: list[dict[str, Any]], kb: KnowledgeBase) -> dict[str, date]:
+def _sites(episodes: list[EpisodeRow], kb: KnowledgeBase) -> dict[str, date]:
     """Each body site with its first day; a limb without a side counts only if neither of its
     sides is known (it may be either)."""
     first: dict[str, date] = {}
     for e in episodes:
-        day = date.fromisoformat(e["date"])
+        day = e.date
         for name in _site_names(e, kb):
             if name not in first or day < first[name]:
                 first[name] = day
@@ -270,7 +269,7 @@ def _sites(episodes: list[dict[str, Any]], kb: KnowledgeBase) -> dict[str, date]
     return first
 
 
-def _spreading(stretch: list[dict[str, Any]], kb: KnowledgeBase) -> str | None:
+def _spreading(stretch: list[EpisodeRow], kb: KnowledgeBase) -> str | None:
     sites = _sites(stretch, kb)
     if not sites:
         return None
@@ -286,34 +285,25 @@ def _spreading(stretch: list[dict[str, Any]], kb: KnowledgeBase) -> str | None:
     return f"Twitching began in the {_join(began)} and spread to the {steps}."
 
 
-@lru_cache(maxsize=1)
-def _parser() -> Parser:
-    from twitchwise.understand.parse import load_parser
-
-    return load_parser(load_knowledge())
-
-
-def _note_findings(episodes: list[dict[str, Any]], kb: KnowledgeBase) -> dict[str, str]:
+def _note_findings(
+    episodes: list[EpisodeRow], kb: KnowledgeBase, parser: Parser
+) -> dict[str, str]:
     """Findings the notes state (not denied), each with the first note that says it."""
     out: dict[str, str] = {}
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, date]] = set()
     for e in episodes:
-        note = (e.get("note") or "").strip()
-        if not note or (note, e["date"]) in seen:
+        note = (e.note or "").strip()
+        if not note or (note, e.date) in seen:
             continue
-        seen.add((note, e["date"]))
-        evidence = _parser().parse(note, today=date.fromisoformat(e["date"]))
+        seen.add((note, e.date))
+        evidence = parser.parse(note, today=e.date)
         for fid in sorted(evidence.present):
             finding = kb.findings.get(fid)
             if finding is None or finding.kind in _NOTE_KINDS_SKIPPED or fid in out:
                 continue
             quoted = note if len(note) <= 120 else note[:117] + "..."
-            out[fid] = f'Your note on {e["date"]}: "{quoted}"'
+            out[fid] = f'Your note on {e.date}: "{quoted}"'
     return out
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _join(items: list[str]) -> str:

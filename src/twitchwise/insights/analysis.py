@@ -31,8 +31,9 @@ from twitchwise.insights.stats import (
 )
 
 if TYPE_CHECKING:
-    from twitchwise.journal.store import JournalData
+    from twitchwise.journal.rows import JournalData
     from twitchwise.knowledge.load import KnowledgeBase
+    from twitchwise.understand.parse import Parser
 
 __all__ = ["INSTALL_HINT", "Insights", "analyse", "require_extra"]
 
@@ -85,9 +86,10 @@ class Insights:
 
 
 def analyse(
-    data: JournalData, *, today: date | None = None, kb: KnowledgeBase | None = None
+    data: JournalData, *, kb: KnowledgeBase, parser: Parser, today: date | None = None
 ) -> Insights:
-    """Effects of every factor at lags 0-2, alerts from the pattern, and honest notes."""
+    """Effects of every factor at lags 0-2, alerts from the pattern (``parser`` reads the
+    episodes' notes), and honest notes."""
     series = daily_series(data)
     result = estimate_effects(series)
     notes: list[str] = list(data.problems)
@@ -113,10 +115,10 @@ def analyse(
         notes.extend(n for n in result.notes if "not enough data yet" not in n)
     else:
         notes.extend(result.notes)
-    alerts = alerts_for(data, kb)
+    alerts = alerts_for(data, kb, parser)
     if series is not None:
         today = today or date.today()
-        latest = max(date.fromisoformat(e["date"]) for e in data.episodes)
+        latest = max(e.date for e in data.episodes)
         if (today - latest).days > STALE_DAYS:
             notes.append(
                 f"Your latest logged twitch was on {latest}; alerts describe the pattern up "
@@ -131,7 +133,7 @@ def analyse(
 
 
 def _entry_days(data: JournalData) -> int:
-    return len({e["date"] for e in data.episodes} | {d["date"] for d in data.days})
+    return len({e.date for e in data.episodes} | {d.date for d in data.days})
 
 
 # ---------------------------------------------------------------------- terminal

@@ -16,14 +16,15 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape as _escape
 
-from twitchwise.knowledge.load import KnowledgeBase, load_knowledge
+from twitchwise.knowledge.load import KnowledgeBase
+from twitchwise.text import plural as _plural
 
 if TYPE_CHECKING:
     from twitchwise.insights.stats import Effect
-    from twitchwise.journal.store import JournalData
+    from twitchwise.journal.rows import EpisodeRow, JournalData
 
 __all__ = ["CHART_FILES", "body_map_svg", "calendar_svg", "charts", "effects_svg"]
 
@@ -61,17 +62,13 @@ def _colour(count: int, top: int) -> str:
     return SCALE[min(step, 5)]
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 # ---------------------------------------------------------------------- calendar
 
 
 def calendar_svg(data: JournalData) -> str:
     """Twitches per day as a calendar: a row per year, a column per week, Monday on top."""
-    counts = Counter(date.fromisoformat(e["date"]) for e in data.episodes)
-    logged = {date.fromisoformat(d["date"]) for d in data.days} | set(counts)
+    counts = Counter(e.date for e in data.episodes)
+    logged = {d.date for d in data.days} | set(counts)
     if not logged:
         return _svg(
             360,
@@ -205,24 +202,20 @@ def _silhouette(cx: float) -> str:
     )
 
 
-def _region_counts(
-    episodes: list[dict[str, Any]],
-) -> tuple[dict[str, Counter[str]], int]:
+def _region_counts(episodes: list[EpisodeRow]) -> tuple[dict[str, Counter[str]], int]:
     """Per region, episodes by side ('left', 'right', 'both', '' for not given)."""
     out: dict[str, Counter[str]] = defaultdict(Counter)
     no_region = 0
     for e in episodes:
-        region = e.get("region")
-        if not region:
+        if not e.region:
             no_region += 1
             continue
-        out[region][e.get("side") or ""] += 1
+        out[e.region][e.side or ""] += 1
     return out, no_region
 
 
-def body_map_svg(data: JournalData, kb: KnowledgeBase | None = None) -> str:
+def body_map_svg(data: JournalData, kb: KnowledgeBase) -> str:
     """Front and back figures with each region coloured by how many episodes it had."""
-    kb = kb or load_knowledge()
     counts, no_region = _region_counts(data.episodes)
 
     def on_side(region: str, side: str) -> int:
@@ -372,7 +365,7 @@ def effects_svg(effects: list[Effect]) -> str:
 
 
 def charts(
-    data: JournalData, effects: list[Effect], kb: KnowledgeBase | None = None
+    data: JournalData, effects: list[Effect], kb: KnowledgeBase
 ) -> dict[str, str]:
     """The three charts by file name (:data:`CHART_FILES`)."""
     return {

@@ -22,11 +22,11 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from twitchwise.journal.records import FACTORS
-from twitchwise.knowledge.load import KnowledgeBase, load_knowledge
+from twitchwise.journal.factors import FACTORS
+from twitchwise.knowledge.load import KnowledgeBase
 
 if TYPE_CHECKING:
-    from twitchwise.journal.store import JournalData
+    from twitchwise.journal.rows import EpisodeRow, JournalData
 
 __all__ = ["CODE_SYSTEM", "fhir_bundle", "validate_bundle"]
 
@@ -36,22 +36,6 @@ UCUM = "http://unitsofmeasure.org"
 CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 _NAMESPACE = uuid.UUID("6f1c4c8e-3a0e-4c7e-9a57-2f1d0c5b7e11")
 
-#: Per factor: UCUM code, unit text, category, LOINC (code, display) or None.
-FACTOR_CODES: dict[str, tuple[str, str, str, tuple[str, str] | None]] = {
-    "caffeine_mg": ("mg", "mg", "survey", None),
-    "sleep_h": ("h", "h", "activity", ("93832-4", "Sleep duration")),
-    "water_l": ("L", "L", "survey", None),
-    "workout_min": ("min", "min", "activity", None),
-    "stress": ("{score}", "score (0-10)", "survey", None),
-    "alcohol_units": ("{UK_unit}", "UK units (8 g alcohol)", "survey", None),
-    "steps": ("{steps}", "steps", "activity", ("41950-7", "Number of steps in 24 hour Measured")),
-    "hrv_ms": (
-        "ms",
-        "ms",
-        "vital-signs",
-        ("80404-7", "R-R interval.standard deviation (Heart rate variability)"),
-    ),
-}
 _CATEGORY_DISPLAY = {"survey": "Survey", "activity": "Activity", "vital-signs": "Vital Signs"}
 
 
@@ -71,10 +55,9 @@ def _concept(code: str, display: str, loinc: tuple[str, str] | None = None) -> d
 
 
 def fhir_bundle(
-    data: JournalData, *, now: datetime | None = None, kb: KnowledgeBase | None = None
+    data: JournalData, *, kb: KnowledgeBase, now: datetime | None = None
 ) -> dict[str, Any]:
     """The journal as a FHIR R4 Bundle, as plain JSON-ready values."""
-    kb = kb or load_knowledge()
     now = now or datetime.now(UTC)
     patient_id = _id("patient")
     patient_ref = {"reference": f"urn:uuid:{patient_id}"}
@@ -96,8 +79,9 @@ def fhir_bundle(
         entries.append(_entry(_episode(e, patient_ref, kb)))
     for d in data.days:
         for name in FACTORS:
-            if d.get(name) is not None:
-                entries.append(_entry(_factor(d["date"], name, d[name], patient_ref)))
+            value = getattr(d.factors, name)
+            if value is not None:
+                entries.append(_entry(_factor(d.date, name, value, patient_ref)))
     return {
         "resourceType": "Bundle",
         "id": _id("bundle", *(entry["resource"]["id"] for entry in entries)),
@@ -112,58 +96,59 @@ def _entry(resource: dict[str, Any]) -> dict[str, Any]:
     return {"fullUrl": f"urn:uuid:{resource['id']}", "resource": resource}
 
 
-def _episode(e: dict[str, Any], subject: dict[str, str], kb: KnowledgeBase) -> dict[str, Any]:
+def _episode(e: EpisodeRow, subject: dict[str, str], kb: KnowledgeBase) -> dict[str, Any]:
+    at = e.at.isoformat()
     resource: dict[str, Any] = {
         "resourceType": "Observation",
-        "id": _id("episode", e.get("uid") or e["at"]),
+        "id": _id("episode", e.uid or at),
         "status": "final",
         "category": _category("survey"),
         "code": _concept("twitch-episode", "Muscle twitching episode"),
         "subject": subject,
         # a CSV gives the day only (its episodes are stored at noon UTC): say just the day
-        "effectiveDateTime": e["date"] if e.get("source") == "csv" else e["at"],
+        "effectiveDateTime": e.date.isoformat() if e.source == "csv" else at,
         "valueBoolean": True,
     }
-    region = e.get("region")
+    region = e.region
     if region:
         finding = kb.findings.get(region)
         label = finding.label if finding is not None else region
-        side = e.get("side")
+        side = e.side
         text = f"{label}, {'both sides' if side == 'both' else side}" if side else label
         resource["bodySite"] = {"text": text}
     components = []
-    if e.get("intensity") is not None:
+    if e.intensity is not None:
         components.append(
             {
                 "code": _concept("intensity", "Twitch intensity (1 faint to 5 strong)"),
-                "valueInteger": int(e["intensity"]),
+                "valueInteger": int(e.intensity),
             }
         )
-    if e.get("duration_s") is not None:
+    if e.duration_s is not None:
         components.append(
             {
                 "code": _concept("duration", "Twitch episode duration"),
-                "valueQuantity": _quantity(float(e["duration_s"]), "s", "s"),
+                "valueQuantity": _quantity(float(e.duration_s), "s", "s"),
             }
         )
     if components:
         resource["component"] = components
-    if e.get("note"):
-        resource["note"] = [{"text": e["note"]}]
+    if e.note:
+        resource["note"] = [{"text": e.note}]
     return resource
 
 
-def _factor(day: str, name: str, value: float, subject: dict[str, str]) -> dict[str, Any]:
-    ucum, unit, category, loinc = FACTOR_CODES[name]
+def _factor(day: date, name: str, value: float, subject: dict[str, str]) -> dict[str, Any]:
+    factor = FACTORS[name]  # its UCUM unit, category and LOINC code are in the registry
     return {
         "resourceType": "Observation",
         "id": _id("day", day, name),
         "status": "final",
-        "category": _category(category),
-        "code": _concept(name, FACTORS[name].label, loinc),
+        "category": _category(factor.fhir.category),
+        "code": _concept(name, factor.label, factor.fhir.loinc),
         "subject": subject,
-        "effectiveDateTime": date.fromisoformat(day).isoformat(),
-        "valueQuantity": _quantity(float(value), unit, ucum),
+        "effectiveDateTime": day.isoformat(),
+        "valueQuantity": _quantity(float(value), factor.fhir.unit, factor.fhir.ucum),
     }
 
 

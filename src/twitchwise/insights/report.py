@@ -16,19 +16,20 @@ import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from twitchwise.__about__ import __version__
 from twitchwise.insights.alerts import Alert
 from twitchwise.insights.analysis import LAG_WORDS, describe_effect
 from twitchwise.insights.charts import body_map_svg, calendar_svg, effects_svg
 from twitchwise.insights.stats import ALPHA, NAMES
-from twitchwise.knowledge.load import KnowledgeBase, load_knowledge
+from twitchwise.knowledge.load import KnowledgeBase
 from twitchwise.knowledge.schema import TriageLevel
+from twitchwise.text import plural as _plural
 
 if TYPE_CHECKING:
     from twitchwise.insights.analysis import Insights
-    from twitchwise.journal.store import JournalData
+    from twitchwise.journal.rows import EpisodeRow, JournalData
 
 __all__ = [
     "DISCLAIMER",
@@ -108,13 +109,12 @@ def build_report(
     data: JournalData,
     insights: Insights,
     *,
+    kb: KnowledgeBase,
     today: date | None = None,
-    kb: KnowledgeBase | None = None,
 ) -> DoctorReport:
-    kb = kb or load_knowledge()
     today = today or date.today()
-    episode_days = sorted({date.fromisoformat(e["date"]) for e in data.episodes})
-    all_days = sorted(set(episode_days) | {date.fromisoformat(d["date"]) for d in data.days})
+    episode_days = sorted({e.date for e in data.episodes})
+    all_days = sorted(set(episode_days) | {d.date for d in data.days})
     start = all_days[0] if all_days else None
     end = all_days[-1] if all_days else None
     level = max((a.level for a in insights.alerts), default=TriageLevel.SELF_CARE)
@@ -171,11 +171,11 @@ def _summary(
         f"{_plural(len(data.episodes), 'twitch episode')} on {_plural(len(episode_days), 'day')} "
         f"between {start} and {end} ({_plural(insights.days, 'day')} with journal entries)."
     ]
-    regions = Counter(e["region"] for e in data.episodes if e.get("region"))
+    regions = Counter(e.region for e in data.episodes if e.region)
     if regions:
         top = ", ".join(f"{_label(r, kb).lower()} ({n})" for r, n in regions.most_common(4))
         lines.append(f"Most often in: {top}.")
-    intensities = [e["intensity"] for e in data.episodes if e.get("intensity") is not None]
+    intensities = [e.intensity for e in data.episodes if e.intensity is not None]
     if intensities:
         lines.append(
             f"Intensity where given ({len(intensities)} episodes): median "
@@ -233,23 +233,21 @@ def _timeline(
         def name(k: date) -> str:
             return str(k.year)
 
-    episodes: dict[date, list[dict[str, Any]]] = defaultdict(list)
+    episodes: dict[date, list[EpisodeRow]] = defaultdict(list)
     for e in data.episodes:
-        episodes[key(date.fromisoformat(e["date"]))].append(e)
+        episodes[key(e.date)].append(e)
     keys = _periods(key(start), key(end), unit)
     rows = []
     for k in keys:
         items = episodes.get(k, [])
         regions = Counter(
-            (e["region"] or "").removeprefix("region_").replace("_", " ")
-            for e in items
-            if e.get("region")
+            e.region.removeprefix("region_").replace("_", " ") for e in items if e.region
         )
         rows.append(
             TimelineRow(
                 name(k),
                 len(items),
-                len({e["date"] for e in items}),
+                len({e.date for e in items}),
                 ", ".join(f"{r} ({n})" for r, n in regions.most_common(4)),
             )
         )
@@ -271,11 +269,11 @@ def _medicines(data: JournalData) -> list[MedicineRow]:
     seen: dict[str, list[date]] = defaultdict(list)
     names: dict[str, str] = {}
     for d in data.days:
-        for medicine in d.get("medicines") or []:
+        for medicine in d.factors.medicines or ():
             key = medicine.strip().lower()
             if key:
                 names.setdefault(key, medicine.strip())
-                seen[key].append(date.fromisoformat(d["date"]))
+                seen[key].append(d.date)
     return sorted(
         (MedicineRow(names[k], min(v), max(v), len(set(v))) for k, v in seen.items()),
         key=lambda m: (m.first, m.name.lower()),
@@ -307,24 +305,16 @@ def _questions(kb: KnowledgeBase, insights: Insights, medicines: list[MedicineRo
     return [text for _, text in sorted(chosen, key=lambda pair: pair[0])]
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 # ---------------------------------------------------------------------- HTML
 
 
 def render_html(report: DoctorReport) -> str:
     """A complete HTML page: inline CSS and SVG, nothing loaded from anywhere."""
-    from jinja2 import Environment, PackageLoader, select_autoescape
     from markupsafe import Markup
 
-    env = Environment(
-        loader=PackageLoader("twitchwise", "templates"),
-        autoescape=select_autoescape(["html.j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    from twitchwise.jinja import environment
+
+    env = environment()
     charts = {name: Markup(_inline(svg)) for name, svg in report.charts.items()}  # noqa: S704
     return env.get_template("report.html.j2").render(r=report, charts=charts, disclaimer=DISCLAIMER)
 

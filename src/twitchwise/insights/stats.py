@@ -30,13 +30,14 @@ import math
 import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from twitchwise.journal.records import FACTORS
+from twitchwise.journal.factors import FACTORS
 
 if TYPE_CHECKING:
-    from twitchwise.journal.store import JournalData
+    from twitchwise.journal.records import DayFactors
+    from twitchwise.journal.rows import JournalData, WorkoutRow
 
 __all__ = [
     "ALPHA",
@@ -72,29 +73,12 @@ MAX_LOG_RATIO = 50.0
 KNOT_EVERY_DAYS = 91
 MAX_KNOTS = 8
 
-#: The step each effect is given for: a rate ratio per this much of the factor.
-STEPS: dict[str, tuple[float, str]] = {
-    "caffeine_mg": (100.0, "100 mg"),
-    "sleep_h": (1.0, "1 hour"),
-    "water_l": (1.0, "1 litre"),
-    "workout_min": (30.0, "30 minutes"),
-    "stress": (1.0, "1 point"),
-    "alcohol_units": (1.0, "1 unit"),
-    "steps": (1000.0, "1000 steps"),
-    "hrv_ms": (10.0, "10 ms"),
-}
+#: The step each effect is given for: a rate ratio per this much of the factor (from the
+#: registry, :mod:`twitchwise.journal.factors`).
+STEPS: dict[str, tuple[float, str]] = {c: (f.step, f.step_words) for c, f in FACTORS.items()}
 
 #: Short names for notes and the terminal (the labels of FACTORS carry units).
-NAMES = {
-    "caffeine_mg": "caffeine",
-    "sleep_h": "sleep",
-    "water_l": "water",
-    "workout_min": "workout minutes",
-    "stress": "stress",
-    "alcohol_units": "alcohol",
-    "steps": "steps",
-    "hrv_ms": "heart-rate variability",
-}
+NAMES: dict[str, str] = {c: f.words for c, f in FACTORS.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,8 +153,8 @@ def daily_series(data: JournalData) -> DailySeries | None:
     """One row per day from the journal's records; None when no twitch has been logged."""
     counts: dict[date, int] = defaultdict(int)
     for episode in data.episodes:
-        counts[date.fromisoformat(episode["date"])] += 1
-    by_day: dict[date, dict[str, Any]] = {date.fromisoformat(d["date"]): d for d in data.days}
+        counts[episode.date] += 1
+    by_day: dict[date, DayFactors] = {d.date: d.factors for d in data.days}
     workout_min = _workout_minutes(data.workouts)
     entry_days = set(counts) | set(by_day) | set(workout_min)
     if not counts:
@@ -189,7 +173,7 @@ def daily_series(data: JournalData) -> DailySeries | None:
     for name in FACTORS:
         column: list[float | None] = [None] * n_all
         for day, row in by_day.items():
-            value = row.get(name)
+            value = getattr(row, name)
             if value is not None and first <= day <= end:
                 column[(day - first).days] = float(value)
         if name == "workout_min" and workout_min:
@@ -198,7 +182,7 @@ def daily_series(data: JournalData) -> DailySeries | None:
     earlier = sum(
         1
         for day, row in by_day.items()
-        if day < first and any(row.get(f) is not None for f in FACTORS)
+        if day < first and any(getattr(row, f) is not None for f in FACTORS)
     )
     return DailySeries(
         start=start,
@@ -211,12 +195,11 @@ def daily_series(data: JournalData) -> DailySeries | None:
     )
 
 
-def _workout_minutes(workouts: list[dict[str, Any]]) -> dict[date, float]:
+def _workout_minutes(workouts: list[WorkoutRow]) -> dict[date, float]:
     """Minutes of imported workouts per local date."""
     out: dict[date, float] = defaultdict(float)
     for w in workouts:
-        day = datetime.fromisoformat(w["start"]).astimezone().date()
-        out[day] += float(w["duration_s"] or 0) / 60
+        out[w.start.astimezone().date()] += float(w.duration_s or 0) / 60
     return dict(out)
 
 

@@ -5,15 +5,19 @@
     twitchwise.journal
      ├── settings      TWITCHWISE_HOME, TWITCHWISE_DATABASE_URL
      ├── dates         the one date rule: 1900-01-01 to today, for every way in
-     ├── records       plain records and the limits of every factor (no database)
+     ├── factors       the one registry of daily factors: units, limits, names, options
+     ├── records       plain records in, import summaries out (no database)
+     ├── rows          the journal as read: typed rows, JournalData (no database)
      ├── models        SQLAlchemy 2 tables; migrations/ holds the Alembic scripts
      ├── store         open (and migrate) the journal, write, read, forget
      ├── imports/      FIT, GPX, TCX, Apple Health, daily CSV, JSON -> records (no database)
-     ├── export        JSON and daily CSV
-     └── entry         region words, times, free text -> records (reads the knowledge base)
+     └── export        JSON and daily CSV
 
-The names below are loaded on first use, so importing a light module (``records``) does not
-import SQLAlchemy. See docs/journal.md.
+Words to records (region words, times, free text) are above the journal, in
+:mod:`twitchwise.app.entry`: nothing here reads the knowledge base or the answer layer.
+
+The names below are loaded on first use, so importing a light module (``factors``,
+``records``, ``rows``, ``imports``) does not import SQLAlchemy. See docs/journal.md.
 """
 
 from __future__ import annotations
@@ -22,30 +26,51 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from twitchwise.journal.factors import FACTORS, Factor
     from twitchwise.journal.imports import read_file
-    from twitchwise.journal.records import Batch, DayFactors, EpisodeIn, WorkoutIn
-    from twitchwise.journal.store import ImportSummary, Journal, JournalData, open_journal
+    from twitchwise.journal.records import (
+        Batch,
+        DayFactors,
+        EpisodeIn,
+        FileInfo,
+        ImportSummary,
+        WorkoutIn,
+    )
+    from twitchwise.journal.rows import DayRow, EpisodeRow, JournalData, WorkoutRow
+    from twitchwise.journal.store import Journal, open_journal
 
 __all__ = [
+    "FACTORS",
     "Batch",
     "DayFactors",
+    "DayRow",
     "EpisodeIn",
+    "EpisodeRow",
+    "Factor",
+    "FileInfo",
     "ImportSummary",
     "Journal",
     "JournalData",
     "WorkoutIn",
+    "WorkoutRow",
     "open_journal",
     "read_file",
 ]
 
 _WHERE = {
+    "FACTORS": "factors",
+    "Factor": "factors",
     "Batch": "records",
     "DayFactors": "records",
     "EpisodeIn": "records",
+    "FileInfo": "records",
+    "ImportSummary": "records",
     "WorkoutIn": "records",
-    "ImportSummary": "store",
+    "DayRow": "rows",
+    "EpisodeRow": "rows",
+    "JournalData": "rows",
+    "WorkoutRow": "rows",
     "Journal": "store",
-    "JournalData": "store",
     "open_journal": "store",
     "read_file": "imports",
 }

@@ -13,11 +13,13 @@ import csv
 import io
 import json
 from collections import Counter, defaultdict
-from datetime import date, datetime
-from typing import Any
+from datetime import date
+from typing import TYPE_CHECKING
 
 from twitchwise.journal.imports.daily_csv import COLUMNS, FACTOR_COLUMNS
-from twitchwise.journal.store import JournalData
+
+if TYPE_CHECKING:
+    from twitchwise.journal.rows import JournalData
 
 __all__ = ["to_csv", "to_json"]
 
@@ -27,23 +29,25 @@ def to_json(data: JournalData) -> str:
 
 
 def to_csv(data: JournalData) -> str:
-    twitches = Counter(e["date"] for e in data.episodes)
-    days = {d["date"]: d for d in data.days}
-    workout_min: defaultdict[str, float] = defaultdict(float)
+    twitches = Counter(e.date for e in data.episodes)
+    days = {d.date: d.factors for d in data.days}
+    workout_min: defaultdict[date, float] = defaultdict(float)
     for w in data.workouts:
-        local = datetime.fromisoformat(w["start"]).astimezone().date().isoformat()
-        workout_min[local] += w["duration_s"] / 60
+        workout_min[w.start.astimezone().date()] += w.duration_s / 60
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
-    for day in sorted(set(twitches) | set(days) | set(workout_min), key=date.fromisoformat):
-        values: dict[str, Any] = {c: (days.get(day) or {}).get(c) for c in FACTOR_COLUMNS}
+    for day in sorted(set(twitches) | set(days) | set(workout_min)):
+        factors = days.get(day)
+        values: dict[str, float | None] = {
+            c: None if factors is None else getattr(factors, c) for c in FACTOR_COLUMNS
+        }
         if values["workout_min"] is None and day in workout_min:
             values["workout_min"] = round(workout_min[day], 1)
         count = twitches.get(day, 0)
         if not count and all(v is None for v in values.values()):
             continue
-        writer.writerow([day, count, *(_number(values[c]) for c in FACTOR_COLUMNS)])
+        writer.writerow([day.isoformat(), count, *(_number(values[c]) for c in FACTOR_COLUMNS)])
     return out.getvalue()
 
 

@@ -1,7 +1,9 @@
-"""Plain records that flow into the journal, with the one table of factor limits.
+"""Plain records that flow into the journal, and what an import of them did.
 
 Readers of files (:mod:`twitchwise.journal.imports`) and the command line build these; the
-store (:mod:`twitchwise.journal.store`) writes them. Nothing here touches a database.
+store (:mod:`twitchwise.journal.store`) writes them. Nothing here touches a database, and
+nothing here imports more than the standard library and the journal's own light modules:
+the daily factors and their limits come from :mod:`twitchwise.journal.factors`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime
 
 from twitchwise.errors import InputError
+from twitchwise.journal.factors import FACTORS, Factor
 
 __all__ = [
     "FACTORS",
@@ -20,6 +23,8 @@ __all__ = [
     "DayFactors",
     "EpisodeIn",
     "Factor",
+    "FileInfo",
+    "ImportSummary",
     "WorkoutIn",
     "check_factor",
     "workout_fingerprint",
@@ -27,33 +32,6 @@ __all__ = [
 
 SIDES = ("left", "right", "both")
 
-
-@dataclass(frozen=True, slots=True)
-class Factor:
-    """One daily factor: its column, the kind of number, its limits, unit and label."""
-
-    name: str
-    integer: bool
-    low: float
-    high: float
-    label: str
-
-
-#: Every numeric daily factor with the values it may take. The limits are generous: they
-#: refuse typing slips ("sleep_h 70"), not unusual days.
-FACTORS: dict[str, Factor] = {
-    f.name: f
-    for f in (
-        Factor("caffeine_mg", False, 0, 3000, "caffeine (mg)"),
-        Factor("sleep_h", False, 0, 24, "sleep (hours)"),
-        Factor("water_l", False, 0, 20, "water (litres)"),
-        Factor("workout_min", False, 0, 1440, "workout (minutes)"),
-        Factor("stress", True, 0, 10, "stress (0-10)"),
-        Factor("alcohol_units", False, 0, 100, "alcohol (units)"),
-        Factor("steps", True, 0, 300_000, "steps"),
-        Factor("hrv_ms", False, 0, 1000, "heart-rate variability SDNN (ms)"),
-    )
-}
 
 #: Episode limits.
 INTENSITY_RANGE = (1, 5)
@@ -64,12 +42,13 @@ def check_factor(name: str, value: float) -> float | int:
     """The value if it is allowed for factor ``name``, else :class:`InputError`."""
     factor = FACTORS[name]
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InputError(f"{name} must be a number, not {value!r}")
+        raise InputError(f"{name} must be a number, not {value!r}", field=name)
     if factor.integer and value != int(value):
-        raise InputError(f"{name} must be a whole number, not {value!r}")
+        raise InputError(f"{name} must be a whole number, not {value!r}", field=name)
     if not factor.low <= value <= factor.high:
         raise InputError(
-            f"{name} must be between {_num(factor.low)} and {_num(factor.high)}, not {_num(value)}"
+            f"{name} must be between {_num(factor.low)} and {_num(factor.high)}, not {_num(value)}",
+            field=name,
         )
     return int(value) if factor.integer else float(value)
 
@@ -133,17 +112,22 @@ class EpisodeIn:
         if self.at.tzinfo is None:
             raise ValueError("EpisodeIn.at must be timezone-aware")
         if self.side is not None and self.side not in SIDES:
-            raise InputError(f"side must be one of {', '.join(SIDES)}, not {self.side!r}")
+            raise InputError(
+                f"side must be one of {', '.join(SIDES)}, not {self.side!r}", field="side"
+            )
         low, high = INTENSITY_RANGE
         if self.intensity is not None and (
             isinstance(self.intensity, bool) or not low <= self.intensity <= high
         ):
             raise InputError(
-                f"intensity must be a whole number from {low} to {high}, not {self.intensity!r}"
+                f"intensity must be a whole number from {low} to {high}, not {self.intensity!r}",
+                field="intensity",
             )
         if self.duration_s is not None and not (0 <= self.duration_s <= MAX_DURATION_S):
             raise InputError(
-                f"duration must be from 0 to {int(MAX_DURATION_S)} seconds, not {self.duration_s!r}"
+                f"duration must be from 0 to {int(MAX_DURATION_S)} seconds, "
+                f"not {self.duration_s!r}",
+                field="duration_s",
             )
 
 
@@ -192,3 +176,33 @@ class Batch:
     @property
     def empty(self) -> bool:
         return not (self.workouts or self.days or self.episodes or self.episode_counts)
+
+
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    """The file an import batch came from."""
+
+    name: str
+    fingerprint: str  # SHA-256 of the file's bytes
+    size_bytes: int
+    format: str
+
+
+@dataclass
+class ImportSummary:
+    """What one file added (or why it added nothing)."""
+
+    name: str
+    format: str
+    already_imported: datetime | None = None
+    workouts_added: int = 0
+    workouts_known: int = 0
+    days_added: int = 0
+    days_updated: int = 0
+    values_kept: int = 0
+    episodes_added: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rows_added(self) -> int:
+        return self.workouts_added + self.days_added + self.days_updated + self.episodes_added

@@ -6,10 +6,14 @@
     journal.add_episode(EpisodeIn(...))   # each call is one transaction
     journal.set_day(date, DayFactors(caffeine_mg=200))
     journal.import_files([(FileInfo, Batch), ...])   # all files in one transaction
-    journal.read(); journal.forget()
+    journal.read(); journal.forget()     # read: typed rows (twitchwise.journal.rows)
 
 Nothing is written with a date outside the date rule (:mod:`twitchwise.journal.dates`), and
 :meth:`Journal.read` leaves out, and names, any row that has one all the same.
+
+:class:`FileInfo` and :class:`ImportSummary` live in :mod:`twitchwise.journal.records`,
+:class:`JournalData` and its rows in :mod:`twitchwise.journal.rows` (modules without
+SQLAlchemy, so the file readers and the insights need not load it); they are named here too.
 
 Opening runs the Alembic migrations up to head (skipped when the database is already there).
 A SQLite journal is created owner-only (folder 0700, file 0600, and its ``-wal``/``-shm``
@@ -28,7 +32,7 @@ import time as _time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import fields
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any, TypeVar
@@ -54,15 +58,27 @@ from sqlalchemy.orm import Session, SessionTransaction
 from twitchwise.errors import ConfigError, InputError, JournalError
 from twitchwise.journal.dates import RULE, date_problem, moment_problem
 from twitchwise.journal.models import Base, Day, Episode, ImportRecord, Workout
-from twitchwise.journal.records import DAY_COLUMNS, Batch, DayFactors, EpisodeIn, WorkoutIn
+from twitchwise.journal.records import (
+    DAY_COLUMNS,
+    Batch,
+    DayFactors,
+    EpisodeIn,
+    FileInfo,
+    ImportSummary,
+    WorkoutIn,
+)
+from twitchwise.journal.rows import DayRow, EpisodeRow, JournalData, WorkoutRow, day_row, stored
 from twitchwise.journal.settings import JournalSettings, journal_settings
 
 __all__ = [
     "HEAD_REVISION",
+    "DayRow",
+    "EpisodeRow",
     "FileInfo",
     "ImportSummary",
     "Journal",
     "JournalData",
+    "WorkoutRow",
     "open_journal",
 ]
 
@@ -85,62 +101,6 @@ WRITE_WAIT_S = 600.0
 _RETRY_FIRST_S = 0.05
 _RETRY_MAX_S = 2.0
 _SQLITE_BUSY = 5
-
-
-@dataclass(frozen=True, slots=True)
-class FileInfo:
-    """The file an import batch came from."""
-
-    name: str
-    fingerprint: str  # SHA-256 of the file's bytes
-    size_bytes: int
-    format: str
-
-
-@dataclass
-class ImportSummary:
-    """What one file added (or why it added nothing)."""
-
-    name: str
-    format: str
-    already_imported: datetime | None = None
-    workouts_added: int = 0
-    workouts_known: int = 0
-    days_added: int = 0
-    days_updated: int = 0
-    values_kept: int = 0
-    episodes_added: int = 0
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def rows_added(self) -> int:
-        return self.workouts_added + self.days_added + self.days_updated + self.episodes_added
-
-
-@dataclass
-class JournalData:
-    """Everything in the journal as plain values (what ``export`` writes).
-
-    Every date in it follows the date rule (:mod:`twitchwise.journal.dates`): a row dated
-    outside it, or not dated at all, is left out when the data is made, and named in
-    ``problems`` (which the export leaves out too). So the charts, insights and reports can
-    count on dates from 1900 to tomorrow, whatever the journal holds.
-    """
-
-    episodes: list[dict[str, Any]]
-    days: list[dict[str, Any]]
-    workouts: list[dict[str, Any]]
-    problems: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.episodes = _within_rule(self.episodes, "episode", "uid", "date", "at", self.problems)
-        self.days = _within_rule(self.days, "day", "date", "date", None, self.problems)
-        self.workouts = _within_rule(
-            self.workouts, "workout", "start", None, "start", self.problems
-        )
-
-    def to_dict(self) -> dict[str, list[dict[str, Any]]]:
-        return {"episodes": self.episodes, "days": self.days, "workouts": self.workouts}
 
 
 def open_journal(settings: JournalSettings | None = None) -> Journal:
@@ -315,49 +275,34 @@ class Journal:
             }
 
     def read(self) -> JournalData:
-        """Every episode, day and workout, oldest first, as plain JSON-ready values.
+        """Every episode, day and workout, oldest first, as typed rows (:mod:`.rows`).
 
         A row whose date breaks the date rule, or is not a date at all (a journal written
         before the rule, or edited by hand), is left out and named in ``problems``: the rest
         of the journal still reads, charts, reports and exports.
         """
         problems: list[str] = []
+        episodes: list[EpisodeRow] = []
+        days: list[DayRow] = []
+        workouts: list[WorkoutRow] = []
         with self.transaction(write=False) as session:
-            episodes = []
             query = select(
                 Episode.id, _raw(Episode.local_date), _raw(Episode.at), *_EPISODE_COLUMNS
             ).order_by(Episode.at, Episode.id)
-            for row_id, day_value, at_value, *values in session.execute(query):
-                day, at = _stored(f"episode #{row_id}", day_value, at_value, problems)
+            for row_id, day_value, at_value, uid, *rest in session.execute(query):
+                day, at = stored(f"episode #{row_id}", day_value, at_value, problems)
                 if day is not None and at is not None:
-                    uid, *rest = values
-                    episodes.append(
-                        {
-                            "uid": uid,
-                            "at": at.isoformat(),
-                            "date": day.isoformat(),
-                            **dict(zip(_EPISODE_KEYS[1:], rest, strict=True)),
-                        }
-                    )
-            days = []
+                    episodes.append(EpisodeRow(uid, at, day, *rest))
             query = select(Day.id, _raw(Day.date), *(getattr(Day, c) for c in DAY_COLUMNS))
             for row_id, day_value, *values in session.execute(query.order_by(Day.date)):
-                day, _ = _stored(f"day #{row_id}", day_value, None, problems)
+                day, _ = stored(f"day #{row_id}", day_value, None, problems)
                 if day is not None:
-                    days.append(
-                        {"date": day.isoformat(), **dict(zip(DAY_COLUMNS, values, strict=True))}
-                    )
-            workouts = []
+                    days.append(day_row(day, dict(zip(DAY_COLUMNS, values, strict=True))))
             query = select(Workout.id, _raw(Workout.start), *_WORKOUT_COLUMNS)
             for row_id, start_value, *values in session.execute(query.order_by(Workout.start)):
-                _, start = _stored(f"workout #{row_id}", None, start_value, problems)
+                _, start = stored(f"workout #{row_id}", None, start_value, problems)
                 if start is not None:
-                    workouts.append(
-                        {
-                            "start": start.isoformat(),
-                            **dict(zip(_WORKOUT_KEYS, values, strict=True)),
-                        }
-                    )
+                    workouts.append(WorkoutRow(start, *values))
         return JournalData(episodes, days, workouts, problems)
 
     def forget(self) -> dict[str, int]:
@@ -396,10 +341,9 @@ _TABLES: tuple[tuple[str, Any], ...] = (
 )
 
 
-_EPISODE_KEYS = ("uid", "region", "side", "intensity", "duration_s", "note", "source")
-_EPISODE_COLUMNS = tuple(getattr(Episode, k) for k in _EPISODE_KEYS)
-_WORKOUT_KEYS = ("duration_s", "sport", "distance_m", "energy_kj", "avg_hr_bpm", "source_file")
-_WORKOUT_COLUMNS = tuple(getattr(Workout, k) for k in _WORKOUT_KEYS)
+#: The columns read into a row after its id, date and time, in the order of the row's fields.
+_EPISODE_COLUMNS = (Episode.uid, *(getattr(Episode, f.name) for f in fields(EpisodeRow)[3:]))
+_WORKOUT_COLUMNS = tuple(getattr(Workout, f.name) for f in fields(WorkoutRow)[1:])
 
 
 # ---------------------------------------------------------------------- dates
@@ -426,83 +370,10 @@ def _check_batch(info: FileInfo, batch: Batch) -> None:
         raise InputError(f"cannot import {info.name}: {exc}; nothing was imported") from None
 
 
-def _within_rule(
-    rows: list[dict[str, Any]],
-    kind: str,
-    name_key: str,
-    day_key: str | None,
-    time_key: str | None,
-    problems: list[str],
-) -> list[dict[str, Any]]:
-    """``rows`` without those whose date (or the date of whose time) breaks the date rule;
-    each one left out is named in ``problems``."""
-    kept: list[dict[str, Any]] = []
-    for row in rows:
-        day_value = row.get(day_key) if day_key else None
-        time_value = row.get(time_key) if time_key else None
-        day, _ = _stored(f"{kind} {row.get(name_key)}", day_value, time_value, problems)
-        if day is not None:
-            kept.append(row)
-    if len(kept) == len(rows):
-        return rows  # the same list: nothing was left out
-    return kept
-
-
 def _raw(column: Any) -> Any:
     """A date or time column as the database holds it: SQLite's text is parsed here, so
     that a row that is not a date at all can be named instead of failing the whole read."""
     return type_coerce(column, String)
-
-
-def _date(value: object) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        return None
-
-
-def _moment(value: object) -> datetime | None:
-    """A stored time, timezone-aware (UTC when stored without a zone)."""
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        try:
-            moment = datetime.fromisoformat(str(value))
-        except ValueError:
-            return None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError:  # beyond year 9999 in UTC: the date rule names it
-        return moment
-
-
-def _stored(
-    what: str, day_value: object, time_value: object, problems: list[str]
-) -> tuple[date | None, datetime | None]:
-    """A stored row's date and time (either may be absent from the row); (None, None) when
-    one of them breaks the date rule or is unreadable, after naming the row in ``problems``:
-    "Left out episode #3 dated 9999-12-31: 9999-12-31 is in the future; ..."."""
-    moment = None if time_value is None else _moment(time_value)
-    if time_value is not None and moment is None:
-        problems.append(f"Left out {what}: its time {str(time_value)[:40]!r} is not a time")
-        return None, None
-    day = moment.date() if moment is not None else None
-    if day_value is not None or day is None:
-        day = _date(day_value)
-        if day is None:
-            problems.append(f"Left out {what}: its date {str(day_value)[:40]!r} is not a date")
-            return None, None
-    problem = date_problem(day) or (moment_problem(moment) if moment is not None else None)
-    if problem is not None:
-        problems.append(f"Left out {what} dated {day.isoformat()}: {problem}; {RULE}")
-        return None, None
-    return day, moment
 
 
 # ---------------------------------------------------------------------- import writing
@@ -693,10 +564,7 @@ def _episode_row(
 
 
 def _day_factors(row: Day) -> DayFactors:
-    values = {c: getattr(row, c) for c in DAY_COLUMNS}
-    if values.get("medicines") is not None:
-        values["medicines"] = tuple(values["medicines"])
-    return DayFactors(**values)
+    return day_row(row.date, {c: getattr(row, c) for c in DAY_COLUMNS}).factors
 
 
 def _chunks(items: Sequence[_T], size: int = _CHUNK) -> Iterable[Sequence[_T]]:

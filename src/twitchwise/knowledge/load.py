@@ -1,28 +1,34 @@
 """Load and validate the knowledge base.
 
 The YAML files under ``data/`` are read without duplicate keys, validated against the frozen
-pydantic models in :mod:`twitchwise.knowledge.schema`, and checked across files (every id
+msgspec models in :mod:`twitchwise.knowledge.schema`, and checked across files (every id
 referenced exists, every source is registered, every contract cause is present). All problems
 are collected and raised together as one :class:`~twitchwise.errors.KnowledgeError`, each
 prefixed with ``file:line``.
 
-The validated knowledge base is cached as a pickle in the user cache folder, keyed by a hash
-of the data files and the package version, so that the command line starts fast. Running this
-module (``python -m twitchwise.knowledge.load``) validates and prints a summary.
+The validated knowledge base is cached as a pickle of those models in the user cache folder,
+keyed by a hash of the data files, the models' source and the package version, so that the
+command line starts fast: a cached start-up imports neither PyYAML nor any validation
+framework. Running this module (``python -m twitchwise.knowledge.load``) validates and prints
+a summary.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import pickle
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import Enum
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ValidationError
+import msgspec
 
 from twitchwise.errors import KnowledgeError
 from twitchwise.knowledge.schema import (
@@ -41,9 +47,12 @@ from twitchwise.knowledge.schema import (
 )
 
 DATA_DIR = Path(__file__).parent / "data"
+#: The code whose source is part of the cache key (see :func:`data_digest`).
+_CODE = (Path(__file__), Path(__file__).with_name("schema.py"))
 #: Finding kinds that can be red flags (see KnowledgeBase.red_flag_findings).
 _FLAG_KINDS = frozenset({"symptom", "pattern", "condition"})
-CACHE_FORMAT = 1
+#: Part of the cache key: bump it when what is cached changes shape.
+CACHE_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,15 @@ class KnowledgeBase:
     questions: dict[str, InterviewQuestion] = field(default_factory=dict)
     digest: str = ""
     _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What the cache stores: the fields, without ``_memo`` (caches of this process) and
+        without the values of the cached properties (derived again on first use)."""
+        return {f: self.__dict__[f] for f in self.__dataclass_fields__ if f != "_memo"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.__dict__["_memo"] = {}
 
     @cached_property
     def closure(self) -> dict[str, frozenset[str]]:
@@ -186,7 +204,7 @@ def _files(kind: str, data_dir: Path) -> list[Path]:
 
 
 def _validate_list(
-    kind: str, model: type[BaseModel], data_dir: Path, problems: list[str]
+    kind: str, model: type[msgspec.Struct], data_dir: Path, problems: list[str]
 ) -> list[tuple[Any, str]]:
     """Validate every item of every file of one folder; return (model, location) pairs."""
     out: list[tuple[Any, str]] = []
@@ -199,16 +217,17 @@ def _validate_list(
             continue
         for index, item in enumerate(data):
             try:
-                out.append((model.model_validate(item), located.where((index,))))
-            except ValidationError as exc:
-                problems.extend(_format_errors(exc, located, (index,)))
+                out.append((msgspec.convert(item, model), located.where((index,))))
+            except msgspec.ValidationError:
+                problems.extend(_format_errors(item, model, located, (index,)))
     return out
 
 
-def _validate_merged(kind: str, model: type[BaseModel], data_dir: Path, problems: list[str]) -> Any:
+def _validate_merged(
+    kind: str, model: type[msgspec.Struct], data_dir: Path, problems: list[str]
+) -> Any:
     """Merge the mappings of every file in a folder (lists concatenate), then validate."""
     merged: dict[str, list[Any]] = {}
-    first: _Located | None = None
     for path in _files(kind, data_dir):
         data, located = _read_yaml(path, problems)
         if data is None:
@@ -218,32 +237,132 @@ def _validate_merged(kind: str, model: type[BaseModel], data_dir: Path, problems
             continue
         for section, items in data.items():
             try:
-                model.model_validate({section: items})
-            except ValidationError as exc:
-                problems.extend(_format_errors(exc, located, ()))
+                msgspec.convert({section: items}, model)
+            except msgspec.ValidationError:
+                problems.extend(_format_errors({section: items}, model, located, ()))
                 continue
             if isinstance(items, list):
                 merged.setdefault(section, []).extend(items)
             else:
                 merged[section] = items
-        first = first or located
     try:
-        return model.model_validate(merged)
-    except ValidationError as exc:  # cross-file problems, e.g. merged lists of wrong shape
-        problems.extend(f"{kind}/: {e['msg']} at {e['loc']}" for e in exc.errors())
-        return model.model_validate({})
+        return msgspec.convert(merged, model)
+    except msgspec.ValidationError:  # cross-file problems, e.g. merged lists of wrong shape
+        problems.extend(
+            f"{kind}/: {message} at {_dotted(loc)}" for loc, message in _errors(merged, model, ())
+        )
+        return msgspec.convert({}, model)
 
 
-def _format_errors(exc: ValidationError, located: _Located, prefix: tuple[Any, ...]) -> list[str]:
-    out = []
-    for err in exc.errors():
-        loc = (*prefix, *err["loc"])
-        field_path = ".".join(str(p) for p in err["loc"]) or "entry"
-        message = err["msg"]
-        if err["type"] == "extra_forbidden":
-            message = "unknown key; check the spelling against docs/knowledge-base.md"
-        out.append(f"{located.where(loc)}: {field_path}: {message}")
+def _format_errors(
+    value: Any, model: type[msgspec.Struct], located: _Located, prefix: tuple[Any, ...]
+) -> list[str]:
+    """Every problem of one entry (``value`` at ``prefix`` in its file) as ``file:line: path:
+    message``, the line being that of the offending key."""
+    return [
+        f"{located.where(loc)}: {_dotted(loc[len(prefix) :]) or 'entry'}: {message}"
+        for loc, message in _errors(value, model, prefix)
+    ]
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+# --------------------------------------------------------------------------- model errors
+
+_UNKNOWN_KEY = "unknown key; check the spelling against docs/knowledge-base.md"
+_PATH_PART = re.compile(r"\.([^.\[`]+)|\[(\d+)\]")
+
+
+def _errors(value: Any, tp: Any, loc: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str]]:
+    """Every problem of ``value`` as a ``tp``, each with its path.
+
+    msgspec stops at the first problem, so on failure this walks into models (every unknown
+    key, every missing field, then each field on its own) and lists of models (each item);
+    anything else is reported as msgspec words it, at the path msgspec gives.
+    """
+    try:
+        msgspec.convert(value, tp)
+    except msgspec.ValidationError as exc:
+        first = _located_message(str(exc), loc)
+    else:
+        return []
+    if first[1].startswith("Invalid enum value") and (choices := _choices(tp)):
+        first = (first[0], f"{first[1]}; choose one of: {', '.join(choices)}")
+    inner = _unwrap(tp)
+    model = _model_in(inner)
+    if model is not None and isinstance(value, dict):
+        out = _model_errors(value, model, loc)
+        if not out:  # every field is fine alone: a check of the model as a whole failed
+            out = [_field_problem(first, model)]
+        return out
+    if get_origin(inner) is list and isinstance(value, list):
+        (item_tp,) = get_args(inner)
+        if _model_in(_unwrap(item_tp)) is not None:
+            items = [e for i, item in enumerate(value) for e in _errors(item, item_tp, (*loc, i))]
+            return items or [first]
+    return [first]
+
+
+def _model_errors(
+    value: dict[Any, Any], model: type[msgspec.Struct], loc: tuple[Any, ...]
+) -> list[tuple[tuple[Any, ...], str]]:
+    fields = {f.encode_name: f for f in msgspec.structs.fields(model)}
+    out = [((*loc, key), _UNKNOWN_KEY) for key in value if key not in fields]
+    for name, info in fields.items():
+        if name in value:
+            out.extend(_errors(value[name], info.type, (*loc, name)))
+        elif info.required:
+            out.append(((*loc, name), "required field is missing"))
     return out
+
+
+def _field_problem(
+    error: tuple[tuple[Any, ...], str], model: type[msgspec.Struct]
+) -> tuple[tuple[Any, ...], str]:
+    """A :class:`~twitchwise.knowledge.schema.FieldProblem` names its field: point at it."""
+    loc, message = error
+    name, sep, rest = message.partition(": ")
+    if sep and name in {f.encode_name for f in msgspec.structs.fields(model)}:
+        return (*loc, name), rest
+    return error
+
+
+def _located_message(text: str, loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], str]:
+    """msgspec's ``message - at `$.a[0].b``` as (``loc`` + ("a", 0, "b"), message)."""
+    message, sep, path = text.rpartition(" - at `$")
+    if not sep:
+        return loc, text
+    parts: list[Any] = []
+    for match in _PATH_PART.finditer(path):
+        key, index = match.groups()
+        parts.append(int(index) if index is not None else key)
+    return (*loc, *parts), message
+
+
+def _choices(tp: Any) -> list[str]:
+    """The values a ``Literal`` or an enumeration inside ``tp`` allows."""
+    if get_origin(tp) is Literal:
+        return [str(value) for value in get_args(tp)]
+    if isinstance(tp, type) and issubclass(tp, Enum):
+        return [str(member.value) for member in tp]
+    return [value for arg in get_args(tp) for value in _choices(arg)]
+
+
+def _unwrap(tp: Any) -> Any:
+    while get_origin(tp) is Annotated:
+        tp = get_args(tp)[0]
+    return tp
+
+
+def _model_in(tp: Any) -> type[msgspec.Struct] | None:
+    """The model ``tp`` is, or the model of an optional model (``Compose | None``)."""
+    candidates = get_args(tp) if get_origin(tp) in (Union, UnionType) else (tp,)
+    for candidate in candidates:
+        if isinstance(candidate, type) and issubclass(candidate, msgspec.Struct):
+            return candidate
+    return None
 
 
 # --------------------------------------------------------------------------- cross checks
@@ -444,7 +563,7 @@ def build(data_dir: Path = DATA_DIR) -> KnowledgeBase:
     problems: list[str] = []
     locs: dict[str, str] = {}
 
-    def keyed(kind: str, model: type[BaseModel], what: str) -> dict[str, Any]:
+    def keyed(kind: str, model: type[msgspec.Struct], what: str) -> dict[str, Any]:
         items = _validate_list(kind, model, data_dir, problems)
         for item, loc in items:
             locs.setdefault(f"{what}:{item.id}", loc)
@@ -497,18 +616,23 @@ def _validate_merged_lexicon(data_dir: Path, problems: list[str]) -> Lexicon:
             else:
                 merged[key] = value
     try:
-        return Lexicon.model_validate(merged)
-    except ValidationError as exc:
+        return msgspec.convert(merged, Lexicon)
+    except msgspec.ValidationError:
         problems.extend(
-            f"lexicon/: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
+            f"lexicon/: {_dotted(loc)}: {message}" for loc, message in _errors(merged, Lexicon, ())
         )
-        return Lexicon.model_construct(sources=[])
+        return Lexicon(sources=[])
 
 
 def data_digest(data_dir: Path = DATA_DIR) -> str:
+    """The cache key of a knowledge base: the cache format, the package version, the source of
+    the models and of this loader (a cache pickled by other code is never loaded), and the
+    path and bytes of every YAML file."""
     from twitchwise.__about__ import __version__
 
     h = hashlib.sha256(f"{CACHE_FORMAT}:{__version__}".encode())
+    for source in _CODE:
+        h.update(source.read_bytes())
     for path in sorted(data_dir.rglob("*.yaml")):
         h.update(str(path.relative_to(data_dir)).encode())
         h.update(path.read_bytes())
@@ -520,11 +644,18 @@ def cache_get(kind: str, digest: str) -> Any:
     path = _cache_path(digest, kind)
     if path is None or not path.is_file():
         return None
+    collecting = gc.isenabled()
+    # Unpickling creates thousands of containers, which would set off the cyclic garbage
+    # collector again and again for nothing (about 3 ms of a start-up): pause it meanwhile.
+    gc.disable()
     try:
         with path.open("rb") as fh:
             return pickle.load(fh)  # noqa: S301 - our own owner-only cache file
     except Exception:  # noqa: BLE001 - a broken cache is rebuilt, never trusted
         return None
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def cache_put(kind: str, digest: str, value: Any) -> None:

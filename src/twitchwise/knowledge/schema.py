@@ -1,7 +1,13 @@
-"""Pydantic models of the knowledge base.
+"""The models of the knowledge base, as msgspec structs.
 
 Every model is frozen and rejects unknown keys, so a typo such as ``sorce:`` fails loudly
 instead of silently dropping a fact. Field documentation lives in ``docs/knowledge-base.md``.
+
+The structs are validated when the loader converts the YAML into them
+(``msgspec.convert``, see :mod:`twitchwise.knowledge.load`): types, the constraints given with
+``msgspec.Meta`` and the checks in ``__post_init__``. Building one directly by calling the class
+checks only ``__post_init__``. msgspec is a small C extension: an answer that reads the
+knowledge base back from the cache needs nothing else (no pydantic).
 """
 
 from __future__ import annotations
@@ -9,15 +15,23 @@ from __future__ import annotations
 from enum import Enum, StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+import msgspec
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 SOURCE_ID_PATTERN = r"^[a-z0-9][a-z0-9.\-]*$"
 
-Id = Annotated[str, Field(pattern=ID_PATTERN)]
-SourceId = Annotated[str, Field(pattern=SOURCE_ID_PATTERN)]
-Sources = Annotated[list[SourceId], Field(min_length=1)]
-Probability = Annotated[float, Field(gt=0.0, lt=1.0)]
+
+def _whole(pattern: str) -> str:
+    """``pattern`` anchored at the very end: msgspec matches with ``re.search``, whose ``$``
+    would also accept a trailing newline."""
+    return pattern.removesuffix("$") + r"\Z"
+
+
+Id = Annotated[str, msgspec.Meta(pattern=_whole(ID_PATTERN))]
+SourceId = Annotated[str, msgspec.Meta(pattern=_whole(SOURCE_ID_PATTERN))]
+Sources = Annotated[list[SourceId], msgspec.Meta(min_length=1)]
+Probability = Annotated[float, msgspec.Meta(gt=0.0, lt=1.0)]
+Positive = Annotated[float, msgspec.Meta(gt=0.0)]
 
 CONTRACT_CAUSES: tuple[str, ...] = (
     "exercise_fatigue",
@@ -94,17 +108,31 @@ class TriageLevel(StrEnum):
 _LEVEL_ORDER = list(TriageLevel)
 
 
-class Strict(BaseModel):
-    # defer_build: validators are built on first validation, so a start-up that reads the
-    # validated knowledge base from the cache never pays for them.
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+class FieldProblem(ValueError):
+    """A check in a model's ``__post_init__`` failed for one field.
+
+    The message starts with the field's name (``level: ...``), so that the loader can point at
+    the line of that field.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
 
 
-class Source(Strict):
+class Strict(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """Base of every model: frozen, unknown keys rejected.
+
+    Each model repeats ``frozen=True, kw_only=True``: msgspec applies ``kw_only`` per class
+    (required fields may then follow fields with defaults, and every field is given by name),
+    and type checkers want ``frozen`` said on every class.
+    """
+
+
+class Source(Strict, frozen=True, kw_only=True):
     id: SourceId
     title: str
     publisher: str
-    url: Annotated[str, Field(pattern=r"^https?://")]
+    url: Annotated[str, msgspec.Meta(pattern=r"^https?://")]
     note: str | None = None
 
 
@@ -125,14 +153,14 @@ FindingKind = Literal[
 #: ``compose`` rules and are never shown, ranked or triaged on their own.
 
 
-class Compose(Strict):
+class Compose(Strict, frozen=True, kw_only=True):
     """A finding inferred when findings co-occur (each group: any one of its ids, present)."""
 
-    all_of: Annotated[list[list[Id]], Field(min_length=2)]
+    all_of: Annotated[list[list[Id]], msgspec.Meta(min_length=2)]
     scope: Literal["near", "clause", "text"] = "clause"
 
 
-class Finding(Strict):
+class Finding(Strict, frozen=True, kw_only=True):
     id: Id
     kind: FindingKind
     label: str
@@ -154,19 +182,19 @@ class Finding(Strict):
     sources: Sources
 
 
-class Likelihood(Strict):
+class Likelihood(Strict, frozen=True, kw_only=True):
     finding: Id
-    with_: Annotated[Probability, Field(alias="with")]
+    with_: Probability = msgspec.field(name="with")
     without: Probability | None = None
 
 
-class Modifier(Strict):
+class Modifier(Strict, frozen=True, kw_only=True):
     finding: Id
-    factor: Annotated[float, Field(gt=0.0)]
+    factor: Positive
     note: str | None = None
 
 
-class Cause(Strict):
+class Cause(Strict, frozen=True, kw_only=True):
     id: Id
     name: str
     explanation: str
@@ -174,7 +202,7 @@ class Cause(Strict):
     prior: Probability
     prior_note: str
     modifiers: list[Modifier] = []
-    likelihoods: Annotated[list[Likelihood], Field(min_length=1)]
+    likelihoods: Annotated[list[Likelihood], msgspec.Meta(min_length=1)]
     self_care: list[str]
     #: A grave, rare cause (motor neurone disease, stroke): named the way NHS pages do, as
     #: something a doctor needs to check, never as a bare high percentage.
@@ -184,47 +212,44 @@ class Cause(Strict):
     sources: Sources
 
 
-Condition = Id | Annotated[list[Id], Field(min_length=1)]
+Condition = Id | Annotated[list[Id], msgspec.Meta(min_length=1)]
 
 
-class RedFlag(Strict):
+class RedFlag(Strict, frozen=True, kw_only=True):
     id: Id
     level: TriageLevel
-    all_of: Annotated[list[Condition], Field(min_length=1)]
+    all_of: Annotated[list[Condition], msgspec.Meta(min_length=1)]
     reason: str
     report: Id | None = None
     sources: Sources
 
-    @field_validator("level")
-    @classmethod
-    def _not_self_care(cls, value: TriageLevel) -> TriageLevel:
-        if value is TriageLevel.SELF_CARE:
-            raise ValueError("a red flag must raise triage above self_care")
-        return value
+    def __post_init__(self) -> None:
+        if self.level is TriageLevel.SELF_CARE:
+            raise FieldProblem("level", "a red flag must raise triage above self_care")
 
     def groups(self) -> list[list[str]]:
         return [[c] if isinstance(c, str) else list(c) for c in self.all_of]
 
 
-class CaffeineDrink(Strict):
+class CaffeineDrink(Strict, frozen=True, kw_only=True):
     id: Id
     name: str
-    terms: Annotated[list[str], Field(min_length=1)]
-    mg: Annotated[float, Field(gt=0)]
+    terms: Annotated[list[str], msgspec.Meta(min_length=1)]
+    mg: Positive
     serving: str
     sources: Sources
 
 
-class CaffeineLimit(Strict):
+class CaffeineLimit(Strict, frozen=True, kw_only=True):
     group: Literal["adult", "pregnant", "under_18"]
-    mg_per_day: Annotated[float, Field(gt=0)]
+    mg_per_day: Positive
     single_dose_mg: float | None = None
     mg_per_kg_day: float | None = None
     note: str | None = None
     sources: Sources
 
 
-class FluidRow(Strict):
+class FluidRow(Strict, frozen=True, kw_only=True):
     activity: str
     seed: str
     authority: str
@@ -232,7 +257,7 @@ class FluidRow(Strict):
     sources: Sources
 
 
-class FluidReference(Strict):
+class FluidReference(Strict, frozen=True, kw_only=True):
     group: str
     total_l: float
     drinks_l: float
@@ -240,23 +265,23 @@ class FluidReference(Strict):
     sources: Sources
 
 
-class Food(Strict):
+class Food(Strict, frozen=True, kw_only=True):
     food: str
     amount: str
 
 
-class Nutrient(Strict):
+class Nutrient(Strict, frozen=True, kw_only=True):
     id: Id
     name: str
     role: str
     intake: str
     upper_limit: str
-    foods: Annotated[list[Food], Field(min_length=1)]
+    foods: Annotated[list[Food], msgspec.Meta(min_length=1)]
     cautions: list[str] = []
     sources: Sources
 
 
-class Advice(Strict):
+class Advice(Strict, frozen=True, kw_only=True):
     """One personal-plan item, chosen by findings, leading causes or triage level.
 
     ``text`` is a template: ``{name}`` placeholders are filled from the person's numbers
@@ -279,7 +304,7 @@ class Advice(Strict):
     sources: Sources
 
 
-class Plan(Strict):
+class Plan(Strict, frozen=True, kw_only=True):
     caffeine_drinks: list[CaffeineDrink] = []
     caffeine_limits: list[CaffeineLimit] = []
     fluid_seed_table: list[FluidRow] = []
@@ -290,15 +315,15 @@ class Plan(Strict):
     doctor_questions: list[Advice] = []
 
 
-class SeedPoint(Strict):
+class SeedPoint(Strict, frozen=True, kw_only=True):
     id: Id
     seed: Literal["knee", "after_workout"]
     section: str
     text: str
-    represented_by: Annotated[list[str], Field(min_length=1)]
+    represented_by: Annotated[list[str], msgspec.Meta(min_length=1)]
 
 
-class SeedCorrection(Strict):
+class SeedCorrection(Strict, frozen=True, kw_only=True):
     id: Id
     seed: Literal["knee", "after_workout", "both"]
     claim: str
@@ -306,12 +331,12 @@ class SeedCorrection(Strict):
     sources: Sources
 
 
-class Seeds(Strict):
+class Seeds(Strict, frozen=True, kw_only=True):
     points: list[SeedPoint] = []
     corrections: list[SeedCorrection] = []
 
 
-class Cue(Strict):
+class Cue(Strict, frozen=True, kw_only=True):
     """A ConText-style trigger: the phrase and the direction of its scope."""
 
     phrase: str
@@ -321,7 +346,7 @@ class Cue(Strict):
     at_clause_end: bool = False
 
 
-class QuantityRule(Strict):
+class QuantityRule(Strict, frozen=True, kw_only=True):
     quantity: Literal[
         "sleep_h",
         "duration_days",
@@ -338,7 +363,7 @@ class QuantityRule(Strict):
     requires_any: list[Id] = []
 
 
-class Lexicon(Strict):
+class Lexicon(Strict, frozen=True, kw_only=True):
     """Language data for the understanding layer (NegEx/ConText cues, numbers, spellings)."""
 
     negation: list[Cue] = []
@@ -396,10 +421,10 @@ class Lexicon(Strict):
 # --------------------------------------------------------------------------- guides
 
 TOPIC_ID_PATTERN = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
-TopicId = Annotated[str, Field(pattern=TOPIC_ID_PATTERN)]
+TopicId = Annotated[str, msgspec.Meta(pattern=_whole(TOPIC_ID_PATTERN))]
 
 
-class Anatomy(Strict):
+class Anatomy(Strict, frozen=True, kw_only=True):
     """A muscle, nerve or structure that guides explain (``anatomy/``).
 
     ``general`` entries (what a motor unit is) appear in every guide's "What the twitch is".
@@ -413,7 +438,7 @@ class Anatomy(Strict):
     sources: Sources
 
 
-class Emphasis(Strict):
+class Emphasis(Strict, frozen=True, kw_only=True):
     """A cause a guide always lists, with why it matters for this topic."""
 
     cause: Id
@@ -421,13 +446,13 @@ class Emphasis(Strict):
     sources: Sources
 
 
-class Faq(Strict):
+class Faq(Strict, frozen=True, kw_only=True):
     question: str
     answer: str
     sources: Sources
 
 
-class Topic(Strict):
+class Topic(Strict, frozen=True, kw_only=True):
     """A guide's topic: a body region or a situation (``topics/``).
 
     The guide itself is assembled from the knowledge base (see ``twitchwise.guides``); the
@@ -438,7 +463,7 @@ class Topic(Strict):
     title: str
     kind: Literal["region", "situation"]
     subject: str
-    findings: Annotated[list[Id], Field(min_length=1)]
+    findings: Annotated[list[Id], msgspec.Meta(min_length=1)]
     aliases: list[str] = []
     overview: str | None = None
     anatomy: list[Id] = []
@@ -456,7 +481,7 @@ class Topic(Strict):
 # --------------------------------------------------------------------------- interview
 
 
-class InterviewOption(Strict):
+class InterviewOption(Strict, frozen=True, kw_only=True):
     """One answer to an interview question: the findings it means, or a value in its unit."""
 
     label: str | None = None
@@ -464,7 +489,7 @@ class InterviewOption(Strict):
     value: float | None = None
 
 
-class InterviewQuestion(Strict):
+class InterviewQuestion(Strict, frozen=True, kw_only=True):
     """A question of ``twitchwise check`` that settles several findings at once (``questions/``).
 
     Yes/no questions about one finding live on the finding itself (``question``, ``help``).

@@ -16,6 +16,14 @@ from dataclasses import dataclass
 from twitchwise.knowledge.load import KnowledgeBase
 from twitchwise.knowledge.schema import RedFlag, TriageLevel
 
+#: What each level tells a person to do, as answers, guides and the interview title it.
+LEVEL_TITLES = {
+    TriageLevel.SELF_CARE: "Self-care",
+    TriageLevel.SEE_DOCTOR_ROUTINE: "See a GP (routine)",
+    TriageLevel.SEE_DOCTOR_URGENT: "See a doctor soon (today or within days)",
+    TriageLevel.EMERGENCY: "EMERGENCY: call emergency services now",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Reason:

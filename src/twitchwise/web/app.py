@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 
 from twitchwise.__about__ import __version__
+from twitchwise.app.core import Twitchwise
 from twitchwise.errors import TwitchwiseError
 from twitchwise.web.deps import close_journal
 from twitchwise.web.errors import handle_exception
@@ -42,7 +43,9 @@ def templates() -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
-def create_app(settings: WebSettings | None = None) -> FastAPI:
+def create_app(settings: WebSettings | None = None, tw: Twitchwise | None = None) -> FastAPI:
+    """The web app for ``settings``; every use case goes through ``tw`` (by default a new
+    :class:`~twitchwise.app.Twitchwise` with the settings' journal)."""
     settings = settings or WebSettings()
 
     @asynccontextmanager
@@ -66,6 +69,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         },
     )
     app.state.settings = settings
+    app.state.twitchwise = tw or Twitchwise(journal_settings=settings.journal)
     app.state.templates = templates()
     app.include_router(api.router)
     app.include_router(pages.router)

@@ -1,7 +1,8 @@
 """What a route needs, as ``Annotated`` dependencies: a signature reads as a list of them.
 
 - ``SettingsDep``: the :class:`WebSettings` the app was created with;
-- ``KBDep``: the knowledge base (loaded once per process; a broken one is a 503);
+- ``AppDep``: the application object (:class:`~twitchwise.app.Twitchwise`) the web app was
+  created with: every use case goes through it (a broken knowledge base is a 503);
 - ``JournalDep``: the journal, opened on first use and shared by the app's requests
   (SQLAlchemy's pool gives each request its own connection);
 - ``TemplatesDep``: the Jinja2 templates of the pages;
@@ -17,16 +18,16 @@ from typing import Annotated
 from fastapi import Depends, Form, Request
 from fastapi.templating import Jinja2Templates
 
-from twitchwise.journal.store import Journal, open_journal
-from twitchwise.knowledge.load import KnowledgeBase, load_knowledge
+from twitchwise.app.core import Twitchwise
+from twitchwise.journal.store import Journal
 from twitchwise.web.security import CSRF_COOKIE, CSRF_FIELD, check_csrf, new_csrf_token
 from twitchwise.web.settings import WebSettings
 
 __all__ = [
+    "AppDep",
     "CsrfChecked",
     "CsrfToken",
     "JournalDep",
-    "KBDep",
     "SettingsDep",
     "TemplatesDep",
     "close_journal",
@@ -40,8 +41,9 @@ def get_settings(request: Request) -> WebSettings:
     return settings
 
 
-def get_kb() -> KnowledgeBase:
-    return load_knowledge()
+def get_app(request: Request) -> Twitchwise:
+    tw: Twitchwise = request.app.state.twitchwise
+    return tw
 
 
 def get_journal(request: Request) -> Journal:
@@ -51,7 +53,7 @@ def get_journal(request: Request) -> Journal:
         with _lock:
             journal = getattr(state, "journal", None)
             if journal is None:
-                journal = open_journal(get_settings(request).journal)
+                journal = get_app(request).open_journal()
                 state.journal = journal
     return journal
 
@@ -85,7 +87,7 @@ def csrf_checked(
 
 
 SettingsDep = Annotated[WebSettings, Depends(get_settings)]
-KBDep = Annotated[KnowledgeBase, Depends(get_kb)]
+AppDep = Annotated[Twitchwise, Depends(get_app)]
 JournalDep = Annotated[Journal, Depends(get_journal)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
 CsrfToken = Annotated[str, Depends(csrf_token)]

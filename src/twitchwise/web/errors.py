@@ -186,8 +186,8 @@ def classify(request: Request, exc: Exception) -> tuple[int, str, list[dict[str,
         elif status == 405 and detail == "Method Not Allowed":
             detail = f"{request.method} is not allowed on {request.url.path}; see /docs"
         return status, detail, []
-    if isinstance(exc, InputError):
-        return 422, str(exc), []
+    if isinstance(exc, InputError):  # the library names the inputs at fault, when it knows
+        return 422, str(exc), [{"field": f, "message": m} for f, m in exc.problems]
     if isinstance(exc, JournalError):
         log.warning("the journal is not available: %s", exc)
         return 503, without_paths(str(exc), _journal_path(request)), []

@@ -31,8 +31,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from twitchwise.errors import InputError
 from twitchwise.journal.imports._common import CountingReader, FileProblem, Progress
-from twitchwise.journal.records import Batch
-from twitchwise.journal.store import FileInfo, ImportSummary
+from twitchwise.journal.records import Batch, FileInfo, ImportSummary
 
 if TYPE_CHECKING:
     import zipfile

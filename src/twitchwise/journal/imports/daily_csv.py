@@ -18,19 +18,11 @@ from typing import IO, Any
 from twitchwise.errors import InputError
 from twitchwise.journal.dates import RULE, date_problem
 from twitchwise.journal.imports._common import FileProblem
-from twitchwise.journal.records import Batch, DayFactors, check_factor
+from twitchwise.journal.records import FACTORS, Batch, DayFactors, check_factor
 
-COLUMNS = (
-    "date",
-    "twitches",
-    "caffeine_mg",
-    "sleep_h",
-    "water_l",
-    "workout_min",
-    "stress",
-    "alcohol_units",
-)
-FACTOR_COLUMNS = COLUMNS[2:]
+#: The factors with a column, in the registry's order (:mod:`twitchwise.journal.factors`).
+FACTOR_COLUMNS = tuple(column for column, f in FACTORS.items() if f.csv)
+COLUMNS = ("date", "twitches", *FACTOR_COLUMNS)
 MAX_TWITCHES = 1000
 MAX_EPISODES = 1_000_000
 

@@ -1,8 +1,9 @@
 """The REST API under ``/api``: JSON in, the library's own JSON out.
 
 Every handler parses its input (pydantic models in :mod:`twitchwise.web.models`), makes one
-call into :mod:`twitchwise.web.service` and returns the result as a ``JSONResponse``, so the
-library's dictionaries go out as they are (the ``response_model`` is for the schema only).
+call into :mod:`twitchwise.web.service` (which calls the application object) and returns the
+result as a ``JSONResponse``, so the library's dictionaries go out as they are (the
+``response_model`` is for the schema only).
 ``POST /api/ask`` returns exactly ``twitchwise.ask(text).to_dict()``, the JSON of
 ``twitchwise ask --format json``.
 Errors share one shape (:mod:`twitchwise.web.errors`).
@@ -17,7 +18,7 @@ from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from twitchwise.web import service
-from twitchwise.web.deps import JournalDep, KBDep
+from twitchwise.web.deps import AppDep, JournalDep
 from twitchwise.web.models import (
     AnswerPublic,
     AskIn,
@@ -67,63 +68,63 @@ def _file(content: str | bytes, media_type: str, filename: str) -> Response:
 
 
 @router.post("/ask", response_model=AnswerPublic, summary="Answer a description in lay words")
-def ask(body: AskIn) -> JSONResponse:
+def ask(body: AskIn, tw: AppDep) -> JSONResponse:
     """The Quick Clear Answer: the contract's JSON, identical to `twitchwise ask -f json`."""
-    return JSONResponse(service.ask(body.text, body.age, body.sex).to_dict())
+    return JSONResponse(service.ask(tw, body.text, body.age, body.sex).to_dict())
 
 
 @router.post("/assess", response_model=AnswerPublic, summary="Answer from finding ids")
-def assess(body: AssessIn, kb: KBDep) -> JSONResponse:
+def assess(body: AssessIn, tw: AppDep) -> JSONResponse:
     """The same answer from finding ids; `!id` is a finding the person does not have."""
-    return JSONResponse(service.assess(kb, body.findings, body.age, body.sex).to_dict())
+    return JSONResponse(service.assess(tw, body.findings, body.age, body.sex).to_dict())
 
 
 @router.get("/findings", response_model=list[FindingPublic], summary="Every finding id")
-def findings(kb: KBDep) -> JSONResponse:
-    return JSONResponse(service.findings(kb))
+def findings(tw: AppDep) -> JSONResponse:
+    return JSONResponse(service.findings(tw))
 
 
 @router.get("/causes", response_model=list[CauseNamePublic], summary="Every cause id")
-def causes(kb: KBDep) -> JSONResponse:
-    return JSONResponse(service.causes(kb))
+def causes(tw: AppDep) -> JSONResponse:
+    return JSONResponse(service.causes(tw))
 
 
 @router.get("/guides", response_model=list[TopicPublic], summary="Every guide topic")
-def guides(kb: KBDep) -> JSONResponse:
-    return JSONResponse([{"id": t["id"], "title": t["title"]} for t in service.topics(kb)])
+def guides(tw: AppDep) -> JSONResponse:
+    return JSONResponse([{"id": t["id"], "title": t["title"]} for t in service.topics(tw)])
 
 
 @router.get("/guides/{topic}", summary="The guide for a body region or situation")
-def guide(topic: str, kb: KBDep) -> JSONResponse:
+def guide(topic: str, tw: AppDep) -> JSONResponse:
     """The guide as `twitchwise guide TOPIC --format json` gives it (with `schema_version`)."""
-    return JSONResponse(service.guide(topic, kb).to_dict())
+    return JSONResponse(service.guide(topic, tw).to_dict())
 
 
 # --------------------------------------------------------------------------- interview
 
 
 @router.post("/interview/start", response_model=InterviewStepPublic, summary="Start an interview")
-def interview_start(body: InterviewStartIn, kb: KBDep) -> JSONResponse:
+def interview_start(body: InterviewStartIn, tw: AppDep) -> JSONResponse:
     """The first question. The server keeps nothing: send `state` back with each answer."""
-    return JSONResponse(service.interview_start(kb, body.text, body.age, body.sex).to_dict())
+    return JSONResponse(service.interview_start(tw, body.text, body.age, body.sex).to_dict())
 
 
 @router.post(
     "/interview/answer", response_model=InterviewStepPublic, summary="Answer the next question"
 )
-def interview_answer(body: InterviewAnswerIn, kb: KBDep) -> JSONResponse:
+def interview_answer(body: InterviewAnswerIn, tw: AppDep) -> JSONResponse:
     """Record the reply to the state's next question; gives the new state and question."""
-    state = service.interview_state(body.state.model_dump(), kb)
-    return JSONResponse(service.interview_answer(kb, state, body.question, body.reply).to_dict())
+    state = service.interview_state(body.state.model_dump(), tw)
+    return JSONResponse(service.interview_answer(tw, state, body.question, body.reply).to_dict())
 
 
 @router.post(
     "/interview/result", response_model=InterviewResultPublic, summary="The interview's answer"
 )
-def interview_result(body: InterviewResultIn, kb: KBDep) -> JSONResponse:
+def interview_result(body: InterviewResultIn, tw: AppDep) -> JSONResponse:
     """The answer for what is known so far, the questions asked and why it stopped."""
-    state = service.interview_state(body.state.model_dump(), kb)
-    return JSONResponse(service.interview_result(kb, state)[1])
+    state = service.interview_state(body.state.model_dump(), tw)
+    return JSONResponse(service.interview_result(tw, state)[1])
 
 
 # --------------------------------------------------------------------------- journal
@@ -131,14 +132,15 @@ def interview_result(body: InterviewResultIn, kb: KBDep) -> JSONResponse:
 
 @router.get("/journal/episodes", response_model=list[JournalEpisodePublic], summary="Every episode")
 def episodes(journal: JournalDep) -> JSONResponse:
-    return JSONResponse(journal.read().episodes)
+    return JSONResponse(journal.read().to_dict()["episodes"])
 
 
 @router.post(
     "/journal/episodes", status_code=201, response_model=EpisodePublic, summary="Log an episode"
 )
-def log_episode(body: EpisodeLogIn, journal: JournalDep) -> JSONResponse:
+def log_episode(body: EpisodeLogIn, journal: JournalDep, tw: AppDep) -> JSONResponse:
     episode = service.log_episode(
+        tw,
         journal,
         body.region,
         side=body.side,
@@ -152,19 +154,19 @@ def log_episode(body: EpisodeLogIn, journal: JournalDep) -> JSONResponse:
 
 @router.get("/journal/days", response_model=list[DayPublic], summary="Every day's factors")
 def days(journal: JournalDep) -> JSONResponse:
-    return JSONResponse(journal.read().days)
+    return JSONResponse(journal.read().to_dict()["days"])
 
 
 @router.put("/journal/days/{day}", response_model=DayPublic, summary="Set a day's factors")
-def set_day(day: date, body: DayIn, journal: JournalDep) -> JSONResponse:
+def set_day(day: date, body: DayIn, journal: JournalDep, tw: AppDep) -> JSONResponse:
     """Set the factors given for that day; the ones left out keep their value."""
-    return JSONResponse(service.set_day(journal, day, body.model_dump(exclude_none=True)))
+    return JSONResponse(service.set_day(tw, journal, day, body.model_dump(exclude_none=True)))
 
 
 @router.get("/journal/insights", summary="Triggers, alerts and notes from the journal")
-def insights(journal: JournalDep) -> JSONResponse:
+def insights(journal: JournalDep, tw: AppDep) -> JSONResponse:
     """As `twitchwise insights --format json` (needs the `insights` extra, else 503)."""
-    return JSONResponse(service.insights(journal).to_dict())
+    return JSONResponse(service.insights(tw, journal).to_dict())
 
 
 @router.get(
@@ -174,20 +176,20 @@ def insights(journal: JournalDep) -> JSONResponse:
     responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
 )
 def export(
-    journal: JournalDep, format: Annotated[Literal["json", "csv"], Query()] = "json"
+    journal: JournalDep, tw: AppDep, format: Annotated[Literal["json", "csv"], Query()] = "json"
 ) -> Response:
     """Everything as JSON, or the daily CSV; both can be imported again."""
-    return _file(*service.journal_export(journal, format))
+    return _file(*service.journal_export(tw, journal, format))
 
 
 @router.post("/journal/import", response_model=ImportsPublic, summary="Import a file")
 def import_file(
-    journal: JournalDep, file: Annotated[UploadFile, File(description="The file.")]
+    journal: JournalDep, tw: AppDep, file: Annotated[UploadFile, File(description="The file.")]
 ) -> JSONResponse:
     """FIT, GPX, TCX, Apple Health export.xml/zip, daily CSV or a twitchwise JSON export;
     the format is read from the content. A file imported before adds nothing. Send the
     `twitchwise_csrf` cookie (set by any page) back in the `X-CSRF-Token` header, else 403."""
-    summaries = service.import_stream(journal, file.file, file.filename)
+    summaries = service.import_stream(tw, journal, file.file, file.filename)
     return JSONResponse({"imported": [service.import_summary(s) for s in summaries]})
 
 
@@ -201,7 +203,8 @@ def import_file(
 )
 def report(
     journal: JournalDep,
+    tw: AppDep,
     format: Annotated[Literal["html", "pdf", "fhir"], Query()] = "html",
 ) -> Response:
     """HTML or PDF for a doctor, or a FHIR R4 Bundle (needs the extras, else 503)."""
-    return _file(*service.journal_report(journal, format))
+    return _file(*service.journal_report(tw, journal, format))

@@ -22,10 +22,11 @@ from pydantic import ValidationError
 from twitchwise.answer.model import DISCLAIMER
 from twitchwise.answer.render import LEVEL_TITLE
 from twitchwise.answer.render import context as answer_context
+from twitchwise.errors import InputError
 from twitchwise.guides.render import Links
 from twitchwise.journal.records import FACTORS
 from twitchwise.web import service
-from twitchwise.web.deps import CsrfChecked, CsrfToken, JournalDep, KBDep, TemplatesDep
+from twitchwise.web.deps import AppDep, CsrfChecked, CsrfToken, JournalDep, TemplatesDep
 from twitchwise.web.errors import ApiError
 from twitchwise.web.models import InterviewStateIn
 from twitchwise.web.security import CSRF_COOKIE
@@ -37,13 +38,8 @@ GUIDE_LINKS = Links(
     topic="/guides/{id}", cause="/causes/{id}", checker="/check", sources="#tw-sources", home="/"
 )
 #: The daily factors on the journal page, in order, with their input step.
-DAY_FIELDS = (
-    ("caffeine_mg", "Caffeine", "mg", "10"),
-    ("sleep_h", "Sleep", "hours", "0.5"),
-    ("water_l", "Water", "litres", "0.1"),
-    ("workout_min", "Exercise", "minutes", "5"),
-    ("stress", "Stress", "0 to 10", "1"),
-    ("alcohol_units", "Alcohol", "units", "0.5"),
+DAY_FIELDS = tuple(
+    (f.column, f.title, f.unit, f"{f.form_step:g}") for f in FACTORS.values() if f.form_step
 )
 Form_ = Annotated[str, Form()]
 
@@ -72,10 +68,23 @@ def _htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
 
-def _field_errors(exc: ApiError, default: str) -> dict[str, str]:
-    if not exc.errors:
-        return {default: str(exc.detail)}
-    return {e["field"].split("[")[0].split(".")[0]: e["message"] for e in exc.errors}
+#: A refused input: the web's own checks (ApiError) or the library's (InputError, which names
+#: the fields at fault).
+Refused = (ApiError, InputError)
+
+
+def _message(exc: ApiError | InputError) -> str:
+    return str(exc.detail) if isinstance(exc, ApiError) else str(exc)
+
+
+def _field_errors(exc: ApiError | InputError, default: str) -> dict[str, str]:
+    if isinstance(exc, ApiError):
+        errors = [(e["field"], e["message"]) for e in exc.errors]
+    else:
+        errors = [(f, str(exc)) for f, _ in exc.problems]
+    if not errors:
+        return {default: _message(exc)}
+    return {f.split("[")[0].split(".")[0]: m for f, m in errors}
 
 
 def _optional_int(value: str, name: str, low: int, high: int) -> int | None:
@@ -104,6 +113,7 @@ def home(request: Request, templates: TemplatesDep, csrf: CsrfToken) -> HTMLResp
 def ask(
     request: Request,
     templates: TemplatesDep,
+    tw: AppDep,
     _: CsrfChecked,
     csrf: CsrfToken,
     text: Form_ = "",
@@ -118,9 +128,9 @@ def ask(
         years = _optional_int(age, "age", 0, 120)
         if sex not in ("", "female", "male"):
             raise ApiError(422, "sex: choose female or male, or leave it", [("sex", "not valid")])
-        answer = service.ask(text, years, sex or None)
+        answer = service.ask(tw, text, years, sex or None)
         context.update(_answer(answer))
-    except ApiError as exc:
+    except Refused as exc:
         context["errors"] = _field_errors(exc, "text")
         status = 422
     name = "web/partials/answer.html.j2" if _htmx(request) else "web/home.html.j2"
@@ -143,7 +153,7 @@ def check(request: Request, templates: TemplatesDep, csrf: CsrfToken) -> HTMLRes
 def check_start(
     request: Request,
     templates: TemplatesDep,
-    kb: KBDep,
+    tw: AppDep,
     _: CsrfChecked,
     csrf: CsrfToken,
     text: Form_ = "",
@@ -151,19 +161,19 @@ def check_start(
 ) -> HTMLResponse:
     try:
         years = _optional_int(age, "age", 0, 120)
-        view = service.interview_start(kb, text, years)
-    except ApiError as exc:
+        view = service.interview_start(tw, text, years)
+    except Refused as exc:
         context = {"view": None, "form": {"text": text, "age": age}}
         context["errors"] = _field_errors(exc, "text")
         return _render(request, templates, _check_template(request), context, 422)
-    return _render(request, templates, _check_template(request), _interview(view, kb))
+    return _render(request, templates, _check_template(request), _interview(view))
 
 
 @router.post("/check/answer", response_class=HTMLResponse)
 def check_answer(
     request: Request,
     templates: TemplatesDep,
-    kb: KBDep,
+    tw: AppDep,
     _: CsrfChecked,
     csrf: CsrfToken,
     state: Form_,
@@ -172,11 +182,11 @@ def check_answer(
     choice: Annotated[list[int] | None, Form()] = None,
     action: Form_ = "answer",
 ) -> HTMLResponse:
-    current = _state(state, kb)
+    current = _state(state, tw)
     if action == "back":
-        view = service.interview_back(kb, current)
+        view = service.interview_back(tw, current)
     elif action == "finish":
-        return _render(request, templates, _check_template(request), _result(kb, current))
+        return _render(request, templates, _check_template(request), _result(tw, current))
     else:
         value: bool | int | list[int] | None
         if reply == "unsure":
@@ -187,27 +197,27 @@ def check_answer(
             value = int(reply)
         else:
             value = list(choice or [])
-        view = service.interview_answer(kb, current, question, value)
+        view = service.interview_answer(tw, current, question, value)
     if view.stop is not None:
-        return _render(request, templates, _check_template(request), _result(kb, view.state))
-    return _render(request, templates, _check_template(request), _interview(view, kb))
+        return _render(request, templates, _check_template(request), _result(tw, view.state))
+    return _render(request, templates, _check_template(request), _interview(view))
 
 
 def _check_template(request: Request) -> str:
     return "web/partials/interview.html.j2" if _htmx(request) else "web/check.html.j2"
 
 
-def _state(raw: str, kb: Any) -> Any:
+def _state(raw: str, tw: Any) -> Any:
     try:
         model = InterviewStateIn.model_validate(json.loads(raw))
     except (ValueError, ValidationError):
         raise ApiError(
             422, "the interview's state was damaged; start the interview again"
         ) from None
-    return service.interview_state(model.model_dump(), kb)
+    return service.interview_state(model.model_dump(), tw)
 
 
-def _interview(view: service.InterviewView, kb: Any) -> dict[str, Any]:
+def _interview(view: service.InterviewView) -> dict[str, Any]:
     return {
         "view": view,
         "state_json": json.dumps(view.state.to_dict(), separators=(",", ":")),
@@ -216,11 +226,9 @@ def _interview(view: service.InterviewView, kb: Any) -> dict[str, Any]:
     }
 
 
-def _result(kb: Any, state: Any) -> dict[str, Any]:
-    from twitchwise.reason import interview
-
-    answer, data = service.interview_result(kb, state)
-    transcript = [(a.text, interview.describe_answer(a, kb)) for a in state.asked]
+def _result(tw: Any, state: Any) -> dict[str, Any]:
+    answer, data = service.interview_result(tw, state)
+    transcript = [(a.text, tw.describe_answer(a)) for a in state.asked]
     stopped = data["stopped"]
     stop_text = stopped["text"] if stopped else "Stopped at your request."
     return {
@@ -236,35 +244,31 @@ def _result(kb: Any, state: Any) -> dict[str, Any]:
 
 
 @router.get("/guides", response_class=HTMLResponse)
-def guides(request: Request, templates: TemplatesDep, kb: KBDep) -> HTMLResponse:
-    topics = service.topics(kb)
+def guides(request: Request, templates: TemplatesDep, tw: AppDep) -> HTMLResponse:
+    topics = service.topics(tw)
     context = {
         "regions": [t for t in topics if t["kind"] == "region"],
         "situations": [t for t in topics if t["kind"] != "region"],
-        "causes": service.causes(kb),
+        "causes": service.causes(tw),
     }
     return _render(request, templates, "web/guides.html.j2", context)
 
 
 @router.get("/guides/{topic}", response_class=HTMLResponse)
-def guide(topic: str, request: Request, templates: TemplatesDep, kb: KBDep) -> HTMLResponse:
-    found = service.guide(topic, kb)
-    html = _guide_html(found.id)
+def guide(topic: str, request: Request, templates: TemplatesDep, tw: AppDep) -> HTMLResponse:
+    found = service.guide(topic, tw)
+    html = _guide_html(found)
     context = {"title": found.title, "guide_html": html, "description": found.summary}
     return _render(request, templates, "web/guide.html.j2", context)
 
 
-@lru_cache(maxsize=64)
-def _guide_html(topic_id: str) -> Markup:
-    from twitchwise.knowledge.load import load_knowledge
-
-    built = service.guide(topic_id, load_knowledge())
-    return Markup(built.render("html", links=GUIDE_LINKS))  # noqa: S704 - autoescaped template
+def _guide_html(guide: Any) -> Markup:
+    return Markup(guide.render("html", links=GUIDE_LINKS))  # noqa: S704 - autoescaped template
 
 
 @router.get("/causes/{cause_id}", response_class=HTMLResponse)
-def cause(cause_id: str, request: Request, templates: TemplatesDep, kb: KBDep) -> HTMLResponse:
-    page = service.cause(cause_id, kb)
+def cause(cause_id: str, request: Request, templates: TemplatesDep, tw: AppDep) -> HTMLResponse:
+    page = service.cause(cause_id, tw)
     return _render(request, templates, "web/cause.html.j2", {"c": page, "title": page.name})
 
 
@@ -273,18 +277,18 @@ def cause(cause_id: str, request: Request, templates: TemplatesDep, kb: KBDep) -
 
 @router.get("/journal", response_class=HTMLResponse)
 def journal_page(
-    request: Request, templates: TemplatesDep, kb: KBDep, journal: JournalDep, csrf: CsrfToken
+    request: Request, templates: TemplatesDep, tw: AppDep, journal: JournalDep, csrf: CsrfToken
 ) -> HTMLResponse:
-    return _render(request, templates, "web/journal.html.j2", _journal(journal, kb))
+    return _render(request, templates, "web/journal.html.j2", _journal(journal, tw))
 
 
-def _journal(journal: Any, kb: Any, **extra: Any) -> dict[str, Any]:
-    overview = service.journal_overview(journal, kb)
+def _journal(journal: Any, tw: Any, **extra: Any) -> dict[str, Any]:
+    overview = service.journal_overview(tw, journal)
     charts = {k: Markup(v) for k, v in overview.charts.items()}  # noqa: S704 - escaped SVG
     return {
         "o": overview,
         "charts": charts,
-        "regions": service.regions(kb),
+        "regions": service.regions(tw),
         "day_fields": DAY_FIELDS,
         "factors": FACTORS,
         "today": date.today().isoformat(),
@@ -293,17 +297,17 @@ def _journal(journal: Any, kb: Any, **extra: Any) -> dict[str, Any]:
 
 
 def _journal_response(
-    request: Request, templates: Any, journal: Any, kb: Any, status: int = 200, **extra: Any
+    request: Request, templates: Any, journal: Any, tw: Any, status: int = 200, **extra: Any
 ) -> HTMLResponse:
     name = "web/partials/journal.html.j2" if _htmx(request) else "web/journal.html.j2"
-    return _render(request, templates, name, _journal(journal, kb, **extra), status)
+    return _render(request, templates, name, _journal(journal, tw, **extra), status)
 
 
 @router.post("/journal/episode", response_class=HTMLResponse)
 def journal_episode(
     request: Request,
     templates: TemplatesDep,
-    kb: KBDep,
+    tw: AppDep,
     journal: JournalDep,
     _: CsrfChecked,
     csrf: CsrfToken,
@@ -315,21 +319,21 @@ def journal_episode(
             raise ApiError(422, "side: choose left, right or both", [("side", "not valid")])
         if not region.strip():
             raise ApiError(422, "tap the body region that twitched", [("region", "missing")])
-        episode = service.log_episode(journal, region, side=side or None)
-    except ApiError as exc:
-        return _journal_response(request, templates, journal, kb, 422, error=str(exc.detail))
-    where = dict(service.regions(kb)).get(episode["region"], "a twitch")
+        episode = service.log_episode(tw, journal, region, side=side or None)
+    except Refused as exc:
+        return _journal_response(request, templates, journal, tw, 422, error=_message(exc))
+    where = dict(service.regions(tw)).get(episode["region"], "a twitch")
     if side:
         where += ", both sides" if side == "both" else f", {side} side"
     message = f"Logged: {where}, at {episode['at'][11:16]}."
-    return _journal_response(request, templates, journal, kb, message=message)
+    return _journal_response(request, templates, journal, tw, message=message)
 
 
 @router.post("/journal/day", response_class=HTMLResponse)
 def journal_day(
     request: Request,
     templates: TemplatesDep,
-    kb: KBDep,
+    tw: AppDep,
     journal: JournalDep,
     _: CsrfChecked,
     csrf: CsrfToken,
@@ -355,25 +359,20 @@ def journal_day(
         for name, text in raw.items():
             if text.strip():
                 values[name] = _number(name, text)
-        saved = service.set_day(journal, when, values)
-    except ApiError as exc:
-        return _journal_response(request, templates, journal, kb, 422, error=str(exc.detail))
+        saved = service.set_day(tw, journal, when, values)
+    except Refused as exc:
+        return _journal_response(request, templates, journal, tw, 422, error=_message(exc))
     shown = ", ".join(
         f"{FACTORS[k].label} {v:g}" for k, v in saved.items() if k in FACTORS and v is not None
     )
     message = f"Saved for {saved['date']}: {shown}."
-    return _journal_response(request, templates, journal, kb, message=message)
+    return _journal_response(request, templates, journal, tw, message=message)
 
 
 def _day(text: str) -> date:
-    from twitchwise.errors import InputError
-    from twitchwise.journal.entry import parse_day
+    from twitchwise.app.entry import parse_day
 
-    try:
-        return parse_day(text or None)
-    except InputError as exc:
-        message = str(exc).replace("--date", "the date")
-        raise ApiError(422, message, [("day", message)]) from None
+    return parse_day(text or None, name="the date")
 
 
 def _number(name: str, text: str) -> float:
@@ -394,7 +393,7 @@ def _number(name: str, text: str) -> float:
 def journal_import(
     request: Request,
     templates: TemplatesDep,
-    kb: KBDep,
+    tw: AppDep,
     journal: JournalDep,
     _: CsrfChecked,
     csrf: CsrfToken,
@@ -405,27 +404,28 @@ def journal_import(
     try:
         if file is None or not file.filename:
             raise ApiError(422, "choose a file to import first", [("file", "missing")])
-        summaries = service.import_stream(journal, file.file, file.filename)
-    except ApiError as exc:
-        return _journal_response(request, templates, journal, kb, 422, error=str(exc.detail))
+        summaries = service.import_stream(tw, journal, file.file, file.filename)
+    except Refused as exc:
+        return _journal_response(request, templates, journal, tw, 422, error=_message(exc))
     message = " ".join(describe_import(s) for s in summaries)
-    return _journal_response(request, templates, journal, kb, message=message)
+    return _journal_response(request, templates, journal, tw, message=message)
 
 
 @router.get("/journal/report")
 def journal_report(
     journal: JournalDep,
+    tw: AppDep,
     format: Annotated[Literal["html", "pdf", "fhir"], Query()] = "html",
 ) -> Response:
-    content, media, filename = service.journal_report(journal, format)
+    content, media, filename = service.journal_report(tw, journal, format)
     return _download(content, media, filename)
 
 
 @router.get("/journal/export")
 def journal_export(
-    journal: JournalDep, format: Annotated[Literal["json", "csv"], Query()] = "json"
+    journal: JournalDep, tw: AppDep, format: Annotated[Literal["json", "csv"], Query()] = "json"
 ) -> Response:
-    content, media, filename = service.journal_export(journal, format)
+    content, media, filename = service.journal_export(tw, journal, format)
     return _download(content, media, filename)
 
 

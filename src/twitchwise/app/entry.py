@@ -1,7 +1,8 @@
 """Quick entry: body regions, times and dates as people type them, and free text.
 
-This is the one journal module that reads the knowledge base (region ids and their
-synonyms) and the understanding layer (free text); storage and imports do not.
+Turning words into journal records needs the knowledge base (region ids and their synonyms)
+and the understanding layer (free text), so it lives here, above both the journal and the
+answer layer; storage and imports know no medicine.
 
 ``entries_from_text("left calf twitching again after 3 coffees")`` gives one episode per
 body region mentioned (with the side written nearest to it) and the day's factors the text
@@ -16,15 +17,18 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from twitchwise.errors import InputError
-from twitchwise.journal.dates import EARLIEST, RULE, check_date, date_problem
+from twitchwise.journal.dates import EARLIEST, RULE, check_date, moment_problem
 from twitchwise.journal.records import DayFactors, EpisodeIn
 
 if TYPE_CHECKING:
     from twitchwise.evidence import Observation
+    from twitchwise.knowledge.load import KnowledgeBase
+    from twitchwise.understand.parse import Parser
 
 __all__ = [
     "EARLIEST",
     "TextEntries",
+    "check_moment",
     "entries_from_text",
     "parse_day",
     "parse_time",
@@ -40,10 +44,7 @@ _SIDE = {"side_left": "left", "side_right": "right", "side_both": "both"}
 MAX_NOTE = 2000
 
 
-def _regions() -> dict[str, list[str]]:
-    from twitchwise.knowledge.load import load_knowledge
-
-    kb = load_knowledge()
+def _regions(kb: KnowledgeBase) -> dict[str, list[str]]:
     return {
         f.id: [
             f.id,
@@ -56,10 +57,10 @@ def _regions() -> dict[str, list[str]]:
     }
 
 
-def region_id(value: str) -> str:
+def region_id(kb: KnowledgeBase, value: str) -> str:
     """A region finding id from an id (``region_calf``) or a plain word (``calf``, ``calves``)."""
     key = " ".join(value.strip().lower().replace("_", " ").split())
-    regions = _regions()
+    regions = _regions(kb)
     for fid, names in regions.items():
         if key.replace(" ", "_") == fid or key in names:
             return fid
@@ -69,12 +70,17 @@ def region_id(value: str) -> str:
     examples = ", ".join(fid.removeprefix("region_") for fid in list(regions)[:8])
     raise InputError(
         f"unknown body region {value!r}; {hint}use a region like {examples} "
-        "(or an id from 'twitchwise findings')"
+        "(or an id from 'twitchwise findings')",
+        field="region",
+        suggestions=close,
     )
 
 
-def parse_time(value: str | None, now: datetime | None = None) -> datetime:
-    """An ISO 8601 time (``2026-03-01T07:30``, offset optional: local time) or now."""
+def parse_time(value: str | None, now: datetime | None = None, name: str = "--at") -> datetime:
+    """An ISO 8601 time (``2026-03-01T07:30``, offset optional: local time) or now.
+
+    ``name`` is how the person's interface calls this input (``--at`` on the command line).
+    """
     now = now or datetime.now().astimezone()
     if value is None or not value.strip():
         return now
@@ -83,21 +89,36 @@ def parse_time(value: str | None, now: datetime | None = None) -> datetime:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise InputError(
-            f"--at {value!r} is not an ISO time; write it like 2026-03-01T07:30 "
-            "(or 2026-03-01T07:30+01:00)"
+            f"{name} {value!r} is not an ISO time; write it like 2026-03-01T07:30 "
+            "(or 2026-03-01T07:30+01:00)",
+            field="at",
         ) from None
-    problem = date_problem(moment.date())
+    return check_moment(moment, now, name=name, shown=value)
+
+
+def check_moment(
+    moment: datetime | None, now: datetime | None = None, name: str = "at", shown: str = ""
+) -> datetime:
+    """The one rule for when an episode happened: within the journal's dates and not in the
+    future (a few minutes of clock difference allowed); no time zone means local time. None
+    means now."""
+    now = now or datetime.now().astimezone()
+    if moment is None:
+        return now
+    what = f"{name} {shown}".strip() if shown else name
+    problem = moment_problem(moment)
     if problem is not None:  # before any time zone arithmetic, which could overflow
-        raise InputError(f"--at {value}: {problem}; {RULE}")
+        raise InputError(f"{what}: {problem}; {RULE}", field="at")
     if moment.tzinfo is None:
         moment = moment.astimezone()  # the machine's local time zone
     if moment > now + FUTURE_SLACK:
-        raise InputError(f"--at {value} is in the future")
+        raise InputError(f"{what} is in the future", field="at")
     return moment
 
 
-def parse_day(value: str | None, today: date | None = None) -> date:
-    """An ISO date, ``today`` or ``yesterday``; default today."""
+def parse_day(value: str | None, today: date | None = None, name: str = "--date") -> date:
+    """An ISO date, ``today`` or ``yesterday``; default today. ``name`` is how the person's
+    interface calls this input (``--date`` on the command line, "the date" on a form)."""
     today = today or date.today()
     if value is None or not value.strip() or value.strip().lower() == "today":
         return today
@@ -108,9 +129,13 @@ def parse_day(value: str | None, today: date | None = None) -> date:
         day = date.fromisoformat(text)
     except ValueError:
         raise InputError(
-            f"--date {value!r} is not a date; write it like 2026-03-01, or today, yesterday"
+            f"{name} {value!r} is not a date; write it like 2026-03-01, or today, yesterday",
+            field="day",
         ) from None
-    return check_date(day, "--date", today)
+    try:
+        return check_date(day, name, today)
+    except InputError as exc:
+        raise InputError(str(exc), field="day") from None
 
 
 @dataclass
@@ -128,17 +153,17 @@ class TextEntries:
         return not self.episodes and not self.factors.values()
 
 
-def entries_from_text(text: str, at: datetime | None = None) -> TextEntries:
+def entries_from_text(
+    kb: KnowledgeBase, parser: Parser, text: str, at: datetime | None = None
+) -> TextEntries:
     """Episodes and the day's factors from a lay sentence (see the module docstring)."""
-    from twitchwise.answer.build import parser
-    from twitchwise.knowledge.load import load_knowledge
-
     if not text.strip():
-        raise InputError('write what happened, e.g. twitchwise log "left calf twitching"')
+        raise InputError(
+            'write what happened, e.g. twitchwise log "left calf twitching"', field="text"
+        )
     moment = at or datetime.now().astimezone()
     day = moment.date()
-    evidence = parser().parse(text, today=day)
-    kb = load_knowledge()
+    evidence = parser.parse(text, today=day)
 
     def kind(o: Observation) -> str:
         return kb.findings[o.id].kind

@@ -1,0 +1,308 @@
+"""The journal's use cases, written once for every interface: log an episode or a day, import
+files, export, the insights, the doctor report and the journal page's overview.
+
+Each checks its input with the journal's own rules (:mod:`twitchwise.journal.dates`,
+:mod:`twitchwise.journal.records`) and raises :class:`~twitchwise.errors.InputError` naming the
+field at fault; the command line and the web only translate.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from twitchwise.errors import InputError
+
+if TYPE_CHECKING:
+    from twitchwise.app.core import Progress, Twitchwise
+    from twitchwise.insights.alerts import Alert
+    from twitchwise.insights.analysis import Insights
+    from twitchwise.journal.records import DayFactors, EpisodeIn
+    from twitchwise.journal.store import ImportSummary, Journal, JournalData
+
+__all__ = [
+    "EXPORT_FORMATS",
+    "REPORT_FORMATS",
+    "ImportFile",
+    "JournalOverview",
+    "day_factors",
+    "export",
+    "import_files",
+    "insights",
+    "log_episode",
+    "overview",
+    "prepare_import",
+    "report",
+    "require_insights",
+    "require_report",
+    "set_day",
+]
+
+EXPORT_FORMATS = ("json", "csv")
+REPORT_FORMATS = ("html", "pdf", "fhir")
+SIDES = ("left", "right", "both")
+STATS_MODULES = ("numpy", "scipy", "statsmodels")
+INSIGHTS_EXTRA = "pip install 'twitchwise[insights]'"
+
+
+def log_episode(
+    tw: Twitchwise,
+    journal: Journal,
+    region: str | None,
+    *,
+    side: str | None = None,
+    intensity: int | None = None,
+    duration_s: float | None = None,
+    at: datetime | None = None,
+    note: str | None = None,
+    at_name: str = "at",
+) -> tuple[int, EpisodeIn]:
+    """Log one episode; ``region`` is an id or a plain word, ``at`` defaults to now."""
+    from twitchwise.app.entry import check_moment, region_id
+    from twitchwise.journal.records import EpisodeIn
+
+    if region is None or not region.strip():
+        raise InputError("say which body region twitched, e.g. calf or eyelid", field="region")
+    found = region_id(tw.kb, region)
+    if side is not None and side.lower() not in SIDES:
+        raise InputError(f"side must be left, right or both, not {side!r}", field="side")
+    moment = check_moment(at, name=at_name)
+    episode = EpisodeIn(
+        at=moment,
+        day=moment.date(),
+        region=found,
+        side=side.lower() if side else None,
+        intensity=intensity,
+        duration_s=duration_s,
+        note=note.strip() or None if note else None,
+    )
+    (episode_id,) = journal.log([episode])
+    return episode_id, episode
+
+
+def set_day(
+    journal: Journal, day: date, values: Mapping[str, Any], *, day_name: str = "day"
+) -> DayFactors:
+    """Set the given factors of ``day`` (others are kept); returns the whole day."""
+    from twitchwise.journal.dates import RULE, date_problem
+
+    problem = date_problem(day)
+    if problem is not None:
+        raise InputError(f"{day_name}: {problem}; {RULE}", field="day")
+    factors = day_factors(values)
+    if not factors.values():
+        raise InputError("give at least one factor, e.g. caffeine_mg or sleep_h", field="body")
+    return journal.set_day(day, factors)
+
+
+def day_factors(values: Mapping[str, Any]) -> DayFactors:
+    """A day's factors from what a person gave (None: not given), tidied and checked:
+    medicines stripped of blanks, the workout's kind cut to 64 characters."""
+    from twitchwise.journal.records import DayFactors
+
+    given = {k: v for k, v in values.items() if v is not None}
+    if "medicines" in given:
+        given["medicines"] = tuple(m.strip() for m in given["medicines"] if m.strip())
+    if "workout_type" in given:
+        given["workout_type"] = given["workout_type"].strip()[:64] or None
+    return DayFactors(**given).checked()
+
+
+@dataclass(frozen=True)
+class ImportFile:
+    """A file to import, found and fingerprinted before the journal is touched."""
+
+    path: Path
+    name: str  # as the person called it (errors say this)
+    format: str
+    digest: str
+    size: int
+
+    @property
+    def shown(self) -> str:
+        """The file's own name, without folders (summaries and the import log say this)."""
+        return Path(self.name).name
+
+
+def prepare_import(files: Sequence[tuple[Path, str]]) -> list[ImportFile]:
+    """Each file's format and fingerprint: a file that is not one twitchwise can import is an
+    :class:`InputError` naming it, before anything is opened or written."""
+    from twitchwise.journal.imports import detect_format, fingerprint
+
+    found = []
+    for path, name in files:
+        fmt = _named(name, path, partial(detect_format, path))
+        digest, size = _named(name, path, partial(fingerprint, path))
+        found.append(ImportFile(path, name, fmt, str(digest), int(size)))
+    return found
+
+
+def import_files(
+    journal: Journal,
+    files: Sequence[ImportFile | tuple[Path, str]],
+    progress: Progress | None = None,
+) -> list[ImportSummary]:
+    """Import files, given as (path, name to show in messages) or as prepared.
+
+    Every file's format is found and fingerprinted first (a wrong file changes nothing), then
+    each new one is read and all are written in one transaction. A file imported before, or
+    the same content given twice, adds nothing and is reported as already imported.
+    Summaries come in the order the files were given.
+    """
+    from twitchwise.journal.imports import read_batch
+    from twitchwise.journal.store import FileInfo, ImportSummary
+
+    pairs = [f for f in files if not isinstance(f, ImportFile)]
+    prepared = iter(prepare_import(pairs))
+    found = [f if isinstance(f, ImportFile) else next(prepared) for f in files]
+    order: list[ImportSummary | None] = []
+    items = []
+    seen: set[str] = set()
+    for f in found:
+        before = journal.imported(f.digest)
+        if before is not None or f.digest in seen:
+            label = f.format.removesuffix("_zip")
+            order.append(ImportSummary(f.shown, label, before or datetime.now(UTC)))
+            continue
+        seen.add(f.digest)
+        update = progress(f.path, f.size) if progress is not None else None
+        batch = _named(f.name, f.path, partial(read_batch, f.path, f.format, update))
+        items.append((FileInfo(f.shown, f.digest, f.size, batch.format), batch))
+        order.append(None)
+    written = iter(journal.import_files(items))
+    return [summary if summary is not None else next(written) for summary in order]
+
+
+def _named(name: str, path: Path, step: Callable[[], Any]) -> Any:
+    """Run one step of reading a file; its errors name the file as the person called it."""
+    try:
+        return step()
+    except InputError as exc:
+        message = str(exc) if name == str(path) else str(exc).replace(str(path), name)
+        raise InputError(message, field="file") from None
+    except OSError as exc:
+        raise InputError(f"cannot import {name}: {exc.strerror or exc}", field="file") from None
+
+
+def export(journal: Journal, fmt: str) -> tuple[str, JournalData]:
+    """The JSON (everything) or daily CSV export of the journal, and what it holds."""
+    from twitchwise.journal.export import to_csv, to_json
+
+    if fmt not in EXPORT_FORMATS:
+        raise InputError(f"unknown format {fmt!r}; use json or csv", field="format")
+    data = journal.read()
+    return (to_json(data) if fmt == "json" else to_csv(data)), data
+
+
+def _data(journal: Journal | JournalData) -> JournalData:
+    from twitchwise.journal.store import Journal
+
+    return journal.read() if isinstance(journal, Journal) else journal
+
+
+def require_insights() -> None:
+    """A :class:`~twitchwise.errors.ConfigError` naming the extra when it is not installed."""
+    from twitchwise.insights.analysis import require_extra
+
+    require_extra(STATS_MODULES, INSIGHTS_EXTRA)
+
+
+def require_report(fmt: str) -> None:
+    """As :func:`require_insights`, for the doctor report in ``fmt``."""
+    from twitchwise.insights.analysis import require_extra
+
+    if fmt not in REPORT_FORMATS:
+        raise InputError(
+            f"unknown report format {fmt!r}; use {', '.join(REPORT_FORMATS)}", field="format"
+        )
+    if fmt == "fhir":
+        require_extra(("fhir.resources",), "pip install 'twitchwise[report]'")
+        return
+    modules = STATS_MODULES + (("fpdf",) if fmt == "pdf" else ())
+    require_extra(modules, "pip install 'twitchwise[insights,report]'")
+
+
+def insights(tw: Twitchwise, journal: Journal | JournalData) -> Insights:
+    from twitchwise.insights.analysis import analyse
+
+    require_insights()
+    return analyse(_data(journal), kb=tw.kb, parser=tw.parser)
+
+
+def report(tw: Twitchwise, journal: Journal | JournalData, fmt: str) -> bytes:
+    """The doctor report: ``html``, ``pdf`` or ``fhir`` (a FHIR R4 bundle as JSON)."""
+    require_report(fmt)
+    data = _data(journal)
+    if fmt == "fhir":
+        from twitchwise.insights.fhir import fhir_bundle, validate_bundle
+
+        bundle = fhir_bundle(data, kb=tw.kb)
+        validate_bundle(bundle)
+        return (json.dumps(bundle, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    from twitchwise.insights.analysis import analyse
+    from twitchwise.insights.report import build_report, render_html, render_pdf
+
+    built = build_report(data, analyse(data, kb=tw.kb, parser=tw.parser), kb=tw.kb)
+    return render_pdf(built) if fmt == "pdf" else render_html(built).encode("utf-8")
+
+
+@dataclass
+class JournalOverview:
+    """What the journal page shows."""
+
+    counts: dict[str, int]
+    recent: list[dict[str, Any]]
+    today: dict[str, Any]
+    charts: dict[str, str]
+    alerts: list[Alert] = field(default_factory=list)
+    triggers: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    missing_extra: str | None = None
+
+
+def overview(tw: Twitchwise, journal: Journal, recent: int = 8) -> JournalOverview:
+    """Counts, the latest episodes, today's factors, charts, alerts and triggers."""
+    from twitchwise.errors import ConfigError
+    from twitchwise.insights.alerts import alerts_for
+    from twitchwise.insights.charts import body_map_svg, calendar_svg, effects_svg
+
+    kb = tw.kb
+    data = journal.read()
+    labels = dict(tw.regions())
+    latest = [
+        {**e.to_dict(), "region_label": labels.get(e.region or "", "Somewhere not given")}
+        for e in reversed(data.episodes[-recent:])
+    ]
+    today = date.today().isoformat()
+    today_values = next((d.to_dict() for d in data.days if d.date.isoformat() == today), {})
+    charts = {"calendar": calendar_svg(data), "body-map": body_map_svg(data, kb)}
+    result = JournalOverview(
+        counts={
+            "episodes": len(data.episodes),
+            "days": len(data.days),
+            "workouts": len(data.workouts),
+        },
+        recent=latest,
+        today={k: v for k, v in today_values.items() if k != "date" and v is not None},
+        charts=charts,
+        notes=list(data.problems),  # rows left out for their date: say which
+    )
+    try:
+        require_insights()
+    except ConfigError as exc:
+        result.missing_extra = str(exc)
+        result.alerts = alerts_for(data, kb, tw.parser)
+        return result
+    from twitchwise.insights.analysis import analyse, describe_effect
+
+    found = analyse(data, kb=kb, parser=tw.parser)
+    charts["effects"] = effects_svg(found.effects)
+    result.alerts = found.alerts
+    result.triggers = [describe_effect(e) for e in found.triggers]
+    result.notes = found.notes
+    return result
