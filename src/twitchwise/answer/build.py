@@ -20,6 +20,7 @@ from twitchwise.answer.model import (
 )
 from twitchwise.errors import InputError
 from twitchwise.evidence import Evidence, Observation, merge, with_implied
+from twitchwise.knowledge.facts import finding_ids, quantity_findings
 from twitchwise.knowledge.schema import TriageLevel
 from twitchwise.reason.plan import make_plan
 from twitchwise.reason.rank import RankedCause, rank
@@ -61,33 +62,10 @@ def answer_ids(
     sex: str | None = None,
 ) -> Answer:
     """Answer from finding ids; ``"!id"`` marks a finding the person does not have."""
-    observations = []
-    problems: list[tuple[str, str]] = []
-    suggestions: list[str] = []
-    for i, raw in enumerate(findings):
-        item = raw.strip()
-        if not item:
-            continue
-        negated = item.startswith("!")
-        fid = item.lstrip("!").strip()
-        if fid not in kb.findings or kb.findings[fid].kind == "cue":
-            import difflib
-
-            close = difflib.get_close_matches(fid, [k for k in kb.findings if k != fid], n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            problems.append((f"findings[{i}]", f"unknown finding {fid!r}{hint}"))
-            suggestions.extend(close)
-            continue
-        observations.append(Observation(fid, negated, text=fid))
-    if problems:
-        raise InputError(
-            f"{problems[0][1]} (run 'twitchwise findings' to list the ids)",
-            problems=problems,
-            suggestions=suggestions,
-        )
+    observations = [Observation(fid, denied, text=fid) for fid, denied in finding_ids(kb, findings)]
     evidence = Evidence(observations=merge(observations))
     evidence = with_demographics(kb, evidence, age, sex)
-    evidence = _implied(kb, evidence)
+    evidence = with_implied(evidence, kb.closure)
     return answer_for(kb, evidence)
 
 
@@ -103,11 +81,9 @@ def with_demographics(
                 f"age must be a whole number of years from 0 to 120, not {age!r}", field="age"
             )
         quantities["age_years"] = age
-        for rule in kb.lexicon.quantity_rules:
-            if rule.quantity != "age_years":
-                continue
-            if (rule.min is None or age >= rule.min) and (rule.max is None or age <= rule.max):
-                extra.append(Observation(rule.finding, text=f"age {age}", derived=True))
+        for fid, means in quantity_findings(kb, "age_years", age, evidence.present).items():
+            if means:
+                extra.append(Observation(fid, text=f"age {age}", derived=True))
         # the stated age replaces any age read from the text
         kept = [o for o in evidence.observations if not o.id.startswith("age_")]
         evidence = Evidence(tuple(kept), quantities, evidence.not_understood, evidence.medicines)
@@ -139,9 +115,6 @@ def finding_labels(kb: KnowledgeBase, ids: Iterable[str]) -> str:
         out.append(label)
     return ", ".join(out)
 
-
-def _implied(kb: KnowledgeBase, evidence: Evidence) -> Evidence:
-    return with_implied(evidence, kb.closure)
 
 
 def answer_for(kb: KnowledgeBase, evidence: Evidence) -> Answer:

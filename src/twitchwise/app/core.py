@@ -130,6 +130,13 @@ class Twitchwise:
 
         return answer_for(self.kb, evidence)
 
+    def finding_ids(self, ids: Iterable[str]) -> list[tuple[str, bool]]:
+        """Finding ids as given (``"!id"``: denied) as (id, denied); unknown ids are refused
+        together, each with the closest, in one :class:`InputError`."""
+        from twitchwise.knowledge.facts import finding_ids
+
+        return finding_ids(self.kb, ids)
+
     def findings(self) -> list[dict[str, str]]:
         """Every finding a person can have: id, label and kind."""
         return [

@@ -100,8 +100,6 @@ def check(
 
 def _read_answers(path: Path, tw: Twitchwise) -> dict[str, bool]:
     """The answers file: a JSON object of known finding ids to true or false."""
-    kb = tw.kb
-    import difflib
     import json
 
     example = 'for example {"weakness": false, "twitching": true}'
@@ -125,15 +123,12 @@ def _read_answers(path: Path, tw: Twitchwise) -> dict[str, bool]:
             f"the answers file {str(path)!r} must hold a JSON object of finding ids to true or "
             f"false, {example}"
         )
+    try:
+        tw.finding_ids(list(data))
+    except InputError as exc:
+        raise InputError(f"the answers file {str(path)!r}: {exc}") from None
     out: dict[str, bool] = {}
     for fid, value in data.items():
-        if fid not in kb.findings:
-            close = difflib.get_close_matches(fid, list(kb.findings), n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            raise InputError(
-                f"unknown finding {fid!r} in the answers file; {hint}"
-                "run 'twitchwise findings' to list the ids"
-            )
         if not isinstance(value, bool):
             raise InputError(
                 f"the answer for {fid!r} in the answers file must be true or false, not "

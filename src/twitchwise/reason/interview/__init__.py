@@ -36,6 +36,7 @@ an answer already settles it (a present finding brings what it implies; a denied
 out everything that implies it).
 """
 
+from twitchwise.knowledge.facts import quantity_findings
 from twitchwise.reason.interview.evidence import (
     CAFFEINE_FINDINGS,
     KEPT_QUANTITIES,
@@ -44,7 +45,6 @@ from twitchwise.reason.interview.evidence import (
     describe_answer,
     evidence,
     findings_evidence,
-    quantity_findings,
 )
 from twitchwise.reason.interview.model import InterviewModel, interview_model
 from twitchwise.reason.interview.policy import (

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from twitchwise.errors import InputError
 from twitchwise.evidence import Evidence, Observation, merge, with_implied
-from twitchwise.knowledge.facts import caffeine_limit, caffeine_single_dose
+from twitchwise.knowledge.facts import finding_ids, quantity_findings
 from twitchwise.knowledge.load import KnowledgeBase
 from twitchwise.reason.interview.state import Answered, InterviewState, Question
 
@@ -25,46 +25,15 @@ KEPT_QUANTITIES = ("caffeine_mg", "sleep_h")
 
 def findings_evidence(ids: Iterable[str], kb: KnowledgeBase) -> Evidence:
     """Evidence from finding ids (``"!id"`` denied), built exactly as ``twitchwise.assess``."""
-    observations = []
-    for raw in ids:
-        item = raw.strip()
-        if not item:
-            continue
-        fid = item.lstrip("!").strip()
-        if fid not in kb.findings:
-            raise InputError(f"unknown finding {fid!r}; run 'twitchwise findings' to list the ids")
-        observations.append(Observation(fid, item.startswith("!"), text=fid))
-    return _implied(kb, Evidence(observations=merge(observations)))
-
-
-def quantity_findings(
-    kb: KnowledgeBase, quantity: str, value: float, present: frozenset[str] = frozenset()
-) -> dict[str, bool]:
-    """The findings an amount means, from the knowledge base: ``quantity_rules`` of the
-    lexicon, or the caffeine limits (``value`` in mg) for ``caffeine_mg``."""
-    if quantity == "caffeine_mg":
-        high = value > caffeine_limit(kb, present)
-        return {
-            "caffeine_any": value > 0,
-            "caffeine_moderate": high or value >= caffeine_single_dose(kb),
-            "caffeine_high": high,
-        }
-    out: dict[str, bool] = {}
-    for rule in kb.lexicon.quantity_rules:
-        if rule.quantity != quantity:
-            continue
-        inside = (rule.min is None or value >= rule.min) and (rule.max is None or value <= rule.max)
-        if rule.requires_any and not present.intersection(rule.requires_any):
-            inside = False
-        out[rule.finding] = out.get(rule.finding, False) or inside
-    return out
+    observations = [Observation(fid, denied, text=fid) for fid, denied in finding_ids(kb, ids)]
+    return with_implied(Evidence(observations=merge(observations)), kb.closure)
 
 
 def evidence(state: InterviewState, kb: KnowledgeBase) -> Evidence:
     """Everything known now: the start plus every answer, with implied findings added."""
     start = state.start
     if not any(a.answers for a in state.asked):
-        return _implied(kb, start)
+        return with_implied(start, kb.closure)
     answered = {fid for a in state.asked for fid, _ in a.answers}
     # a direct answer is the person's latest word on a finding: it replaces what was read
     # from their text (a possible red flag answered "no" is settled)
@@ -77,7 +46,7 @@ def evidence(state: InterviewState, kb: KnowledgeBase) -> Evidence:
             continue
         observations += [Observation(fid, not yes) for fid, yes in a.answers]
     if amounts:
-        present = _implied(kb, Evidence(merge(observations))).present
+        present = with_implied(Evidence(merge(observations)), kb.closure).present
         for a in amounts:
             assert a.quantity is not None and a.value is not None
             amount = a.value * unit(kb, a.question)
@@ -86,11 +55,8 @@ def evidence(state: InterviewState, kb: KnowledgeBase) -> Evidence:
             if a.quantity in KEPT_QUANTITIES:
                 quantities[a.quantity] = amount
     merged = Evidence(merge(observations), quantities, start.not_understood, start.medicines)
-    return _implied(kb, merged)
+    return with_implied(merged, kb.closure)
 
-
-def _implied(kb: KnowledgeBase, ev: Evidence) -> Evidence:
-    return with_implied(ev, kb.closure)
 
 
 def unit(kb: KnowledgeBase, question_id: str) -> float:

@@ -13,9 +13,10 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from twitchwise.knowledge.facts import quantity_findings
 from twitchwise.knowledge.load import KnowledgeBase
 from twitchwise.knowledge.schema import TriageLevel
-from twitchwise.reason.interview.evidence import answer_from, evidence, quantity_findings, unit
+from twitchwise.reason.interview.evidence import answer_from, evidence, unit
 from twitchwise.reason.interview.model import InterviewModel, Rule, interview_model
 from twitchwise.reason.interview.state import InterviewState, Option, Question, Step, Stop
 from twitchwise.reason.rank import rank
