@@ -2,7 +2,7 @@
 
 Usage: python scripts/score_utterances.py [--part dev|sealed] [--finding ID] [--errors N] [--json]
 
-How findings are counted is in twitchwise/evaluation/utterances.py. Read docs/understanding.md
+How findings are counted is in twitchwise/app/evaluation/utterances.py. Read docs/understanding.md
 ("Evaluation corpus") before running this on the sealed part.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from twitchwise.app import default
-from twitchwise.evaluation.utterances import score_utterances
+from twitchwise.app.evaluation.utterances import score_utterances
 from twitchwise.knowledge.load import load_knowledge
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "corpus" / "utterances"

@@ -26,8 +26,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "guides": ("guides/",),
     "journal": ("journal/",),
     "insights": ("insights/",),
-    "app": ("app/",),
-    "evaluation": ("evaluation/",),
+    "app": ("app/",),  # with app/evaluation/: twitchwise eval
     "cli": ("cli.py", "commands/", "__main__.py"),
     "web": ("web/",),
 }

@@ -14,8 +14,8 @@ import yaml
 
 import twitchwise
 from twitchwise.app import default
-from twitchwise.evaluation import evaluate, load_cases
-from twitchwise.evaluation.utterances import score_utterances
+from twitchwise.app.evaluation import evaluate, load_cases
+from twitchwise.app.evaluation.utterances import score_utterances
 
 CORPUS = Path(__file__).parent / "corpus"
 KB = twitchwise.load_knowledge()

@@ -23,10 +23,10 @@ from conftest import SHARED
 from helpers import run
 from twitchwise.answer.model import Answer, CauseOut, FindingOut
 from twitchwise.app import Twitchwise
+from twitchwise.app.evaluation import Case, evaluate, load_cases, parse_cases
+from twitchwise.app.evaluation import cases as cases_module
+from twitchwise.app.evaluation import score as score_module
 from twitchwise.errors import InputError
-from twitchwise.evaluation import Case, evaluate, load_cases, parse_cases
-from twitchwise.evaluation import cases as cases_module
-from twitchwise.evaluation import score as score_module
 from twitchwise.knowledge.schema import TriageLevel
 
 PUBLIC = SHARED / "vignettes" / "public.yaml"
@@ -734,7 +734,7 @@ def test_integer_ids_are_text(tmp_path: Path) -> None:
 def test_command_line_start_up_does_not_load_the_evaluation() -> None:
     script = (
         "import sys, twitchwise.cli; "
-        "print(sorted(m for m in sys.modules if m.startswith('twitchwise.evaluation')))"
+        "print(sorted(m for m in sys.modules if m.startswith('twitchwise.app.evaluation')))"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -1,6 +1,6 @@
 """``twitchwise eval CASES.yaml``: score twitchwise on a file of clinician-labelled cases.
 
-The scoring lives in :mod:`twitchwise.evaluation`; this command only reads the options, makes
+The scoring lives in :mod:`twitchwise.app.evaluation`; this command only reads the options, makes
 one call and prints. Exit status 1 when an urgent or emergency case is under-triaged.
 """
 
@@ -37,7 +37,7 @@ def eval_(
     Example: twitchwise eval cases.yaml --format html > eval.html
     """
     check_format(fmt, EVAL_FORMATS)
-    from twitchwise.evaluation.score import evaluate_file
+    from twitchwise.app.evaluation.score import evaluate_file
 
     with _progress() as step:
         result = evaluate_file(cases, progress=step, tw=twitchwise_app())

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, Protocol
 
+from twitchwise.app.evaluation.cases import Case, load_cases
 from twitchwise.errors import InputError
-from twitchwise.evaluation.cases import Case, load_cases
 from twitchwise.knowledge.schema import TriageLevel
 
 if TYPE_CHECKING:
@@ -290,7 +290,7 @@ class Evaluation:
         self, fmt: str = "terminal", *, width: int | None = None, color: bool = False
     ) -> str:
         """This evaluation as ``terminal`` (Rich), ``json`` or ``html`` (one whole page)."""
-        from twitchwise.evaluation.render import render
+        from twitchwise.app.evaluation.render import render
 
         return render(self, fmt, width=width, color=color)
 

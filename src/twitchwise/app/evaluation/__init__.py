@@ -2,7 +2,7 @@
 
 ::
 
-    from twitchwise.evaluation import evaluate, load_cases
+    from twitchwise.app.evaluation import evaluate, load_cases
 
     cases = load_cases("cases.yaml")      # validated; InputError names the case and the fix
     result = evaluate(cases)              # answers every case with twitchwise.ask
@@ -15,14 +15,14 @@ The case format and every metric are described in docs/eval.md. This package dep
 the answer and knowledge layers: nothing here reads the journal or the web app.
 """
 
-from twitchwise.evaluation.cases import (
+from twitchwise.app.evaluation.cases import (
     FINDING_STATUSES,
     MAX_FILE_BYTES,
     Case,
     load_cases,
     parse_cases,
 )
-from twitchwise.evaluation.score import (
+from twitchwise.app.evaluation.score import (
     CalibrationBin,
     CaseResult,
     Evaluation,

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from twitchwise.app.evaluation.score import LEVELS, SERIOUS, Evaluation, FindingScore
 from twitchwise.errors import InputError
-from twitchwise.evaluation.score import LEVELS, SERIOUS, Evaluation, FindingScore
 
 if TYPE_CHECKING:
     from rich.table import Table
