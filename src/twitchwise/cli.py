@@ -10,6 +10,7 @@ commands to the Typer app built here; the shared options live in
 
 from __future__ import annotations
 
+import gc
 import sys
 from typing import Annotated
 
@@ -93,8 +94,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    """The console script."""
-    sys.exit(main())
+    """The console script.
+
+    Start-up creates many objects that live until the end (the knowledge base, the parser),
+    so the cyclic garbage collector is paused while a command starts (commands that run long
+    or read big files turn it back on: :func:`twitchwise.commands._common.long_running`), and
+    everything left is frozen before the interpreter exits, so that its last collection does
+    not walk it. Output is flushed and atexit handlers run as usual.
+    """
+    gc.disable()
+    try:
+        code = main()
+    finally:
+        gc.freeze()
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,14 @@ SexOpt = Annotated[str | None, typer.Option("--sex", help="female or male.")]
 WidthOpt = Annotated[int | None, typer.Option("--width", hidden=True)]
 
 
+def long_running() -> None:
+    """Turn the cyclic garbage collector back on (the console script pauses it while a command
+    starts, see :func:`twitchwise.cli.run`): for commands that serve, or read or build much."""
+    import gc
+
+    gc.enable()
+
+
 def twitchwise_app() -> Twitchwise:
     """The application object every command uses (one per process)."""
     from twitchwise.app.core import default

@@ -19,6 +19,7 @@ from twitchwise.commands._common import (
     FormatOpt,
     WidthOpt,
     check_format,
+    long_running,
     print_answer,
     twitchwise_app,
 )
@@ -70,6 +71,7 @@ def check(
     Warning signs are asked about first, then the questions that best tell the likely causes
     apart. Example: twitchwise check "my eyelid keeps twitching"
     """
+    long_running()
     from twitchwise.app.interview import Policy
 
     check_format(fmt, ANSWER_FORMATS)

@@ -14,7 +14,13 @@ from typing import Annotated
 
 import typer
 
-from twitchwise.commands._common import WidthOpt, check_format, terminal_style, twitchwise_app
+from twitchwise.commands._common import (
+    WidthOpt,
+    check_format,
+    long_running,
+    terminal_style,
+    twitchwise_app,
+)
 
 EVAL_FORMATS = ("terminal", "json", "html")
 
@@ -36,6 +42,7 @@ def eval_(
     Exit status 1 when an urgent or emergency case was triaged lower than expected.
     Example: twitchwise eval cases.yaml --format html > eval.html
     """
+    long_running()
     check_format(fmt, EVAL_FORMATS)
     from twitchwise.app.evaluation.score import evaluate_file
 

@@ -17,6 +17,7 @@ from twitchwise.commands._common import (
     FormatOpt,
     WidthOpt,
     check_format,
+    long_running,
     print_rows,
     terminal_style,
     twitchwise_app,
@@ -79,6 +80,7 @@ def site_build(
 
     Example: twitchwise site build site/
     """
+    long_running()
     from pathlib import Path
 
     from rich.console import Console

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from twitchwise.commands._common import (
+    long_running,
     open_journal,
     twitchwise_app,
     warn_left_out,
@@ -44,6 +45,7 @@ def insights(
 
     Example: twitchwise insights --format json --chart charts/
     """
+    long_running()
     if fmt not in INSIGHT_FORMATS:
         raise InputError(f"unknown format {fmt!r}; use --format terminal or --format json")
     tw = twitchwise_app()
@@ -78,6 +80,7 @@ def report(
 
     Example: twitchwise report --format pdf --output twitch-report.pdf
     """
+    long_running()
     if fmt not in REPORT_FORMATS:
         raise InputError(f"unknown format {fmt!r}; use --format html, pdf or fhir")
     tw = twitchwise_app()

@@ -17,6 +17,7 @@ import typer
 from typer.core import TyperGroup
 
 from twitchwise.commands._common import (
+    long_running,
     open_journal,
     twitchwise_app,
     warn_left_out,
@@ -262,6 +263,7 @@ def import_files(
 
     Example: twitchwise import export.zip morning-run.fit
     """
+    long_running()
     from twitchwise.journal.imports import FORMATS, describe_import
 
     tw = twitchwise_app()
@@ -340,6 +342,7 @@ def export(
 
     Example: twitchwise export --format csv --output journal.csv
     """
+    long_running()
     if fmt not in EXPORT_FORMATS:
         raise InputError(f"unknown format {fmt!r}; use --format json or --format csv")
     with open_journal() as journal:

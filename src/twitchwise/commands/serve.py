@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from twitchwise.commands._common import long_running
 from twitchwise.errors import ConfigError, InputError
 
 #: The web extra's modules; python-multipart is importable as either name.
@@ -39,6 +40,7 @@ def serve(
 
     Example: twitchwise serve  (then open http://127.0.0.1:8000)
     """
+    long_running()
     missing = _missing_module()
     if missing:
         raise ConfigError(
