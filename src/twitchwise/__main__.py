@@ -1,5 +1,5 @@
 """``python -m twitchwise``: the same as the ``twitchwise`` command."""
 
-from twitchwise.cli import run
+from twitchwise.console import run
 
 run()

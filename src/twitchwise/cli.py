@@ -10,8 +10,6 @@ commands to the Typer app built here; the shared options live in
 
 from __future__ import annotations
 
-import gc
-import sys
 from typing import Annotated
 
 import typer
@@ -94,20 +92,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    """The console script.
+    """The command line through Typer only (the console script is :func:`twitchwise.console.run`,
+    which has a fast path for ``ask``)."""
+    from twitchwise.console import run as console_run
 
-    Start-up creates many objects that live until the end (the knowledge base, the parser),
-    so the cyclic garbage collector is paused while a command starts (commands that run long
-    or read big files turn it back on: :func:`twitchwise.commands._common.long_running`), and
-    everything left is frozen before the interpreter exits, so that its last collection does
-    not walk it. Output is flushed and atexit handlers run as usual.
-    """
-    gc.disable()
-    try:
-        code = main()
-    finally:
-        gc.freeze()
-    sys.exit(code)
+    console_run()
 
 
 if __name__ == "__main__":

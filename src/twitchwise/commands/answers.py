@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
 
+from twitchwise.commands import output
 from twitchwise.commands._common import (
     ANSWER_FORMATS,
     AgeOpt,
@@ -36,11 +36,7 @@ def ask(
 
     Example: twitchwise ask "my eyelid has twitched for 3 days, I sleep 5 hours"
     """
-    check_format(fmt, ANSWER_FORMATS)
-    words = " ".join(text or [])
-    if words.strip() in ("", "-") and not sys.stdin.isatty():
-        words = sys.stdin.read()
-    print_answer(twitchwise_app().ask(words, age=age, sex=sex), fmt, width)
+    output.ask(text, fmt, age, sex, width)
 
 
 def assess(
