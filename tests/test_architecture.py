@@ -27,7 +27,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "journal": ("journal/",),
     "insights": ("insights/",),
     "app": ("app/",),  # with app/evaluation/: twitchwise eval
-    "cli": ("cli.py", "commands/", "__main__.py"),
+    "cli": ("cli.py", "console.py", "commands/", "__main__.py"),
     "web": ("web/",),
 }
 

@@ -1,80 +1,88 @@
 """Assemble a :class:`~twitchwise.guides.model.Guide` from the knowledge base.
 
 Nothing here is prose about a topic: the topic (``topics/*.yaml``) names its findings, anatomy,
-emphasised causes, extra warning signs, advice and corrections, and everything else comes from
-the same knowledge base and ranking engine that answer ``twitchwise ask``:
+emphasised causes, extra warning signs, advice and corrections and holds its overview and FAQ;
+everything else comes from the same knowledge base and ranking engine that answer
+``twitchwise ask``:
 
-- the causes are ranked by :func:`twitchwise.reason.rank.rank` on the topic's findings, and the
-  topic's emphasised causes are added with their topic-specific "why";
-- the warning signs are the red flags that mention one of the topic's findings, the red flags
-  about the twitch's own pattern (duration, spread), and those the topic lists;
-- "what to do" is the advice whose conditions the topic's findings and leading causes meet,
-  plus the advice the topic lists, filled with the figures for a typical adult;
-- the tables, medicines, tests and corrections are read straight from the knowledge base.
+- the answer names the ranker's three leading causes for the topic's findings, then the topic's
+  overview;
+- the warning-sign box holds the red flags that mention one of the topic's findings, the red
+  flags about the twitch's own pattern (duration, spread) and those the topic lists, each
+  shortened to its sign (the start of its reason) and grouped by what to do;
+- the causes are the ranker's leading 3-6, each in one sentence (the topic's "why" for it, or
+  the first sentence of the cause's explanation);
+- "what to do" is the advice the topic lists and the advice whose conditions its findings meet,
+  filled with the figures for a typical adult;
+- "when to see a GP" is the one GP rule of the knowledge base (advice ``gp_rule``) and what to
+  tell the GP;
+- the depth (how each cause works, anatomy, tables, medicines, corrections) is on other pages,
+  which the guide names in ``more``.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from twitchwise.answer.model import SourceOut
 from twitchwise.errors import InputError
 from twitchwise.evidence import Evidence, Observation, merge
 from twitchwise.guides.model import (
     AdviceOut,
-    AnatomyOut,
-    CaffeineLimitOut,
     Cited,
-    CorrectionOut,
-    DoctorStep,
-    DrinkOut,
     FaqOut,
-    FluidReferenceOut,
-    FluidRowOut,
     Guide,
     GuideCause,
     LinkOut,
-    MedicineOut,
-    NutrientOut,
-    TestsOut,
+    MoreOut,
+    WarningGroup,
     WarningSign,
 )
 from twitchwise.knowledge.facts import caffeine_limit
 from twitchwise.knowledge.load import KnowledgeBase
-from twitchwise.knowledge.schema import Advice, Anatomy, Cause, RedFlag, Topic, TriageLevel
-from twitchwise.reason.advice import applies, by_priority, fill, fluid_values, fmt, no_test
+from twitchwise.knowledge.schema import Advice, RedFlag, Topic, TriageLevel
+from twitchwise.reason.advice import applies, by_priority, fill, fluid_values, fmt
 from twitchwise.reason.model import CauseModel, cause_model
 from twitchwise.reason.rank import RankedCause, rank
-from twitchwise.reason.triage import LEVEL_TITLES
 
-#: How many of the ranker's leading causes a guide lists (the topic's emphasis comes on top).
-RANKED_CAUSES = 6
-#: A ranked cause below this probability is listed only if the topic emphasises it.
-MIN_RANKED_PROBABILITY = 0.02
+#: The core lists at most this many of the ranker's causes, and at least MIN_CAUSES.
+CORE_CAUSES = 6
+MIN_CAUSES = 3
+#: A ranked cause below this probability is left to the "how each cause works" links.
+MIN_CAUSE_PROBABILITY = 0.03
+#: The first cause is called "most likely" only at this probability and this lead over the next.
+MOST_LIKELY = 0.15
+MOST_LIKELY_LEAD = 1.25
 #: Causes at or above this probability are "leading": their advice applies to the guide.
 LEADING_PROBABILITY = 0.08
-#: Tiers of how likely a cause is for the topic, by the ranker's probability.
-TIERS = ((0.15, "Most likely"), (0.05, "Common"), (0.01, "Less common"), (0.0, "Rare"))
-#: A finding "points to" a cause when it multiplies the odds by at least this much.
-POINTS_TO_RATIO = 1.5
-POINTS_AWAY_RATIO = 0.5
-MAX_POINTS = 8
+#: How many advice items the core shows (the self-care page has every one).
+CORE_ADVICE = 5
 #: Finding kinds that describe the twitch itself: a red flag made only of these applies to
 #: every guide (lasting more than 2 weeks, spreading, getting worse).
 PATTERN_KINDS = frozenset({"pattern", "duration"})
+#: The advice that holds the one GP rule and what to tell the GP, in this order.
+GP_ADVICE = ("gp_rule", "see_doctor_plain")
 
-FLUID_GROUPS = {
-    "efsa_women": "Women (EFSA)",
-    "efsa_men": "Men (EFSA)",
-    "efsa_pregnant": "Pregnancy (EFSA)",
-    "efsa_breastfeeding": "Breastfeeding (EFSA)",
-    "nasem_women": "Women (NASEM, US/Canada)",
-    "nasem_men": "Men (NASEM, US/Canada)",
-    "exercise_per_kg_lost": "Exercise: per kg of body weight lost",
-}
-LIMIT_GROUPS = {"adult": "Adults", "pregnant": "Pregnant or breastfeeding", "under_18": "Under 18"}
+#: What to do for each group of the warning-sign box, most urgent first: (action, level, title).
+ACTIONS = (
+    ("emergency", TriageLevel.EMERGENCY, "Call 999 (112 in Europe, 911 in the US) now"),
+    ("today", TriageLevel.SEE_DOCTOR_URGENT, "Get help today: call your GP or NHS 111"),
+    ("days", TriageLevel.SEE_DOCTOR_URGENT, "See your GP within a few days"),
+    ("gp", TriageLevel.SEE_DOCTOR_ROUTINE, "See a GP"),
+)
+#: An urgent red flag whose reason says this is a matter of days, not of today.
+WITHIN_DAYS = re.compile(r"\bwithin (?:a few )?days\b")
+#: Where a red flag's reason stops naming the sign and starts saying what it means.
+SIGN_END = re.compile(
+    r"(?<!that)(?<!which)(?<!who)(?<!you)(?<!this)(?<! or)"
+    r"\s(?:can|could|may|might|needs?|should|suggests?|means?|points?|(?:is|are)(?! getting))\s"
+    r"|[.;]\s|[.;]$"
+)
+#: "... alongside twitching" says nothing in a guide about twitching.
+WITH_TWITCHING = re.compile(r",?\s+(?:with|alongside|along with)\s+(?:the\s+)?twitching$")
 
 
 # --------------------------------------------------------------------------- topics
@@ -123,96 +131,55 @@ class _Context:
 def build_guide(topic: str | Topic, kb: KnowledgeBase, model: CauseModel | None = None) -> Guide:
     """The guide for a topic id, alias or :class:`Topic` (``model``: the cause model of
     ``kb``, looked up by :func:`~twitchwise.reason.model.cause_model` when not given)."""
+    ctx = _context(topic, kb, model)
+    topic = ctx.topic
+    causes = _causes(ctx)
+    values = guide_values(kb, ctx.present)
+    answer = _answer(topic, causes)
+    guide = Guide(
+        id=topic.id,
+        title=topic.title,
+        kind=topic.kind,
+        subject=topic.subject,
+        summary=" ".join(a.text for a in answer),
+        answer=tuple(answer),
+        warnings=tuple(_warnings(ctx)),
+        causes=tuple(causes),
+        advice=tuple(_advice(ctx, _leading(ctx, causes), values)[:CORE_ADVICE]),
+        gp=tuple(_gp(ctx, values)),
+        faq=tuple(FaqOut(f.question, f.answer, tuple(f.sources)) for f in topic.faq),
+        more=tuple(_more(ctx, causes)),
+        related=tuple(LinkOut(r, kb.topics[r].title) for r in topic.related),
+        ask=f'twitchwise ask "{topic.example}"',
+        sources=(),
+    )
+    return _with_sources(kb, guide)
+
+
+def _context(topic: str | Topic, kb: KnowledgeBase, model: CauseModel | None) -> _Context:
     if isinstance(topic, str):
         topic = find_topic(topic, kb)
     if model is None:
         model = cause_model(kb)
     evidence = _evidence(kb, topic.findings)
     ranking = rank(kb, evidence, model)
-    ctx = _Context(kb, topic, evidence, evidence.present, ranking, model)
-    causes = _causes(ctx)
+    return _Context(kb, topic, evidence, evidence.present, ranking, model)
+
+
+def _leading(ctx: _Context, causes: list[GuideCause]) -> set[str]:
+    """Causes whose advice applies to the guide: the leading ones, and the first in any case."""
     leading = {c.id for c in causes if c.probability >= LEADING_PROBABILITY}
-    leading |= {r.id for r in ctx.ranking[:1]}
-    values = _values(ctx)
-    advice = _advice(ctx, leading, values)
-    warnings = _warnings(ctx)
-    doctor = _doctor(ctx, values)
-    corrections = _corrections(ctx)
-    medicines, medicine_advice = _medicines(ctx, values)
-    guide = Guide(
-        id=topic.id,
-        title=topic.title,
-        kind=topic.kind,
-        subject=topic.subject,
-        summary=_summary(topic, causes),
-        overview=Cited(topic.overview, tuple(topic.sources)) if topic.overview else None,
-        general=tuple(_anatomy(kb, a) for a in kb.anatomy.values() if a.kind == "general"),
-        anatomy=tuple(_anatomy(kb, kb.anatomy[a]) for a in topic.anatomy),
-        causes=tuple(causes),
-        warnings=tuple(warnings),
-        advice=tuple(advice),
-        fluids=tuple(
-            FluidRowOut(r.activity, r.seed, r.authority, r.verdict, tuple(r.sources))
-            for r in kb.plan.fluid_seed_table
-        ),
-        fluid_reference=tuple(
-            FluidReferenceOut(
-                FLUID_GROUPS.get(r.group, r.group),
-                r.total_l,
-                r.drinks_l,
-                r.note or "",
-                tuple(r.sources),
-            )
-            for r in kb.plan.fluid_reference
-        ),
-        nutrients=tuple(
-            NutrientOut(
-                n.id,
-                n.name,
-                n.role,
-                n.intake,
-                n.upper_limit,
-                tuple(f"{f.food}: {f.amount}" for f in n.foods),
-                tuple(n.cautions),
-                tuple(n.sources),
-            )
-            for n in kb.plan.nutrients
-        ),
-        drinks=tuple(
-            DrinkOut(d.id, d.name, d.mg, d.serving, tuple(d.sources))
-            for d in kb.plan.caffeine_drinks
-        ),
-        caffeine_limits=tuple(
-            CaffeineLimitOut(
-                LIMIT_GROUPS.get(c.group, c.group),
-                c.mg_per_day,
-                c.single_dose_mg,
-                c.note or "",
-                tuple(c.sources),
-            )
-            for c in kb.plan.caffeine_limits
-        ),
-        medicines=tuple(medicines),
-        medicine_advice=medicine_advice,
-        doctor=tuple(doctor),
-        tests=tuple(
-            TestsOut(c.id, c.name, c.tests, tuple(kb.causes[c.id].sources[:1]))
-            for c in causes
-            if c.tests
-        ),
-        corrections=tuple(corrections),
-        takeaways=tuple(_takeaways(ctx, causes, advice, warnings, doctor)),
-        faq=tuple(FaqOut(f.question, f.answer, tuple(f.sources)) for f in topic.faq),
-        related=tuple(LinkOut(r, kb.topics[r].title) for r in topic.related),
-        ask=f'twitchwise ask "{topic.example}"',
-        mention=tuple(
-            f.label
-            for f in kb.findings.values()
-            if f.kind in PATTERN_KINDS or f.id.startswith("twitch_")  # twitch_at_night
-        ),
-        sources=(),
-    )
-    return _with_sources(kb, guide)
+    return leading | {r.id for r in ctx.ranking[:1]}
+
+
+def topic_advice(
+    topic: str | Topic, kb: KnowledgeBase, model: CauseModel | None = None
+) -> list[AdviceOut]:
+    """Every piece of advice that applies to a topic, in the guide's order (the guide's core
+    shows the first :data:`CORE_ADVICE`; the self-care page has the rest)."""
+    ctx = _context(topic, kb, model)
+    causes = _causes(ctx)
+    return _advice(ctx, _leading(ctx, causes), guide_values(kb, ctx.present))
 
 
 def _evidence(kb: KnowledgeBase, finding_ids: Iterable[str]) -> Evidence:
@@ -224,71 +191,108 @@ def _evidence(kb: KnowledgeBase, finding_ids: Iterable[str]) -> Evidence:
     return Evidence(observations=merge(observations))
 
 
-def _tier(probability: float) -> str:
-    return next(label for floor, label in TIERS if probability >= floor)
+# --------------------------------------------------------------------------- the answer
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of ``text`` (up to the first ". ")."""
+    head, _, _ = " ".join(text.split()).partition(". ")
+    return head if head.endswith((".", "?", "!")) else head + "."
+
+
+def _lower_first(text: str) -> str:
+    """ "Tired muscles" -> "tired muscles", but "MND" stays "MND"."""
+    return text if text[1:2].isupper() else text[:1].lower() + text[1:]
+
+
+def _answer(topic: Topic, causes: list[GuideCause]) -> list[Cited]:
+    """Two or three sentences: the topic's own overview, then the leading causes."""
+    top = causes[:3]
+    names = [_lower_first(_short_name(c.name)) for c in top]
+    joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + ", and " + names[-1]
+    if len(names) == 2:
+        joined = " and ".join(names)
+    lead = Cited(
+        f"The most common causes are {joined}.",
+        tuple(dict.fromkeys(s for c in top for s in c.sources[:1])),
+    )
+    out = []
+    if topic.overview:
+        out.append(Cited(" ".join(topic.overview.split()), tuple(topic.sources)))
+    out.append(lead)
+    return out
+
+
+def _short_name(name: str) -> str:
+    """A cause's name without its explanation in brackets: "Benign fasciculation syndrome"."""
+    return re.sub(r"\s*\([^)]*\)$", "", name)
+
+
+# --------------------------------------------------------------------------- causes
 
 
 def _causes(ctx: _Context) -> list[GuideCause]:
-    """The ranker's leading causes plus the topic's emphasis, most likely first."""
+    """The ranker's leading causes for the topic (3 to 6), most likely first."""
     kb, topic = ctx.kb, ctx.topic
     emphasis = {e.cause: e for e in topic.emphasis}
-    by_id = {r.id: r for r in ctx.ranking}
-    ranked = [r.id for r in ctx.ranking[:RANKED_CAUSES] if r.probability >= MIN_RANKED_PROBABILITY]
-    chosen = [by_id[c] for c in dict.fromkeys([*ranked, *emphasis])]
-    chosen.sort(key=lambda r: (-r.probability, r.id))
+    chosen = [r for r in ctx.ranking if r.probability >= MIN_CAUSE_PROBABILITY][:CORE_CAUSES]
+    if len(chosen) < MIN_CAUSES:
+        chosen = ctx.ranking[:MIN_CAUSES]
     out = []
-    for r in chosen:
+    for i, r in enumerate(chosen):
         cause = kb.causes[r.id]
         e = emphasis.get(r.id)
-        to, away = finding_pointers(kb, cause, ctx.model)
+        after = chosen[i + 1].probability if i + 1 < len(chosen) else 0.0
+        clear_lead = r.probability >= MOST_LIKELY and r.probability >= MOST_LIKELY_LEAD * after
         out.append(
             GuideCause(
                 id=r.id,
                 name=cause.name,
-                tier=_tier(r.probability),
+                label="Most likely" if i == 0 and clear_lead else "",
                 probability=round(r.probability, 4),
-                why=e.why if e else cause.explanation,
+                text=first_sentence(e.why if e else cause.explanation),
                 sources=tuple(e.sources if e else cause.sources[:2]),
-                points_to=to,
-                points_away=away,
-                mechanism=cause.mechanism,
-                tests=tuple(t for t in cause.tests if not no_test(t)),
-                emphasised=e is not None,
             )
         )
     return out
 
 
-def finding_pointers(
-    kb: KnowledgeBase, cause: Cause, model: CauseModel
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Labels of the findings that most raise and most lower this cause's odds."""
-    ratios: list[tuple[float, str, str]] = []
-    for term in model.likelihoods(cause.id):
-        finding = kb.findings[term.finding]
-        if finding.kind == "cue":
-            continue
-        ratios.append((term.ratio, finding.label, finding.kind))
-    to = [label for ratio, label, _ in sorted(ratios, reverse=True) if ratio >= POINTS_TO_RATIO]
-    # "less likely with: eyelid" says little in a guide about the knee: regions only count for
-    away = [  # the cause they point to
-        label
-        for ratio, label, kind in sorted(ratios)
-        if ratio <= POINTS_AWAY_RATIO and kind not in ("region", "side")
-    ]
-    return tuple(to[:MAX_POINTS]), tuple(away[:3])
-
-
-def _anatomy(kb: KnowledgeBase, a: Anatomy) -> AnatomyOut:
-    region = kb.findings[a.region].label if a.region else ""
-    return AnatomyOut(a.id, a.kind, a.name, a.text, region, tuple(a.sources))
-
-
 # --------------------------------------------------------------------------- warning signs
 
 
-def _warnings(ctx: _Context) -> list[WarningSign]:
-    """Red flags relevant to the topic, most urgent first."""
+def _warnings(ctx: _Context) -> list[WarningGroup]:
+    """The warning-sign box: the topic's red flags as short signs, grouped by what to do."""
+    kb = ctx.kb
+    chosen = [flag for _, flag in _topic_flags(ctx)]
+    kept = [
+        flag
+        for i, flag in enumerate(chosen)
+        if not any(
+            j != i
+            and other.level.rank >= flag.level.rank
+            and _implies(kb, flag, other)
+            and not (j > i and other.level == flag.level and _implies(kb, other, flag))
+            for j, other in enumerate(chosen)
+        )
+    ]
+    groups: dict[str, list[WarningSign]] = {action: [] for action, _, _ in ACTIONS}
+    for flag in kept:
+        sign = WarningSign(
+            flag.id, flag.level.value, sign_of(flag), flag.reason, tuple(flag.sources)
+        )
+        if any(s.sign == sign.sign for s in groups[_action(flag)]):
+            continue
+        groups[_action(flag)].append(sign)
+    return [
+        WarningGroup(action, level.value, title, tuple(groups[action]))
+        for action, level, title in ACTIONS
+        if groups[action]
+    ]
+
+
+def _topic_flags(ctx: _Context) -> list[tuple[int, RedFlag]]:
+    """Red flags relevant to the topic, most urgent first; within a level, those about the
+    topic's own findings, then those the topic lists, then the twitch's own pattern."""
     kb, topic = ctx.kb, ctx.topic
     own = {f for f in ctx.present if kb.findings[f].kind not in ("twitch", "demographic")}
     own |= {f for f in topic.findings if kb.findings[f].kind == "demographic"}
@@ -296,7 +300,6 @@ def _warnings(ctx: _Context) -> list[WarningSign]:
     for flag in kb.red_flags:
         ids = {f for group in flag.groups() for f in group}
         pattern_only = all(kb.findings[f].kind in PATTERN_KINDS for f in ids)
-        # within a level: signs about the topic's own findings first, then the topic's list
         if ids & own:
             chosen.append((0, flag))
         elif flag.id in topic.red_flags:
@@ -304,25 +307,36 @@ def _warnings(ctx: _Context) -> list[WarningSign]:
         elif pattern_only:
             chosen.append((2, flag))
     chosen.sort(key=lambda item: (-item[1].level.rank, item[0]))
-    return [
-        WarningSign(
-            id=r.id,
-            level=r.level.value,
-            level_title=LEVEL_TITLES[r.level],
-            reason=r.reason,
-            when=_conditions(kb, r),
-            sources=tuple(r.sources),
-        )
-        for _, r in chosen
-    ]
+    return chosen
 
 
-def _conditions(kb: KnowledgeBase, flag: RedFlag) -> str:
-    parts = []
-    for group in flag.groups():
-        labels = [kb.findings[f].label for f in group]
-        parts.append(labels[0] if len(labels) == 1 else "any of: " + ", ".join(labels))
-    return " + ".join(parts)
+def _implies(kb: KnowledgeBase, flag: RedFlag, other: RedFlag) -> bool:
+    """Whether ``other`` fires whenever ``flag`` does: each of its groups is met by every
+    finding of one of ``flag``'s groups (an eyelid twitch of more than 3 months is also a twitch
+    of more than 2 weeks)."""
+    groups = flag.groups()
+    return all(
+        any(all(kb.closure[f] & set(wanted) for f in mine) for mine in groups)
+        for wanted in other.groups()
+    )
+
+
+def _action(flag: RedFlag) -> str:
+    if flag.level is TriageLevel.EMERGENCY:
+        return "emergency"
+    if flag.level is TriageLevel.SEE_DOCTOR_URGENT:
+        return "days" if WITHIN_DAYS.search(flag.reason) else "today"
+    return "gp"
+
+
+def sign_of(flag: RedFlag) -> str:
+    """The sign a red flag is about, in a few words: its reason up to where the reason starts
+    saying what the sign means ("Numbness between the legs, around the genitals or bottom")."""
+    text = " ".join(flag.reason.split())
+    match = SIGN_END.search(text)
+    sign = text[: match.start()] if match else text
+    sign = WITH_TWITCHING.sub("", sign.rstrip(" ,"))
+    return sign[:1].upper() + sign[1:]
 
 
 # --------------------------------------------------------------------------- what to do
@@ -331,13 +345,12 @@ def _conditions(kb: KnowledgeBase, flag: RedFlag) -> str:
 Values = dict[str, str]
 
 
-def _values(ctx: _Context) -> Values:
-    """Advice placeholders filled for a typical adult with this topic's findings."""
-    kb = ctx.kb
-    values = {"caffeine_limit_mg": fmt(caffeine_limit(kb, ctx.present))}
-    values |= fluid_values(kb, "pregnant" if "pregnant" in ctx.present else None)
-    # no {tests}: the guide lists what a doctor may check per cause, so the plain doctor
-    # advice (without a test list) is the one shown
+def guide_values(kb: KnowledgeBase, present: Iterable[str] = ()) -> Values:
+    """Advice placeholders filled for a typical adult with these findings."""
+    found = frozenset(present)
+    values = {"caffeine_limit_mg": fmt(caffeine_limit(kb, found))}
+    values |= fluid_values(kb, "pregnant" if "pregnant" in found else None)
+    # no {tests}: the plain doctor advice (without a test list) is the one shown
     return values
 
 
@@ -353,7 +366,7 @@ def _advice(ctx: _Context, leading: set[str], values: Values) -> list[AdviceOut]
             chosen[advice.id] = advice
             kinds.add(advice.kind)
     for advice in by_priority(kb.plan.advice):
-        if advice.kind in kinds or advice.kind == "medicine":
+        if advice.kind in kinds or advice.kind in ("medicine", "doctor"):
             continue
         if applies(advice, ctx.present, leading, None) and fill(kb, advice, values):
             chosen[advice.id] = advice
@@ -362,144 +375,75 @@ def _advice(ctx: _Context, leading: set[str], values: Values) -> list[AdviceOut]
     ordered = sorted(
         chosen.values(), key=lambda a: (listed.get(a.id, len(listed)), a.priority, a.id)
     )
-    return [
-        AdviceOut(a.id, a.kind, fill(kb, a, values) or "", tuple(a.sources))
-        for a in ordered
-        if a.kind != "medicine"
-    ]
+    return [AdviceOut(a.id, a.kind, fill(kb, a, values) or "", tuple(a.sources)) for a in ordered]
 
 
-def _doctor(ctx: _Context, values: Values) -> list[DoctorStep]:
-    """One step per triage level: what to do at that level, from the doctor advice."""
-    steps = []
-    for level in TriageLevel:
-        for advice in by_priority(ctx.kb.plan.advice):
-            if advice.kind != "doctor" or level not in advice.when_levels:
-                continue
-            text = fill(ctx.kb, advice, values)
-            if text is not None:
-                steps.append(
-                    DoctorStep(level.value, LEVEL_TITLES[level], text, tuple(advice.sources))
-                )
-                break
-    return steps
-
-
-def _medicines(ctx: _Context, values: Values) -> tuple[list[MedicineOut], Cited | None]:
-    """Medicine findings that make a cause of twitching more likely, and what to do."""
-    kb, model = ctx.kb, ctx.model
+def _gp(ctx: _Context, values: Values) -> list[Cited]:
+    """The one GP rule and what to tell the GP (advice ``gp_rule``, ``see_doctor_plain``)."""
+    by_id = {a.id: a for a in ctx.kb.plan.advice}
     out = []
-    for finding in kb.findings.values():
-        if finding.kind != "medicine":
-            continue
-        leads = [
-            kb.causes[cid].name
-            for cid, terms in zip(model.causes, model.terms, strict=True)
-            for t in terms
-            if t.finding == finding.id and t.ratio >= POINTS_TO_RATIO
-        ]
-        if leads:
-            out.append(MedicineOut(finding.id, finding.label, tuple(leads), tuple(finding.sources)))
-    advice = None
-    for item in by_priority(kb.plan.advice):
-        if item.kind == "medicine" and not item.when_all:
-            text = fill(kb, item, values)
-            if text is not None:
-                advice = Cited(text, tuple(item.sources))
-                break
-    return out, advice
-
-
-def _corrections(ctx: _Context) -> list[CorrectionOut]:
-    """The topic's corrections, and every correction of the seed article it covers."""
-    topic = ctx.topic
-    wanted = set(topic.corrections)
-    out = []
-    for c in ctx.kb.seeds.corrections:
-        of_seed = topic.seed is not None and c.seed in (topic.seed, "both")
-        if c.id in wanted or of_seed:
-            out.append(CorrectionOut(c.id, c.claim, c.correct, tuple(c.sources)))
+    for aid in GP_ADVICE:
+        advice = by_id.get(aid)
+        text = fill(ctx.kb, advice, values) if advice is not None else None
+        if advice is not None and text:
+            out.append(Cited(text, tuple(advice.sources)))
     return out
 
 
-# --------------------------------------------------------------------------- summary
+# --------------------------------------------------------------------------- depth
 
 
-def _lower_first(text: str) -> str:
-    """ "Tired muscles" -> "tired muscles", but "MND" stays "MND"."""
-    return text if text[1:2].isupper() else text[:1].lower() + text[1:]
-
-
-def _join_or(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
-
-
-def _summary(topic: Topic, causes: list[GuideCause]) -> str:
-    top = [_lower_first(c.name) for c in causes[:3]]
-    return (
-        f"Twitching {topic.subject} is usually harmless and most often comes from "
-        f"{_join_or(top)}. What matters is strength: see a doctor if the muscle gets weaker "
-        "or thinner, or the twitching lasts more than 2 weeks."
-    )
-
-
-def _takeaways(
-    ctx: _Context,
-    causes: list[GuideCause],
-    advice: list[AdviceOut],
-    warnings: list[WarningSign],
-    doctor: list[DoctorStep],
-) -> list[Cited]:
+def _more(ctx: _Context, causes: list[GuideCause]) -> list[MoreOut]:
+    """The pages that hold the depth, and what on them concerns this topic."""
     kb, topic = ctx.kb, ctx.topic
-    top = causes[:3]
+    cause_ids = list(dict.fromkeys([c.id for c in causes] + [e.cause for e in topic.emphasis]))
     out = [
-        Cited(
-            f"The usual causes {topic.subject}: {_join_or([_lower_first(c.name) for c in top])}.",
-            tuple(s for c in top for s in c.sources[:1]),
-        )
+        MoreOut(
+            "causes",
+            "causes",
+            "How each cause works",
+            tuple(LinkOut(c, kb.causes[c].name) for c in cause_ids),
+        ),
+        MoreOut(
+            "anatomy",
+            "anatomy",
+            "Muscles and nerves",
+            tuple(LinkOut(a, kb.anatomy[a].name) for a in topic.anatomy),
+        ),
+        MoreOut("self-care", "self-care", "Self-care, food and drink", ()),
+        MoreOut("medicines", "medicines", "Medicines that can cause twitching", ()),
     ]
-    first = next((c for c in causes if c.emphasised), None)
-    if first is not None:
-        out.append(Cited(first.why, first.sources))
-    strength = next((a for a in kb.plan.advice if a.kind == "reassurance"), None)
-    if strength is not None:
-        out.append(Cited(strength.text, tuple(strength.sources)))
-    self_care = next((d for d in doctor if d.level == TriageLevel.SELF_CARE.value), None)
-    if self_care is not None:
-        out.append(Cited(self_care.text, self_care.sources))
-    urgent = next((w for w in warnings if w.level == TriageLevel.EMERGENCY.value), None)
-    if urgent is not None:
-        out.append(Cited(f"Emergency: {urgent.reason}", urgent.sources))
+    if topic.seed is not None:
+        out.append(MoreOut("myths", topic.id, "What popular articles get wrong", ()))
     return out
+
+
+def seed_corrections(kb: KnowledgeBase, topic: Topic) -> list[str]:
+    """Ids of the corrections a seed topic's myths page shows: the topic's own, and every
+    correction of its seed article."""
+    wanted = set(topic.corrections)
+    return [
+        c.id
+        for c in kb.seeds.corrections
+        if c.id in wanted or (topic.seed is not None and c.seed in (topic.seed, "both"))
+    ]
 
 
 # --------------------------------------------------------------------------- sources
 
 
 def _cited(guide: Guide) -> list[str]:
-    """Every source id the guide cites, in order of first citation."""
-    groups: list[tuple[str, ...]] = []
-    for section in (guide.general, guide.anatomy, guide.causes, guide.warnings, guide.advice):
-        groups += [item.sources for item in section]
-    for table in (guide.fluids, guide.fluid_reference, guide.nutrients, guide.drinks):
-        groups += [item.sources for item in table]
-    groups += [item.sources for item in guide.caffeine_limits]
-    groups += [item.sources for item in guide.medicines]
-    if guide.medicine_advice is not None:
-        groups.append(guide.medicine_advice.sources)
-    groups += [item.sources for item in guide.doctor]
-    groups += [item.sources for item in guide.tests]
-    groups += [item.sources for item in guide.corrections]
-    groups += [item.sources for item in guide.takeaways]
-    groups += [item.sources for item in guide.faq]
-    if guide.overview is not None:
-        groups.insert(0, guide.overview.sources)
+    """Every source id the guide cites, in the order a reader meets them."""
+    groups: list[tuple[str, ...]] = [c.sources for c in guide.answer]
+    groups += [s.sources for s in guide.signs()]
+    groups += [c.sources for c in guide.causes]
+    groups += [a.sources for a in guide.advice]
+    groups += [g.sources for g in guide.gp]
+    groups += [f.sources for f in guide.faq]
     return list(dict.fromkeys(s for group in groups for s in group))
 
 
 def _with_sources(kb: KnowledgeBase, guide: Guide) -> Guide:
-    from dataclasses import replace
-
     sources = tuple(
         SourceOut(s.id, s.title, s.url, s.publisher) for s in kb.source_list(_cited(guide))
     )
