@@ -18,7 +18,7 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
 #: Each layer: the package paths (relative to src/twitchwise) that make it up.
 LAYERS: dict[str, tuple[str, ...]] = {
     "root": ("__init__.py",),  # lazy conveniences over the application object
-    "core": ("errors.py", "evidence.py", "text.py", "jinja.py", "__about__.py"),
+    "core": ("errors.py", "evidence.py", "text.py", "jinja.py", "settings.py", "__about__.py"),
     "knowledge": ("knowledge/",),
     "understand": ("understand/",),
     "reason": ("reason/",),
@@ -26,6 +26,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "guides": ("guides/",),
     "journal": ("journal/",),
     "insights": ("insights/",),
+    "server": ("server/",),  # the hosted service: accounts, PostgreSQL, row-level security
     "app": ("app/",),  # with app/evaluation/: twitchwise eval
     "cli": ("cli.py", "console.py", "commands/", "__main__.py"),
     "web": ("web/",),
@@ -50,6 +51,12 @@ NEVER = [
     ("answer", "guides", "answers are below the guides"),
     ("answer", "insights", "answers are below the insights"),
     ("insights", "answer", "insights use the engine, not the answer layer"),
+    *[
+        ("server", medical, "the hosted service's storage knows no medicine")
+        for medical in ("knowledge", "understand", "reason", "answer", "guides", "insights")
+    ],
+    ("server", "app", "the application object is above the hosted service's storage"),
+    ("journal", "server", "the journal knows nothing of accounts"),
     *[
         (low, "app", "the application object is above the engine")
         for low in ("core", "understand", "reason", "answer", "guides", "journal", "insights")

@@ -10,25 +10,20 @@ Setting                     Meaning
                             ``postgresql+psycopg://user@host/twitchwise``.
 =========================== ==========================================================
 
-An empty variable counts as unset.
+An empty variable counts as unset. Both are read through the one settings model,
+:mod:`twitchwise.settings`.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from twitchwise.settings import Setting, environment_settings
 
 __all__ = ["DATABASE_FILE", "SETTINGS", "JournalSettings", "Setting", "journal_settings"]
 
 DATABASE_FILE = "journal.sqlite"
-
-
-@dataclass(frozen=True, slots=True)
-class Setting:
-    name: str
-    default: str
-    help: str
 
 
 #: Every journal setting (environment variable), its default and what it does; docs/journal.md
@@ -69,9 +64,9 @@ class JournalSettings:
 
 
 def journal_home() -> Path:
-    home = os.environ.get("TWITCHWISE_HOME", "").strip()
-    if home:
-        return Path(home).expanduser()
+    home: Path | None = environment_settings().home  # type: ignore[attr-defined]
+    if home is not None:
+        return home.expanduser()
     from platformdirs import user_data_path
 
     return user_data_path("twitchwise", appauthor=False)
@@ -79,7 +74,7 @@ def journal_home() -> Path:
 
 def journal_settings() -> JournalSettings:
     """Read the settings from the environment (every call: tests change it)."""
-    url = os.environ.get("TWITCHWISE_DATABASE_URL", "").strip()
+    url: str | None = environment_settings().database_url  # type: ignore[attr-defined]
     if url:
         return JournalSettings(url, _sqlite_file(url))
     path = journal_home() / DATABASE_FILE

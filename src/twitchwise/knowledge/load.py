@@ -665,11 +665,13 @@ def cache_put(kind: str, digest: str, value: Any) -> None:
 
 
 def _cache_path(digest: str, kind: str = "knowledge") -> Path | None:
-    if os.environ.get("TWITCHWISE_NO_CACHE"):
+    from twitchwise.settings import cache_settings
+
+    base, off = cache_settings()
+    if off:
         return None
-    base = os.environ.get("TWITCHWISE_CACHE_DIR")
-    if base:
-        root = Path(base)
+    if base is not None:
+        root = base
     else:
         from platformdirs import user_cache_dir
 

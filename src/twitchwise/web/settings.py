@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from twitchwise.errors import ConfigError
+from twitchwise.settings import Setting, environment_settings
 
 if TYPE_CHECKING:
     from twitchwise.journal.settings import JournalSettings
@@ -41,13 +42,6 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 WILDCARD_HOSTS = ("0.0.0.0", "::", "[::]")  # noqa: S104 - names, not a bind
 #: A host name or IPv4 address, or an IPv6 address in brackets; no port, no wildcard.
 _HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?|\[[0-9a-f:.]+\]")
-
-
-@dataclass(frozen=True, slots=True)
-class Setting:
-    name: str
-    default: str
-    help: str
 
 
 #: Every web setting; docs/web.md documents each one (tests/test_web_api.py checks).
@@ -113,19 +107,20 @@ class WebSettings:
     ) -> WebSettings:
         """Settings for ``twitchwise serve``: the options, ``TWITCHWISE_ALLOWED_HOSTS``
         (comma-separated, added to ``allowed_hosts``) and ``TWITCHWISE_MAX_UPLOAD_MB``."""
-        listed = os.environ.get("TWITCHWISE_ALLOWED_HOSTS", "")
-        allowed_hosts += tuple(name for name in listed.split(",") if name.strip())
-        raw = os.environ.get("TWITCHWISE_MAX_UPLOAD_MB", "").strip()
-        if not raw:
-            return cls(host=host, port=port, allowed_hosts=allowed_hosts)
         try:
-            megabytes = float(raw)
-        except ValueError:
-            megabytes = -1.0
-        if not 0 < megabytes <= 1024 * 1024:
-            raise ConfigError(
-                f"TWITCHWISE_MAX_UPLOAD_MB must be a number of megabytes above 0, not {raw!r}"
-            )
+            env = environment_settings()
+        except ConfigError as exc:
+            if "MAX_UPLOAD_MB" in str(exc):
+                raw = os.environ.get("TWITCHWISE_MAX_UPLOAD_MB", "").strip()
+                raise ConfigError(
+                    "TWITCHWISE_MAX_UPLOAD_MB must be a number of megabytes above 0, "
+                    f"not {raw!r}"
+                ) from None
+            raise
+        allowed_hosts += env.allowed_hosts  # type: ignore[attr-defined]
+        megabytes: float | None = env.max_upload_mb  # type: ignore[attr-defined]
+        if megabytes is None:
+            return cls(host=host, port=port, allowed_hosts=allowed_hosts)
         return cls(
             host=host,
             port=port,

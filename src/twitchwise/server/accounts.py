@@ -1,0 +1,449 @@
+"""The one way to read and write accounts, login sessions and API tokens.
+
+::
+
+    accounts = Accounts(make_engine(url))          # after twitchwise db upgrade
+    person = accounts.create_account("ann@example.org", "a long passphrase")
+    person = accounts.authenticate("ANN@example.org", "a long passphrase")  # or an error
+    login = accounts.create_session(person.id)     # login.token: for the cookie, once
+    accounts.session(login.token)                  # SessionInfo, or None (expired, revoked...)
+    made = accounts.create_api_token(person.id, "my script", {"read"})   # made.token shown once
+    accounts.api_token(made.token)                 # TokenInfo, or None
+    accounts.revoke_all_sessions(person.id)        # "log out everywhere"
+    accounts.delete_account(person.id)             # everything of that account, in one transaction
+
+Every method is one transaction and returns plain frozen dataclasses, never ORM rows. No other
+module queries these tables.
+
+**Row-level security.** On PostgreSQL every transaction that acts for an account says so with
+``set_config('twitchwise.account_id', id, true)`` (``SET LOCAL``), and a lookup by token names
+the hash it looks for (``twitchwise.session_id``, ``twitchwise.token_hash``): the policies of
+migration ``a0002`` then hide every other account's sessions and tokens, even from a query
+that forgets its ``WHERE``. Every method here works through a role that obeys them.
+
+**No user enumeration.** :meth:`Accounts.authenticate` raises the same
+:class:`AuthenticationError` for an unknown email, a wrong password and a disabled account,
+after the same work (one argon2id verification each).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, delete, func, select, text, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from twitchwise.errors import InputError, TwitchwiseError
+from twitchwise.server.credentials import (
+    API_TOKEN_PREFIX,
+    SESSION_PREFIX,
+    Passwords,
+    hash_token,
+    new_token,
+    same_hash,
+)
+from twitchwise.server.db import DatabaseError
+from twitchwise.server.models import Account, ApiToken, LoginSession
+
+__all__ = [
+    "SCOPES",
+    "AccountInfo",
+    "Accounts",
+    "AuthenticationError",
+    "NewSession",
+    "NewToken",
+    "SessionInfo",
+    "TokenInfo",
+    "check_email",
+    "check_password",
+]
+
+#: What an API token may do.
+SCOPES = ("read", "write")
+#: How long a login session lasts.
+SESSION_TTL = timedelta(days=14)
+PASSWORD_MIN = 10
+PASSWORD_MAX = 1024
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+
+
+class AuthenticationError(TwitchwiseError):
+    """Wrong email or password (or a disabled account): one message for all of them."""
+
+    def __init__(self) -> None:
+        super().__init__("wrong email or password")
+
+
+@dataclass(frozen=True, slots=True)
+class AccountInfo:
+    id: uuid.UUID
+    email: str
+    created_at: datetime
+    disabled: bool
+    consent: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    account: AccountInfo
+    created_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    """A session just made: ``token`` is for the cookie and is not kept anywhere."""
+
+    token: str
+    session: SessionInfo
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    id: uuid.UUID
+    account_id: uuid.UUID
+    name: str
+    scopes: tuple[str, ...]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewToken:
+    """An API token just made: ``token`` is shown once and not kept anywhere."""
+
+    token: str
+    info: TokenInfo
+
+
+def check_email(email: str) -> str:
+    """The email as stored (trimmed, lower case), or InputError."""
+    found = email.strip().lower()
+    if len(found) > 254 or not _EMAIL.fullmatch(found):
+        raise InputError(
+            f"{email.strip()!r} is not an email address; give one such as ann@example.org",
+            field="email",
+        )
+    return found
+
+
+def check_password(password: str) -> str:
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise InputError(
+            f"a password has {PASSWORD_MIN} to {PASSWORD_MAX} characters, not {len(password)}; "
+            "a few words of your own make a good one",
+            field="password",
+        )
+    return password
+
+
+def check_scopes(scopes: Collection[str]) -> tuple[str, ...]:
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown or not scopes:
+        raise InputError(
+            f"a token's scopes are one or more of {', '.join(SCOPES)}"
+            + (f", not {', '.join(unknown)}" if unknown else ""),
+            field="scopes",
+        )
+    return tuple(s for s in SCOPES if s in scopes)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Accounts:
+    """Accounts, sessions and API tokens in one database (see the module's docstring)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        passwords: Passwords | None = None,
+        session_ttl: timedelta = SESSION_TTL,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        self.engine = engine
+        self.passwords = passwords or Passwords()
+        self.session_ttl = session_ttl
+        self.clock = clock
+        self._postgres = engine.dialect.name == "postgresql"
+
+    # ------------------------------------------------------------------ transactions
+
+    @contextmanager
+    def _transaction(self, account_id: uuid.UUID | None = None, **lookup: str) -> Iterator[Session]:
+        try:
+            with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                if account_id is not None:
+                    self._act_for(session, account_id)
+                for name, value in lookup.items():
+                    self._set(session, name, value)
+                yield session
+        except IntegrityError:
+            raise
+        except SQLAlchemyError as exc:
+            detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            where = self.engine.url.render_as_string(hide_password=True)
+            raise DatabaseError(f"could not use the accounts database {where}: {detail}") from exc
+
+    def _act_for(self, session: Session, account_id: uuid.UUID) -> None:
+        """Name the account this transaction acts for (the row-level security's key)."""
+        self._set(session, "account_id", str(account_id))
+
+    def _set(self, session: Session, name: str, value: str) -> None:
+        if self._postgres:
+            session.execute(
+                text("SELECT set_config(:name, :value, true)"),
+                {"name": f"twitchwise.{name}", "value": value},
+            )
+
+    # ------------------------------------------------------------------ accounts
+
+    def create_account(self, email: str, password: str, *, consent: bool = False) -> AccountInfo:
+        """A new account; InputError when the email is taken or either value is not usable."""
+        email = check_email(email)
+        hashed = self.passwords.hash(check_password(password))
+        row = Account(
+            id=uuid.uuid4(),
+            email=email,
+            password_hash=hashed,
+            created_at=self.clock(),
+            disabled=False,
+            consent=consent,
+        )
+        try:
+            with self._transaction(row.id) as session:
+                session.add(row)
+        except IntegrityError as exc:
+            raise InputError(f"an account for {email} exists already", field="email") from exc
+        return _account(row)
+
+    def find(self, email: str) -> AccountInfo | None:
+        """The account with this email (whatever its case), or None."""
+        with self._transaction() as session:
+            row = _by_email(session, email.strip().lower())
+            return None if row is None else _account(row)
+
+    def get(self, account_id: uuid.UUID) -> AccountInfo | None:
+        with self._transaction(account_id) as session:
+            row = session.get(Account, account_id)
+            return None if row is None else _account(row)
+
+    def authenticate(self, email: str, password: str) -> AccountInfo:
+        """The account whose email and password these are, else :class:`AuthenticationError`
+        (the same for an unknown email, a wrong password and a disabled account, after the
+        same work). A hash made with older parameters is made again."""
+        with self._transaction() as session:
+            row = _by_email(session, email.strip().lower())
+            if row is None:
+                self.passwords.waste(password)
+                raise AuthenticationError()
+            ok, rehash = self.passwords.verify(row.password_hash, password)
+            if not ok or row.disabled:
+                raise AuthenticationError()
+            if rehash:
+                self._act_for(session, row.id)
+                row.password_hash = self.passwords.hash(password)
+            return _account(row)
+
+    def change_password(
+        self,
+        account_id: uuid.UUID,
+        current: str,
+        new: str,
+        *,
+        keep_session: str | None = None,
+    ) -> None:
+        """Set a new password after checking the current one; every session of the account
+        but ``keep_session`` (the token of the one making the change) is revoked."""
+        check_password(new)
+        with self._transaction(account_id) as session:
+            row = session.get(Account, account_id)
+            if row is None:
+                self.passwords.waste(current)
+                raise AuthenticationError()
+            ok, _ = self.passwords.verify(row.password_hash, current)
+            if not ok or row.disabled:
+                raise AuthenticationError()
+            row.password_hash = self.passwords.hash(new)
+            kept = hash_token(keep_session) if keep_session else None
+            self._revoke_sessions(session, account_id, except_id=kept)
+
+    def disable_account(self, account_id: uuid.UUID) -> bool:
+        """Refuse every login, session and token of the account from now on; False when
+        there is no such account."""
+        with self._transaction(account_id) as session:
+            row = session.get(Account, account_id)
+            if row is None:
+                return False
+            row.disabled = True
+            self._revoke_sessions(session, account_id)
+            session.execute(
+                update(ApiToken)
+                .where(ApiToken.account_id == account_id, ApiToken.revoked_at.is_(None))
+                .values(revoked_at=self.clock())
+            )
+            return True
+
+    def delete_account(self, account_id: uuid.UUID) -> bool:
+        """Delete the account and everything of it (sessions, tokens) in ONE transaction, for
+        good; False when there is no such account."""
+        with self._transaction(account_id) as session:
+            session.execute(delete(ApiToken).where(ApiToken.account_id == account_id))
+            session.execute(delete(LoginSession).where(LoginSession.account_id == account_id))
+            gone = session.execute(delete(Account).where(Account.id == account_id))
+            return bool(getattr(gone, "rowcount", 0))
+
+    # ------------------------------------------------------------------ sessions
+
+    def create_session(self, account_id: uuid.UUID) -> NewSession:
+        """A login session for the account; its token is returned once and stored hashed."""
+        token, digest = new_token(SESSION_PREFIX)
+        now = self.clock()
+        with self._transaction(account_id) as session:
+            account = session.get(Account, account_id)
+            if account is None or account.disabled:
+                raise AuthenticationError()
+            row = LoginSession(
+                id=digest, account_id=account_id, created_at=now, expires_at=now + self.session_ttl
+            )
+            session.add(row)
+            return NewSession(token, SessionInfo(_account(account), now, row.expires_at))
+
+    def session(self, token: str) -> SessionInfo | None:
+        """The live session of this token: None when unknown, expired, revoked or of a
+        disabled account."""
+        digest = hash_token(token)
+        with self._transaction(session_id=digest) as session:
+            row = session.get(LoginSession, digest)
+            if row is None or not same_hash(row.id, digest):
+                return None
+            if row.revoked_at is not None or row.expires_at <= self.clock():
+                return None
+            self._act_for(session, row.account_id)
+            account = session.get(Account, row.account_id)
+            if account is None or account.disabled:
+                return None
+            return SessionInfo(_account(account), row.created_at, row.expires_at)
+
+    def revoke_session(self, token: str) -> bool:
+        """Log this session out; False when there was no such live session."""
+        digest = hash_token(token)
+        with self._transaction(session_id=digest) as session:
+            row = session.get(LoginSession, digest)
+            if row is None or row.revoked_at is not None:
+                return False
+            self._act_for(session, row.account_id)
+            row.revoked_at = self.clock()
+            return True
+
+    def revoke_all_sessions(self, account_id: uuid.UUID) -> int:
+        """Log out everywhere; returns how many sessions were revoked."""
+        with self._transaction(account_id) as session:
+            return self._revoke_sessions(session, account_id)
+
+    def _revoke_sessions(
+        self, session: Session, account_id: uuid.UUID, except_id: str | None = None
+    ) -> int:
+        query = update(LoginSession).where(
+            LoginSession.account_id == account_id, LoginSession.revoked_at.is_(None)
+        )
+        if except_id is not None:
+            query = query.where(LoginSession.id != except_id)
+        done = session.execute(query.values(revoked_at=self.clock()))
+        return int(getattr(done, "rowcount", 0) or 0)
+
+    # ------------------------------------------------------------------ API tokens
+
+    def create_api_token(
+        self, account_id: uuid.UUID, name: str, scopes: Collection[str]
+    ) -> NewToken:
+        """A token for programs; ``token`` of the result is shown once, only its hash is kept."""
+        name = name.strip()
+        if not 1 <= len(name) <= 100:
+            raise InputError("name the token in 1 to 100 characters", field="name")
+        chosen = check_scopes(scopes)
+        token, digest = new_token(API_TOKEN_PREFIX)
+        row = ApiToken(
+            id=uuid.uuid4(),
+            account_id=account_id,
+            name=name,
+            token_hash=digest,
+            scopes=" ".join(chosen),
+            created_at=self.clock(),
+        )
+        with self._transaction(account_id) as session:
+            account = session.get(Account, account_id)
+            if account is None or account.disabled:
+                raise AuthenticationError()
+            session.add(row)
+        return NewToken(token, _token(row))
+
+    def list_api_tokens(self, account_id: uuid.UUID) -> list[TokenInfo]:
+        """The account's tokens (revoked ones too), newest first; never their secrets."""
+        with self._transaction(account_id) as session:
+            rows = session.scalars(
+                select(ApiToken)
+                .where(ApiToken.account_id == account_id)
+                .order_by(ApiToken.created_at.desc(), ApiToken.id)
+            )
+            return [_token(row) for row in rows]
+
+    def revoke_api_token(self, account_id: uuid.UUID, token_id: uuid.UUID) -> bool:
+        """Revoke one of the account's tokens; False when it has no such live token."""
+        with self._transaction(account_id) as session:
+            done = session.execute(
+                update(ApiToken)
+                .where(
+                    ApiToken.id == token_id,
+                    ApiToken.account_id == account_id,
+                    ApiToken.revoked_at.is_(None),
+                )
+                .values(revoked_at=self.clock())
+            )
+            return bool(getattr(done, "rowcount", 0))
+
+    def api_token(self, token: str) -> TokenInfo | None:
+        """The live token with this secret (its last use noted), or None: unknown, revoked,
+        or of a disabled account."""
+        digest = hash_token(token)
+        with self._transaction(token_hash=digest) as session:
+            row = session.scalars(
+                select(ApiToken).where(ApiToken.token_hash == digest)
+            ).one_or_none()
+            if row is None or not same_hash(row.token_hash, digest) or row.revoked_at is not None:
+                return None
+            self._act_for(session, row.account_id)
+            account = session.get(Account, row.account_id)
+            if account is None or account.disabled:
+                return None
+            row.last_used_at = self.clock()
+            return _token(row)
+
+
+def _by_email(session: Session, email: str) -> Account | None:
+    return session.scalars(select(Account).where(func.lower(Account.email) == email)).one_or_none()
+
+
+def _account(row: Account) -> AccountInfo:
+    return AccountInfo(row.id, row.email, row.created_at, row.disabled, row.consent)
+
+
+def _token(row: ApiToken) -> TokenInfo:
+    return TokenInfo(
+        row.id,
+        row.account_id,
+        row.name,
+        tuple(row.scopes.split()),
+        row.created_at,
+        row.last_used_at,
+        row.revoked_at,
+    )

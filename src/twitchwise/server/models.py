@@ -1,0 +1,90 @@
+"""The accounts' tables as typed SQLAlchemy 2 models: ``accounts``, ``sessions``, ``api_tokens``.
+
+The schema is created and changed only by the Alembic migrations in
+``twitchwise/server/migrations`` (their own version table, so they never meet the journal's);
+these models must match them (``tests/test_server_migrations.py`` compares the two). Nothing
+outside :mod:`twitchwise.server.accounts` reads or writes these tables.
+
+Ids are random UUIDs (never sequential); a session's id is the SHA-256 of its token and an API
+token keeps only the SHA-256 of its secret, so the database never holds a usable credential.
+Timestamps are stored in UTC and read back timezone-aware (the journal's ``UTCDateTime``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Uuid,
+    false,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from twitchwise.journal.models import NAMING_CONVENTION, UTCDateTime
+
+__all__ = ["Account", "ApiToken", "Base", "LoginSession"]
+
+#: A SHA-256 in hexadecimal.
+HASH_LENGTH = 64
+
+
+class Base(DeclarativeBase):
+    """The accounts' own metadata: never mixed with the journal's tables."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Account(Base):
+    """One person. The email is unique whatever its case (a unique index on ``lower(email)``)."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    disabled: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    #: Consent to keep health data (the hosted service asks before the first entry); off.
+    consent: Mapped[bool] = mapped_column(Boolean, server_default=false())
+
+
+Index("uq_accounts_email_lower", func.lower(Account.email), unique=True)
+
+
+class LoginSession(Base):
+    """A browser's login: ``id`` is the SHA-256 of the cookie's random token."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(HASH_LENGTH), primary_key=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ApiToken(Base):
+    """A program's token: only the SHA-256 of its secret is kept. ``scopes``: ``read``,
+    ``write`` or ``read write``."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(HASH_LENGTH), unique=True)
+    scopes: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

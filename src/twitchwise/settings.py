@@ -1,0 +1,129 @@
+"""Every setting twitchwise reads from the environment, in one pydantic-settings model.
+
+=============================== ================================================================
+Variable                        Meaning
+=============================== ================================================================
+``TWITCHWISE_HOME``             Folder of the journal (``journal.sqlite``); default: the user
+                                data folder (platformdirs; ``~/.local/share/twitchwise``).
+``TWITCHWISE_DATABASE_URL``     A SQLAlchemy URL that replaces the SQLite file.
+``TWITCHWISE_ALLOWED_HOSTS``    Comma-separated host names ``twitchwise serve`` accepts besides
+                                this computer's (``--allowed-host``).
+``TWITCHWISE_MAX_UPLOAD_MB``    Largest journal import upload the web app takes, in MB.
+``TWITCHWISE_CACHE_DIR``        Folder of the compiled knowledge base and parser.
+``TWITCHWISE_NO_CACHE``         Any value: build them on every run, write no cache.
+=============================== ================================================================
+
+An empty variable counts as unset. The settings are read again on every call of
+:func:`environment_settings` (tests and long-lived processes change the environment).
+
+The two cache variables are read by the start-up path of ``twitchwise ask`` itself
+(:func:`cache_settings`), without pydantic, which an answer never imports (start-up time,
+docs/performance.md); they are fields of the model all the same, so that the model is the one
+list of every variable and its meaning.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from twitchwise.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pydantic_settings import BaseSettings
+
+__all__ = ["PREFIX", "Setting", "cache_settings", "environment_settings", "settings_model"]
+
+PREFIX = "TWITCHWISE_"
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One setting as the docs list it: its name, default and what it does."""
+
+    name: str
+    default: str
+    help: str
+
+
+def settings_model() -> type[BaseSettings]:
+    """The pydantic-settings model (built on first use: pydantic is not imported before)."""
+    return _model()
+
+
+def environment_settings() -> BaseSettings:
+    """The settings as the environment gives them now; a one-line :class:`ConfigError` names
+    the variable that cannot be read."""
+    from pydantic import ValidationError
+
+    try:
+        return settings_model()()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = PREFIX + str(first["loc"][0]).upper() if first["loc"] else PREFIX
+        raise ConfigError(f"{name}: {first['msg']}") from None
+
+
+def cache_settings() -> tuple[Path | None, bool]:
+    """(``TWITCHWISE_CACHE_DIR``, ``TWITCHWISE_NO_CACHE``) straight from the environment, for
+    the start-up path, which imports no pydantic; the same meaning as the model's fields."""
+    folder = os.environ.get(f"{PREFIX}CACHE_DIR", "").strip()
+    off = bool(os.environ.get(f"{PREFIX}NO_CACHE", "").strip())
+    return (Path(folder).expanduser() if folder else None), off
+
+
+_MODEL: type[BaseSettings] | None = None
+
+
+def _model() -> type[BaseSettings]:
+    global _MODEL
+    if _MODEL is not None:
+        return _MODEL
+    from typing import Annotated
+
+    from pydantic import Field, field_validator
+    from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+    class Settings(BaseSettings):
+        """twitchwise's settings from ``TWITCHWISE_*`` variables (see the module docs)."""
+
+        model_config = SettingsConfigDict(
+            env_prefix=PREFIX, env_ignore_empty=True, frozen=True, extra="ignore"
+        )
+
+        home: Path | None = Field(None, description="Folder of the journal (journal.sqlite).")
+        database_url: str | None = Field(
+            None, description="SQLAlchemy URL of the journal database; replaces the SQLite file."
+        )
+        allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+            (), description="More Host header names the web app accepts, comma-separated."
+        )
+        max_upload_mb: float | None = Field(
+            None, gt=0, le=1024 * 1024, description="Largest journal import upload, in MB."
+        )
+        cache_dir: Path | None = Field(
+            None, description="Folder of the compiled knowledge base and parser."
+        )
+        no_cache: bool = Field(False, description="Build on every run and write no cache.")
+
+        @field_validator("allowed_hosts", mode="before")
+        @classmethod
+        def _split(cls, value: object) -> object:
+            if isinstance(value, str):
+                return tuple(name.strip() for name in value.split(",") if name.strip())
+            return value
+
+        @field_validator("database_url", mode="before")
+        @classmethod
+        def _strip(cls, value: object) -> object:
+            return value.strip() or None if isinstance(value, str) else value
+
+        @field_validator("no_cache", mode="before")
+        @classmethod
+        def _any_value(cls, value: object) -> object:
+            return bool(str(value).strip()) if isinstance(value, str) else value
+
+    _MODEL = Settings
+    return Settings

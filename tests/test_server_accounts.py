@@ -1,0 +1,262 @@
+"""The accounts repository (twitchwise.server.accounts) on SQLite and on PostgreSQL:
+passwords, sessions, API tokens, disabling and deleting, checked down to the rows."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from server_db import database
+
+pytest.importorskip("argon2", reason="the server extra is not installed")
+
+from argon2 import PasswordHasher
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError
+
+from twitchwise.errors import InputError
+from twitchwise.server.accounts import Accounts, AuthenticationError
+from twitchwise.server.credentials import Passwords
+from twitchwise.server.db import make_engine, upgrade
+
+PASSWORD = "correct horse battery"
+
+
+def cheap() -> Passwords:
+    """argon2id with small parameters: the same code, quicker tests."""
+    return Passwords(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    with database(request.param, tmp_path) as url:
+        made = make_engine(url)
+        upgrade(made)
+        yield made
+        made.dispose()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def accounts(engine: Engine, clock: Clock) -> Accounts:
+    return Accounts(engine, passwords=cheap(), clock=clock)
+
+
+def rows(engine: Engine, sql: str, **params: object) -> list[tuple[object, ...]]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(sql), params)]
+
+
+def test_create_and_authenticate_whatever_the_case_of_the_email(accounts: Accounts) -> None:
+    made = accounts.create_account("  Ann@Example.ORG ", PASSWORD)
+    assert made.email == "ann@example.org"
+    assert not made.disabled and not made.consent  # consent is off until given
+    assert accounts.authenticate("ANN@example.org", PASSWORD).id == made.id
+    assert accounts.find("ann@EXAMPLE.org") == made
+    assert isinstance(made.id, uuid.UUID) and made.id.version == 4  # not guessable
+
+
+def test_an_email_is_unique_whatever_its_case(accounts: Accounts, engine: Engine) -> None:
+    accounts.create_account("ann@example.org", PASSWORD)
+    with pytest.raises(InputError, match="exists already"):
+        accounts.create_account("ANN@example.org", PASSWORD)
+    # the database itself refuses it too (a unique index on lower(email))
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO accounts (id, email, password_hash, created_at, disabled, consent) "
+                "VALUES (:id, 'Ann@Example.org', 'x', :at, false, false)"
+            ),
+            {"id": uuid.uuid4().hex if engine.dialect.name == "sqlite" else uuid.uuid4(),
+             "at": datetime.now(UTC)},
+        )
+
+
+@pytest.mark.parametrize(
+    ("email", "password", "field"),
+    [("not an email", PASSWORD, "email"), ("a@b", PASSWORD, "email"),
+     ("ann@example.org", "short", "password"), ("ann@example.org", "x" * 1025, "password")],
+)  # fmt: skip
+def test_bad_input_is_an_input_error(
+    accounts: Accounts, email: str, password: str, field: str
+) -> None:
+    with pytest.raises(InputError) as caught:
+        accounts.create_account(email, password)
+    assert caught.value.field == field
+
+
+class Counting(Passwords):
+    """Counts the argon2id verifications (real or wasted) a login does."""
+
+    verifications = 0
+
+    def verify(self, stored: str, password: str) -> tuple[bool, bool]:
+        Counting.verifications += 1
+        return super().verify(stored, password)
+
+
+def test_a_failed_login_says_the_same_after_the_same_work(engine: Engine) -> None:
+    accounts = Accounts(engine, passwords=Counting(PasswordHasher(time_cost=1, memory_cost=1024)))
+    made = accounts.create_account("ann@example.org", PASSWORD)
+    accounts.create_account("bob@example.org", PASSWORD)
+    accounts.disable_account(made.id)
+    messages = set()
+    for email, password in [
+        ("nobody@example.org", PASSWORD),  # unknown
+        ("bob@example.org", "wrong password!"),  # wrong password
+        ("ann@example.org", PASSWORD),  # disabled
+    ]:
+        before = Counting.verifications
+        with pytest.raises(AuthenticationError) as caught:
+            accounts.authenticate(email, password)
+        assert Counting.verifications - before == 1, email
+        messages.add(str(caught.value))
+    assert messages == {"wrong email or password"}
+
+
+def test_passwords_are_argon2id_and_rehashed_when_the_parameters_change(
+    engine: Engine,
+) -> None:
+    old = Accounts(engine, passwords=cheap())
+    made = old.create_account("ann@example.org", PASSWORD)
+    [(stored,)] = rows(engine, "SELECT password_hash FROM accounts")
+    assert isinstance(stored, str) and stored.startswith("$argon2id$") and "m=1024" in stored
+    assert PASSWORD not in stored
+    new = Accounts(engine, passwords=Passwords(PasswordHasher(time_cost=2, memory_cost=2048)))
+    assert new.authenticate("ann@example.org", PASSWORD).id == made.id
+    [(rehashed,)] = rows(engine, "SELECT password_hash FROM accounts")
+    assert isinstance(rehashed, str) and "m=2048,t=2" in rehashed
+    assert new.authenticate("ann@example.org", PASSWORD).id == made.id
+
+
+def test_sessions_are_stored_hashed_and_expire(accounts: Accounts, engine: Engine,
+                                               clock: Clock) -> None:  # fmt: skip
+    made = accounts.create_account("ann@example.org", PASSWORD)
+    login = accounts.create_session(made.id)
+    [(stored_id,)] = rows(engine, "SELECT id FROM sessions")
+    assert stored_id == hashlib.sha256(login.token.encode()).hexdigest()
+    assert login.token not in str(rows(engine, "SELECT * FROM sessions"))
+    found = accounts.session(login.token)
+    assert found is not None and found.account.id == made.id
+    assert accounts.session(login.token + "x") is None
+    assert accounts.session("") is None
+    clock.now += accounts.session_ttl - timedelta(seconds=1)
+    assert accounts.session(login.token) is not None
+    clock.now += timedelta(seconds=1)
+    assert accounts.session(login.token) is None  # expired
+
+
+def test_log_out_and_log_out_everywhere(accounts: Accounts) -> None:
+    ann = accounts.create_account("ann@example.org", PASSWORD)
+    bob = accounts.create_account("bob@example.org", PASSWORD)
+    phone, laptop, tablet = (accounts.create_session(ann.id) for _ in range(3))
+    bobs = accounts.create_session(bob.id)
+    assert accounts.revoke_session(phone.token)
+    assert not accounts.revoke_session(phone.token)
+    assert accounts.session(phone.token) is None
+    assert accounts.revoke_all_sessions(ann.id) == 2
+    assert accounts.session(laptop.token) is None and accounts.session(tablet.token) is None
+    assert accounts.session(bobs.token) is not None  # someone else's stays
+
+
+def test_changing_the_password_revokes_the_other_sessions(accounts: Accounts) -> None:
+    ann = accounts.create_account("ann@example.org", PASSWORD)
+    here, elsewhere = accounts.create_session(ann.id), accounts.create_session(ann.id)
+    with pytest.raises(AuthenticationError):
+        accounts.change_password(ann.id, "not the password", "a new long password")
+    with pytest.raises(InputError):
+        accounts.change_password(ann.id, PASSWORD, "short")
+    accounts.change_password(ann.id, PASSWORD, "a new long password", keep_session=here.token)
+    assert accounts.session(here.token) is not None
+    assert accounts.session(elsewhere.token) is None
+    with pytest.raises(AuthenticationError):
+        accounts.authenticate("ann@example.org", PASSWORD)
+    assert accounts.authenticate("ann@example.org", "a new long password").id == ann.id
+
+
+def test_api_tokens_are_scoped_hashed_listed_and_revoked(
+    accounts: Accounts, engine: Engine, clock: Clock
+) -> None:
+    ann = accounts.create_account("ann@example.org", PASSWORD)
+    bob = accounts.create_account("bob@example.org", PASSWORD)
+    reader = accounts.create_api_token(ann.id, "my script", ["read"])
+    writer = accounts.create_api_token(ann.id, "sync", {"write", "read"})
+    accounts.create_api_token(bob.id, "bob's", ["read"])
+    assert reader.token.startswith("twt_") and reader.token != writer.token
+    assert reader.info.scopes == ("read",) and writer.info.scopes == ("read", "write")
+    stored = rows(engine, "SELECT token_hash FROM api_tokens")
+    assert (hashlib.sha256(reader.token.encode()).hexdigest(),) in stored
+    assert all(t.token not in str(rows(engine, "SELECT * FROM api_tokens"))
+               for t in (reader, writer))  # fmt: skip
+    with pytest.raises(InputError):
+        accounts.create_api_token(ann.id, "x", ["admin"])
+    with pytest.raises(InputError):
+        accounts.create_api_token(ann.id, "x", [])
+    with pytest.raises(InputError):
+        accounts.create_api_token(ann.id, " ", ["read"])
+
+    clock.now += timedelta(minutes=5)
+    used = accounts.api_token(reader.token)
+    assert used is not None and used.account_id == ann.id and used.last_used_at == clock.now
+    assert accounts.api_token(reader.token[:-1]) is None
+    listed = accounts.list_api_tokens(ann.id)
+    assert {t.name for t in listed} == {"my script", "sync"}  # never bob's
+    assert not hasattr(listed[0], "token")  # the secret is shown once, when made
+
+    assert not accounts.revoke_api_token(bob.id, reader.info.id)  # not bob's to revoke
+    assert accounts.revoke_api_token(ann.id, reader.info.id)
+    assert accounts.api_token(reader.token) is None
+    assert accounts.api_token(writer.token) is not None
+
+
+def test_a_disabled_account_can_do_nothing(accounts: Accounts) -> None:
+    ann = accounts.create_account("ann@example.org", PASSWORD)
+    login = accounts.create_session(ann.id)
+    token = accounts.create_api_token(ann.id, "t", ["read"])
+    assert accounts.disable_account(ann.id)
+    assert accounts.session(login.token) is None
+    assert accounts.api_token(token.token) is None
+    with pytest.raises(AuthenticationError):
+        accounts.create_session(ann.id)
+    with pytest.raises(AuthenticationError):
+        accounts.create_api_token(ann.id, "t", ["read"])
+    assert not accounts.disable_account(uuid.uuid4())
+
+
+def test_deleting_an_account_leaves_no_row_of_it(accounts: Accounts, engine: Engine) -> None:
+    ann = accounts.create_account("ann@example.org", PASSWORD)
+    bob = accounts.create_account("bob@example.org", PASSWORD)
+    for person in (ann, bob):
+        accounts.create_session(person.id)
+        accounts.create_session(person.id)
+        accounts.create_api_token(person.id, "t", ["read", "write"])
+    assert accounts.delete_account(ann.id)
+    assert not accounts.delete_account(ann.id)
+    key = ann.id.hex if engine.dialect.name == "sqlite" else ann.id
+    for table, column in [("accounts", "id"), ("sessions", "account_id"),
+                          ("api_tokens", "account_id")]:  # fmt: skip
+        assert rows(engine, f"SELECT count(*) FROM {table} WHERE {column} = :key", key=key) == [
+            (0,)
+        ], table
+    assert "ann@example.org" not in str(rows(engine, "SELECT * FROM accounts"))
+    # bob's are all there
+    assert rows(engine, "SELECT count(*) FROM sessions") == [(2,)]
+    assert rows(engine, "SELECT count(*) FROM api_tokens") == [(1,)]
+    assert accounts.authenticate("bob@example.org", PASSWORD).id == bob.id

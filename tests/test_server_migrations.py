@@ -1,0 +1,132 @@
+"""The accounts' Alembic migrations on SQLite and PostgreSQL: they match the models, upgrade a
+database that holds data, and live beside the journal's migrations without touching them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from server_db import database
+
+pytest.importorskip("argon2", reason="the server extra is not installed")
+
+from alembic.migration import MigrationContext
+from argon2 import PasswordHasher
+from sqlalchemy import inspect, text
+
+from twitchwise.journal.records import EpisodeIn
+from twitchwise.journal.settings import JournalSettings
+from twitchwise.journal.store import open_journal
+from twitchwise.server.accounts import Accounts
+from twitchwise.server.credentials import Passwords
+from twitchwise.server.db import (
+    HEAD_REVISION,
+    VERSION_TABLE,
+    current_revision,
+    make_engine,
+    upgrade,
+)
+from twitchwise.server.models import Base
+
+TABLES = {"accounts", "sessions", "api_tokens"}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with database(request.param, tmp_path) as found:
+        yield found
+
+
+def test_upgrade_creates_the_tables_and_is_idempotent(url: str) -> None:
+    engine = make_engine(url)
+    assert current_revision(engine) is None
+    assert upgrade(engine) == HEAD_REVISION
+    assert upgrade(engine) == HEAD_REVISION
+    assert TABLES | {VERSION_TABLE} <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based")
+def test_the_models_match_the_migrations(url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+
+    engine = make_engine(url)
+    upgrade(engine)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn,
+            opts={
+                "compare_type": True,
+                "include_name": lambda name, kind, _parent: kind != "table" or name in TABLES,
+            },
+        )
+        diff = compare_metadata(context, Base.metadata)
+    engine.dispose()
+    assert diff == []
+
+
+def test_an_upgrade_keeps_the_accounts_already_there(url: str) -> None:
+    engine = make_engine(url)
+    assert upgrade(engine, "a0001") == "a0001"
+    accounts = Accounts(engine, passwords=Passwords(PasswordHasher(time_cost=1, memory_cost=1024)))
+    made = accounts.create_account("ann@example.org", "a long enough password")
+    assert not inspect(engine).has_table("sessions")
+    assert upgrade(engine) == HEAD_REVISION
+    assert accounts.authenticate("ann@example.org", "a long enough password") == made
+    login = accounts.create_session(made.id)
+    found = accounts.session(login.token)
+    assert found is not None and found.account == made
+    engine.dispose()
+
+
+def test_the_accounts_live_beside_the_journal(url: str, tmp_path: Path) -> None:
+    """The journal's data and migrations are untouched by the accounts', both ways round."""
+    path = tmp_path / "accounts.sqlite" if url.startswith("sqlite") else None
+    settings = JournalSettings(url, path)
+    at = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+    with open_journal(settings) as journal:
+        journal.add_episode(EpisodeIn(day=date(2026, 11, 20), at=at, region="region_calf"))
+    engine = make_engine(url)
+    upgrade(engine)
+    with engine.connect() as conn:
+        journal_revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    assert journal_revision is not None and not journal_revision.startswith("a")
+    with open_journal(settings) as journal:
+        assert [e.region for e in journal.read().episodes] == ["region_calf"]
+        journal.add_episode(EpisodeIn(day=date(2026, 11, 21), at=at.replace(day=21)))
+    assert current_revision(engine) == HEAD_REVISION
+    engine.dispose()
+
+
+def test_row_level_security_is_on_only_on_postgresql(url: str) -> None:
+    engine = make_engine(url)
+    upgrade(engine)
+    if engine.dialect.name != "postgresql":
+        engine.dispose()
+        return
+    with engine.connect() as conn:
+        flags = dict(
+            (name, (on, forced))
+            for name, on, forced in conn.execute(
+                text(
+                    "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class "
+                    "WHERE relname IN ('accounts', 'sessions', 'api_tokens') "
+                    "AND relnamespace = current_schema()::regnamespace"
+                )
+            )
+        )
+        policies = {
+            row[0] for row in conn.execute(text("SELECT policyname FROM pg_policies "
+                                                "WHERE schemaname = current_schema()"))
+        }  # fmt: skip
+    engine.dispose()
+    assert flags == {
+        "accounts": (False, False),
+        "sessions": (True, True),
+        "api_tokens": (True, True),
+    }
+    assert policies == {"sessions_own", "sessions_lookup", "api_tokens_own", "api_tokens_lookup"}

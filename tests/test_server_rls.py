@@ -1,0 +1,177 @@
+"""PostgreSQL's row-level security on ``sessions`` and ``api_tokens``: the second wall.
+
+A role that is not the tables' owner and cannot bypass row-level security (``NOSUPERUSER
+NOBYPASSRLS``), as the hosted service's application role would be, runs hand-written SQL that
+forgets every filter: it sees, changes and deletes only the rows of the account its
+transaction names (``set_config('twitchwise.account_id', ..., true)``), and none at all when
+it names none. The accounts repository works through that role all the same.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from server_db import pg_execute, pg_schema, pg_url
+
+pytest.importorskip("argon2", reason="the server extra is not installed")
+
+from argon2 import PasswordHasher
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import ProgrammingError
+
+from twitchwise.server.accounts import AccountInfo, Accounts, NewSession, NewToken
+from twitchwise.server.credentials import Passwords, hash_token
+from twitchwise.server.db import make_engine, upgrade
+
+PASSWORD = "a long enough password"
+
+
+@dataclass
+class World:
+    owner: Engine  # the superuser that ran the migrations and owns the tables
+    app: Engine  # a plain role: not the owner, NOBYPASSRLS
+    role: str
+    ann: AccountInfo
+    bob: AccountInfo
+    ann_login: NewSession
+    bob_login: NewSession
+    ann_token: NewToken
+    bob_token: NewToken
+
+
+def _passwords() -> Passwords:
+    return Passwords(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    with pg_schema() as schema:
+        owner = make_engine(pg_url(schema))
+        upgrade(owner)
+        role = "tw_app_" + secrets.token_hex(6)
+        pg_execute(
+            f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE",
+            f"GRANT USAGE ON SCHEMA {schema} TO {role}",
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}",
+        )
+        app = make_engine(pg_url(schema, user=role))
+        try:
+            accounts = Accounts(owner, passwords=_passwords())
+            ann = accounts.create_account("ann@example.org", PASSWORD)
+            bob = accounts.create_account("bob@example.org", PASSWORD)
+            yield World(
+                owner, app, role, ann, bob,
+                accounts.create_session(ann.id), accounts.create_session(bob.id),
+                accounts.create_api_token(ann.id, "ann's", ["read"]),
+                accounts.create_api_token(bob.id, "bob's", ["read", "write"]),
+            )  # fmt: skip
+        finally:
+            app.dispose()
+            owner.dispose()
+            pg_execute(
+                f"DROP OWNED BY {role}", f"DROP SCHEMA {schema} CASCADE", f"DROP ROLE {role}"
+            )
+
+
+def act_for(conn: Connection, account: AccountInfo) -> None:
+    conn.execute(text("SELECT set_config('twitchwise.account_id', :id, true)"),
+                 {"id": str(account.id)})  # fmt: skip
+
+
+def owners(conn: Connection, table: str) -> list[str]:
+    """The account of every row the connection can see in ``table``: no WHERE at all."""
+    return sorted(str(r[0]) for r in conn.execute(text(f"SELECT account_id FROM {table}")))
+
+
+def test_the_role_is_not_the_owner_and_cannot_bypass(world: World) -> None:
+    with world.app.connect() as conn:
+        me = conn.execute(
+            text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+        ).one()
+        table_owners = {
+            r[0] for r in conn.execute(text("SELECT tableowner FROM pg_tables WHERE "
+                                            "schemaname = current_schema()"))
+        }  # fmt: skip
+    assert tuple(me) == (False, False)
+    assert world.role not in table_owners
+
+
+@pytest.mark.parametrize("table", ["sessions", "api_tokens"])
+def test_an_unscoped_select_sees_only_the_current_account(world: World, table: str) -> None:
+    with world.owner.connect() as conn:  # the owner (a superuser) sees everyone's
+        assert owners(conn, table) == sorted([str(world.ann.id), str(world.bob.id)])
+    with world.app.begin() as conn:
+        assert owners(conn, table) == []  # no account named: nothing
+    with world.app.begin() as conn:
+        act_for(conn, world.ann)
+        assert owners(conn, table) == [str(world.ann.id)]
+        # asking for bob's rows by hand gives nothing, not an error that says they exist
+        found = conn.execute(text(f"SELECT * FROM {table} WHERE account_id = :bob"),
+                             {"bob": world.bob.id}).all()  # fmt: skip
+        assert found == []
+        count = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+        assert count == 1
+    with world.app.begin() as conn:  # SET LOCAL: the next transaction names no one again
+        assert owners(conn, table) == []
+
+
+def test_other_accounts_rows_cannot_be_changed_or_deleted(world: World) -> None:
+    with world.app.begin() as conn:
+        act_for(conn, world.ann)
+        assert conn.execute(text("UPDATE sessions SET revoked_at = now()")).rowcount == 1
+        assert conn.execute(text("DELETE FROM api_tokens")).rowcount == 1
+    with world.app.begin() as conn:
+        act_for(conn, world.ann)
+        with pytest.raises(ProgrammingError, match="row-level security"):
+            conn.execute(
+                text("INSERT INTO sessions (id, account_id, created_at, expires_at) "
+                     "VALUES ('x', :bob, now(), now() + interval '1 day')"),
+                {"bob": world.bob.id},
+            )  # fmt: skip
+    with world.app.begin() as conn:
+        act_for(conn, world.ann)
+        with pytest.raises(ProgrammingError, match="row-level security"):
+            conn.execute(text("UPDATE sessions SET account_id = :bob"), {"bob": world.bob.id})
+    with world.owner.connect() as conn:  # bob's rows are untouched
+        bob_sessions = conn.execute(
+            text("SELECT revoked_at FROM sessions WHERE account_id = :bob"), {"bob": world.bob.id}
+        ).all()
+        assert [tuple(r) for r in bob_sessions] == [(None,)]
+        assert owners(conn, "api_tokens") == [str(world.bob.id)]
+
+
+def test_a_lookup_by_hash_shows_that_row_only(world: World) -> None:
+    with world.app.begin() as conn:
+        conn.execute(text("SELECT set_config('twitchwise.session_id', :h, true)"),
+                     {"h": hash_token(world.ann_login.token)})  # fmt: skip
+        assert owners(conn, "sessions") == [str(world.ann.id)]
+        assert owners(conn, "api_tokens") == []
+        # seeing is not changing: the lookup policy is for SELECT only
+        assert conn.execute(text("DELETE FROM sessions")).rowcount == 0
+    with world.app.begin() as conn:
+        conn.execute(text("SELECT set_config('twitchwise.token_hash', :h, true)"),
+                     {"h": hash_token("twt_a guess")})  # fmt: skip
+        assert owners(conn, "api_tokens") == []
+
+
+def test_the_repository_works_through_the_restricted_role(world: World) -> None:
+    accounts = Accounts(world.app, passwords=_passwords())
+    assert accounts.authenticate("ann@example.org", PASSWORD).id == world.ann.id
+    found = accounts.session(world.ann_login.token)
+    assert found is not None and found.account.id == world.ann.id
+    token = accounts.api_token(world.bob_token.token)
+    assert token is not None and token.account_id == world.bob.id
+    assert [t.name for t in accounts.list_api_tokens(world.ann.id)] == ["ann's"]
+    login = accounts.create_session(world.ann.id)
+    assert accounts.revoke_session(login.token)
+    assert accounts.revoke_all_sessions(world.ann.id) == 1
+    assert accounts.delete_account(world.ann.id)
+    with world.owner.connect() as conn:
+        assert owners(conn, "sessions") == [str(world.bob.id)]
+        assert owners(conn, "api_tokens") == [str(world.bob.id)]
+        remaining = [r[0] for r in conn.execute(text("SELECT email FROM accounts"))]
+    assert remaining == ["bob@example.org"]
