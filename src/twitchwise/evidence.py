@@ -10,8 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-#: Reasons a red flag's denial is in doubt (see :attr:`Evidence.possible`).
-DENIAL_DOUBTS = frozenset({"hedged denial", "long-range denial", "retracted", "resolved"})
+#: A red flag read by the backstop model (understand/backstop.py), not by a phrase: possible.
+MODEL_DOUBT = "model"
+#: Reasons a red flag's denial is in doubt, or it was read by the backstop model: the flag is
+#: possible (see :attr:`Evidence.possible`).
+DENIAL_DOUBTS = frozenset(
+    {"hedged denial", "long-range denial", "retracted", "resolved", MODEL_DOUBT}
+)
 #: Every value ``Observation.doubt`` may take besides "" (a hedge, a typo-corrected word).
 DOUBTS = DENIAL_DOUBTS | {"hedged", "spelling"}
 
@@ -21,7 +26,8 @@ class Observation:
     """One finding as reported: ``negated`` when denied, ``uncertain`` when hedged.
 
     ``doubt`` says why a finding is uncertain: "hedged", "spelling" (a typo-corrected word), or
-    for a red flag read fail-safe from a doubtful denial one of :data:`DENIAL_DOUBTS`.
+    for a red flag read fail-safe from a doubtful denial one of :data:`DENIAL_DOUBTS`, or
+    :data:`MODEL_DOUBT` when the backstop model read it where no phrase did.
     """
 
     id: str

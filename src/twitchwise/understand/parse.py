@@ -14,8 +14,10 @@ from datetime import date
 from pathlib import Path
 
 from twitchwise.evidence import DENIAL_DOUBTS, Evidence, Observation, merge
-from twitchwise.knowledge.facts import caffeine_limit, caffeine_single_dose
+from twitchwise.knowledge.facts import caffeine_level, caffeine_limit, rule_matches
 from twitchwise.knowledge.load import KnowledgeBase, cache_get, cache_put
+from twitchwise.understand.backstop import DATA as BACKSTOP_DATA
+from twitchwise.understand.backstop import Backstop, Reading
 from twitchwise.understand.context import (
     Coverage,
     Scope,
@@ -106,11 +108,14 @@ def load_parser(kb: KnowledgeBase) -> Parser:
 
 def _code_stamp() -> str:
     """Size and modification time of this package's modules: a cached parser pickled by other
-    code (an upgrade, a developer's edit) is rebuilt rather than loaded with stale fields."""
+    code (an upgrade, a developer's edit) is rebuilt rather than loaded with stale fields;
+    and the backstop model's weights, by content."""
     h = hashlib.sha256()
     for path in sorted(Path(__file__).parent.glob("*.py")):
         st = path.stat()
         h.update(f"{path.name}:{st.st_size}:{st.st_mtime_ns};".encode())
+    if BACKSTOP_DATA.exists():
+        h.update(hashlib.sha256(BACKSTOP_DATA.read_bytes()).digest())
     return h.hexdigest()[:12]
 
 
@@ -135,6 +140,8 @@ class Parser:
         self.composed = [f for f in kb.findings.values() if f.compose is not None]
         self.filler = frozenset(w for phrase in lex.clause_end_filler for w in phrase.split())
         self.red_flags = kb.red_flag_findings
+        self.backstop = Backstop.load(kb.closure)
+        self.glue = _FILLER | _GAP_GLUE | self.subjects | self.filler
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
@@ -198,7 +205,7 @@ class Parser:
         observations = self._now_normal(observations, mentions, sentences)
         merged = merge(self._where_it_twitches(observations, mentions, tokens, matches))
         merged = tuple(o for o in self._imply(merged) if self.kind(o.id) != "cue")
-        return Evidence(
+        evidence = Evidence(
             observations=merged,
             quantities=self._quantity_values(quantities, merged),
             not_understood=self._not_understood(text, tokens, matches, quantities, breaks),
@@ -208,6 +215,11 @@ class Parser:
                 )
             ),
         )
+        # red flags no phrase read, raised as possible by the trained backstop (never removed)
+        reading = Reading(
+            text, tokens, matches, breaks, coverage, self.stopwords, other_is_patient, self.glue
+        )
+        return self.backstop.apply(evidence, reading)
 
     # ------------------------------------------------------------------ steps
 
@@ -445,15 +457,8 @@ class Parser:
         present = {o.id for o, _ in mentions if not o.negated}
         for rule in self.kb.lexicon.quantity_rules:
             value = values[rule.quantity]
-            if value is None:
-                continue
-            if rule.min is not None and value.value < rule.min:
-                continue
-            if rule.max is not None and value.value > rule.max:
-                continue
-            if rule.requires_any and not present.intersection(rule.requires_any):
-                continue
-            out.append(derived(rule.finding, value))
+            if value is not None and rule_matches(rule, value.value, present):
+                out.append(derived(rule.finding, value))
         for sex, index in self._subject_sexes(q, tokens, other_is_patient):
             tok = tokens[index]
             out.append(
@@ -471,16 +476,10 @@ class Parser:
             out.append(derived("weight_loss", amount))
         caffeine = q.caffeine_mg
         if caffeine is not None:
-            limit = caffeine_limit(self.kb, present | {o.id for o in out})
             first = min([d[3] for d in q.drinks] + [a.first for a in q.caffeine_mg_stated])
             last = max([d[4] for d in q.drinks] + [a.last for a in q.caffeine_mg_stated])
-            span = Amount(caffeine, first, last)
-            if caffeine > limit:
-                out.append(derived("caffeine_high", span))
-            elif caffeine >= caffeine_single_dose(self.kb):
-                out.append(derived("caffeine_moderate", span))
-            else:
-                out.append(derived("caffeine_any", span))
+            level = caffeine_level(self.kb, caffeine, present | {o.id for o in out})
+            out.append(derived(level, Amount(caffeine, first, last)))
         return out
 
     def _subject_sexes(
