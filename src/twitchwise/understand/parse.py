@@ -107,15 +107,17 @@ def load_parser(kb: KnowledgeBase) -> Parser:
 
 
 def _code_stamp() -> str:
-    """Size and modification time of this package's modules: a cached parser pickled by other
-    code (an upgrade, a developer's edit) is rebuilt rather than loaded with stale fields;
-    and the backstop model's weights, by content."""
+    """Size and modification time of this package's modules and of the backstop model's
+    weights: a cached parser pickled by other code or other weights (an upgrade, a developer's
+    edit, a retrain) is rebuilt rather than loaded with stale fields. (Hashing the 1 MB of
+    weights on every start cost a few milliseconds of each ``twitchwise ask``.)"""
     h = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
+    paths = sorted(Path(__file__).parent.glob("*.py"))
+    if BACKSTOP_DATA.exists():
+        paths.append(BACKSTOP_DATA)
+    for path in paths:
         st = path.stat()
         h.update(f"{path.name}:{st.st_size}:{st.st_mtime_ns};".encode())
-    if BACKSTOP_DATA.exists():
-        h.update(hashlib.sha256(BACKSTOP_DATA.read_bytes()).digest())
     return h.hexdigest()[:12]
 
 
