@@ -4,6 +4,7 @@ files refused in one line with the journal unchanged, streaming memory, round tr
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import subprocess
 import sys
@@ -73,6 +74,40 @@ def test_fit(tmp_path: Path) -> None:
     assert w.start == FIT_START
     assert (w.duration_s, w.sport, w.distance_m, w.avg_hr_bpm) == (590, "running", 2000, 145)
     assert w.energy_kj == pytest.approx(150 * 4.184, abs=0.1)
+
+
+def _fit_checksummed(data: bytes) -> bytes:
+    """A FIT file with its data size and both checksums made right for ``data`` (as a file
+    cut short by its writer, or with an odd header, would be)."""
+    import struct
+
+    from fitdecode.utils import compute_crc
+
+    header = bytearray(data[: data[0]])
+    body = data[data[0] : -2]
+    header[4:8] = struct.pack("<I", len(body))
+    if len(header) >= 14:
+        header[12:14] = struct.pack("<H", compute_crc(bytes(header[:12])))
+    whole = bytes(header) + body
+    return whole + struct.pack("<H", compute_crc(whole))
+
+
+@pytest.mark.parametrize("case", ["a record cut short", "a 15-byte header"])
+def test_fit_files_that_tripped_the_decoder_are_refused_in_one_line(
+    tmp_path: Path, case: str
+) -> None:
+    """Found by tests/test_fuzz.py: fitdecode raised AssertionError (a record running past
+    the data size its header gives) and struct.error (a header of 15 bytes), which escaped
+    as tracebacks."""
+    seed = tmp_path / "seed.fit"
+    write_fit(seed)
+    data = seed.read_bytes()
+    data = data[:34] if case == "a record cut short" else bytes([15]) + data[1:]
+    path = tmp_path / "odd.fit"
+    path.write_bytes(_fit_checksummed(data))
+    with pytest.raises(InputError) as info:
+        read_file(path)
+    one_line(info, "odd.fit", "the FIT file is malformed", "nothing was imported")
 
 
 def test_fit_without_a_session_uses_its_records(tmp_path: Path) -> None:
@@ -813,6 +848,100 @@ def test_libxml2_limits_are_kept(tmp_path: Path, child: str, needle: str) -> Non
         read_file(path)
     message = one_line(info, "over a parser limit", needle, "nothing was imported")
     assert "XML_PARSE_HUGE" not in message
+
+
+#: A piece of XML far longer than libxml2 allows, inside a real record: (before, filler,
+#: after). The comment, CDATA section and processing instruction hold "<" and ">" too, so
+#: only their own ends can end them.
+HUGE = {
+    "attribute value": ('<a v="', b"x", '"/>'),
+    "text": ("<a>", b"x", "</a>"),
+    "tag name": ("<a", b"x", "/>"),
+    "comment": ("<!--", b"<>", "-->"),
+    "CDATA section": ("<![CDATA[", b"<>", "]]>"),
+    "processing instruction": ("<?pi ", b"<>", "?>"),
+}
+
+
+def write_huge_zip(path: Path, case: str, size: int) -> Path:
+    """An Apple Health zip whose workout holds one piece of ``size`` bytes (``HUGE``)."""
+    head, tail = WIDE_XML["apple_health"]
+    before, filler, after = HUGE[case]
+    chunk = filler * (1024 * 1024 // len(filler))
+    with (
+        zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+        archive.open("apple_health_export/export.xml", "w", force_zip64=True) as out,
+    ):
+        out.write((head + before).encode())
+        for _ in range(size // len(chunk)):
+            out.write(chunk)
+        out.write((after + tail).encode())
+    return path
+
+
+@pytest.mark.parametrize("case", sorted(HUGE))
+def test_a_huge_piece_of_xml_is_refused_before_libxml2_holds_it(tmp_path: Path, case: str) -> None:
+    """Issue 11 (4): an attribute value, comment or section of 1 GB zipped into 1 MB took
+    1-2 GB before libxml2 refused it (it reads such a piece whole first). Here 96 MB (about
+    100 kB zipped): refused at 16 MB, in bounded memory (it took 100-200 MB before)."""
+    path = write_huge_zip(tmp_path / "export.zip", case, 96 * 1024 * 1024)
+    assert path.stat().st_size < 1024 * 1024
+    grew_mb, message = read_in_a_process(path)
+    assert "\n" not in message
+    if case == "text":  # libxml2 reads a text as it comes, and refuses it at 10 MB
+        assert "Text node too long" in message, message
+    else:
+        assert f"of more than {_xml.LIMITS.node_bytes:,} bytes" in message, message
+    assert "nothing was imported" in message
+    assert grew_mb < 48, f"{grew_mb} MB"
+
+
+@pytest.fixture
+def short_pieces(monkeypatch: pytest.MonkeyPatch) -> XMLLimits:
+    limits = XMLLimits(node_bytes=1000)
+    monkeypatch.setattr(_xml, "LIMITS", limits)
+    return limits
+
+
+@pytest.mark.parametrize("case", sorted(HUGE))
+def test_the_piece_limit_holds_for_every_kind_of_piece(
+    tmp_path: Path, short_pieces: XMLLimits, case: str
+) -> None:
+    before, filler, after = HUGE[case]
+    fine = filler.decode() * (900 // len(filler))  # with its markup, under 1,000 bytes
+    read_file(write_wide_xml(tmp_path / "fine.xml", "apple_health", 1, before + fine + after))
+    long = filler.decode() * (1100 // len(filler))
+    with pytest.raises(InputError) as info:
+        read_file(write_wide_xml(tmp_path / "long.xml", "apple_health", 1, before + long + after))
+    one_line(info, "has a text, tag, comment or section of more than 1,000 bytes", "near byte")
+
+
+def test_a_section_split_across_reads_is_still_found(
+    tmp_path: Path, short_pieces: XMLLimits
+) -> None:
+    """Where a comment starts and ends is found even when a read cuts "<!--" or "-->" in two."""
+    from twitchwise.journal.imports._xml import SafeXMLReader
+
+    head, tail = WIDE_XML["apple_health"]
+    fine = (
+        "<!--" + "<>" * 400 + "-->" + "<![CDATA[" + "]]" * 400 + "]]>" + "<?p " + "?" * 900 + "?>"
+    )
+    body = (head + fine + "<a/>" * 300 + "<!--" + "<>" * 600 + "-->" + tail).encode()
+
+    class Trickle(io.BytesIO):
+        def __init__(self, data: bytes, most: int) -> None:
+            super().__init__(data)
+            self.most = most
+
+        def read(self, size: int | None = -1, /) -> bytes:
+            return super().read(self.most if size is None or size < 0 else min(size, self.most))
+
+    for most in (1, 2, 3, 5, 7, 64):
+        with pytest.raises(FileProblem, match=r"near byte [\d,]+ has .* more than 1,000 bytes"):
+            reader = SafeXMLReader(Trickle(body, most))
+            while reader.read(most):
+                pass
+    assert SafeXMLReader(Trickle(head.encode() + fine.encode() + tail.encode(), 3)).read(-1)
 
 
 @pytest.mark.parametrize(("fmt", "write"), [("gpx", write_long_gpx), ("tcx", write_long_tcx)])

@@ -488,6 +488,57 @@ def test_journal_api(client: TestClient) -> None:
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "format"
 
 
+def test_journal_episodes_come_a_page_at_a_time(client: TestClient) -> None:
+    """Issue 11 (4): GET /api/journal/episodes gave every episode at once (194 MB and 1.4 GB
+    of memory for a million); now a page of them, oldest first, with the total and a link
+    to the next page. Without limit and offset a small journal still comes whole."""
+    days = "".join(f"2026-01-{d:02d},{d}\n" for d in range(1, 11))  # 55 episodes
+    r = client.post(
+        "/api/journal/import",
+        headers=token(client),
+        files={"file": ("daily.csv", f"date,twitches\n{days}".encode())},
+    )
+    assert r.json()["imported"][0]["episodes_added"] == 55
+    everything = client.get("/api/journal/episodes")
+    assert len(everything.json()) == 55 and everything.headers["x-total-count"] == "55"
+    assert "link" not in everything.headers
+    dates = [e["date"] for e in everything.json()]
+    assert dates == sorted(dates)
+    pages, url = [], "/api/journal/episodes?limit=20"
+    while url:
+        page = client.get(url)
+        assert page.status_code == 200 and page.headers["x-total-count"] == "55"
+        pages.append(page.json())
+        link = page.headers.get("link")
+        url = link.split(">", 1)[0].lstrip("<") if link else ""
+        if link:
+            assert link.endswith('; rel="next"')
+    assert [len(p) for p in pages] == [20, 20, 15]
+    assert [e for p in pages for e in p] == everything.json()
+    assert client.get("/api/journal/episodes?offset=55").json() == []
+    for bad in ("limit=0", "limit=10001", "offset=-1", "limit=x", "offset=1000000001"):
+        r = client.get(f"/api/journal/episodes?{bad}")
+        assert r.status_code == 422, bad
+        assert_error_shape(r.json(), 422)
+        assert r.json()["errors"][0]["field"] == bad.split("=")[0]
+
+
+def test_journal_days_do_not_read_the_episodes(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from twitchwise.journal.store import Journal
+
+    client.put("/api/journal/days/2026-01-05", json={"caffeine_mg": 300})
+
+    def refuse(self: Journal) -> None:
+        raise AssertionError("read() holds every episode")
+
+    monkeypatch.setattr(Journal, "read", refuse)
+    assert client.get("/api/journal/days").json()[0]["caffeine_mg"] == 300.0
+    assert client.get("/api/journal/episodes").json() == []
+    assert client.get("/journal").status_code == 200
+
+
 def test_journal_import_and_again(client: TestClient) -> None:
     body = b"date,twitches,caffeine_mg,sleep_h\n2026-01-20,2,300,6\n"
     first = client.post(

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from twitchwise.answer.model import Answer
     from twitchwise.app.entry import TextEntries
     from twitchwise.app.interview import InterviewView
-    from twitchwise.app.journal import ImportFile, JournalOverview
+    from twitchwise.app.journal import ImportFile, JournalOverview, Output
     from twitchwise.evidence import Evidence
     from twitchwise.guides.model import Guide
     from twitchwise.guides.site import CausePage
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from twitchwise.journal.records import DayFactors, EpisodeIn
     from twitchwise.journal.settings import JournalSettings
     from twitchwise.journal.store import ImportSummary, Journal, JournalData
+    from twitchwise.journal.summary import JournalSummary
     from twitchwise.knowledge.load import KnowledgeBase
     from twitchwise.knowledge.schema import Topic
     from twitchwise.reason.interview import Answered, InterviewState, Policy, Stop
@@ -333,8 +334,9 @@ class Twitchwise:
     def read_journal(self, journal: Journal) -> JournalData:
         return journal.read()
 
-    def export(self, journal: Journal, fmt: str) -> tuple[str, JournalData]:
-        """The JSON (everything) or daily CSV export, and what it holds."""
+    def export(self, journal: Journal | JournalData, fmt: str) -> Output:
+        """The JSON (everything) or daily CSV export, written as it is read (an
+        :class:`~twitchwise.app.journal.Output`: read its chunks while the journal is open)."""
         from twitchwise.app.journal import export
 
         return export(journal, fmt)
@@ -352,7 +354,7 @@ class Twitchwise:
 
         require_report(fmt)
 
-    def insights(self, journal: Journal | JournalData) -> Insights:
+    def insights(self, journal: Journal | JournalData | JournalSummary) -> Insights:
         """The statistical insights of a journal (needs the ``insights`` extra)."""
         from twitchwise.app.journal import insights
 
@@ -363,6 +365,14 @@ class Twitchwise:
         from twitchwise.app.journal import report
 
         return report(self, journal, fmt)
+
+    def report_output(self, journal: Journal | JournalData, fmt: str) -> Output:
+        """The doctor report written as it is read (an :class:`~twitchwise.app.journal.Output`:
+        read its chunks while the journal is open): the FHIR bundle of a large journal is
+        never held whole."""
+        from twitchwise.app.journal import report_output
+
+        return report_output(self, journal, fmt)
 
     def journal_overview(self, journal: Journal, recent: int = 8) -> JournalOverview:
         """Counts, the latest episodes, today's factors, charts, alerts and triggers."""

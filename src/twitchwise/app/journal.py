@@ -8,8 +8,8 @@ field at fault; the command line and the web only translate.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import partial
@@ -23,13 +23,16 @@ if TYPE_CHECKING:
     from twitchwise.insights.alerts import Alert
     from twitchwise.insights.analysis import Insights
     from twitchwise.journal.records import DayFactors, EpisodeIn
+    from twitchwise.journal.rows import DayRow, EpisodeRow, WorkoutRow
     from twitchwise.journal.store import ImportSummary, Journal, JournalData
+    from twitchwise.journal.summary import JournalSummary
 
 __all__ = [
     "EXPORT_FORMATS",
     "REPORT_FORMATS",
     "ImportFile",
     "JournalOverview",
+    "Output",
     "day_factors",
     "export",
     "import_files",
@@ -38,6 +41,7 @@ __all__ = [
     "overview",
     "prepare_import",
     "report",
+    "report_output",
     "require_insights",
     "require_report",
     "set_day",
@@ -189,20 +193,117 @@ def _named(name: str, path: Path, step: Callable[[], Any]) -> Any:
         raise InputError(f"cannot import {name}: {exc.strerror or exc}", field="file") from None
 
 
-def export(journal: Journal, fmt: str) -> tuple[str, JournalData]:
-    """The JSON (everything) or daily CSV export of the journal, and what it holds."""
-    from twitchwise.journal.export import to_csv, to_json
+@dataclass
+class Output:
+    """A file being made from the journal, to be read once: ``chunks`` gives its bytes a
+    piece at a time, reading the journal as it goes, so read it while the journal is open.
+    ``counts`` (what it holds) and ``problems`` (rows left out for their date) are complete
+    once the first chunk has been given (the JSON export's episodes: once all have been)."""
 
+    format: str
+    chunks: Iterator[bytes]
+    counts: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def content(self) -> bytes:
+        """All of it at once (it is then held whole: for small journals)."""
+        return b"".join(self.chunks)
+
+
+def export(journal: Journal | JournalData, fmt: str) -> Output:
+    """The JSON (everything) or daily CSV export of the journal, as an :class:`Output`: the
+    JSON reads the episodes one chunk at a time as it is written, the CSV needs only the
+    episodes per day (:meth:`Journal.summary`)."""
     if fmt not in EXPORT_FORMATS:
         raise InputError(f"unknown format {fmt!r}; use json or csv", field="format")
-    data = journal.read()
-    return (to_json(data) if fmt == "json" else to_csv(data)), data
+    output = Output(fmt, iter(()))
+    make = _csv_export if fmt == "csv" else _json_export
+    output.chunks = _encoded(make(journal, output))
+    return output
 
 
-def _data(journal: Journal | JournalData) -> JournalData:
+def _csv_export(journal: Journal | JournalData, output: Output) -> Iterator[str]:
+    from twitchwise.journal.export import csv_chunks
+
+    summary = _summary(journal, notes_days=0)
+    output.counts = _counts(summary.episodes, summary.days, summary.workouts)
+    output.problems = list(summary.problems)
+    yield from csv_chunks(summary)
+
+
+def _json_export(journal: Journal | JournalData, output: Output) -> Iterator[str]:
+    from twitchwise.journal.export import json_chunks
+
+    with _reading(journal) as (episodes, days, workouts, problems):
+        counted = _Counted(episodes)
+        yield from json_chunks(counted, days, workouts)
+        output.counts = _counts(counted.n, days, workouts)
+        output.problems = problems()
+
+
+def _counts(episodes: int, days: Sequence[Any], workouts: Sequence[Any]) -> dict[str, int]:
+    return {"episodes": episodes, "days": len(days), "workouts": len(workouts)}
+
+
+@contextmanager
+def _reading(
+    journal: Journal | JournalData,
+) -> Iterator[
+    tuple[
+        Callable[[], Iterable[EpisodeRow]], list[DayRow], list[WorkoutRow], Callable[[], list[str]]
+    ]
+]:
+    """The journal to read once: (a function giving its episodes in order, its days, its
+    workouts, a function giving the rows left out). From the database, one transaction that
+    streams the episodes (:meth:`Journal.stream`); else the data as it is."""
     from twitchwise.journal.store import Journal
 
-    return journal.read() if isinstance(journal, Journal) else journal
+    if isinstance(journal, Journal):
+        with journal.stream() as stream:
+            yield stream.episodes, stream.days, stream.workouts, lambda: stream.problems
+    else:
+        data = journal
+        yield lambda: data.episodes, data.days, data.workouts, lambda: list(data.problems)
+
+
+class _Counted:
+    """The items of ``items()`` passed through, counted (``n``: those of the last pass)."""
+
+    def __init__(self, items: Callable[[], Iterable[Any]]) -> None:
+        self.items = items
+        self.n = 0
+
+    def __call__(self) -> Iterator[Any]:
+        self.n = 0
+        for item in self.items():
+            self.n += 1
+            yield item
+
+    def __iter__(self) -> Iterator[Any]:
+        return self()
+
+
+def _encoded(chunks: Iterable[str]) -> Iterator[bytes]:
+    for chunk in chunks:
+        yield chunk.encode("utf-8")
+
+
+def _summary(
+    journal: Journal | JournalData | JournalSummary, notes_days: int | None = None
+) -> JournalSummary:
+    """The journal's summary (:class:`~twitchwise.journal.summary.JournalSummary`), with the
+    notes the alerts read unless ``notes_days`` says otherwise: read from the database in
+    bounded memory, or made from data already read."""
+    from twitchwise.insights.source import NOTES_DAYS
+    from twitchwise.journal.store import Journal
+    from twitchwise.journal.summary import JournalSummary
+
+    days = NOTES_DAYS if notes_days is None else notes_days
+    if isinstance(journal, Journal):
+        return journal.summary(days)
+    if isinstance(journal, JournalSummary):
+        return journal
+    return JournalSummary.of(journal, days)
 
 
 def require_insights() -> None:
@@ -227,28 +328,54 @@ def require_report(fmt: str) -> None:
     require_extra(modules, "pip install 'twitchwise[insights,report]'")
 
 
-def insights(tw: Twitchwise, journal: Journal | JournalData) -> Insights:
+def insights(tw: Twitchwise, journal: Journal | JournalData | JournalSummary) -> Insights:
+    """The insights of a journal, made from its summary (:meth:`Journal.summary`: the
+    episodes as counts, not one by one)."""
     from twitchwise.insights.analysis import analyse
 
     require_insights()
-    return analyse(_data(journal), kb=tw.kb, parser=tw.parser)
+    return analyse(_summary(journal), kb=tw.kb, parser=tw.parser)
 
 
 def report(tw: Twitchwise, journal: Journal | JournalData, fmt: str) -> bytes:
-    """The doctor report: ``html``, ``pdf`` or ``fhir`` (a FHIR R4 bundle as JSON)."""
-    require_report(fmt)
-    data = _data(journal)
-    if fmt == "fhir":
-        from twitchwise.insights.fhir import fhir_bundle, validate_bundle
+    """The doctor report: ``html``, ``pdf`` or ``fhir`` (a FHIR R4 bundle as JSON), whole."""
+    return report_output(tw, journal, fmt).content()
 
-        bundle = fhir_bundle(data, kb=tw.kb)
-        validate_bundle(bundle)
-        return (json.dumps(bundle, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+def report_output(tw: Twitchwise, journal: Journal | JournalData, fmt: str) -> Output:
+    """The doctor report as an :class:`Output`. The HTML and PDF are made from the journal's
+    summary. The FHIR bundle holds every episode: it is checked first
+    (:func:`twitchwise.insights.fhir.fhir_chunks`), then written a chunk at a time, and
+    ``counts["observations"]`` says how many Observations it holds; a bundle that would not
+    be valid raises ``ValueError`` at the first chunk, before any byte."""
+    require_report(fmt)
+    output = Output(fmt, iter(()))
+    make = _fhir_report if fmt == "fhir" else _report
+    output.chunks = make(tw, journal, output)
+    return output
+
+
+def _report(tw: Twitchwise, journal: Journal | JournalData, output: Output) -> Iterator[bytes]:
     from twitchwise.insights.analysis import analyse
     from twitchwise.insights.report import build_report, render_html, render_pdf
 
-    built = build_report(data, analyse(data, kb=tw.kb, parser=tw.parser), kb=tw.kb)
-    return render_pdf(built) if fmt == "pdf" else render_html(built).encode("utf-8")
+    summary = _summary(journal)
+    output.problems = list(summary.problems)
+    built = build_report(summary, analyse(summary, kb=tw.kb, parser=tw.parser), kb=tw.kb)
+    yield render_pdf(built) if output.format == "pdf" else render_html(built).encode("utf-8")
+
+
+def _fhir_report(tw: Twitchwise, journal: Journal | JournalData, output: Output) -> Iterator[bytes]:
+    from twitchwise.insights.fhir import fhir_chunks
+    from twitchwise.journal.factors import FACTORS
+
+    with _reading(journal) as (episodes, days, _, problems):
+        counted = _Counted(episodes)
+        chunks = fhir_chunks(counted, days, kb=tw.kb)  # reads and checks every entry first
+        factors = sum(1 for d in days for name in FACTORS if getattr(d.factors, name) is not None)
+        output.counts = {"observations": counted.n + factors}
+        output.problems = problems()
+        yield from _encoded(chunks)
 
 
 @dataclass
@@ -266,41 +393,38 @@ class JournalOverview:
 
 
 def overview(tw: Twitchwise, journal: Journal, recent: int = 8) -> JournalOverview:
-    """Counts, the latest episodes, today's factors, charts, alerts and triggers."""
+    """Counts, the latest episodes, today's factors, charts, alerts and triggers: made from
+    the journal's summary and its latest episodes, never from every episode."""
     from twitchwise.errors import ConfigError
     from twitchwise.insights.alerts import alerts_for
     from twitchwise.insights.charts import body_map_svg, calendar_svg, effects_svg
 
     kb = tw.kb
-    data = journal.read()
+    summary = _summary(journal)
     labels = dict(tw.regions())
     latest = [
         {**e.to_dict(), "region_label": labels.get(e.region or "", "Somewhere not given")}
-        for e in reversed(data.episodes[-recent:])
+        for e in journal.latest_episodes(recent)
     ]
     today = date.today().isoformat()
-    today_values = next((d.to_dict() for d in data.days if d.date.isoformat() == today), {})
-    charts = {"calendar": calendar_svg(data), "body-map": body_map_svg(data, kb)}
+    today_values = next((d.to_dict() for d in summary.days if d.date.isoformat() == today), {})
+    charts = {"calendar": calendar_svg(summary), "body-map": body_map_svg(summary, kb)}
     result = JournalOverview(
-        counts={
-            "episodes": len(data.episodes),
-            "days": len(data.days),
-            "workouts": len(data.workouts),
-        },
+        counts=_counts(summary.episodes, summary.days, summary.workouts),
         recent=latest,
         today={k: v for k, v in today_values.items() if k != "date" and v is not None},
         charts=charts,
-        notes=list(data.problems),  # rows left out for their date: say which
+        notes=list(summary.problems),  # rows left out for their date: say which
     )
     try:
         require_insights()
     except ConfigError as exc:
         result.missing_extra = str(exc)
-        result.alerts = alerts_for(data, kb, tw.parser)
+        result.alerts = alerts_for(summary, kb, tw.parser)
         return result
     from twitchwise.insights.analysis import analyse, describe_effect
 
-    found = analyse(data, kb=kb, parser=tw.parser)
+    found = analyse(summary, kb=kb, parser=tw.parser)
     charts["effects"] = effects_svg(found.effects)
     result.alerts = found.alerts
     result.triggers = [describe_effect(e) for e in found.triggers]

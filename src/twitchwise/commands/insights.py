@@ -23,7 +23,7 @@ from twitchwise.commands._common import (
 from twitchwise.errors import InputError
 
 if TYPE_CHECKING:
-    from twitchwise.journal.store import JournalData
+    from twitchwise.journal.summary import JournalSummary
 
 INSIGHT_FORMATS = ("terminal", "json")
 REPORT_FORMATS = ("html", "pdf", "fhir")
@@ -50,7 +50,7 @@ def insights(
         raise InputError(f"unknown format {fmt!r}; use --format terminal or --format json")
     tw = twitchwise_app()
     tw.require_insights()
-    data = _read()
+    data = _summary()
     result = tw.insights(data)
     written: list[Path] = []
     if chart is not None:
@@ -85,23 +85,23 @@ def report(
         raise InputError(f"unknown format {fmt!r}; use --format html, pdf or fhir")
     tw = twitchwise_app()
     tw.require_report(fmt)
-    content = tw.report(_read(warn=True), fmt)
-    write_private(output, content)
+    with open_journal() as journal:  # the FHIR bundle is written as it is read
+        made = tw.report_output(journal, fmt)
+        write_private(output, made.chunks)
+    warn_left_out(made.problems)
     if fmt == "fhir":
-        entries = len(json.loads(content)["entry"]) - 1
+        entries = made.counts["observations"]
         typer.echo(f"Wrote a FHIR R4 Bundle of {entries} observations to {output}.")
         return
     typer.echo(f"Wrote the doctor report ({fmt}) to {output}.")
 
 
-def _read(warn: bool = False) -> JournalData:
-    """The journal; with ``warn``, a line on stderr for each row left out for its date (the
-    insights say so in their notes already)."""
+def _summary() -> JournalSummary:
+    """What the insights need of the journal (its episodes as counts: never all at once)."""
+    from twitchwise.insights.source import NOTES_DAYS
+
     with open_journal() as journal:
-        data = journal.read()
-    if warn:
-        warn_left_out(data.problems)
-    return data
+        return journal.summary(NOTES_DAYS)
 
 
 def _folder(path: Path) -> Path:

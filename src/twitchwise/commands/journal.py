@@ -9,6 +9,7 @@ not pay for them.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -345,17 +346,32 @@ def export(
     long_running()
     if fmt not in EXPORT_FORMATS:
         raise InputError(f"unknown format {fmt!r}; use --format json or --format csv")
-    with open_journal() as journal:
-        text, data = twitchwise_app().export(journal, fmt)
-    warn_left_out(data.problems)
+    with open_journal() as journal:  # written as it is read: a chunk at a time
+        exported = twitchwise_app().export(journal, fmt)
+        if output is None:
+            _print_chunks(exported.chunks)
+        else:
+            write_private(output, exported.chunks)
+    warn_left_out(exported.problems)
     if output is None:
-        typer.echo(text, nl=False)
         return
-    write_private(output, text)
+    counts = exported.counts
     typer.echo(
-        f"Wrote {plural(len(data.episodes), 'episode')}, {plural(len(data.days), 'day')} and "
-        f"{plural(len(data.workouts), 'workout')} to {output} ({fmt})."
+        f"Wrote {plural(counts['episodes'], 'episode')}, {plural(counts['days'], 'day')} and "
+        f"{plural(counts['workouts'], 'workout')} to {output} ({fmt})."
     )
+
+
+def _print_chunks(chunks: Iterable[bytes]) -> None:
+    """Bytes to standard output as they come (as text where it takes no bytes)."""
+    sys.stdout.flush()
+    binary = getattr(sys.stdout, "buffer", None)
+    for chunk in chunks:
+        if binary is not None:
+            binary.write(chunk)
+        else:
+            sys.stdout.write(chunk.decode("utf-8"))
+    (binary or sys.stdout).flush()
 
 
 def forget(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -77,16 +78,23 @@ def ask(
     print_answer(default().ask(words, age=age, sex=sex), fmt, width)
 
 
-def write_private(path: Path, content: bytes | str) -> Path:
+def write_private(path: Path, content: bytes | str | Iterable[bytes]) -> Path:
     """Write the file readable by its owner only (0600), whatever the umask; a file that was
-    there gets that mode too."""
-    data = content.encode("utf-8") if isinstance(content, str) else content
+    there gets that mode too. ``content`` may come in chunks (a large export, written as it
+    is read): the file is opened once the first chunk is there, so a content that fails
+    before its first chunk leaves a file that was there as it was."""
+    if isinstance(content, str):
+        content = content.encode("utf-8")
+    chunks = iter((content,)) if isinstance(content, bytes) else iter(content)
+    first = next(chunks, b"")
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         if os.name != "nt":
             os.fchmod(fd, 0o600)
         with os.fdopen(fd, "wb") as out:
-            out.write(data)
+            out.write(first)
+            for chunk in chunks:
+                out.write(chunk)
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path

@@ -8,10 +8,12 @@
      ├── analysis   stats + alerts + notes: the ``twitchwise insights`` result
      ├── charts     SVG: calendar heatmap, body map, factor effects
      ├── report     the doctor report: HTML (Jinja2) and PDF (fpdf2)
-     └── fhir       the journal as a FHIR R4 Bundle, validated with fhir.resources
+     ├── fhir       the journal as a FHIR R4 Bundle, validated with fhir.resources
+     └── source     what they read: the journal read whole, or its summary
 
 Pure functions over the journal as read (:class:`~twitchwise.journal.rows.JournalData`, typed
-rows); they read the knowledge base and the triage rules for alerts, never the answer or web
+rows) or its summary (:class:`~twitchwise.journal.summary.JournalSummary`, bounded memory);
+they read the knowledge base and the triage rules for alerts, never the answer or web
 layers. numpy, statsmodels, fpdf2 and fhir.resources are imported inside the functions that
 need them (the ``insights`` and ``report`` extras). See docs/insights.md.
 """
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
     from twitchwise.insights.alerts import Alert, alerts_for
     from twitchwise.insights.analysis import Insights, analyse
     from twitchwise.insights.charts import charts
-    from twitchwise.insights.fhir import fhir_bundle, validate_bundle
+    from twitchwise.insights.fhir import fhir_bundle, fhir_chunks, validate_bundle
     from twitchwise.insights.report import DoctorReport, build_report, render_html, render_pdf
     from twitchwise.insights.stats import Effect
 
@@ -39,6 +41,7 @@ __all__ = [
     "build_report",
     "charts",
     "fhir_bundle",
+    "fhir_chunks",
     "render_html",
     "render_pdf",
     "validate_bundle",
@@ -51,6 +54,7 @@ _WHERE = {
     "analyse": "analysis",
     "charts": "charts",
     "fhir_bundle": "fhir",
+    "fhir_chunks": "fhir",
     "validate_bundle": "fhir",
     "DoctorReport": "report",
     "build_report": "report",

@@ -42,12 +42,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from twitchwise.insights.source import NOTES_DAYS, summarise
 from twitchwise.knowledge.schema import TriageLevel
 from twitchwise.reason.triage import triage
 from twitchwise.text import plural as _plural
 
 if TYPE_CHECKING:
-    from twitchwise.journal.rows import EpisodeRow, JournalData
+    from twitchwise.insights.source import Source
+    from twitchwise.journal.summary import EpisodeGroup, EpisodeNote
     from twitchwise.knowledge.load import KnowledgeBase
     from twitchwise.understand.parse import Parser
 
@@ -62,7 +64,7 @@ __all__ = [
 ]
 
 #: Regions, sites and notes are read from the episodes of this many days up to the latest.
-WINDOW_DAYS = 90
+WINDOW_DAYS = NOTES_DAYS
 #: Twitch days at most this far apart belong to one stretch of twitching.
 MAX_GAP_DAYS = 7
 #: Days at the start of a stretch whose sites are where the twitching "began".
@@ -114,7 +116,7 @@ class PatternFindings:
     sites: tuple[str, ...] = ()
 
 
-def alerts_for(data: JournalData, kb: KnowledgeBase, parser: Parser) -> list[Alert]:
+def alerts_for(data: Source, kb: KnowledgeBase, parser: Parser) -> list[Alert]:
     """The alerts of the journal's pattern, most urgent first (empty when nothing fires).
 
     The whole pattern and each region's own findings go through the triage rules in turn;
@@ -149,18 +151,32 @@ def _why(finding: str, findings: dict[str, str], kb: KnowledgeBase) -> str:
     return "From the journal."
 
 
-def pattern_findings(data: JournalData, kb: KnowledgeBase, parser: Parser) -> PatternFindings:
-    """The findings the journal's episodes and notes show (see the module docstring)."""
-    episodes = sorted(data.episodes, key=lambda e: (e.date, e.at))
-    if not episodes:
+def pattern_findings(data: Source, kb: KnowledgeBase, parser: Parser) -> PatternFindings:
+    """The findings the journal's episodes and notes show (see the module docstring).
+
+    They need the episodes counted per date, region and side, and the notes of the last
+    :data:`WINDOW_DAYS`: a summary of the journal (:mod:`twitchwise.insights.source`) is
+    enough. Groups come in the order of their first episode by date and time, so places
+    are listed in the order they were first logged."""
+    summary = summarise(data)
+    groups = summary.groups
+    if not groups:
         return PatternFindings({})
-    days = sorted({e.date for e in episodes})
+    days = sorted({g.date for g in groups})
     latest = days[-1]
     stretch_start = _stretch_start(days)
     window_start = latest - timedelta(days=WINDOW_DAYS - 1)
-    recent = [e for e in episodes if e.date >= window_start]
+    if summary.notes_from is not None and summary.notes_from > window_start:
+        raise ValueError(
+            f"the journal's summary holds the notes from {summary.notes_from} on; the alerts "
+            f"read them from {window_start}: summarise it with notes_days={WINDOW_DAYS}"
+        )
+    recent = [g for g in groups if g.date >= window_start]
+    recent_notes = [n for n in summary.notes if n.date >= window_start]
     present: dict[str, str] = {
-        "twitching": f"{_plural(len(episodes), 'twitch episode')} logged, the latest on {latest}."
+        "twitching": (
+            f"{_plural(summary.episodes, 'twitch episode')} logged, the latest on {latest}."
+        )
     }
     present.update(_duration(days, "Twitching"))
 
@@ -172,25 +188,25 @@ def pattern_findings(data: JournalData, kb: KnowledgeBase, parser: Parser) -> Pa
             f"Twitching logged in {len(sites)} places in the {WINDOW_DAYS} days to {latest}: "
             f"{', '.join(names)}."
         )
-    stretch = [e for e in recent if e.date >= stretch_start]
+    stretch = [g for g in recent if g.date >= stretch_start]
     spread = _spreading(stretch, kb)
     if spread:
         present["spreading"] = spread
 
     # what the notes say
-    notes = _note_findings(recent, kb, parser)
+    notes = _note_findings(recent_notes, kb, parser)
     for fid, text in notes.items():
         present.setdefault(fid, text)
 
     # each region on its own
-    by_region: dict[str, list[EpisodeRow]] = defaultdict(list)
-    for e in episodes:
-        region = e.region
+    by_region: dict[str, list[EpisodeGroup]] = defaultdict(list)
+    for g in groups:
+        region = g.region
         if region and region in kb.findings and kb.findings[region].kind == "region":
-            by_region[region].append(e)
+            by_region[region].append(g)
     regions: dict[str, dict[str, str]] = {}
     for region, items in by_region.items():
-        region_days = sorted({e.date for e in items})
+        region_days = sorted({g.date for g in items})
         if region_days[-1] < window_start:
             continue
         label = kb.findings[region].label.lower()
@@ -202,8 +218,8 @@ def pattern_findings(data: JournalData, kb: KnowledgeBase, parser: Parser) -> Pa
             ),
         }
         own.update(_duration(region_days, f"Twitching in the {label}"))
-        region_recent = [e for e in items if e.date >= window_start]
-        for fid, text in _note_findings(region_recent, kb, parser).items():
+        region_notes = [n for n in recent_notes if n.region == region]
+        for fid, text in _note_findings(region_notes, kb, parser).items():
             own.setdefault(fid, text)
         regions[region] = own
     return PatternFindings(present, regions, latest, stretch_start, tuple(sites))
@@ -238,7 +254,7 @@ def _stretch_start(days: list[date]) -> date:
     return start
 
 
-def _site_names(episode: EpisodeRow, kb: KnowledgeBase) -> list[str]:
+def _site_names(episode: EpisodeGroup, kb: KnowledgeBase) -> list[str]:
     region = episode.region
     if not region or region not in kb.findings:
         return []
@@ -254,7 +270,7 @@ def _site_names(episode: EpisodeRow, kb: KnowledgeBase) -> list[str]:
     return [area]
 
 
-def _sites(episodes: list[EpisodeRow], kb: KnowledgeBase) -> dict[str, date]:
+def _sites(episodes: list[EpisodeGroup], kb: KnowledgeBase) -> dict[str, date]:
     """Each body site with its first day; a limb without a side counts only if neither of its
     sides is known (it may be either)."""
     first: dict[str, date] = {}
@@ -269,7 +285,7 @@ def _sites(episodes: list[EpisodeRow], kb: KnowledgeBase) -> dict[str, date]:
     return first
 
 
-def _spreading(stretch: list[EpisodeRow], kb: KnowledgeBase) -> str | None:
+def _spreading(stretch: list[EpisodeGroup], kb: KnowledgeBase) -> str | None:
     sites = _sites(stretch, kb)
     if not sites:
         return None
@@ -285,24 +301,22 @@ def _spreading(stretch: list[EpisodeRow], kb: KnowledgeBase) -> str | None:
     return f"Twitching began in the {_join(began)} and spread to the {steps}."
 
 
-def _note_findings(
-    episodes: list[EpisodeRow], kb: KnowledgeBase, parser: Parser
-) -> dict[str, str]:
+def _note_findings(notes: list[EpisodeNote], kb: KnowledgeBase, parser: Parser) -> dict[str, str]:
     """Findings the notes state (not denied), each with the first note that says it."""
     out: dict[str, str] = {}
     seen: set[tuple[str, date]] = set()
-    for e in episodes:
-        note = (e.note or "").strip()
-        if not note or (note, e.date) in seen:
+    for n in notes:
+        note = n.text
+        if (note, n.date) in seen:
             continue
-        seen.add((note, e.date))
-        evidence = parser.parse(note, today=e.date)
+        seen.add((note, n.date))
+        evidence = parser.parse(note, today=n.date)
         for fid in sorted(evidence.present):
             finding = kb.findings.get(fid)
             if finding is None or finding.kind in _NOTE_KINDS_SKIPPED or fid in out:
                 continue
             quoted = note if len(note) <= 120 else note[:117] + "..."
-            out[fid] = f'Your note on {e.date}: "{quoted}"'
+            out[fid] = f'Your note on {n.date}: "{quoted}"'
     return out
 
 

@@ -31,7 +31,8 @@ from twitchwise.insights.stats import (
 )
 
 if TYPE_CHECKING:
-    from twitchwise.journal.rows import JournalData
+    from twitchwise.insights.source import Source
+    from twitchwise.journal.summary import JournalSummary
     from twitchwise.knowledge.load import KnowledgeBase
     from twitchwise.understand.parse import Parser
 
@@ -86,10 +87,14 @@ class Insights:
 
 
 def analyse(
-    data: JournalData, *, kb: KnowledgeBase, parser: Parser, today: date | None = None
+    data: Source, *, kb: KnowledgeBase, parser: Parser, today: date | None = None
 ) -> Insights:
     """Effects of every factor at lags 0-2, alerts from the pattern (``parser`` reads the
-    episodes' notes), and honest notes."""
+    episodes' notes), and honest notes. ``data`` is the journal read whole or its summary
+    (:mod:`twitchwise.insights.source`)."""
+    from twitchwise.insights.source import summarise
+
+    data = summarise(data)
     series = daily_series(data)
     result = estimate_effects(series)
     notes: list[str] = list(data.problems)
@@ -118,7 +123,7 @@ def analyse(
     alerts = alerts_for(data, kb, parser)
     if series is not None:
         today = today or date.today()
-        latest = max(e.date for e in data.episodes)
+        latest = max(data.day_counts())
         if (today - latest).days > STALE_DAYS:
             notes.append(
                 f"Your latest logged twitch was on {latest}; alerts describe the pattern up "
@@ -132,8 +137,8 @@ def analyse(
     return Insights(days, result.effects, alerts, notes, series)
 
 
-def _entry_days(data: JournalData) -> int:
-    return len({e.date for e in data.episodes} | {d.date for d in data.days})
+def _entry_days(data: JournalSummary) -> int:
+    return len(set(data.day_counts()) | {d.date for d in data.days})
 
 
 # ---------------------------------------------------------------------- terminal

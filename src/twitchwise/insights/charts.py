@@ -19,12 +19,14 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape as _escape
 
+from twitchwise.insights.source import summarise
 from twitchwise.knowledge.load import KnowledgeBase
 from twitchwise.text import plural as _plural
 
 if TYPE_CHECKING:
+    from twitchwise.insights.source import Source
     from twitchwise.insights.stats import Effect
-    from twitchwise.journal.rows import EpisodeRow, JournalData
+    from twitchwise.journal.summary import EpisodeGroup
 
 __all__ = ["CHART_FILES", "body_map_svg", "calendar_svg", "charts", "effects_svg"]
 
@@ -65,10 +67,11 @@ def _colour(count: int, top: int) -> str:
 # ---------------------------------------------------------------------- calendar
 
 
-def calendar_svg(data: JournalData) -> str:
+def calendar_svg(data: Source) -> str:
     """Twitches per day as a calendar: a row per year, a column per week, Monday on top."""
-    counts = Counter(e.date for e in data.episodes)
-    logged = {d.date for d in data.days} | set(counts)
+    summary = summarise(data)
+    counts = Counter(summary.day_counts())
+    logged = {d.date for d in summary.days} | set(counts)
     if not logged:
         return _svg(
             360,
@@ -202,21 +205,21 @@ def _silhouette(cx: float) -> str:
     )
 
 
-def _region_counts(episodes: list[EpisodeRow]) -> tuple[dict[str, Counter[str]], int]:
+def _region_counts(groups: list[EpisodeGroup]) -> tuple[dict[str, Counter[str]], int]:
     """Per region, episodes by side ('left', 'right', 'both', '' for not given)."""
     out: dict[str, Counter[str]] = defaultdict(Counter)
     no_region = 0
-    for e in episodes:
-        if not e.region:
-            no_region += 1
+    for g in groups:
+        if not g.region:
+            no_region += g.count
             continue
-        out[e.region][e.side or ""] += 1
+        out[g.region][g.side or ""] += g.count
     return out, no_region
 
 
-def body_map_svg(data: JournalData, kb: KnowledgeBase) -> str:
+def body_map_svg(data: Source, kb: KnowledgeBase) -> str:
     """Front and back figures with each region coloured by how many episodes it had."""
-    counts, no_region = _region_counts(data.episodes)
+    counts, no_region = _region_counts(summarise(data).groups)
 
     def on_side(region: str, side: str) -> int:
         c = counts.get(region, Counter())
@@ -364,10 +367,9 @@ def effects_svg(effects: list[Effect]) -> str:
 # ---------------------------------------------------------------------- all
 
 
-def charts(
-    data: JournalData, effects: list[Effect], kb: KnowledgeBase
-) -> dict[str, str]:
+def charts(data: Source, effects: list[Effect], kb: KnowledgeBase) -> dict[str, str]:
     """The three charts by file name (:data:`CHART_FILES`)."""
+    data = summarise(data)
     return {
         "calendar.svg": calendar_svg(data),
         "body-map.svg": body_map_svg(data, kb),

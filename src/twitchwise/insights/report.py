@@ -12,8 +12,8 @@ content with fpdf2 (the ``report`` extra). The FHIR export is in
 from __future__ import annotations
 
 import re
-import statistics
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -22,6 +22,7 @@ from twitchwise.__about__ import __version__
 from twitchwise.insights.alerts import Alert
 from twitchwise.insights.analysis import LAG_WORDS, describe_effect
 from twitchwise.insights.charts import body_map_svg, calendar_svg, effects_svg
+from twitchwise.insights.source import summarise
 from twitchwise.insights.stats import ALPHA, NAMES
 from twitchwise.knowledge.load import KnowledgeBase
 from twitchwise.knowledge.schema import TriageLevel
@@ -29,7 +30,9 @@ from twitchwise.text import plural as _plural
 
 if TYPE_CHECKING:
     from twitchwise.insights.analysis import Insights
-    from twitchwise.journal.rows import EpisodeRow, JournalData
+    from twitchwise.insights.source import Source
+    from twitchwise.journal.rows import DayRow
+    from twitchwise.journal.summary import EpisodeGroup, JournalSummary
 
 __all__ = [
     "DISCLAIMER",
@@ -106,19 +109,22 @@ class DoctorReport:
 
 
 def build_report(
-    data: JournalData,
+    data: Source,
     insights: Insights,
     *,
     kb: KnowledgeBase,
     today: date | None = None,
 ) -> DoctorReport:
+    """The report of a journal (read whole, or its summary: :mod:`twitchwise.insights.source`)
+    and its insights."""
     today = today or date.today()
-    episode_days = sorted({e.date for e in data.episodes})
+    data = summarise(data)
+    episode_days = data.episode_days()
     all_days = sorted(set(episode_days) | {d.date for d in data.days})
     start = all_days[0] if all_days else None
     end = all_days[-1] if all_days else None
     level = max((a.level for a in insights.alerts), default=TriageLevel.SELF_CARE)
-    medicines = _medicines(data)
+    medicines = _medicines(data.days)
     triggers = [describe_effect(e) for e in insights.triggers]
     factors = sorted({e.factor for e in insights.effects}, key=list(NAMES).index)
     if insights.effects:
@@ -158,7 +164,7 @@ def build_report(
 
 
 def _summary(
-    data: JournalData,
+    data: JournalSummary,
     insights: Insights,
     episode_days: list[date],
     start: date | None,
@@ -168,18 +174,17 @@ def _summary(
     if start is None or end is None:
         return ["The journal is empty."]
     lines = [
-        f"{_plural(len(data.episodes), 'twitch episode')} on {_plural(len(episode_days), 'day')} "
+        f"{_plural(data.episodes, 'twitch episode')} on {_plural(len(episode_days), 'day')} "
         f"between {start} and {end} ({_plural(insights.days, 'day')} with journal entries)."
     ]
-    regions = Counter(e.region for e in data.episodes if e.region)
+    regions = _count_regions(_in_journal_order(data.groups), lambda region: region)
     if regions:
         top = ", ".join(f"{_label(r, kb).lower()} ({n})" for r, n in regions.most_common(4))
         lines.append(f"Most often in: {top}.")
-    intensities = [e.intensity for e in data.episodes if e.intensity is not None]
-    if intensities:
+    given = sum(data.intensities.values())
+    if given:
         lines.append(
-            f"Intensity where given ({len(intensities)} episodes): median "
-            f"{statistics.median(intensities):g} of 5."
+            f"Intensity where given ({given} episodes): median {_median(data.intensities):g} of 5."
         )
     level = max((a.level for a in insights.alerts), default=TriageLevel.SELF_CARE)
     if insights.alerts:
@@ -197,13 +202,45 @@ def _summary(
     return lines
 
 
+def _in_journal_order(groups: list[EpisodeGroup]) -> list[EpisodeGroup]:
+    """Groups in the order of their first episode in the journal: counting them in this order
+    lists regions in the order the journal first has them (the order of ties)."""
+    return sorted(groups, key=lambda g: g.first)
+
+
+def _count_regions(groups: list[EpisodeGroup], name: Callable[[str], str]) -> Counter[str]:
+    """Episodes per region (named by ``name``), in the order of ``groups``."""
+    counts: Counter[str] = Counter()
+    for g in groups:
+        if g.region:
+            counts[name(g.region)] += g.count
+    return counts
+
+
+def _median(counts: dict[int, int]) -> float:
+    """``statistics.median`` of the values counted in ``counts`` (value -> how many)."""
+    values = sorted(counts)
+    n = sum(counts.values())
+
+    def nth(i: int) -> int:
+        for value in values:
+            i -= counts[value]
+            if i < 0:
+                return value
+        raise IndexError(i)
+
+    if n % 2:
+        return nth(n // 2)
+    return (nth(n // 2 - 1) + nth(n // 2)) / 2
+
+
 def _label(region: str, kb: KnowledgeBase) -> str:
     finding = kb.findings.get(region)
     return finding.label if finding is not None else region
 
 
 def _timeline(
-    data: JournalData, start: date | None, end: date | None
+    data: JournalSummary, start: date | None, end: date | None
 ) -> tuple[str, list[TimelineRow]]:
     if start is None or end is None:
         return "week", []
@@ -233,21 +270,19 @@ def _timeline(
         def name(k: date) -> str:
             return str(k.year)
 
-    episodes: dict[date, list[EpisodeRow]] = defaultdict(list)
-    for e in data.episodes:
-        episodes[key(e.date)].append(e)
+    periods: dict[date, list[EpisodeGroup]] = defaultdict(list)
+    for g in _in_journal_order(data.groups):
+        periods[key(g.date)].append(g)
     keys = _periods(key(start), key(end), unit)
     rows = []
     for k in keys:
-        items = episodes.get(k, [])
-        regions = Counter(
-            e.region.removeprefix("region_").replace("_", " ") for e in items if e.region
-        )
+        items = periods.get(k, [])
+        regions = _count_regions(items, lambda r: r.removeprefix("region_").replace("_", " "))
         rows.append(
             TimelineRow(
                 name(k),
-                len(items),
-                len({e.date for e in items}),
+                sum(g.count for g in items),
+                len({g.date for g in items}),
                 ", ".join(f"{r} ({n})" for r, n in regions.most_common(4)),
             )
         )
@@ -265,10 +300,10 @@ def _periods(first: date, last: date, unit: str) -> list[date]:
     return [first + timedelta(weeks=i) for i in range((last - first).days // 7 + 1)]
 
 
-def _medicines(data: JournalData) -> list[MedicineRow]:
+def _medicines(days: list[DayRow]) -> list[MedicineRow]:
     seen: dict[str, list[date]] = defaultdict(list)
     names: dict[str, str] = {}
-    for d in data.days:
+    for d in days:
         for medicine in d.factors.medicines or ():
             key = medicine.strip().lower()
             if key:

@@ -36,8 +36,9 @@ from typing import TYPE_CHECKING, Any
 from twitchwise.journal.factors import FACTORS
 
 if TYPE_CHECKING:
+    from twitchwise.insights.source import Source
     from twitchwise.journal.records import DayFactors
-    from twitchwise.journal.rows import JournalData, WorkoutRow
+    from twitchwise.journal.rows import WorkoutRow
 
 __all__ = [
     "ALPHA",
@@ -149,13 +150,15 @@ class DailySeries:
         return values[offset : offset + self.n]
 
 
-def daily_series(data: JournalData) -> DailySeries | None:
-    """One row per day from the journal's records; None when no twitch has been logged."""
-    counts: dict[date, int] = defaultdict(int)
-    for episode in data.episodes:
-        counts[episode.date] += 1
-    by_day: dict[date, DayFactors] = {d.date: d.factors for d in data.days}
-    workout_min = _workout_minutes(data.workouts)
+def daily_series(data: Source) -> DailySeries | None:
+    """One row per day from the journal's records; None when no twitch has been logged.
+    It needs the episodes per day only: a summary of the journal is enough."""
+    from twitchwise.insights.source import summarise
+
+    summary = summarise(data)
+    counts: dict[date, int] = defaultdict(int, summary.day_counts())
+    by_day: dict[date, DayFactors] = {d.date: d.factors for d in summary.days}
+    workout_min = _workout_minutes(summary.workouts)
     entry_days = set(counts) | set(by_day) | set(workout_min)
     if not counts:
         return None

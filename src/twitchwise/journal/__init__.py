@@ -8,6 +8,7 @@
      ├── factors       the one registry of daily factors: units, limits, names, options
      ├── records       plain records in, import summaries out (no database)
      ├── rows          the journal as read: typed rows, JournalData (no database)
+     ├── summary       the journal as counts, for the insights: JournalSummary (no database)
      ├── models        SQLAlchemy 2 tables; migrations/ holds the Alembic scripts
      ├── store         open (and migrate) the journal, write, read, forget
      ├── imports/      FIT, GPX, TCX, Apple Health, daily CSV, JSON -> records (no database)
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     )
     from twitchwise.journal.rows import DayRow, EpisodeRow, JournalData, WorkoutRow
     from twitchwise.journal.store import Journal, open_journal
+    from twitchwise.journal.summary import JournalSummary
 
 __all__ = [
     "FACTORS",
@@ -51,6 +53,7 @@ __all__ = [
     "ImportSummary",
     "Journal",
     "JournalData",
+    "JournalSummary",
     "WorkoutIn",
     "WorkoutRow",
     "open_journal",
@@ -70,6 +73,7 @@ _WHERE = {
     "EpisodeRow": "rows",
     "JournalData": "rows",
     "WorkoutRow": "rows",
+    "JournalSummary": "summary",
     "Journal": "store",
     "open_journal": "store",
     "read_file": "imports",

@@ -7,6 +7,8 @@
     journal.set_day(date, DayFactors(caffeine_mg=200))
     journal.import_files([(FileInfo, Batch), ...])   # all files in one transaction
     journal.read(); journal.forget()     # read: typed rows (twitchwise.journal.rows)
+    journal.summary()                    # counts for the insights, in bounded memory
+    with journal.stream() as s: s.episodes()   # every row, one chunk at a time
 
 Nothing is written with a date outside the date rule (:mod:`twitchwise.journal.dates`), and
 :meth:`Journal.read` leaves out, and names, any row that has one all the same.
@@ -30,10 +32,11 @@ import os
 import stat
 import time as _time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import UTC, date, datetime, time
+from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -56,7 +59,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction
 
 from twitchwise.errors import ConfigError, InputError, JournalError
-from twitchwise.journal.dates import RULE, date_problem, moment_problem
+from twitchwise.journal.dates import EARLIEST, RULE, date_problem, latest, moment_problem
 from twitchwise.journal.models import Base, Day, Episode, ImportRecord, Workout
 from twitchwise.journal.records import (
     DAY_COLUMNS,
@@ -69,6 +72,7 @@ from twitchwise.journal.records import (
 )
 from twitchwise.journal.rows import DayRow, EpisodeRow, JournalData, WorkoutRow, day_row, stored
 from twitchwise.journal.settings import JournalSettings, journal_settings
+from twitchwise.journal.summary import EpisodeTally, JournalSummary
 
 __all__ = [
     "HEAD_REVISION",
@@ -78,6 +82,8 @@ __all__ = [
     "ImportSummary",
     "Journal",
     "JournalData",
+    "JournalStream",
+    "JournalSummary",
     "WorkoutRow",
     "open_journal",
 ]
@@ -280,30 +286,65 @@ class Journal:
         A row whose date breaks the date rule, or is not a date at all (a journal written
         before the rule, or edited by hand), is left out and named in ``problems``: the rest
         of the journal still reads, charts, reports and exports.
+
+        This holds the whole journal in memory (about 0.4 kB an episode); what needs less
+        streams instead: :meth:`summary`, :meth:`stream`, :meth:`episode_page`.
         """
         problems: list[str] = []
-        episodes: list[EpisodeRow] = []
-        days: list[DayRow] = []
-        workouts: list[WorkoutRow] = []
         with self.transaction(write=False) as session:
-            query = select(
-                Episode.id, _raw(Episode.local_date), _raw(Episode.at), *_EPISODE_COLUMNS
-            ).order_by(Episode.at, Episode.id)
-            for row_id, day_value, at_value, uid, *rest in session.execute(query):
-                day, at = stored(f"episode #{row_id}", day_value, at_value, problems)
-                if day is not None and at is not None:
-                    episodes.append(EpisodeRow(uid, at, day, *rest))
-            query = select(Day.id, _raw(Day.date), *(getattr(Day, c) for c in DAY_COLUMNS))
-            for row_id, day_value, *values in session.execute(query.order_by(Day.date)):
-                day, _ = stored(f"day #{row_id}", day_value, None, problems)
-                if day is not None:
-                    days.append(day_row(day, dict(zip(DAY_COLUMNS, values, strict=True))))
-            query = select(Workout.id, _raw(Workout.start), *_WORKOUT_COLUMNS)
-            for row_id, start_value, *values in session.execute(query.order_by(Workout.start)):
-                _, start = stored(f"workout #{row_id}", None, start_value, problems)
-                if start is not None:
-                    workouts.append(WorkoutRow(start, *values))
+            episodes = list(_episodes(session, problems))
+            days = _days(session, problems)
+            workouts = _workouts(session, problems)
         return JournalData(episodes, days, workouts, problems)
+
+    def summary(self, notes_days: int | None = None) -> JournalSummary:
+        """What the insights, charts and reports need (:class:`JournalSummary`): the
+        episodes counted per date, region and side as they stream past in chunks, the notes
+        of the last ``notes_days`` days, the days and workouts; bad rows named as by
+        :meth:`read`. The same as ``JournalSummary.of(journal.read(), notes_days)``, in
+        memory that does not grow with the number of episodes."""
+        problems: list[str] = []
+        tally = EpisodeTally(notes_days)
+        with self.transaction(write=False) as session:
+            _episode_counts(session, problems, tally)
+            days = _days(session, problems)
+            workouts = _workouts(session, problems)
+        return tally.summary(days, workouts, problems)
+
+    @contextmanager
+    def stream(self) -> Iterator[JournalStream]:
+        """The journal to read once, in order, without holding it: inside the block,
+        ``episodes()`` gives every episode one chunk at a time (as :meth:`read` orders and
+        checks them), and ``days`` and ``workouts`` are lists. Everything is read in one
+        transaction, so it is one consistent state of the journal however long it takes;
+        ``problems`` names the rows left out (those of the episodes once they have been
+        read)."""
+        with self.transaction(write=False) as session:
+            yield JournalStream(session)
+
+    def episode_page(self, offset: int = 0, limit: int = 100) -> tuple[list[EpisodeRow], int]:
+        """The episodes from the ``offset``-th to ``limit`` more, oldest first (the order of
+        :meth:`read`), and how many episodes the journal holds. A stored row outside the date
+        rule counts for the offsets but is left out of its page."""
+        with self.transaction(write=False) as session:
+            total = session.scalar(select(func.count()).select_from(Episode)) or 0
+            rows = list(_episodes(session, [], offset=offset, limit=limit))
+        return rows, total
+
+    def latest_episodes(self, n: int) -> list[EpisodeRow]:
+        """The ``n`` latest episodes, latest first (the end of :meth:`read`'s, reversed)."""
+        with self.transaction(write=False) as session:
+            rows = _episodes(session, [], latest_first=True)
+            try:
+                return list(islice(rows, max(n, 0)))
+            finally:
+                rows.close()
+
+    def days(self) -> tuple[list[DayRow], list[str]]:
+        """Every day's factors, oldest first, and the days left out for their date."""
+        problems: list[str] = []
+        with self.transaction(write=False) as session:
+            return _days(session, problems), problems
 
     def forget(self) -> dict[str, int]:
         """Delete every record and the import log; returns how many rows each table had.
@@ -344,6 +385,141 @@ _TABLES: tuple[tuple[str, Any], ...] = (
 #: The columns read into a row after its id, date and time, in the order of the row's fields.
 _EPISODE_COLUMNS = (Episode.uid, *(getattr(Episode, f.name) for f in fields(EpisodeRow)[3:]))
 _WORKOUT_COLUMNS = tuple(getattr(Workout, f.name) for f in fields(WorkoutRow)[1:])
+#: Rows fetched from the database at a time when a read streams.
+STREAM_CHUNK = 2000
+
+
+class JournalStream:
+    """One read of the journal in one transaction (see :meth:`Journal.stream`)."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._episode_problems: list[str] = []
+        self._other_problems: list[str] = []
+        self.days = _days(session, self._other_problems)
+        self.workouts = _workouts(session, self._other_problems)
+
+    @property
+    def problems(self) -> list[str]:
+        """The rows left out for their date, named as :meth:`Journal.read` names them (the
+        episodes' once :meth:`episodes` has been read to the end)."""
+        return [*self._episode_problems, *self._other_problems]
+
+    def episodes(self) -> Iterator[EpisodeRow]:
+        """Every episode in order, one chunk of rows at a time; each call reads them again."""
+        problems: list[str] = []
+        yield from _episodes(self._session, problems)
+        self._episode_problems = problems
+
+
+def _episodes(
+    session: Session,
+    problems: list[str],
+    *,
+    offset: int = 0,
+    limit: int | None = None,
+    latest_first: bool = False,
+) -> Generator[EpisodeRow, None, None]:
+    """The episodes in :meth:`Journal.read`'s order (by time as stored, then id; reversed
+    with ``latest_first``), fetched :data:`STREAM_CHUNK` rows at a time; each one outside the
+    date rule is left out and named in ``problems``."""
+    order = (Episode.at.desc(), Episode.id.desc()) if latest_first else (Episode.at, Episode.id)
+    query = select(
+        Episode.id, _raw(Episode.local_date), _raw(Episode.at), *_EPISODE_COLUMNS
+    ).order_by(*order)
+    if offset or limit is not None:
+        query = query.offset(offset).limit(limit)
+    check = _date_checker(problems)
+    for row_id, day_value, at_value, uid, *rest in _chunked(session, query):
+        day, at = check(row_id, day_value, at_value)
+        if day is not None and at is not None:
+            yield EpisodeRow(uid, at, day, *rest)
+
+
+def _chunked(session: Session, query: Any) -> Iterator[Any]:
+    """The rows of ``query``, fetched :data:`STREAM_CHUNK` at a time (Core, not the ORM:
+    plain tuples, a list of them per fetch)."""
+    result = session.connection().execute(query.execution_options(yield_per=STREAM_CHUNK))
+    for rows in result.partitions():
+        yield from rows
+
+
+def _episode_counts(session: Session, problems: list[str], tally: EpisodeTally) -> None:
+    """Every episode into ``tally`` (what a summary keeps of it), in :func:`_episodes`'s
+    order and with its checks, without making a row of each."""
+    query = select(
+        Episode.id,
+        _raw(Episode.local_date),
+        _raw(Episode.at),
+        Episode.region,
+        Episode.side,
+        Episode.intensity,
+        Episode.note,
+    ).order_by(Episode.at, Episode.id)
+    check = _date_checker(problems)
+    add = tally.add
+    position = 0
+    for row_id, day_value, at_value, region, side, intensity, note in _chunked(session, query):
+        day, at = check(row_id, day_value, at_value)
+        if day is not None and at is not None:
+            add(position, day, at, region, side, intensity, note)
+            position += 1
+
+
+def _date_checker(
+    problems: list[str],
+) -> Callable[[int, object, object], tuple[date | None, datetime | None]]:
+    """:func:`~twitchwise.journal.rows.stored` for an episode's stored date and time, quicker
+    for the usual row (SQLite's text of a date and of a UTC time, within the date rule): the
+    same values, and any other row goes to ``stored`` itself."""
+    last = latest()
+    days: dict[str, date | None] = {}
+
+    def check(
+        row_id: int, day_value: object, at_value: object
+    ) -> tuple[date | None, datetime | None]:
+        if type(day_value) is str and type(at_value) is str:
+            if day_value in days:
+                day = days[day_value]
+            else:
+                try:
+                    day = date.fromisoformat(day_value)
+                except ValueError:
+                    day = None
+                if day is not None and not EARLIEST <= day <= last:
+                    day = None
+                days[day_value] = day
+            if day is not None:
+                try:
+                    # naive text is UTC; text with an offset fails here and goes to stored()
+                    at = datetime.fromisoformat(at_value + "+00:00")
+                except ValueError:
+                    at = None
+                if at is not None and EARLIEST <= at.date() <= last:
+                    return day, at
+        return stored(f"episode #{row_id}", day_value, at_value, problems)
+
+    return check
+
+
+def _days(session: Session, problems: list[str]) -> list[DayRow]:
+    days: list[DayRow] = []
+    query = select(Day.id, _raw(Day.date), *(getattr(Day, c) for c in DAY_COLUMNS))
+    for row_id, day_value, *values in session.execute(query.order_by(Day.date)):
+        day, _ = stored(f"day #{row_id}", day_value, None, problems)
+        if day is not None:
+            days.append(day_row(day, dict(zip(DAY_COLUMNS, values, strict=True))))
+    return days
+
+
+def _workouts(session: Session, problems: list[str]) -> list[WorkoutRow]:
+    workouts: list[WorkoutRow] = []
+    query = select(Workout.id, _raw(Workout.start), *_WORKOUT_COLUMNS)
+    for row_id, start_value, *values in session.execute(query.order_by(Workout.start)):
+        _, start = stored(f"workout #{row_id}", None, start_value, problems)
+        if start is not None:
+            workouts.append(WorkoutRow(start, *values))
+    return workouts
 
 
 # ---------------------------------------------------------------------- dates

@@ -19,6 +19,11 @@ from twitchwise.journal.records import FACTORS, INTENSITY_RANGE, MAX_DURATION_S
 MAX_TEXT = 5000
 #: The most questions an interview state may record.
 MAX_ASKED = 100
+#: Episodes per page of ``GET /api/journal/episodes``: by default, and at most.
+EPISODES_PAGE = 1000
+MAX_EPISODES_PAGE = 10_000
+#: The largest offset accepted (more than any journal holds).
+MAX_OFFSET = 1_000_000_000
 
 EXAMPLE_TEXT = "my left eyelid has twitched for 3 days, exam week, 5 hours sleep"
 
@@ -38,6 +43,8 @@ FIELD_HINTS: dict[str, str] = {
     "side": 'use "left", "right" or "both", or leave it out',
     "intensity": "a whole number from 1 (faint) to 5",
     "duration_s": f"seconds, from 0 to {int(MAX_DURATION_S)}",
+    "limit": f"episodes per page: a whole number from 1 to {MAX_EPISODES_PAGE:,}",
+    "offset": "how many episodes to skip: a whole number from 0",
     "at": "an ISO 8601 time such as 2026-03-01T07:30:00+01:00",
     "file": "upload one file as multipart/form-data in the field 'file'",
     "format": "see the allowed values in /openapi.json",

@@ -50,6 +50,8 @@ __all__ = [
     "interview_result",
     "interview_start",
     "interview_state",
+    "journal_days",
+    "journal_episodes",
     "journal_export",
     "journal_overview",
     "journal_report",
@@ -211,15 +213,24 @@ def day_dict(day: date, factors: DayFactors) -> dict[str, Any]:
     return {"date": day.isoformat(), **factors.values()}
 
 
-def journal_export(tw: Twitchwise, journal: Journal, fmt: str) -> tuple[str, str, str]:
-    """(text, media type, file name) of the JSON or daily CSV export."""
-    text, _ = tw.export(journal, fmt)
-    return text, EXPORT_TYPES[fmt], f"twitchwise-journal.{fmt}"
+def journal_episodes(journal: Journal, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """A page of episodes as the export has them (oldest first), and how many are stored."""
+    rows, total = journal.episode_page(offset, limit)
+    return [e.to_dict() for e in rows], total
 
 
-def import_upload(
-    tw: Twitchwise, journal: Journal, path: Path, name: str
-) -> list[ImportSummary]:
+def journal_days(journal: Journal) -> list[dict[str, Any]]:
+    """Every day's factors, as the export has them (the episodes are not read)."""
+    days, _ = journal.days()
+    return [d.to_dict() for d in days]
+
+
+def journal_export(tw: Twitchwise, journal: Journal, fmt: str) -> tuple[bytes, str, str]:
+    """(content, media type, file name) of the JSON or daily CSV export."""
+    return tw.export(journal, fmt).content(), EXPORT_TYPES[fmt], f"twitchwise-journal.{fmt}"
+
+
+def import_upload(tw: Twitchwise, journal: Journal, path: Path, name: str) -> list[ImportSummary]:
     """Import one uploaded file (saved at ``path``; ``name`` is what the person called it)."""
     return tw.import_files(journal, [(path, name)])
 

@@ -13,7 +13,10 @@ Before any parser sees a file, its prolog (everything before the root element) i
 3. characters XML 1.0 forbids (control characters such as the vertical tab some Apple
    exports contain) are dropped from UTF-8 input as it streams;
 4. a start tag with more attributes than :data:`LIMITS` allows is refused before the parser
-   builds it (libxml2 would take hundreds of megabytes for a few million).
+   builds it (libxml2 would take hundreds of megabytes for a few million);
+5. so is a text, tag, comment, CDATA section or processing instruction longer than
+   :data:`LIMITS` allows (``node_bytes``): libxml2 reads such a piece whole before it refuses
+   it, so a 1 GB attribute value zipped into 1 MB took 2 GB.
 
 The lxml parsers are also told not to resolve entities, load DTDs or use the network, and
 keep libxml2's own limits (``huge_tree`` off): no text or attribute value over 10 MB, no
@@ -62,6 +65,11 @@ class XMLLimits:
     text_chars: int = 16 * 1024 * 1024
     #: Attributes of one element (counted as ``=`` signs between two ``<``).
     attributes: int = 10_000
+    #: Bytes of one piece of the file: a text or a tag with its attribute values (the bytes
+    #: between two ``<``), a comment, a CDATA section or a processing instruction. libxml2
+    #: refuses texts and values over 10 MB itself, but only once it has read them whole (it
+    #: waits for the end of a tag, comment or section before it parses it).
+    node_bytes: int = 16_000_000
 
 
 #: The limits every XML reader runs with.
@@ -70,6 +78,11 @@ LIMITS = XMLLimits()
 #: How much of a file may come before its root element (Apple's DTD is about 10 kB).
 MAX_PROLOG_BYTES = 4 * 1024 * 1024
 _ROOT = re.compile(r"<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
+#: Where a comment, CDATA section or processing instruction starts, and what ends it.
+_SECTION = re.compile(rb"<(?:!--|!\[CDATA\[|\?)")
+_SECTION_END = {b"<!--": b"-->", b"<![CDATA[": b"]]>", b"<?": b"?>"}
+#: The longest start of a section, less one: what a chunk may end with of one.
+_CARRY = 8
 _ENTITY = re.compile(r"<!ENTITY", re.IGNORECASE)
 #: C0 control characters other than tab, newline and carriage return: not allowed in XML.
 _FORBIDDEN = bytes(c for c in range(32) if c not in (9, 10, 13))
@@ -108,14 +121,66 @@ class SafeXMLReader:
         self._equals = 0  # "=" signs since the last "<"
         self._tag_at = 1  # the byte (from 1) of the last "<" given to the parser
         self._offset = 0  # bytes given to the parser so far
+        self._section_end: bytes | None = None  # what ends the section the file is in
+        self._section_at = 0  # the byte (from 0) where that section started
+        self._carry = b""  # the end of the last chunk, which may start a section
         self._pending = self._clean(head)
         self._stream = stream
 
     def _clean(self, data: bytes) -> bytes:
         if not self.utf16:
             data = data.translate(None, _FORBIDDEN)
+            self._check_sections(data)
+        self._check_runs(data)
         self._count_attributes(data)
         return data
+
+    def _check_runs(self, data: bytes) -> None:
+        """Refuse a text or a tag (the bytes between two ``<``) over ``node_bytes``."""
+        limit = LIMITS.node_bytes
+        since = max(0, self._offset - self._tag_at)  # bytes after the last "<" so far
+        if since + len(data) <= limit:
+            return  # the usual case: nothing this long can be in it
+        start = 0
+        while (found := data.find(b"<", start)) >= 0:
+            if since + found - start > limit:
+                break
+            since, start = 0, found + 1
+        else:
+            found = len(data)
+            if since + found - start <= limit:
+                return
+        raise FileProblem(_too_long(self._offset + start - since, limit))
+
+    def _check_sections(self, data: bytes) -> None:
+        """Refuse a comment, CDATA section or processing instruction over ``node_bytes``,
+        found by where it starts and ends (each may hold any ``<`` and ``>``)."""
+        limit = LIMITS.node_bytes
+        buf = self._carry + data
+        base = self._offset - len(self._carry)  # the byte (from 0) where buf starts
+        position = 0
+        while True:
+            end = self._section_end
+            if end is None:
+                found = _SECTION.search(buf, position)
+                if found is None:
+                    keep = max(position, len(buf) - _CARRY)
+                    break
+                self._section_end = _SECTION_END[found.group()]
+                self._section_at = base + found.start()
+                position = found.end()
+                continue
+            closing = buf.find(end, position)
+            if closing < 0:
+                keep = max(position, len(buf) - len(end) + 1)
+                if base + len(buf) - self._section_at > limit:
+                    raise FileProblem(_too_long(self._section_at + 1, limit))
+                break
+            position = closing + len(end)
+            if base + position - self._section_at > limit:
+                raise FileProblem(_too_long(self._section_at + 1, limit))
+            self._section_end = None
+        self._carry = buf[keep:]
 
     def _count_attributes(self, data: bytes) -> None:
         """Refuse a start tag with too many attributes before libxml2 builds it.
@@ -243,6 +308,14 @@ def xml_error(exc: Exception) -> str:
             "over 10 MB, and elements may nest at most 256 deep"
         )
     return f"malformed or truncated XML ({message})"
+
+
+def _too_long(where: int, limit: int) -> str:
+    return (
+        f"the XML near byte {where:,} has a text, tag, comment or section of more than "
+        f"{limit:,} bytes; no GPX, TCX or Apple Health file needs one that long (a damaged or "
+        "hostile file?)"
+    )
 
 
 def _holder(frames: list[tuple[Any, int, int, bool, bool]]) -> Any:

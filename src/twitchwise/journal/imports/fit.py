@@ -8,6 +8,7 @@ truncated or corrupt file is refused. Settings, course and monitoring files give
 
 from __future__ import annotations
 
+import struct
 import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -75,6 +76,13 @@ def read_fit(path: Path, progress: Progress | None = None) -> Batch:
         raise FileProblem(f"the FIT file is truncated ({exc})") from exc
     except fitdecode.FitError as exc:
         raise FileProblem(f"the FIT file is malformed ({exc})") from exc
+    except (AssertionError, struct.error) as exc:
+        # fitdecode asserts that records fit in the size its header gives, and unpacks a
+        # header of an odd size without checking it: such files (found by tests/test_fuzz.py)
+        # are malformed, not a program error
+        raise FileProblem(
+            f"the FIT file is malformed ({str(exc) or 'a record runs past its end'})"
+        ) from exc
     for i, values in enumerate(sessions):
         workout = _session_workout(values, path.name)
         if workout is not None:

@@ -20,6 +20,9 @@ from fastapi.responses import JSONResponse, Response
 from twitchwise.web import service
 from twitchwise.web.deps import AppDep, JournalDep
 from twitchwise.web.models import (
+    EPISODES_PAGE,
+    MAX_EPISODES_PAGE,
+    MAX_OFFSET,
     AnswerPublic,
     AskIn,
     AssessIn,
@@ -130,9 +133,30 @@ def interview_result(body: InterviewResultIn, tw: AppDep) -> JSONResponse:
 # --------------------------------------------------------------------------- journal
 
 
-@router.get("/journal/episodes", response_model=list[JournalEpisodePublic], summary="Every episode")
-def episodes(journal: JournalDep) -> JSONResponse:
-    return JSONResponse(journal.read().to_dict()["episodes"])
+@router.get(
+    "/journal/episodes",
+    response_model=list[JournalEpisodePublic],
+    summary="The episodes, a page at a time",
+)
+def episodes(
+    journal: JournalDep,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_EPISODES_PAGE, description="Episodes per page.")
+    ] = EPISODES_PAGE,
+    offset: Annotated[
+        int, Query(ge=0, le=MAX_OFFSET, description="Episodes to skip (oldest first).")
+    ] = 0,
+) -> JSONResponse:
+    """Episodes oldest first, as `twitchwise export` has them: `limit` of them (1000 unless
+    asked) from the `offset`-th. `X-Total-Count` says how many the journal holds, and a `Link`
+    header (`rel="next"`) gives the next page while there is one."""
+    rows, total = service.journal_episodes(journal, offset, limit)
+    headers = {"X-Total-Count": str(total)}
+    if offset + limit < total:
+        headers["Link"] = (
+            f'</api/journal/episodes?offset={offset + limit}&limit={limit}>; rel="next"'
+        )
+    return JSONResponse(rows, headers=headers)
 
 
 @router.post(
@@ -154,7 +178,7 @@ def log_episode(body: EpisodeLogIn, journal: JournalDep, tw: AppDep) -> JSONResp
 
 @router.get("/journal/days", response_model=list[DayPublic], summary="Every day's factors")
 def days(journal: JournalDep) -> JSONResponse:
-    return JSONResponse(journal.read().to_dict()["days"])
+    return JSONResponse(service.journal_days(journal))
 
 
 @router.put("/journal/days/{day}", response_model=DayPublic, summary="Set a day's factors")
