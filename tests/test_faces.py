@@ -142,3 +142,25 @@ def test_import_twice_adds_nothing_either_way(
     (summary,) = r.json()["imported"]
     assert summary["already_imported"] is not None
     assert summary["message"] == out.strip().splitlines()[1]
+
+
+def test_a_download_bigger_than_the_spool_streams_from_a_private_file(
+    client: TestClient, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Web downloads are written out while the journal is read and sent from a temporary file
+    past SPOOL_BYTES (memory stays bounded), byte for byte what the command line writes."""
+    from twitchwise.web import service
+
+    monkeypatch.setattr(service, "SPOOL_BYTES", 64)
+    for minute in range(40):
+        at = f"2026-03-01T07:{minute:02d}:00+00:00"
+        assert run(["log", "twitch", "--region", "calf", "--at", at], capsys)[0] == 0
+    for fmt in ("json", "csv"):
+        cli = run(["export", "--format", fmt], capsys)[1]
+        assert len(cli) > 64
+        web = client.get(f"/api/journal/export?format={fmt}")
+        assert web.status_code == 200
+        assert web.text == cli
+        assert web.headers["content-disposition"] == (
+            f'attachment; filename="twitchwise-journal.{fmt}"'
+        )

@@ -14,17 +14,19 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from twitchwise.app.interview import InterviewView
-from twitchwise.app.journal import JournalOverview
+from twitchwise.app.journal import JournalOverview, Output
 from twitchwise.errors import InputError
 from twitchwise.web.errors import ApiError
 
 if TYPE_CHECKING:
+    from fastapi.responses import Response
+
     from twitchwise.answer.model import Answer
     from twitchwise.app.core import Twitchwise
     from twitchwise.app.interview import InterviewState
@@ -225,9 +227,46 @@ def journal_days(journal: Journal) -> list[dict[str, Any]]:
     return [d.to_dict() for d in days]
 
 
-def journal_export(tw: Twitchwise, journal: Journal, fmt: str) -> tuple[bytes, str, str]:
+#: A download up to this size is held in memory; a bigger one goes to a private temporary file
+#: (deleted when sent), so that memory stays bounded however big the journal.
+SPOOL_BYTES = 8 * 1024 * 1024
+
+
+def journal_export(tw: Twitchwise, journal: Journal, fmt: str) -> tuple[BinaryIO, str, str]:
     """(content, media type, file name) of the JSON or daily CSV export."""
-    return tw.export(journal, fmt).content(), EXPORT_TYPES[fmt], f"twitchwise-journal.{fmt}"
+    return _spooled(tw.export(journal, fmt)), EXPORT_TYPES[fmt], f"twitchwise-journal.{fmt}"
+
+
+def _spooled(output: Output) -> BinaryIO:
+    """The output written out while the journal is open, in memory when small and in a
+    private temporary file (mode 0600, no name, gone when closed) when not; ready to read."""
+    spool = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - handed on open, closed when sent
+        max_size=SPOOL_BYTES, prefix="twitchwise-download-"
+    )
+    try:
+        for chunk in output.chunks:
+            spool.write(chunk)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool  # type: ignore[return-value]
+
+
+def download(content: bytes | BinaryIO, media_type: str, filename: str) -> Response:
+    """A file to save: a small body as it is, a spooled one streamed in 64 kB blocks."""
+    from fastapi.responses import Response, StreamingResponse
+
+    headers = {"content-disposition": f'attachment; filename="{filename}"'}
+    if isinstance(content, bytes):
+        return Response(content, media_type=media_type, headers=headers)
+
+    def blocks() -> Iterator[bytes]:
+        with content:
+            while block := content.read(64 * 1024):
+                yield block
+
+    return StreamingResponse(blocks(), media_type=media_type, headers=headers)
 
 
 def import_upload(tw: Twitchwise, journal: Journal, path: Path, name: str) -> list[ImportSummary]:
@@ -280,11 +319,11 @@ def insights(tw: Twitchwise, journal: Journal) -> Insights:
     return tw.insights(journal)
 
 
-def journal_report(tw: Twitchwise, journal: Journal, fmt: str) -> tuple[bytes, str, str]:
-    """(bytes, media type, file name) of the doctor report: html, pdf or fhir."""
+def journal_report(tw: Twitchwise, journal: Journal, fmt: str) -> tuple[BinaryIO, str, str]:
+    """(content, media type, file name) of the doctor report: html, pdf or fhir."""
     media, filename = REPORT_TYPES[fmt]
     tw.require_report(fmt)
-    return tw.report(journal, fmt), media, filename
+    return _spooled(tw.report_output(journal, fmt)), media, filename
 
 
 def journal_overview(tw: Twitchwise, journal: Journal, recent: int = 8) -> JournalOverview:

@@ -12,7 +12,7 @@ Errors share one shape (:mod:`twitchwise.web.errors`).
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, BinaryIO, Literal
 
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
@@ -59,12 +59,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 router = APIRouter(prefix="/api", tags=["api"], responses=ERRORS)
 
 
-def _file(content: str | bytes, media_type: str, filename: str) -> Response:
-    return Response(
-        content,
-        media_type=media_type,
-        headers={"content-disposition": f'attachment; filename="{filename}"'},
-    )
+def _file(content: bytes | BinaryIO, media_type: str, filename: str) -> Response:
+    return service.download(content, media_type, filename)
 
 
 # --------------------------------------------------------------------------- answers

@@ -12,7 +12,7 @@ import json
 from datetime import date
 from functools import lru_cache
 from importlib import resources
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, BinaryIO, Literal
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
@@ -429,12 +429,8 @@ def journal_export(
     return _download(content, media, filename)
 
 
-def _download(content: str | bytes, media: str, filename: str) -> Response:
-    return Response(
-        content,
-        media_type=media,
-        headers={"content-disposition": f'attachment; filename="{filename}"'},
-    )
+def _download(content: bytes | BinaryIO, media: str, filename: str) -> Response:
+    return service.download(content, media, filename)
 
 
 # --------------------------------------------------------------------------- the rest
