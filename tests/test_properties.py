@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import math
 from datetime import date
+from pathlib import Path
 
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import twitchwise
@@ -290,3 +291,46 @@ def test_a_hedge_retraction_or_filler_never_lowers_triage(parse, sentences, adde
     before = twitchwise.ask(text, today=TODAY).level
     for variant in (f"{text}. {added}", f"{added} {text}", f"{text} {added}"):
         assert twitchwise.ask(variant, today=TODAY).level >= before, variant
+
+
+# ---------------------------------------------------------------- the plain terminal renderer
+
+
+def _corpus_texts() -> list[str]:
+    import yaml
+
+    root = Path(__file__).parent / "corpus"
+    items = yaml.safe_load((root / "utterances" / "dev.yaml").read_text(encoding="utf-8"))
+    items += yaml.safe_load((root / "cases" / "dev.yaml").read_text(encoding="utf-8"))
+    return [item["text"] for item in items]
+
+
+def test_plain_terminal_text_is_what_rich_draws() -> None:
+    """Piped ``twitchwise ask`` draws its text without Rich (start-up); every dev text's answer,
+    at three widths, must come out byte for byte as Rich draws it."""
+    from twitchwise.answer.render import _plain_terminal, _rich_terminal
+
+    compared = 0
+    for text in _corpus_texts()[::3]:
+        answer = twitchwise.ask(text)
+        for width in (100, 60, 41):
+            plain = _plain_terminal(answer, width)
+            if plain is None:
+                continue
+            compared += 1
+            assert plain == _rich_terminal(answer, width=width), (text, width)
+    assert compared > 500
+
+
+@given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=400))
+@settings(max_examples=60, deadline=None)
+def test_plain_terminal_text_is_what_rich_draws_for_any_words(text: str) -> None:
+    from twitchwise.answer.render import _plain_terminal, _rich_terminal
+
+    if not text.strip():
+        return
+    answer = twitchwise.ask(text)
+    for width in (100, 23):
+        plain = _plain_terminal(answer, width)
+        if plain is not None:
+            assert plain == _rich_terminal(answer, width=width)

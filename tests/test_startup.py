@@ -45,9 +45,12 @@ def test_ask_from_the_cache_imports_neither_pydantic_nor_yaml_nor_rich() -> None
 
 
 def test_rich_is_imported_for_the_terminal_format_only() -> None:
-    modules = imported_after(f"{ASK}\nanswer.render('terminal')")
+    """Rich draws only on a real terminal (colour); plain ASCII text is drawn without it."""
+    modules = imported_after(f"{ASK}\nanswer.render('terminal', color=True)")
     assert "rich" in modules
     assert not {"pydantic", "pydantic_core"} & modules
+    plain = imported_after(f"{ASK}\nanswer.render('terminal')")
+    assert not {"rich", "pydantic", "pydantic_core"} & plain
 
 
 def test_cli_ask_imports_no_pydantic() -> None:

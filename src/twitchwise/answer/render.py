@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Iterable
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from twitchwise.answer.model import DISCLAIMER, Answer, CauseOut
@@ -95,7 +97,20 @@ def terminal_text(parts: Iterable[object], *, width: int | None = None, color: b
 
 
 def render_terminal(answer: Answer, *, width: int | None = None, color: bool = False) -> str:
-    """Text rendering through Rich; ``color`` adds ANSI styles (for a real terminal)."""
+    """Text rendering through Rich; ``color`` adds ANSI styles (for a real terminal).
+
+    Plain text (no colour) whose every character is ASCII is drawn by :func:`_plain_terminal`
+    instead, the same bytes without importing Rich (about 20 ms of each piped ``twitchwise
+    ask``); ``tests/test_properties.py`` holds the two to the same output.
+    """
+    if not color:
+        plain = _plain_terminal(answer, width or 100)
+        if plain is not None:
+            return plain
+    return _rich_terminal(answer, width=width, color=color)
+
+
+def _rich_terminal(answer: Answer, *, width: int | None = None, color: bool = False) -> str:
     from rich.console import Group
     from rich.padding import Padding
     from rich.panel import Panel
@@ -149,6 +164,102 @@ def render_terminal(answer: Answer, *, width: int | None = None, color: bool = F
     parts += [indent(f"[{s.id}] {s.title}: {s.url}", level=1) for s in answer.sources]
     parts.append(Text(f"\n{DISCLAIMER}", style="italic"))
     return terminal_text(parts, width=width, color=color)
+
+
+_WORD = re.compile(r"\s*\S+\s*")
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Rich's word wrap (``rich._wrap.divide_line``, fold on) for text of one-cell characters:
+    greedy by words, a word longer than the width cut into pieces of the width."""
+    lines: list[str] = []
+    for line in text.split("\n"):
+        breaks: list[int] = []
+        offset = 0
+        for match in _WORD.finditer(line):
+            start, word = match.start(), match.group()
+            length = len(word.rstrip())
+            if width - offset >= length:
+                offset += len(word)
+            elif length > width:
+                pieces = [word[i : i + width] for i in range(0, len(word), width)]
+                for number, piece in enumerate(pieces, 1):
+                    if start:
+                        breaks.append(start)
+                    if number == len(pieces):
+                        offset = len(piece)
+                    else:
+                        start += len(piece)
+            else:
+                breaks.append(start)
+                offset = len(word)
+        edges = [0, *breaks, len(line)]
+        lines += [line[a:b] for a, b in pairwise(edges)] if line else [""]
+    return [line if len(line) <= width else line.rstrip() for line in lines]
+
+
+def _plain_terminal(answer: Answer, width: int) -> str | None:
+    """:func:`_rich_terminal` without colour, drawn without Rich; None when some text is not
+    ASCII (Rich's cell widths are then needed)."""
+    ctx = context(answer)
+    out: list[str] = []
+
+    def text(words: str, indent: int = 0, into: list[str] | None = None, inner: int = 0) -> None:
+        target = out if into is None else into
+        room = (inner or width) - indent
+        target += [" " * indent + line for line in _wrap(words, room)]
+
+    triage: list[str] = []
+    text(f"Triage: {LEVEL_TITLE[answer.level]}", into=triage, inner=width - 4)
+    for r in answer.reasons:
+        text(f"! {r.text} [{r.source}]", 2, triage, width - 4)
+    if not answer.reasons:
+        text("No warning signs found in what you wrote.", 2, triage, width - 4)
+    if answer.possible:
+        text("Please check:", 2, triage, width - 4)
+        for flag in answer.possible:
+            text(f"? {flag.question}", 2, triage, width - 4)
+    text(answer.summary)
+    out.append("╭" + "─" * (width - 2) + "╮")
+    out += ["│ " + line.ljust(width - 4) + " │" for line in triage]
+    out.append("╰" + "─" * (width - 2) + "╯")
+    text("\nLikely causes")
+    for i, c in enumerate(answer.causes, 1):
+        text(f"{i}. {c.name} ({likelihood(c)})")
+        text(c.explanation, 3)
+        if c.supporting:
+            text(f"for: {c.for_text}", 3)
+        if c.against:
+            text(f"against: {c.against_text}", 3)
+    text(f"These are estimates; {ctx['unexplained']}% is left for causes not listed.")
+    if answer.plan:
+        text("\nWhat to do")
+        for item in answer.plan:
+            text(f"- {item.text} [{item.source}]", 1)
+    text("\nWhat I understood")
+    present = [
+        f"{f.label}{' (unsure)' if f.uncertain else ''}" for f in answer.findings if not f.negated
+    ]
+    denied = [f.label for f in answer.findings if f.negated]
+    text(f"You have: {', '.join(present) or 'nothing specific'}", 1)
+    if denied:
+        text(f"You do not have: {', '.join(denied)}", 1)
+    if answer.not_understood:
+        text(f"Not understood: {' | '.join(answer.not_understood)}", 1)
+    text("\nSources")
+    for s in answer.sources:
+        text(f"[{s.id}] {s.title}: {s.url}", 1)
+    text(f"\n{DISCLAIMER}")
+    body = "\n".join(line.rstrip() for line in out)
+    if not _PLAIN_CHARS.issuperset(body):
+        return None
+    return body + "\n"
+
+
+#: Characters :func:`_plain_terminal` may draw: printable ASCII and the panel's box corners.
+_PLAIN_CHARS = frozenset(
+    [chr(c) for c in range(32, 127)] + ["\n", "╭", "╮", "╰", "╯", "─", "│"]
+)
 
 
 def likelihood(cause: CauseOut) -> str:
