@@ -829,3 +829,27 @@ def test_the_banner_asks_about_a_red_flag_read_with_doubt(client: TestClient) ->
     banner = r.text[r.text.index("tw-banner-emergency") : r.text.index("tw-summary")]
     assert "Please check" in banner
     assert "Do you have any chest pain or pressure?" in banner
+
+
+@pytest.mark.parametrize("value", ["lots", "0", "-3"])
+def test_a_bad_upload_limit_in_the_environment_is_one_line_naming_it(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from twitchwise.errors import ConfigError
+
+    monkeypatch.setenv("TWITCHWISE_MAX_UPLOAD_MB", value)
+    with pytest.raises(ConfigError) as info:
+        WebSettings.from_env()
+    assert str(info.value) == (
+        f"TWITCHWISE_MAX_UPLOAD_MB must be a number of megabytes above 0, not {value!r}"
+    )
+
+
+def test_the_upload_limit_and_allowed_hosts_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TWITCHWISE_MAX_UPLOAD_MB", "2")
+    monkeypatch.setenv("TWITCHWISE_ALLOWED_HOSTS", "mypc.local, 192.168.1.20,")
+    settings = WebSettings.from_env()
+    assert settings.max_upload_bytes == 2 * 1024 * 1024
+    assert settings.allowed_hosts == ("mypc.local", "192.168.1.20")

@@ -62,8 +62,15 @@ def environment_settings() -> BaseSettings:
         return settings_model()()
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = PREFIX + str(first["loc"][0]).upper() if first["loc"] else PREFIX
-        raise ConfigError(f"{name}: {first['msg']}") from None
+        field = str(first["loc"][0]) if first["loc"] else ""
+        wanted = _EXPECTED.get(field, first["msg"].lower())
+        raise ConfigError(
+            f"{PREFIX}{field.upper()} must be {wanted}, not {first.get('input')!r}"
+        ) from None
+
+
+#: What a variable must hold, for its error message (fields not named: pydantic's words).
+_EXPECTED = {"max_upload_mb": "a number of megabytes above 0"}
 
 
 def cache_settings() -> tuple[Path | None, bool]:

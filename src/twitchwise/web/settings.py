@@ -22,7 +22,6 @@ Setting                         Default     Meaning
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -107,16 +106,7 @@ class WebSettings:
     ) -> WebSettings:
         """Settings for ``twitchwise serve``: the options, ``TWITCHWISE_ALLOWED_HOSTS``
         (comma-separated, added to ``allowed_hosts``) and ``TWITCHWISE_MAX_UPLOAD_MB``."""
-        try:
-            env = environment_settings()
-        except ConfigError as exc:
-            if "MAX_UPLOAD_MB" in str(exc):
-                raw = os.environ.get("TWITCHWISE_MAX_UPLOAD_MB", "").strip()
-                raise ConfigError(
-                    "TWITCHWISE_MAX_UPLOAD_MB must be a number of megabytes above 0, "
-                    f"not {raw!r}"
-                ) from None
-            raise
+        env = environment_settings()
         allowed_hosts += env.allowed_hosts  # type: ignore[attr-defined]
         megabytes: float | None = env.max_upload_mb  # type: ignore[attr-defined]
         if megabytes is None:
