@@ -11,7 +11,8 @@ import io
 import json
 import re
 from collections.abc import Iterable
-from itertools import pairwise
+from dataclasses import dataclass
+from itertools import groupby, pairwise
 from typing import TYPE_CHECKING
 
 from twitchwise.answer.model import DISCLAIMER, Answer, CauseOut
@@ -110,59 +111,75 @@ def render_terminal(answer: Answer, *, width: int | None = None, color: bool = F
     return _rich_terminal(answer, width=width, color=color)
 
 
+@dataclass(frozen=True, slots=True)
+class _Line:
+    """One paragraph of the terminal answer: wrapped to the width, indented, in the triage
+    panel or not, with the Rich style it has on a real terminal."""
+
+    text: str
+    indent: int = 0
+    style: str = ""
+    panel: bool = False
+
+
+def _layout(answer: Answer) -> list[_Line]:
+    """The terminal answer, paragraph by paragraph: the one layout both renderers draw."""
+    ctx = context(answer)
+    triage = [_Line(f"Triage: {LEVEL_TITLE[answer.level]}", 0, LEVEL_STYLE[answer.level], True)]
+    triage += [_Line(f"! {r.text} [{r.source}]", 2, panel=True) for r in answer.reasons]
+    if not answer.reasons:
+        triage.append(_Line("No warning signs found in what you wrote.", 2, panel=True))
+    if answer.possible:
+        triage.append(_Line("Please check:", 2, "bold", True))
+        triage += [_Line(f"? {flag.question}", 2, panel=True) for flag in answer.possible]
+    lines = [_Line(answer.summary, style="bold"), *triage, _heading("Likely causes")]
+    for i, c in enumerate(answer.causes, 1):
+        lines.append(_Line(f"{i}. {c.name} ({likelihood(c)})", style="bold"))
+        lines.append(_Line(c.explanation, 3))
+        if c.supporting:
+            lines.append(_Line(f"for: {c.for_text}", 3, "dim"))
+        if c.against:
+            lines.append(_Line(f"against: {c.against_text}", 3, "dim"))
+    left = f"These are estimates; {ctx['unexplained']}% is left for causes not listed."
+    lines.append(_Line(left))
+    if answer.plan:
+        lines.append(_heading("What to do"))
+        lines += [_Line(f"- {item.text} [{item.source}]", 1) for item in answer.plan]
+    lines.append(_heading("What I understood"))
+    present = [
+        f"{f.label}{' (unsure)' if f.uncertain else ''}" for f in answer.findings if not f.negated
+    ]
+    denied = [f.label for f in answer.findings if f.negated]
+    lines.append(_Line(f"You have: {', '.join(present) or 'nothing specific'}", 1))
+    if denied:
+        lines.append(_Line(f"You do not have: {', '.join(denied)}", 1))
+    if answer.not_understood:
+        lines.append(_Line(f"Not understood: {' | '.join(answer.not_understood)}", 1))
+    lines.append(_heading("Sources"))
+    lines += [_Line(f"[{s.id}] {s.title}: {s.url}", 1) for s in answer.sources]
+    lines.append(_Line(f"\n{DISCLAIMER}", style="italic"))
+    return lines
+
+
+def _heading(text: str) -> _Line:
+    return _Line(f"\n{text}", style="bold underline")
+
+
 def _rich_terminal(answer: Answer, *, width: int | None = None, color: bool = False) -> str:
     from rich.console import Group
     from rich.padding import Padding
     from rich.panel import Panel
     from rich.text import Text
 
-    ctx = context(answer)
-    serious = bool(ctx["serious"])
+    def drawn(line: _Line) -> Text | Padding:
+        text = Text(line.text, style=line.style)
+        return Padding(text, (0, 0, 0, line.indent)) if line.indent else text
 
-    def indent(text: str, style: str = "", level: int = 3) -> Padding:
-        return Padding(Text(text, style=style), (0, 0, 0, level))
-
-    def heading(text: str) -> Text:
-        return Text(f"\n{text}", style="bold underline")
-
-    triage: list[Text | Padding] = [
-        Text(f"Triage: {LEVEL_TITLE[answer.level]}", style=LEVEL_STYLE[answer.level])
-    ]
-    triage += [indent(f"! {r.text} [{r.source}]", level=2) for r in answer.reasons]
-    if not answer.reasons:
-        triage.append(indent("No warning signs found in what you wrote.", level=2))
-    if answer.possible:
-        triage.append(indent("Please check:", "bold", level=2))
-        triage += [indent(f"? {p.question}", level=2) for p in answer.possible]
-    parts: list[object] = [
-        Text(answer.summary, style="bold"),
-        Panel(Group(*triage), border_style="red" if serious else "green"),
-        heading("Likely causes"),
-    ]
-    for i, c in enumerate(answer.causes, 1):
-        parts.append(Text(f"{i}. {c.name} ({likelihood(c)})", style="bold"))
-        parts.append(indent(c.explanation))
-        if c.supporting:
-            parts.append(indent(f"for: {c.for_text}", "dim"))
-        if c.against:
-            parts.append(indent(f"against: {c.against_text}", "dim"))
-    parts.append(Text(f"These are estimates; {ctx['unexplained']}% is left for causes not listed."))
-    if answer.plan:
-        parts.append(heading("What to do"))
-        parts += [indent(f"- {p.text} [{p.source}]", level=1) for p in answer.plan]
-    parts.append(heading("What I understood"))
-    present = [
-        f"{f.label}{' (unsure)' if f.uncertain else ''}" for f in answer.findings if not f.negated
-    ]
-    denied = [f.label for f in answer.findings if f.negated]
-    parts.append(indent(f"You have: {', '.join(present) or 'nothing specific'}", level=1))
-    if denied:
-        parts.append(indent(f"You do not have: {', '.join(denied)}", level=1))
-    if answer.not_understood:
-        parts.append(indent(f"Not understood: {' | '.join(answer.not_understood)}", level=1))
-    parts.append(heading("Sources"))
-    parts += [indent(f"[{s.id}] {s.title}: {s.url}", level=1) for s in answer.sources]
-    parts.append(Text(f"\n{DISCLAIMER}", style="italic"))
+    border = "green" if answer.level is TriageLevel.SELF_CARE else "red"
+    parts: list[object] = []
+    for in_panel, group in groupby(_layout(answer), key=lambda line: line.panel):
+        drawn_group = [drawn(line) for line in group]
+        parts += [Panel(Group(*drawn_group), border_style=border)] if in_panel else drawn_group
     return terminal_text(parts, width=width, color=color)
 
 
@@ -201,55 +218,21 @@ def _wrap(text: str, width: int) -> list[str]:
 def _plain_terminal(answer: Answer, width: int) -> str | None:
     """:func:`_rich_terminal` without colour, drawn without Rich; None when some text is not
     ASCII (Rich's cell widths are then needed)."""
-    ctx = context(answer)
     out: list[str] = []
-
-    def text(words: str, indent: int = 0, into: list[str] | None = None, inner: int = 0) -> None:
-        target = out if into is None else into
-        room = (inner or width) - indent
-        target += [" " * indent + line for line in _wrap(words, room)]
-
-    triage: list[str] = []
-    text(f"Triage: {LEVEL_TITLE[answer.level]}", into=triage, inner=width - 4)
-    for r in answer.reasons:
-        text(f"! {r.text} [{r.source}]", 2, triage, width - 4)
-    if not answer.reasons:
-        text("No warning signs found in what you wrote.", 2, triage, width - 4)
-    if answer.possible:
-        text("Please check:", 2, triage, width - 4)
-        for flag in answer.possible:
-            text(f"? {flag.question}", 2, triage, width - 4)
-    text(answer.summary)
-    out.append("╭" + "─" * (width - 2) + "╮")
-    out += ["│ " + line.ljust(width - 4) + " │" for line in triage]
-    out.append("╰" + "─" * (width - 2) + "╯")
-    text("\nLikely causes")
-    for i, c in enumerate(answer.causes, 1):
-        text(f"{i}. {c.name} ({likelihood(c)})")
-        text(c.explanation, 3)
-        if c.supporting:
-            text(f"for: {c.for_text}", 3)
-        if c.against:
-            text(f"against: {c.against_text}", 3)
-    text(f"These are estimates; {ctx['unexplained']}% is left for causes not listed.")
-    if answer.plan:
-        text("\nWhat to do")
-        for item in answer.plan:
-            text(f"- {item.text} [{item.source}]", 1)
-    text("\nWhat I understood")
-    present = [
-        f"{f.label}{' (unsure)' if f.uncertain else ''}" for f in answer.findings if not f.negated
-    ]
-    denied = [f.label for f in answer.findings if f.negated]
-    text(f"You have: {', '.join(present) or 'nothing specific'}", 1)
-    if denied:
-        text(f"You do not have: {', '.join(denied)}", 1)
-    if answer.not_understood:
-        text(f"Not understood: {' | '.join(answer.not_understood)}", 1)
-    text("\nSources")
-    for s in answer.sources:
-        text(f"[{s.id}] {s.title}: {s.url}", 1)
-    text(f"\n{DISCLAIMER}")
+    for in_panel, group in groupby(_layout(answer), key=lambda line: line.panel):
+        inner = width - 4 if in_panel else width
+        wrapped = [
+            " " * line.indent + part
+            for line in group
+            for part in _wrap(line.text, inner - line.indent)
+        ]
+        if in_panel:  # Rich's rounded box, one space of padding each side
+            wrapped = [
+                "╭" + "─" * (width - 2) + "╮",
+                *("│ " + part.ljust(inner) + " │" for part in wrapped),
+                "╰" + "─" * (width - 2) + "╯",
+            ]
+        out += wrapped
     body = "\n".join(line.rstrip() for line in out)
     if not _PLAIN_CHARS.issuperset(body):
         return None
