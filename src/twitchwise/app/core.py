@@ -153,9 +153,6 @@ class Twitchwise:
         """Body regions, head to foot, as (id, label)."""
         return [(f.id, f.label) for f in self.kb.findings.values() if f.kind == "region"]
 
-    def region_label(self, region: str | None, default: str = "no region given") -> str:
-        return dict(self.regions()).get(region or "", default)
-
     # ------------------------------------------------------------------ guides
 
     def topics(self) -> list[Topic]:
@@ -330,9 +327,6 @@ class Twitchwise:
         from twitchwise.app.journal import import_files
 
         return import_files(journal, files, progress)
-
-    def read_journal(self, journal: Journal) -> JournalData:
-        return journal.read()
 
     def export(self, journal: Journal | JournalData, fmt: str) -> Output:
         """The JSON (everything) or daily CSV export, written as it is read (an
