@@ -1,132 +1,355 @@
-"""How often the insights statistics find a planted trigger, and how often they invent one.
+"""How often the insights statistics find a real trigger, and how often they blame a wrong one.
 
-Each simulated journal has ``--days`` days (default 180: the acceptance size) of the six CSV
-factors, drawn independently day by day (or, for ``null_runs``, as habits that drift over
-days), and a twitch count per day from one of these generators:
+Each simulated journal has daily values of the six CSV factors (caffeine, sleep, water,
+workout minutes, stress, alcohol; caffeine about 200 mg a day, give or take 100) and a twitch
+count per day (about one a day), made by one of the scenarios below; the journal goes
+through the project's own ``daily_series`` and ``estimate_effects`` exactly as ``twitchwise
+insights`` runs them. The truth is known, so every significant effect is either a real one
+or a false one.
 
-================== ===========================================================================
-Kind               Twitches per day
-================== ===========================================================================
-planted            Poisson, rate x ``--ratio`` (default 1.4) per 100 mg of caffeine the day
-                   before; nothing else matters
-null_poisson       Poisson with a constant rate: no factor matters
-null_overdispersed gamma-Poisson (negative binomial): many zero days and some bursts
-null_runs          runs of bad weeks (an autocorrelated rate) while caffeine and sleep drift
-                   slowly too: the case where naive tests see effects that are not there
-================== ===========================================================================
+==================== =========================================================================
+Scenario             The journal
+==================== =========================================================================
+null                 Poisson counts (1 a day), factors drawn independently: nothing matters
+negbin               gamma-Poisson (negative binomial) counts, many calm days and bursts:
+                     nothing matters
+autocorrelated       runs of bad weeks (an autocorrelated rate) while caffeine and sleep drift
+                     slowly as habits do: nothing matters
+weekly               twitches 30% higher on weekdays (work, not logged), more coffee on
+                     weekdays and drinks on Friday and Saturday: nothing logged matters
+confounded           caffeine and sleep move together (r about -0.5: short nights, more
+                     coffee); only sleep matters (x0.7 per hour more, the same day)
+real                 caffeine raises the next day's twitches, x1.3 per 100 mg (a realistic
+                     size); nothing else matters
+real_negbin          the same with over-dispersed (negative binomial) counts
+sparse               the real effect, with 40% of days without any factor logged
+sparse_each          the real effect, each factor missing on its own 40% of days
+confounded_sparse    confounded, each factor missing on its own 40% of days
+high_rate            about 6 twitches a day (one or two calm days a year); caffeine the day
+                     before x1.2 per 100 mg
+==================== =========================================================================
 
-Reported per kind over ``--runs`` journals (seeded): for ``planted``, how often caffeine at
-lag 1 is significant and how often anything else is too; for the null kinds, the share of
-journals with at least one false effect, the false effects per journal, and the share of the
-individual tests with p < 0.05 (calibration: 5% is right).
+Printed per scenario and length (``--journals`` journals each, 200 for the reference numbers
+in docs/insights.md; seeded):
 
-    python bench/insights_eval.py                 # 200 journals of each kind
-    python bench/insights_eval.py --runs 500 --ratio 1.3 --json
+- ``tested``: share of journals for which any effect was estimated (the rest got "not enough
+  data yet");
+- ``any false``: family-wise false positives, the share of journals with at least one
+  significant effect that is not real;
+- ``FDP``: the false discovery proportion, false significant effects over all significant
+  ones in a journal (0 when none), averaged over journals;
+- ``power``: share of the real effects found (significant, in the right direction);
+- ``coverage``: share of all 95% intervals that hold the true rate ratio (1 for a factor
+  that does not matter);
+- the scenario's own question: caffeine blamed (``confounded``), caffeine found at lag 1.
+
+    python bench/insights_eval.py                          # every scenario, 200 journals
+    python bench/insights_eval.py --journals 50 -s real -s confounded
+    python bench/insights_eval.py --missing complete       # compare the missing-day rules
+    python bench/insights_eval.py --module /tmp/old_stats.py   # an older stats.py from git
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import inspect
 import json
+import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from types import ModuleType
 from typing import Any
 
-KINDS = ("planted", "null_poisson", "null_overdispersed", "null_runs")
+START = date(2025, 1, 6)  # a Monday
 
 
-def journal(rng: Any, kind: str, days: int, ratio: float) -> Any:
+@dataclass
+class Sim:
+    """One simulated journal and its truth: the rate ratio per step of every (factor, lag)
+    that matters (everything else is 1)."""
+
+    episodes: list[dict[str, Any]]
+    rows: list[dict[str, Any]]
+    truth: dict[tuple[str, int], float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    days: tuple[int, ...]
+    make: Callable[[Any, int], Sim]
+    question: str = ""  # the scenario's own measure, named in the output
+
+
+def _ar(rng: Any, n: int, phi: float) -> Any:
+    """A stationary AR(1) series with unit variance."""
     import numpy as np
 
-    from twitchwise.journal.store import JournalData
+    z = np.zeros(n)
+    shocks = rng.normal(size=n)
+    for i in range(n):
+        z[i] = (phi * z[i - 1] if i else 0.0) + shocks[i]
+    return z * np.sqrt(1 - phi**2)
 
-    def ar(phi: float) -> Any:
-        z = np.zeros(days)
-        shocks = rng.normal(size=days)
-        for i in range(days):
-            z[i] = (phi * z[i - 1] if i else 0.0) + shocks[i]
-        return z * np.sqrt(1 - phi**2)
 
-    if kind == "null_runs":
-        caffeine = np.clip(np.round((200 + 110 * ar(0.8)) / 50) * 50, 0, 600)
-        sleep = np.clip(np.round((7 + ar(0.7)) * 2) / 2, 3, 11)
+def _factors(rng: Any, n: int, kind: str = "independent") -> dict[str, Any]:
+    """The six CSV factors for ``n`` days. ``kind``: independent day to day; ``habits``
+    (caffeine and sleep drift slowly); ``weekly`` (coffee on weekdays, drinks at weekends);
+    ``confounded`` (caffeine and sleep correlated about -0.5)."""
+    import numpy as np
+
+    weekday = (START.weekday() + np.arange(n)) % 7
+    if kind == "habits":
+        caffeine = np.clip(np.round((200 + 110 * _ar(rng, n, 0.8)) / 50) * 50, 0, 600)
+        sleep = np.clip(np.round((7 + _ar(rng, n, 0.7)) * 2) / 2, 3, 11)
+    elif kind == "confounded":
+        s = _ar(rng, n, 0.3)
+        c = -0.55 * s + np.sqrt(1 - 0.55**2) * rng.normal(size=n)
+        sleep = np.clip(np.round((7 + s) * 2) / 2, 3, 11)
+        caffeine = np.clip(np.round((200 + 100 * c) / 50) * 50, 0, 600)
+    elif kind == "weekly":
+        workday = weekday < 5
+        caffeine = np.where(
+            workday,
+            rng.choice([100, 200, 300, 400], size=n),
+            rng.choice([0, 100, 100, 200], size=n),
+        ).astype(float)
+        sleep = np.clip(np.round((rng.normal(6.8, 0.8, size=n) + 0.8 * ~workday) * 2) / 2, 3, 11)
+    else:  # about a mug of coffee up or down from day to day
+        caffeine = np.clip(np.round((200 + 100 * rng.normal(size=n)) / 50) * 50, 0, 600)
+        sleep = np.clip(np.round(rng.normal(7, 1, size=n) * 2) / 2, 3, 11)
+    if kind == "weekly":
+        alcohol = np.where(
+            (weekday == 4) | (weekday == 5),
+            rng.choice([2, 4, 6], size=n),
+            rng.choice([0, 0, 0, 0, 2], size=n),
+        ).astype(float)
     else:
-        caffeine = rng.choice([0, 100, 200, 300, 400], size=days).astype(float)
-        sleep = np.clip(np.round(rng.normal(7, 1, size=days) * 2) / 2, 3, 11)
-    factors = {
+        alcohol = rng.choice([0, 0, 0, 2, 4], size=n).astype(float)
+    return {
         "caffeine_mg": caffeine,
         "sleep_h": sleep,
-        "water_l": np.clip(np.round(rng.normal(2, 0.5, size=days), 1), 0.2, 5),
-        "workout_min": rng.choice([0, 0, 30, 45, 60], size=days).astype(float),
-        "stress": rng.integers(0, 11, size=days).astype(float),
-        "alcohol_units": rng.choice([0, 0, 0, 2, 4], size=days).astype(float),
+        "water_l": np.clip(np.round(rng.normal(2, 0.5, size=n), 1), 0.2, 5),
+        "workout_min": rng.choice([0, 0, 30, 45, 60], size=n).astype(float),
+        "stress": rng.integers(0, 11, size=n).astype(float),
+        "alcohol_units": alcohol,
     }
-    if kind == "planted":
-        rate = 0.5 * ratio ** (np.r_[200.0, caffeine[:-1]] / 100)
-    elif kind == "null_poisson":
-        rate = np.full(days, 1.0)
-    elif kind == "null_overdispersed":
-        rate = rng.gamma(0.7, 1.2 / 0.7, size=days)
-    else:
-        rate = 0.9 * np.exp(0.9 * ar(0.85) - 0.4)
-    counts = rng.poisson(rate)
-    start = date(2025, 1, 1)
-    rows, episodes = [], []
-    for i in range(days):
-        day = (start + timedelta(days=i)).isoformat()
-        rows.append({"date": day, **{k: float(v[i]) for k, v in factors.items()}})
-        at = datetime.fromisoformat(day).replace(hour=12, tzinfo=UTC).isoformat()
-        episodes += [{"date": day, "at": at}] * int(counts[i])
-    return JournalData.from_dicts(episodes, rows, [])
 
 
-def evaluate(kind: str, runs: int, days: int, ratio: float, seed: int) -> dict[str, Any]:
+def _before(values: Any, fill: float) -> Any:
+    """The value of the day before (``fill`` for the first day)."""
     import numpy as np
 
-    from twitchwise.insights.stats import daily_series, estimate_effects
+    return np.r_[fill, values[:-1]]
 
-    rng = np.random.default_rng([seed, KINDS.index(kind)])
-    found = other_journals = false_journals = false_effects = small_p = tests = 0
-    for _ in range(runs):
-        effects = estimate_effects(daily_series(journal(rng, kind, days, ratio))).effects
-        hits = [(e.factor, e.lag_days) for e in effects if e.significant]
-        tests += len(effects)
-        small_p += sum(e.p_value < 0.05 for e in effects)
-        if kind == "planted":
-            found += ("caffeine_mg", 1) in hits
-            other_journals += any(h != ("caffeine_mg", 1) for h in hits)
-        else:
-            false_journals += bool(hits)
-            false_effects += len(hits)
-    out: dict[str, Any] = {"kind": kind, "journals": runs}
-    if kind == "planted":
-        out["found_caffeine_lag1"] = found / runs
-        out["journals_with_another_effect"] = other_journals / runs
-    else:
-        out["journals_with_a_false_effect"] = false_journals / runs
-        out["false_effects_per_journal"] = false_effects / runs
-        out["tests_with_p_below_0.05"] = small_p / max(tests, 1)
+
+def _journal(
+    rng: Any,
+    factors: dict[str, Any],
+    rate: Any,
+    truth: dict[tuple[str, int], float],
+    *,
+    missing: float = 0.0,
+    each: bool = False,
+    shape: float | None = None,
+) -> Sim:
+    """Counts drawn around ``rate`` (Poisson, or gamma-Poisson of ``shape``), factors left
+    out on a ``missing`` share of days (whole days, or each factor on its own)."""
+    import numpy as np
+
+    n = len(rate)
+    if shape is not None:
+        rate = rate * rng.gamma(shape, 1 / shape, size=n)
+    counts = rng.poisson(rate)
+    whole_day_out = rng.random(n) < missing if not each else np.zeros(n, dtype=bool)
+    rows, episodes = [], []
+    for i in range(n):
+        day = (START + timedelta(days=i)).isoformat()
+        row: dict[str, Any] = {"date": day}
+        if not whole_day_out[i]:
+            for k, v in factors.items():
+                if not each or rng.random() >= missing:
+                    row[k] = float(v[i])
+        rows.append(row)
+        at = datetime.fromisoformat(day).replace(hour=12, tzinfo=UTC).isoformat()
+        episodes += [{"date": day, "at": at}] * int(counts[i])
+    return Sim(episodes, rows, truth)
+
+
+def _null(rng: Any, n: int) -> Sim:
+    import numpy as np
+
+    return _journal(rng, _factors(rng, n), np.full(n, 1.0), {})
+
+
+def _negbin(rng: Any, n: int) -> Sim:
+    import numpy as np
+
+    return _journal(rng, _factors(rng, n), np.full(n, 1.2), {}, shape=0.7)
+
+
+def _autocorrelated(rng: Any, n: int) -> Sim:
+    import numpy as np
+
+    rate = 0.9 * np.exp(0.9 * _ar(rng, n, 0.85) - 0.4)
+    return _journal(rng, _factors(rng, n, "habits"), rate, {})
+
+
+def _weekly(rng: Any, n: int) -> Sim:
+    import numpy as np
+
+    weekday = (START.weekday() + np.arange(n)) % 7
+    rate = 0.8 * np.where(weekday < 5, 1.3, 1.0)
+    return _journal(rng, _factors(rng, n, "weekly"), rate, {})
+
+
+def _confounded(rng: Any, n: int, missing: float = 0.0) -> Sim:
+    f = _factors(rng, n, "confounded")
+    rate = 1.0 * 0.7 ** (f["sleep_h"] - 7)
+    return _journal(rng, f, rate, {("sleep_h", 0): 0.7}, missing=missing, each=missing > 0)
+
+
+def _real(rng: Any, n: int, **kwargs: Any) -> Sim:
+    f = _factors(rng, n)
+    rate = 1.0 * 1.3 ** ((_before(f["caffeine_mg"], 200.0) - 200) / 100)
+    return _journal(rng, f, rate, {("caffeine_mg", 1): 1.3}, **kwargs)
+
+
+def _high_rate(rng: Any, n: int) -> Sim:
+    f = _factors(rng, n)
+    rate = 6.0 * 1.2 ** ((_before(f["caffeine_mg"], 200.0) - 200) / 100)
+    return _journal(rng, f, rate, {("caffeine_mg", 1): 1.2})
+
+
+BLAMED = "caffeine blamed"
+FOUND = "caffeine found"
+SCENARIOS = {
+    s.name: s
+    for s in (
+        Scenario("null", (180,), _null),
+        Scenario("negbin", (180,), _negbin),
+        Scenario("autocorrelated", (180, 365), _autocorrelated),
+        Scenario("weekly", (180, 365), _weekly),
+        Scenario("confounded", (180, 365), _confounded, BLAMED),
+        Scenario("real", (30, 60, 90, 180, 365), _real, FOUND),
+        Scenario("real_negbin", (180, 365), lambda r, n: _real(r, n, shape=2.0), FOUND),
+        Scenario("sparse", (180, 365), lambda r, n: _real(r, n, missing=0.4), FOUND),
+        Scenario("sparse_each", (180,), lambda r, n: _real(r, n, missing=0.4, each=True), FOUND),
+        Scenario("confounded_sparse", (180, 365), lambda r, n: _confounded(r, n, 0.4), BLAMED),
+        Scenario("high_rate", (365,), _high_rate, FOUND),
+    )
+}
+
+
+def _stats(path: str | None) -> ModuleType:
+    """The stats module to evaluate: the project's, or a file (an older version from git)."""
+    if path is None:
+        from twitchwise.insights import stats
+
+        return stats
+    spec = importlib.util.spec_from_file_location("stats_under_test", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def evaluate(
+    scenario: Scenario, days: int, journals: int, seed: int, stats: ModuleType, missing: str
+) -> dict[str, Any]:
+    import numpy as np
+
+    from twitchwise.journal.rows import JournalData
+
+    kwargs = {}
+    if "missing" in inspect.signature(stats.estimate_effects).parameters:
+        kwargs["missing"] = missing
+    rng = np.random.default_rng([seed, list(SCENARIOS).index(scenario.name), days])
+    tested = any_false = question = 0
+    fdp = found = real = covered = intervals = 0.0
+    for _ in range(journals):
+        sim = scenario.make(rng, days)
+        data = JournalData.from_dicts(sim.episodes, sim.rows, [])
+        effects = stats.estimate_effects(stats.daily_series(data), **kwargs).effects
+        tested += bool(effects)
+        hits = [e for e in effects if e.significant]
+        false = [e for e in hits if (e.factor, e.lag_days) not in sim.truth]
+        any_false += bool(false)
+        fdp += len(false) / len(hits) if hits else 0.0
+        for key, ratio in sim.truth.items():
+            real += 1
+            found += any(
+                (e.factor, e.lag_days) == key and (e.effect > 1) == (ratio > 1) for e in hits
+            )
+        for e in effects:
+            intervals += 1
+            covered += e.ci[0] <= sim.truth.get((e.factor, e.lag_days), 1.0) <= e.ci[1]
+        if scenario.question == BLAMED:
+            question += any(e.factor == "caffeine_mg" for e in hits)
+        elif scenario.question == FOUND:
+            question += any((e.factor, e.lag_days) == ("caffeine_mg", 1) for e in hits)
+    out: dict[str, Any] = {
+        "scenario": scenario.name,
+        "days": days,
+        "journals": journals,
+        "tested": tested / journals,
+        "any_false": any_false / journals,
+        "fdp": fdp / journals,
+        "power": found / real if real else None,
+        "coverage": covered / intervals if intervals else None,
+    }
+    if scenario.question:
+        out[scenario.question] = question / journals
     return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=200)
-    parser.add_argument("--days", type=int, default=180)
-    parser.add_argument("--ratio", type=float, default=1.4)
+    parser.add_argument("--journals", type=int, default=200, help="journals per scenario")
+    parser.add_argument(
+        "--scenario", "-s", action="append", choices=list(SCENARIOS), help="(repeatable)"
+    )
+    parser.add_argument("--days", type=int, action="append", help="override the lengths")
     parser.add_argument("--seed", type=int, default=20261123)
+    parser.add_argument(
+        "--missing",
+        choices=("indicator", "complete"),
+        default="indicator",
+        help="how days with a factor missing are used (if the stats module has the choice)",
+    )
+    parser.add_argument("--module", help="evaluate this stats.py file instead")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    stats = _stats(args.module)
     t0 = time.perf_counter()
-    results = [evaluate(k, args.runs, args.days, args.ratio, args.seed) for k in KINDS]
+    results = []
+    for name in args.scenario or list(SCENARIOS):
+        scenario = SCENARIOS[name]
+        for days in args.days or scenario.days:
+            r = evaluate(scenario, days, args.journals, args.seed, stats, args.missing)
+            results.append(r)
+            if not args.json:
+                print(_line(r), flush=True)
     if args.json:
         print(json.dumps({"args": vars(args), "results": results}, indent=2))
-        return
-    print(f"{args.runs} journals of {args.days} days per kind (planted ratio {args.ratio})")
-    for r in results:
-        values = ", ".join(f"{k} {v:.3f}" for k, v in r.items() if isinstance(v, float))
-        print(f"  {r['kind']:20} {values}")
-    print(f"({time.perf_counter() - t0:.0f} s)")
+    else:
+        print(f"({args.journals} journals per row, {time.perf_counter() - t0:.0f} s)")
+
+
+def _line(r: dict[str, Any]) -> str:
+    def pct(v: float | None) -> str:
+        return "   -  " if v is None else f"{100 * v:5.1f}%"
+
+    extra = next((f"  {k} {pct(r[k])}" for k in (BLAMED, FOUND) if k in r), "")
+    return (
+        f"{r['scenario']:18} {r['days']:4d} d  tested {pct(r['tested'])}  any false "
+        f"{pct(r['any_false'])}  FDP {pct(r['fdp'])}  power {pct(r['power'])}  coverage "
+        f"{pct(r['coverage'])}{extra}"
+    )
 
 
 if __name__ == "__main__":

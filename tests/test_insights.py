@@ -343,7 +343,11 @@ def test_insights_terminal(home: Path, tmp_path: Path, capsys: pytest.CaptureFix
     code, out, err = run(["insights"], capsys)
     assert (code, err) == (0, "")
     assert out.startswith("Insights from 180 days of journal (2025-01-01 to 2025-06-29, ")
-    assert "Triggers found (false discovery rate 5%):\n  caffeine, next day: 1." in out
+    # issue 13: the heading no longer claims a 5% false discovery rate (it does not hold under
+    # confounding); it says what the model does
+    heading = "Triggers found (q < 0.05, every factor weighed against the others):"
+    assert f"{heading}\n  caffeine, next day: 1." in out
+    assert "about 1 in 20 still showed one" in out
     assert "Not a diagnosis." in out
 
 
@@ -364,7 +368,7 @@ def test_bad_format(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_missing_insights_extra(
     home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(sys.modules, "statsmodels", None)  # import statsmodels -> ImportError
+    monkeypatch.setitem(sys.modules, "numpy", None)  # import numpy -> ImportError
     code, out, err = run(["insights"], capsys)
     assert (code, out) == (2, "")
     assert err.count("\n") == 1
@@ -452,3 +456,304 @@ def _journal(csv: Path) -> JournalData:
         _episode(d.isoformat()) for d, n in sorted(batch.episode_counts.items()) for _ in range(n)
     ]
     return JournalData.from_dicts(episodes, days, [])
+
+
+# ---------------------------------------------------------------------- the joint model (issue 13)
+
+
+def _simulated(
+    counts: Any, factors: dict[str, Any], start: date = date(2025, 1, 6), missing: Any = None
+) -> JournalData:
+    """A journal of daily counts and factors (``missing[i]``: no factors on day i)."""
+    days, episodes = [], []
+    for i, n in enumerate(counts):
+        day = (start + timedelta(days=i)).isoformat()
+        if missing is None or not missing[i]:
+            values = {k: float(v[i]) for k, v in factors.items() if not math.isnan(v[i])}
+            days.append({"date": day, **values})
+        episodes += [_episode(day)] * int(n)
+    return JournalData.from_dicts(episodes, days, [])
+
+
+def _six_factors(rng: Any, n: int) -> dict[str, Any]:
+    import numpy as np
+
+    return {
+        "caffeine_mg": np.clip(np.round((200 + 100 * rng.normal(size=n)) / 50) * 50, 0, 600),
+        "sleep_h": np.clip(np.round(rng.normal(7, 1, size=n) * 2) / 2, 3, 11),
+        "water_l": np.clip(np.round(rng.normal(2, 0.5, size=n), 1), 0.2, 5),
+        "workout_min": rng.choice([0, 0, 30, 45, 60], size=n).astype(float),
+        "stress": rng.integers(0, 11, size=n).astype(float),
+        "alcohol_units": rng.choice([0, 0, 0, 2, 4], size=n).astype(float),
+    }
+
+
+def _naive_p(counts: Any, x: Any) -> tuple[float, float]:
+    """Coefficient and p-value of ``x`` alone in a Poisson model of the counts (statsmodels):
+    what a model of one factor at a time sees."""
+    import numpy as np
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
+
+    fit = GLM(counts, np.column_stack([np.ones(len(x)), x / 100]), family=families.Poisson())
+    result = fit.fit(scale="X2")
+    return float(result.params[1]), float(result.pvalues[1])
+
+
+def test_a_factor_that_travels_with_the_real_trigger_is_not_blamed() -> None:
+    """Caffeine and sleep move together (r about -0.5: short nights, more coffee); only sleep
+    matters. On its own caffeine looks like a strong trigger; in the joint model the effect
+    goes to sleep, where it belongs, and caffeine is not reported."""
+    import numpy as np
+
+    rng = np.random.default_rng(13)
+    n = 365
+    f = _six_factors(rng, n)
+    s = rng.normal(size=n)
+    f["sleep_h"] = np.clip(np.round((7 + s) * 2) / 2, 3, 11)
+    c = -0.55 * s + np.sqrt(1 - 0.55**2) * rng.normal(size=n)
+    f["caffeine_mg"] = np.clip(np.round((200 + 100 * c) / 50) * 50, 0, 600)
+    assert np.corrcoef(f["sleep_h"], f["caffeine_mg"])[0, 1] < -0.4
+    counts = rng.poisson(0.7 ** (f["sleep_h"] - 7))
+    coef, p = _naive_p(counts, f["caffeine_mg"])
+    assert coef > 0 and p < 1e-4  # alone, caffeine "explains" the twitches
+    result = estimate_effects(daily_series(_simulated(counts, f)))
+    found = {(e.factor, e.lag_days): e for e in result.effects if e.significant}
+    assert ("sleep_h", 0) in found and found[("sleep_h", 0)].effect < 1
+    assert found[("sleep_h", 0)].ci[0] < 0.7 < found[("sleep_h", 0)].ci[1]
+    assert not [key for key in found if key[0] == "caffeine_mg"], found
+    assert set(found) == {("sleep_h", 0)}
+
+
+def test_a_weekly_rhythm_is_not_taken_for_a_trigger() -> None:
+    """Twitches 50% higher on weekdays (work, not logged), coffee on weekdays and drinks on
+    Fridays and Saturdays: caffeine and alcohol follow the week, and so do the twitches,
+    but neither causes them. The day-of-week terms take the rhythm."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    n = 364
+    start = date(2025, 1, 6)  # a Monday
+    weekday = (start.weekday() + np.arange(n)) % 7
+    f = _six_factors(rng, n)
+    f["caffeine_mg"] = np.where(
+        weekday < 5, rng.choice([200, 300, 400], size=n), rng.choice([0, 100], size=n)
+    ).astype(float)
+    f["alcohol_units"] = np.where(
+        (weekday == 4) | (weekday == 5), rng.choice([3, 5], size=n), 0
+    ).astype(float)
+    counts = rng.poisson(np.where(weekday < 5, 1.5, 1.0))
+    coef, p = _naive_p(counts, f["caffeine_mg"])
+    assert coef > 0 and p < 1e-3  # alone, caffeine follows the week's twitches
+    result = estimate_effects(daily_series(_simulated(counts, f, start)))
+    assert len(result.effects) == 18
+    assert [(e.factor, e.lag_days) for e in result.effects if e.significant] == []
+    # 1 + 6 days of the week + a trend of 1 + 3 knots + 18 factor x lag terms, and 2
+    # missing-value terms: the first two days have no day before them for lags 1 and 2
+    assert result.parameters == 1 + 6 + 4 + 18 + 2
+
+
+def test_many_twitches_and_no_calm_days_still_give_effects() -> None:
+    """About 6 twitches a day and not one calm day: a count model needs no zero days."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    n = 180
+    f = _six_factors(rng, n)
+    before = np.r_[200.0, f["caffeine_mg"][:-1]]
+    counts = np.maximum(rng.poisson(6 * 1.3 ** ((before - 200) / 100)), 1)
+    assert (counts > 0).all()
+    result = estimate_effects(daily_series(_simulated(counts, f)))
+    assert len(result.effects) == 18, result.notes
+    assert not [n for n in result.notes if "not enough" in n.lower()]
+    assert ("caffeine_mg", 1) in [(e.factor, e.lag_days) for e in result.effects if e.significant]
+
+
+def test_days_without_factors_are_kept_with_indicators() -> None:
+    """40% of days without any factor logged: the factors are still tested (a day is not
+    dropped because a neighbouring day lacks a value), with missing-value terms."""
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    n = 180
+    f = _six_factors(rng, n)
+    counts = rng.poisson(1.0, size=n)
+    missing = rng.random(n) < 0.4
+    result = estimate_effects(daily_series(_simulated(counts, f, missing=missing)))
+    assert len(result.effects) == 18, result.notes
+    assert result.days == n - int(np.argmax(counts > 0))  # every day from the first twitch
+    assert result.parameters == 1 + 6 + 2 + 18 + 3  # three indicators: lag 0, 1 and 2
+    # the usable days of each lag are the days it was recorded
+    caffeine = next(e for e in result.effects if e.factor == "caffeine_mg" and e.lag_days == 0)
+    assert caffeine.n_with + caffeine.n_without < result.days
+
+
+def test_the_minimum_data_rule_says_what_is_missing() -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(11)
+    # 45 days of six factors: 28 numbers to estimate (26, and a missing-value term for lags 1
+    # and 2 of the first days), so 58 days are needed
+    f = _six_factors(rng, 45)
+    counts = rng.poisson(1.0, size=45) + 1
+    result = estimate_effects(daily_series(_simulated(counts, f)))
+    assert result.effects == []
+    assert result.notes == [
+        "Not recorded, so not tested: steps and heart-rate variability.",
+        "Not enough data yet to weigh caffeine, sleep, water, workout minutes, stress and "
+        "alcohol against each other: the model estimates 28 numbers from 45 days and needs 30 "
+        "days more than it estimates: log twitches and factors on 13 more days.",
+    ]
+    # sleep on 15 of 90 days: the other factors are tested, sleep is named with what it needs
+    f = _six_factors(rng, 90)
+    f["sleep_h"] = np.where(np.arange(90) % 6 == 0, f["sleep_h"], np.nan)
+    counts = rng.poisson(1.0, size=90) + 1
+    result = estimate_effects(daily_series(_simulated(counts, f)))
+    assert {e.factor for e in result.effects} == set(HEADER[2:]) - {"sleep_h"}
+    assert (
+        "sleep: not enough data yet (recorded on 15 of the 90 days analysed, 28 needed): log "
+        "sleep on 13 more days."
+    ) in result.notes
+
+
+def test_no_zero_day_rule_but_some_twitching_is_needed() -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(2)
+    f = _six_factors(rng, 120)
+    counts = np.zeros(120, dtype=int)
+    counts[[0, 50, 90]] = 1
+    result = estimate_effects(daily_series(_simulated(counts, f)))
+    assert result.effects == []
+    assert result.notes == [
+        "Not enough data yet: twitching was logged on 3 of the 120 days analysed; the model "
+        "needs at least 5 days with twitching."
+    ]
+
+
+# ---------------------------------------------------------------------- blank is not zero
+
+
+BLANK_CSV = """date,twitches,caffeine_mg,sleep_h
+2025-03-01,0,100,7
+2025-03-02,0,200,7.5
+2025-03-03,0,,
+2025-03-04,2,300,6
+2025-03-05,,250,6.5
+2025-03-06,,,
+2025-03-07,1,100,8
+2025-03-08,,200,
+"""
+
+
+def test_a_blank_twitches_cell_is_not_a_calm_day(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A blank count is "not recorded" all the way to the insights, and zero days logged
+    before the first episode count; the CSV export writes both back as they came."""
+    from twitchwise.journal import open_journal
+
+    csv = tmp_path / "days.csv"
+    csv.write_text(BLANK_CSV)
+    code, _, err = run(["import", str(csv)], capsys)
+    assert code == 0, err
+    with open_journal() as journal:
+        series = daily_series(journal.summary())
+    assert series is not None
+    assert series.start == date(2025, 3, 1)  # the first logged 0, not the first episode
+    assert series.counts == [0, 0, 0, 2, None, None, 1, None]
+    assert series.episodes == 3
+    code, out, _ = run(["export", "--format", "csv"], capsys)
+    assert code == 0
+    assert out.splitlines()[1:] == [
+        "2025-03-01,0,100,7,,,,",
+        "2025-03-02,0,200,7.5,,,,",
+        "2025-03-03,0,,,,,,",
+        "2025-03-04,2,300,6,,,,",
+        "2025-03-05,,250,6.5,,,,",
+        "2025-03-06,,,,,,,",
+        "2025-03-07,1,100,8,,,,",
+        "2025-03-08,,200,,,,,",
+    ]
+    # a later count fills a blank; a later blank does not erase a count; a logged twitch
+    # counts on a blank day
+    later = tmp_path / "later.csv"
+    later.write_text("date,twitches\n2025-03-05,0\n2025-03-02,\n")
+    assert run(["import", str(later)], capsys)[0] == 0
+    assert run(["log", "twitch", "--region", "calf", "--at", "2025-03-06T10:00"], capsys)[0] == 0
+    with open_journal() as journal:
+        series = daily_series(journal.summary())
+    assert series is not None
+    assert series.counts == [0, 0, 0, 2, 0, 1, 1, None]
+
+
+def test_without_blank_cells_days_without_episodes_are_calm() -> None:
+    """Logged with 'twitchwise log' (no count was ever left blank), a day inside the span
+    without an episode had none, as before."""
+    episodes = [_episode("2025-03-01"), _episode("2025-03-04")]
+    days = [{"date": "2025-03-02", "caffeine_mg": 100.0}]
+    series = daily_series(JournalData.from_dicts(episodes, days, []))
+    assert series is not None
+    assert series.counts == [1, 0, 0, 1]
+
+
+# ---------------------------------------------------------------------- the numbers
+
+
+def test_the_fit_and_both_errors_match_statsmodels() -> None:
+    """IRLS, the quasi-Poisson and the Newey-West covariance against statsmodels' GLM on
+    consecutive days; with days missing, the Newey-West kernel runs over calendar days."""
+    import numpy as np
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
+    from statsmodels.stats.sandwich_covariance import S_hac_simple
+
+    from twitchwise.insights.stats import _poisson, _variances
+
+    rng = np.random.default_rng(1)
+    n = 200
+    X = np.column_stack([np.ones(n), rng.normal(size=(n, 4)), rng.random(n) < 0.3])
+    y = rng.poisson(
+        np.exp(0.2 + X[:, 1:] @ np.array([0.3, -0.2, 0.0, 0.1, 0.4])) * rng.gamma(2, 0.5, n)
+    )
+    fitted = _poisson(X, y.astype(float))
+    assert fitted is not None
+    model = GLM(y, X, family=families.Poisson())
+    quasi = model.fit(scale="X2")
+    maxlags = math.floor(4 * (n / 100) ** (2 / 9))
+    hac = model.fit(cov_type="HAC", cov_kwds={"maxlags": maxlags, "use_correction": True})
+    assert fitted.params == pytest.approx(quasi.params, rel=1e-7, abs=1e-9)
+    q_var, h_var = _variances(X, y, fitted.mu, np.arange(n))
+    assert np.sqrt(q_var) == pytest.approx(quasi.bse, rel=1e-6)
+    assert np.sqrt(h_var) == pytest.approx(hac.bse, rel=1e-6)
+    # days 50-59 not in the model: the kernel pairs days by their dates, not by rows
+    rows = np.r_[0:50, 60:n]
+    X2, y2 = X[rows], y[rows].astype(float)
+    fitted = _poisson(X2, y2)
+    assert fitted is not None
+    _, h_var = _variances(X2, y2, fitted.mu, rows)
+    scores = np.zeros((n, X.shape[1]))
+    scores[rows] = X2 * (y2 - fitted.mu)[:, None]
+    bread = np.linalg.inv((X2.T * fitted.mu) @ X2)
+    span_lags = math.floor(4 * (n / 100) ** (2 / 9))
+    expected = (
+        np.diag(bread @ S_hac_simple(scores, span_lags) @ bread)
+        * len(rows)
+        / (len(rows) - X.shape[1])
+    )
+    assert h_var == pytest.approx(expected, rel=1e-9)
+    by_rows = np.diag(bread @ S_hac_simple(scores[rows], span_lags) @ bread)
+    assert not np.allclose(h_var, by_rows * len(rows) / (len(rows) - X.shape[1]))
+
+
+@pytest.mark.parametrize("df", [3, 12.5, 40, 153, 3600])
+def test_the_t_distribution_matches_scipy(df: float) -> None:
+    from scipy import stats
+
+    from twitchwise.insights.stats import t_ppf, t_sf
+
+    for t in (0.0, 0.01, 0.7, 1.96, 3.1, 8.0, 40.0):
+        assert t_sf(t, df) == pytest.approx(stats.t.sf(t, df), rel=1e-9, abs=1e-300)
+        assert t_sf(-t, df) == pytest.approx(stats.t.sf(-t, df), rel=1e-9)
+    for q in (0.025, 0.5, 0.9, 0.975, 0.9995):
+        assert t_ppf(q, df) == pytest.approx(stats.t.ppf(q, df), rel=1e-9, abs=1e-12)

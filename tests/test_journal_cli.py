@@ -404,7 +404,7 @@ def test_an_existing_output_file_ends_up_owner_only(
     """Issue 11, item 10: a file that was there (0644) used to keep its mode when the
     export overwrote it with health data."""
     if command[0] == "report":
-        pytest.importorskip("statsmodels")
+        pytest.importorskip("numpy")
     run(["log", "calf twitching", "--at", "2025-02-02T10:00"], capsys)
     target = tmp_path / "shared.out"
     target.write_text("old")

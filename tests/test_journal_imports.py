@@ -971,20 +971,24 @@ DAY_VALUES = {
 DAYS = st.dictionaries(
     st.dates(date(1990, 1, 1), date(2025, 12, 31)),
     st.tuples(
-        st.integers(0, 6),
+        st.one_of(st.none(), st.integers(0, 6)),  # None: the twitches cell left blank
         st.fixed_dictionaries({}, optional=DAY_VALUES),
     ),
     max_size=12,
 )
 
 
-def _csv(days: dict[date, tuple[int, dict[str, float]]]) -> str:
+def _count_cell(count: int | None) -> str:
+    return "" if count is None else str(count)
+
+
+def _csv(days: dict[date, tuple[int | None, dict[str, float]]]) -> str:
     lines = [CSV_HEADER]
     for day, (count, values) in sorted(days.items()):
         cells = [
             "" if values.get(c) is None else repr(values[c]) for c in CSV_HEADER.split(",")[2:]
         ]
-        lines.append(",".join([day.isoformat(), str(count), *cells]))
+        lines.append(",".join([day.isoformat(), _count_cell(count), *cells]))
     return "\n".join(lines) + "\n"
 
 
@@ -999,11 +1003,11 @@ def test_csv_export_import_round_trip(tmp_path_factory: pytest.TempPathFactory, 
         for day, (_count, values) in days.items():
             assert (a.get_day(day) or DayFactors()) == DayFactors(**values)
         first = to_csv(a.read())
-    # one row per day with twitches or a factor, each count as given
-    kept = {d: v for d, v in days.items() if v[0] or v[1]}
+    # one row per day, each count as given: a written 0 is a calm day and a blank cell a day
+    # whose twitches were not recorded, and both are kept (issue 13: blank is not zero)
     rows = first.splitlines()[1:]
     assert [r.split(",")[:2] for r in rows] == [
-        [d.isoformat(), str(v[0])] for d, v in sorted(kept.items())
+        [d.isoformat(), _count_cell(v[0])] for d, v in sorted(days.items())
     ]
     exported = folder / "out.csv"
     exported.write_text(first)

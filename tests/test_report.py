@@ -201,7 +201,7 @@ def test_pdf_text_is_latin1() -> None:
     [
         ("pdf", "fpdf", "pip install 'twitchwise[insights,report]'"),
         ("fhir", "fhir.resources", "pip install 'twitchwise[report]'"),
-        ("html", "statsmodels", "pip install 'twitchwise[insights,report]'"),
+        ("html", "numpy", "pip install 'twitchwise[insights,report]'"),
     ],
 )
 def test_missing_report_extra(

@@ -595,7 +595,7 @@ def test_a_journal_holding_bad_rows_still_opens_and_names_them(
 ) -> None:
     from fixtures.journal.files import insert_bad_rows
 
-    pytest.importorskip("statsmodels")
+    pytest.importorskip("numpy")
     client.post("/api/journal/episodes", json={"region": "calf"})
     insert_bad_rows(tmp_path / "journal.sqlite")
     page = client.get("/journal")
@@ -627,7 +627,7 @@ def test_journal_import_of_a_deeply_nested_json(client: TestClient) -> None:
 
 
 def test_journal_insights_and_report(client: TestClient) -> None:
-    pytest.importorskip("statsmodels")
+    pytest.importorskip("numpy")
     pytest.importorskip("fpdf")
     client.post("/api/journal/episodes", json={"region": "calf"})
     insights = client.get("/api/journal/insights").json()

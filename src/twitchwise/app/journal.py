@@ -50,7 +50,7 @@ __all__ = [
 EXPORT_FORMATS = ("json", "csv")
 REPORT_FORMATS = ("html", "pdf", "fhir")
 SIDES = ("left", "right", "both")
-STATS_MODULES = ("numpy", "scipy", "statsmodels")
+STATS_MODULES = ("numpy",)
 INSIGHTS_EXTRA = "pip install 'twitchwise[insights]'"
 
 

@@ -1,7 +1,7 @@
 """Insight commands: ``insights`` (triggers, alerts, charts) and ``report`` (for a doctor).
 
 Each reads the journal once, makes one call into :mod:`twitchwise.insights` and prints or
-writes the result. numpy, statsmodels, fpdf2 and fhir.resources are imported inside the
+writes the result. numpy, fpdf2 and fhir.resources are imported inside the
 commands, after a check that names the extra to install when one is missing.
 """
 

@@ -3,7 +3,7 @@
 ::
 
     twitchwise.insights
-     ├── stats      daily series; rate ratios per factor x lag with intervals, BH q-values
+     ├── stats      daily series; one model of all factor x lag terms, rate ratios, BH q-values
      ├── alerts     the pattern (spreading, several sites, > 2 weeks, weakness noted) -> triage
      ├── analysis   stats + alerts + notes: the ``twitchwise insights`` result
      ├── charts     SVG: calendar heatmap, body map, factor effects
@@ -14,7 +14,7 @@
 Pure functions over the journal as read (:class:`~twitchwise.journal.rows.JournalData`, typed
 rows) or its summary (:class:`~twitchwise.journal.summary.JournalSummary`, bounded memory);
 they read the knowledge base and the triage rules for alerts, never the answer or web
-layers. numpy, statsmodels, fpdf2 and fhir.resources are imported inside the functions that
+layers. numpy, threadpoolctl, fpdf2 and fhir.resources are imported inside the functions that
 need them (the ``insights`` and ``report`` extras). See docs/insights.md.
 """
 

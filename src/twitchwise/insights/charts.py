@@ -359,7 +359,7 @@ def effects_svg(effects: list[Effect]) -> str:
             )
     body.append(
         f'<text x="{left}" y="{axis_y + 30}" fill="#6b7280">rate ratio per step (1 = no '
-        "effect; * significant, false discovery rate 5%)</text>"
+        "effect; * significant, q &lt; 0.05)</text>"
     )
     return _svg(left + plot_w + right_w, height, title, body)
 

@@ -130,9 +130,11 @@ def build_report(
     if insights.effects:
         tested = (
             f"{len(insights.effects)} effects tested ({', '.join(NAMES[f] for f in factors)}; "
-            "each on the same day, the next day and two days later), with a Poisson model of "
-            "the daily twitch count and a false discovery rate of "
-            f"{ALPHA:.0%} (Benjamini-Hochberg)."
+            "each on the same day, the next day and two days later), in one Poisson model of "
+            "the daily twitch count that weighs the factors against each other, with a trend "
+            f"and the day of the week; significant when the Benjamini-Hochberg q-value is "
+            f"below {ALPHA:g}. In simulated journals where nothing mattered, about 1 in 20 "
+            "still showed a trigger."
         )
     else:
         tested = "No effect could be tested yet: not enough days with both twitches and factors."

@@ -1,37 +1,48 @@
-"""Which daily factors precede twitching: count regression with honest uncertainty.
+"""Which daily factors precede twitching: one count regression over all of them, honest errors.
 
-For every daily factor the journal has (caffeine, sleep, water, workout minutes, stress,
-alcohol, steps, heart-rate variability), one model of the daily twitch count::
+Every daily factor the journal has (caffeine, sleep, water, workout minutes, stress, alcohol,
+steps, heart-rate variability) goes into ONE model of the daily twitch count::
 
-    log E[twitches(t)] = a + b0 x(t) + b1 x(t-1) + b2 x(t-2) + trend(t)
+    log E[twitches(t)] = a + sum over factors f and lags l of b_fl x_f(t - l)
+                           + trend(t) + day of week(t) + missing-value terms
 
-a Poisson generalised linear model (statsmodels) whose standard errors are the larger of the
-quasi-Poisson and the Newey-West (heteroskedasticity- and autocorrelation-consistent) ones:
-valid when the counts are over-dispersed (a negative-binomial-like spread) and when bad days
-come in runs, which a plain Poisson or negative-binomial model of independent days is not.
-The three lags sit in one model, so a factor that is much the same from one day to the next
-is credited to the day that matters and not to its neighbours; the trend (piecewise linear,
-a knot every quarter, at most :data:`MAX_KNOTS`) keeps slow drifts (seasons, a bad month)
-from passing for an effect.
+a Poisson generalised linear model whose standard errors are the larger of the quasi-Poisson
+and the Newey-West (heteroskedasticity- and autocorrelation-consistent, by calendar day) ones:
+valid when the counts are over-dispersed and when bad days come in runs. All factors sit in
+one model, so a factor that merely travels with the real trigger (more coffee after short
+nights) is not credited with its effect; all three lags sit in it, so a steady habit is
+credited to the day that matters; the trend (piecewise linear, a knot every quarter, at most
+:data:`MAX_KNOTS`) keeps slow drifts from passing for an effect, and the day of the week keeps
+a weekly rhythm (busy weekdays, weekend drinks) from doing so.
+
+A day with a factor missing is kept: the missing value is set to the factor's mean and an
+indicator term for "missing" is added (per factor and lag, identical columns once), so the
+factor's effect is estimated from the days it was recorded and the other factors still use
+that day (``missing="complete"`` keeps only days with every factor at every lag, for the
+benchmark's comparison: bench/insights_eval.py). A factor recorded on too few days, or
+without variation, is left out and a note says what is missing.
 
 Each lag's effect is a rate ratio per :data:`STEPS` unit of the factor (1.3 = 30% more
 twitches for each 100 mg of caffeine) with a 95% confidence interval and a p-value from the t
-distribution. Benjamini-Hochberg q-values are computed over every factor x lag test run, and
-an effect is significant when its q-value is below 0.05: the false discovery rate is 5%.
+distribution with the model's residual degrees of freedom. Benjamini-Hochberg q-values are
+computed over every factor x lag test, and an effect is significant when its q-value is below
+:data:`ALPHA`. How often that still blames the wrong factor is measured, not assumed
+(docs/insights.md, "How well it works").
 
-Nothing is estimated from too little data (:data:`MIN_DAYS` usable days, :data:`MIN_SIDE_DAYS`
-days with and without twitching, and with the factor above and at or below its median); a
-note says so instead. numpy and statsmodels are imported inside the functions that use them.
+The model is fitted here with numpy alone (iteratively reweighted least squares, one BLAS
+thread through threadpoolctl when it is installed); the t distribution is computed here
+too. numpy is imported inside the functions that use it.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from twitchwise.journal.factors import FACTORS
 
@@ -45,6 +56,8 @@ __all__ = [
     "LAGS",
     "MAX_SERIES_DAYS",
     "MIN_DAYS",
+    "MIN_FACTOR_DAYS",
+    "MIN_RESIDUAL_DF",
     "MIN_SIDE_DAYS",
     "STEPS",
     "DailySeries",
@@ -53,6 +66,8 @@ __all__ = [
     "benjamini_hochberg",
     "daily_series",
     "estimate_effects",
+    "t_ppf",
+    "t_sf",
 ]
 
 #: Lags tested: the same day, the next day and two days later.
@@ -60,19 +75,27 @@ LAGS = (0, 1, 2)
 #: The longest stretch analysed (ten years), ending at the latest entry: a journal whose
 #: first episode is older (a stray date) is analysed from there, and the note says so.
 MAX_SERIES_DAYS = 3653
-#: False discovery rate for ``significant``.
+#: Benjamini-Hochberg level for ``significant``.
 ALPHA = 0.05
-#: A factor is tested only with at least this many usable days (the factor recorded on the
-#: day and the two before it, within the time twitches were being logged) ...
+#: Nothing is estimated from fewer days with a twitch count than this ...
 MIN_DAYS = 28
-#: ... at least this many of them with and without twitching, and at least this many with
-#: the factor above and at or below its median (present and absent when the median is 0).
+#: ... nor with fewer than this many days with twitching; a factor is in the model when it
+#: was recorded on at least MIN_FACTOR_DAYS of the days analysed, at least MIN_SIDE_DAYS of
+#: them above and MIN_SIDE_DAYS at or below its median (present and absent when the median
+#: is 0) ...
 MIN_SIDE_DAYS = 5
+MIN_FACTOR_DAYS = 28
+#: ... and the model needs this many more days than it has numbers to estimate.
+MIN_RESIDUAL_DF = 30
 #: A fit whose interval reaches beyond exp(+-MAX_LOG_RATIO) per step is degenerate, not an answer.
 MAX_LOG_RATIO = 50.0
 #: The trend has a knot every this many days, and at most MAX_KNOTS of them.
 KNOT_EVERY_DAYS = 91
 MAX_KNOTS = 8
+#: Iteratively reweighted least squares stops when the deviance changes by less than this
+#: (relative), or after MAX_ITERATIONS.
+TOLERANCE = 1e-10
+MAX_ITERATIONS = 100
 
 #: The step each effect is given for: a rate ratio per this much of the factor (from the
 #: registry, :mod:`twitchwise.journal.factors`).
@@ -80,6 +103,8 @@ STEPS: dict[str, tuple[float, str]] = {c: (f.step, f.step_words) for c, f in FAC
 
 #: Short names for notes and the terminal (the labels of FACTORS carry units).
 NAMES: dict[str, str] = {c: f.words for c, f in FACTORS.items()}
+
+Missing = Literal["indicator", "complete"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,27 +146,36 @@ def _round(value: float) -> float:
     return float(f"{value:.4g}")
 
 
+# ---------------------------------------------------------------------- the daily series
+
+
 @dataclass
 class DailySeries:
     """The journal as one row per day.
 
-    ``counts`` are twitch episodes per day from ``start`` to ``end`` (the days twitches were
-    being logged: from the first episode to the last entry of any kind; a day in between
-    without an episode had none). ``factors`` hold each factor per day from two days before
-    ``start`` (for the lags) to ``end``; None is "not recorded".
+    ``counts`` are twitch episodes per day from ``start`` to ``end``: from the first day
+    twitches were counted (the first episode, or an earlier day logged with 0 twitches) to
+    the last entry of any kind. A day in between without an episode had none, unless its
+    count was left blank in a daily CSV: then it is None, "not recorded". ``factors`` hold
+    each factor per day from two days before ``start`` (for the lags) to ``end``; None is
+    "not recorded".
     """
 
     start: date
     end: date
-    counts: list[int]
+    counts: list[int | None]
     factors: dict[str, list[float | None]]
     days_with_entries: int
-    earlier_factor_days: int = 0  # days with factors before the first episode: left out
+    earlier_factor_days: int = 0  # days with factors before twitches were counted: left out
     earlier_episodes: int = 0  # episodes before the stretch analysed (MAX_SERIES_DAYS)
 
     @property
     def n(self) -> int:
         return len(self.counts)
+
+    @property
+    def episodes(self) -> int:
+        return sum(c for c in self.counts if c is not None)
 
     def lagged(self, factor: str, lag: int) -> list[float | None]:
         """x(t - lag) for every outcome day t."""
@@ -156,8 +190,9 @@ def daily_series(data: Source) -> DailySeries | None:
     from twitchwise.insights.source import summarise
 
     summary = summarise(data)
-    counts: dict[date, int] = defaultdict(int, summary.day_counts())
+    counts: dict[date, int] = dict(summary.day_counts())
     by_day: dict[date, DayFactors] = {d.date: d.factors for d in summary.days}
+    counted = {d.date: d.twitches_counted for d in summary.days if d.twitches_counted is not None}
     workout_min = _workout_minutes(summary.workouts)
     entry_days = set(counts) | set(by_day) | set(workout_min)
     if not counts:
@@ -166,10 +201,12 @@ def daily_series(data: Source) -> DailySeries | None:
     oldest = end - timedelta(days=MAX_SERIES_DAYS - 1)
     earlier_episodes = sum(n for day, n in counts.items() if day < oldest)
     if earlier_episodes:
-        counts = defaultdict(int, {day: n for day, n in counts.items() if day >= oldest})
+        counts = {day: n for day, n in counts.items() if day >= oldest}
         if not counts:
             return None
-    start = min(counts)
+    # explicitly logged zero days before the first episode count too
+    zero_days = [day for day, given in counted.items() if given and day >= oldest]
+    start = min(min(counts), *zero_days) if zero_days else min(counts)
     first = start - timedelta(days=max(LAGS))
     n_all = (end - first).days + 1
     factors: dict[str, list[float | None]] = {}
@@ -187,10 +224,14 @@ def daily_series(data: Source) -> DailySeries | None:
         for day, row in by_day.items()
         if day < first and any(getattr(row, f) is not None for f in FACTORS)
     )
+    daily: list[int | None] = []
+    for i in range((end - start).days + 1):
+        day = start + timedelta(days=i)
+        daily.append(counts.get(day, None if counted.get(day) is False else 0))
     return DailySeries(
         start=start,
         end=end,
-        counts=[counts.get(start + timedelta(days=i), 0) for i in range((end - start).days + 1)],
+        counts=daily,
         factors=factors,
         days_with_entries=len(entry_days),
         earlier_factor_days=earlier,
@@ -220,11 +261,17 @@ def _fill_workouts(column: list[float | None], first: date, minutes: dict[date, 
             column[i] = 0.0
 
 
+# ---------------------------------------------------------------------- the model
+
+
 @dataclass
 class EffectsResult:
     effects: list[Effect] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     tested: list[str] = field(default_factory=list)  # factors with effects
+    days: int = 0  # days in the model
+    parameters: int = 0  # numbers it estimated
+    residual_df: int = 0
 
 
 @dataclass
@@ -239,8 +286,23 @@ class _Fit:
     n_without: int
 
 
-def estimate_effects(series: DailySeries | None) -> EffectsResult:
-    """Every factor x lag effect that the data can support, and notes on the rest."""
+@dataclass
+class _Design:
+    """The model's columns: what each is, and which belong to a factor's lag."""
+
+    columns: list[Any] = field(default_factory=list)
+    kinds: list[tuple[str, int]] = field(default_factory=list)  # (factor or "", lag or -1)
+
+    def add(self, column: Any, factor: str = "", lag: int = -1) -> None:
+        self.columns.append(column)
+        self.kinds.append((factor, lag))
+
+
+def estimate_effects(
+    series: DailySeries | None, *, missing: Missing = "indicator"
+) -> EffectsResult:
+    """Every factor x lag effect that the data can support, from one joint model, and notes
+    on what could not be estimated and what is missing for it."""
     result = EffectsResult()
     if series is None:
         result.notes.append(
@@ -250,29 +312,43 @@ def estimate_effects(series: DailySeries | None) -> EffectsResult:
         return result
     import numpy as np
 
-    y = np.asarray(series.counts, dtype=float)
-    fits: list[_Fit] = []
-    unrecorded: list[str] = []
-    for name in FACTORS:
-        if all(v is None for v in series.factors[name]):
-            unrecorded.append(NAMES[name])
+    y_all = np.array([np.nan if c is None else c for c in series.counts], dtype=float)
+    rows = np.flatnonzero(np.isfinite(y_all))
+    n = len(rows)
+    if n < MIN_DAYS:
+        result.notes.append(
+            f"Not enough data yet: twitches have been counted on {n} days ({series.start} to "
+            f"{series.end}); insights need at least {MIN_DAYS} days: log them on "
+            f"{MIN_DAYS - n} more days."
+        )
+        return result
+    twitch_days = int((y_all[rows] > 0).sum())
+    if twitch_days < MIN_SIDE_DAYS:
+        result.notes.append(
+            f"Not enough data yet: twitching was logged on {twitch_days} of the {n} days "
+            f"analysed; the model needs at least {MIN_SIDE_DAYS} days with twitching."
+        )
+        return result
+    values = {
+        name: np.array([np.nan if v is None else v for v in series.factors[name]], dtype=float)
+        for name in FACTORS
+    }
+    unrecorded = [NAMES[f] for f, v in values.items() if not np.isfinite(v).any()]
+    included: list[str] = []
+    for name, column in values.items():
+        if NAMES[name] in unrecorded:
             continue
-        columns = [
-            np.array([np.nan if v is None else v for v in series.lagged(name, lag)]) for lag in LAGS
-        ]
-        usable = np.all(np.isfinite(np.column_stack(columns)), axis=1)
-        problem = _too_little(name, usable, y, columns[0])
+        problem = _too_little(name, column[max(LAGS) + rows], n)
         if problem:
             result.notes.append(problem)
-            continue
-        found = _fit(name, y, columns, usable)
-        if isinstance(found, str):
-            result.notes.append(found)
-            continue
-        fits.extend(found)
-        result.tested.append(name)
+        else:
+            included.append(name)
     if unrecorded:
         result.notes.append(f"Not recorded, so not tested: {_join(unrecorded)}.")
+    if not included:
+        return result
+    with _one_blas_thread():
+        fits = _fit_joint(series, y_all, rows, values, included, missing, result)
     qvalues = benjamini_hochberg([f.p_value for f in fits])
     for fit, q in zip(fits, qvalues, strict=True):
         result.effects.append(
@@ -290,34 +366,32 @@ def estimate_effects(series: DailySeries | None) -> EffectsResult:
         )
     if fits and not any(e.significant for e in result.effects):
         result.notes.append(
-            f"No factor is clearly linked to your twitching yet ({len(fits)} tests, false "
-            f"discovery rate {ALPHA:.0%}); more days will give a clearer answer."
+            f"No factor is clearly linked to your twitching yet ({len(fits)} tests of "
+            f"{len(result.tested)} factors in one model, q < {ALPHA:g} needed); more days will "
+            "give a clearer answer."
         )
     return result
 
 
-def _too_little(name: str, usable: Any, y: Any, x: Any) -> str | None:
-    """A "not enough data yet" note when this factor cannot be tested, else None."""
+def _too_little(name: str, x: Any, n: int) -> str | None:
+    """A note when factor ``name`` (its values on the days analysed) cannot be in the model."""
+    import numpy as np
+
     label = NAMES[name]
-    n = int(usable.sum())
-    if n < MIN_DAYS:
+    recorded = x[np.isfinite(x)]
+    if len(recorded) < MIN_FACTOR_DAYS:
+        more = MIN_FACTOR_DAYS - len(recorded)
         return (
-            f"{label}: not enough data yet ({n} usable days, {MIN_DAYS} needed: days with it "
-            "recorded on the day and the two days before, since your first logged twitch)."
+            f"{label}: not enough data yet (recorded on {len(recorded)} of the {n} days "
+            f"analysed, {MIN_FACTOR_DAYS} needed): log {label} on {more} more "
+            f"day{'' if more == 1 else 's'}."
         )
-    twitch_days = int((y[usable] > 0).sum())
-    calm_days = n - twitch_days
-    if twitch_days < MIN_SIDE_DAYS or calm_days < MIN_SIDE_DAYS:
-        return (
-            f"{label}: not enough data yet ({twitch_days} days with twitching and {calm_days} "
-            f"without among {n} usable days; at least {MIN_SIDE_DAYS} of each needed)."
-        )
-    n_with, n_without = _split(x[usable])
+    n_with, n_without = _split(recorded)
     if n_with < MIN_SIDE_DAYS or n_without < MIN_SIDE_DAYS:
         return (
-            f"{label}: not enough variation yet (it was much the same on nearly every usable "
-            f"day; at least {MIN_SIDE_DAYS} days above and {MIN_SIDE_DAYS} at or below its "
-            "usual level needed)."
+            f"{label}: not enough variation yet (it was much the same on nearly every day it "
+            f"was recorded; at least {MIN_SIDE_DAYS} days above and {MIN_SIDE_DAYS} at or below "
+            "its usual level needed)."
         )
     return None
 
@@ -327,6 +401,8 @@ def _split(x: Any) -> tuple[int, int]:
     absent when the median is 0 (alcohol, workouts)."""
     import numpy as np
 
+    if len(x) == 0:
+        return 0, 0
     median = float(np.median(x))
     above = x > median
     if median == 0:
@@ -337,68 +413,253 @@ def _split(x: Any) -> tuple[int, int]:
     return n_with, int(len(x) - n_with)
 
 
-def _fit(name: str, y: Any, columns: list[Any], usable: Any) -> list[_Fit] | str:
-    """The Poisson model of one factor's three lags; a note if it cannot be fitted.
+def _fit_joint(
+    series: DailySeries,
+    y_all: Any,
+    rows: Any,
+    values: dict[str, Any],
+    included: list[str],
+    missing: Missing,
+    result: EffectsResult,
+) -> list[_Fit]:
+    """The joint model of ``included`` factors; a factor that cannot be separated from the
+    rest, or whose estimate is degenerate, is dropped with a note and the model refitted."""
+    import numpy as np
 
-    Each coefficient's standard error is the larger of the quasi-Poisson one (over-dispersion)
-    and the Newey-West one (over-dispersion and runs of days); p-values and intervals use the
-    t distribution with the model's residual degrees of freedom. The sandwich alone is too
-    optimistic over a few months of days (about 7% false positives at a nominal 5% in the
-    simulations of docs/insights.md); taking the larger keeps it near 5%.
+    included = list(included)
+    while included:
+        use = rows
+        if missing == "complete":
+            present = np.ones(len(rows), dtype=bool)
+            for name in included:
+                for lag in LAGS:
+                    present &= np.isfinite(values[name][max(LAGS) - lag + rows])
+            use = rows[present]
+        design, dropped = _design(series, use, values, included)
+        if dropped:
+            for name in dropped:
+                result.notes.append(
+                    f"{NAMES[name]}: not tested: on the days analysed it moves in step with "
+                    "the other terms of the model (another factor, the day of the week or the "
+                    "trend), so its own effect cannot be told apart."
+                )
+                included.remove(name)
+            continue
+        X = np.column_stack(design.columns)
+        n, p = X.shape
+        df = n - p
+        if df < MIN_RESIDUAL_DF:
+            more = MIN_RESIDUAL_DF - df
+            what = "days with every factor recorded" if missing == "complete" else "days"
+            result.notes.append(
+                f"Not enough data yet to weigh {_join([NAMES[f] for f in included])} against "
+                f"each other: the model estimates {p} numbers from {n} {what} and needs "
+                f"{MIN_RESIDUAL_DF} days more than it estimates: log twitches and factors on "
+                f"{more} more day{'' if more == 1 else 's'}."
+            )
+            return []
+        y = y_all[use]
+        fitted = _poisson(X, y)
+        if fitted is None:
+            result.notes.append(
+                "The model could not be fitted to your days (it did not settle); more days help."
+            )
+            return []
+        params, se = _errors(X, y, fitted, use)
+        crit = t_ppf(1 - ALPHA / 2, df)
+        fits: list[_Fit] = []
+        degenerate: list[str] = []
+        for i, (name, lag) in enumerate(design.kinds):
+            if not name:
+                continue
+            coef, err = float(params[i]), float(se[i])
+            if not (
+                math.isfinite(coef)
+                and math.isfinite(err)
+                and 0 < err < MAX_LOG_RATIO
+                and abs(coef) + crit * err <= MAX_LOG_RATIO
+            ):
+                if name not in degenerate:
+                    degenerate.append(name)
+                continue
+            x = values[name][max(LAGS) - lag + use]
+            n_with, n_without = _split(x[np.isfinite(x)])
+            fits.append(
+                _Fit(
+                    name,
+                    lag,
+                    coef,
+                    coef - crit * err,
+                    coef + crit * err,
+                    2 * t_sf(abs(coef / err), df),
+                    n_with,
+                    n_without,
+                )
+            )
+        if degenerate:
+            for name in degenerate:
+                result.notes.append(
+                    f"{NAMES[name]}: could not be estimated (the model did not settle); more "
+                    "days help."
+                )
+                included.remove(name)
+            continue
+        result.tested = list(included)
+        result.days, result.parameters, result.residual_df = n, p, df
+        return fits
+    return []
+
+
+def _design(
+    series: DailySeries, rows: Any, values: dict[str, Any], included: list[str]
+) -> tuple[_Design, list[str]]:
+    """The columns for the days ``rows`` (indices from ``series.start``), and the factors
+    whose columns depend linearly on the others (to be left out).
+
+    Factor columns are centred on the factor's mean and divided by its step, so that a
+    missing value (set to the mean) is 0; "missing" indicators are added once per distinct
+    pattern. The columns are checked in order (intercept, trend, day of week, indicators,
+    factors): a nuisance column that adds nothing is dropped, a factor's is reported.
     """
     import numpy as np
-    from scipy import stats
-    from statsmodels.genmod import families
-    from statsmodels.genmod.generalized_linear_model import GLM
-    from statsmodels.tools.sm_exceptions import PerfectSeparationError
 
-    step = STEPS[name][0]
-    index = np.flatnonzero(usable)
-    n = len(index)
-    design = [np.ones(n), *(c[usable] / step for c in columns), *_trend(index.astype(float))]
-    X = np.column_stack(design)
-    df = n - X.shape[1]
-    maxlags = math.floor(4 * (n / 100) ** (2 / 9))  # Newey and West's rule of thumb
-    failed = f"{NAMES[name]}: could not be estimated (the model did not settle); more days help."
+    t = rows.astype(float)
+    design = _Design()
+    design.add(np.ones(len(rows)))
+    for column in _trend(t):
+        design.add(column)
+    weekday = (series.start.weekday() + rows) % 7
+    for day in range(1, 7):  # Monday is the reference
+        design.add((weekday == day).astype(float))
+    indicators: dict[bytes, Any] = {}
+    factor_columns: list[tuple[str, int, Any]] = []
+    for name in included:
+        column = values[name]
+        mean = float(np.mean(column[np.isfinite(column)]))
+        step = STEPS[name][0]
+        for lag in LAGS:
+            x = column[max(LAGS) - lag + rows]
+            absent = ~np.isfinite(x)
+            factor_columns.append((name, lag, np.where(absent, 0.0, (x - mean) / step)))
+            if absent.any():
+                indicators.setdefault(absent.tobytes(), absent.astype(float))
+    for column in indicators.values():
+        design.add(column)
+    for name, lag, column in factor_columns:
+        design.add(column, name, lag)
+    return _independent(design)
+
+
+def _independent(design: _Design) -> tuple[_Design, list[str]]:
+    """``design`` without the columns that depend linearly on those before them (Gram-Schmidt
+    on the scaled columns), and the factors that had such a column."""
+    import numpy as np
+
+    kept = _Design()
+    basis: list[Any] = []
+    dropped: list[str] = []
+    for column, (name, lag) in zip(design.columns, design.kinds, strict=True):
+        norm = float(np.linalg.norm(column))
+        if norm == 0:
+            if name and name not in dropped:
+                dropped.append(name)
+            continue
+        r = column / norm
+        for q in basis:  # twice over, for numerical stability
+            r = r - q * float(q @ r)
+        for q in basis:
+            r = r - q * float(q @ r)
+        rest = float(np.linalg.norm(r))
+        if rest < 1e-7:
+            if name and name not in dropped:
+                dropped.append(name)
+            continue
+        basis.append(r / rest)
+        kept.add(column, name, lag)
+    return kept, dropped
+
+
+@dataclass
+class _Fitted:
+    params: Any
+    mu: Any
+
+
+def _poisson(X: Any, y: Any) -> _Fitted | None:
+    """Maximum likelihood of the Poisson log-linear model by iteratively reweighted least
+    squares (step-halving when the deviance rises); None when it does not settle."""
+    import numpy as np
+
+    eta = np.log((y + y.mean()) / 2 + 1e-3)
+    mu = np.exp(eta)
+    deviance = math.inf  # the first step is taken whole
+    params = np.zeros(X.shape[1])
+    for _ in range(MAX_ITERATIONS):
+        z = eta + (y - mu) / mu
+        XtW = X.T * mu
+        try:
+            new = np.linalg.solve(XtW @ X, XtW @ z)
+        except np.linalg.LinAlgError:
+            new = np.linalg.lstsq(X * np.sqrt(mu)[:, None], z * np.sqrt(mu), rcond=None)[0]
+        for _halving in range(30):
+            new_eta = np.clip(X @ new, -40.0, 25.0)
+            new_mu = np.exp(new_eta)
+            new_deviance = _deviance(y, new_mu)
+            if np.isfinite(new_deviance) and new_deviance <= deviance * (1 + 1e-12) + 1e-12:
+                break
+            new = (new + params) / 2
+        else:
+            return None
+        change = abs(deviance - new_deviance)
+        params, eta, mu, deviance = new, new_eta, new_mu, new_deviance
+        if change <= TOLERANCE * (abs(deviance) + 0.1):
+            return _Fitted(params, mu)
+    return None
+
+
+def _deviance(y: Any, mu: Any) -> float:
+    import numpy as np
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        term = np.where(y > 0, y * np.log(y / mu), 0.0)
+    return float(2 * np.sum(term - (y - mu)))
+
+
+def _errors(X: Any, y: Any, fitted: _Fitted, rows: Any) -> tuple[Any, Any]:
+    """The coefficients and their standard errors: per coefficient the larger of the
+    quasi-Poisson and the Newey-West one (:func:`_variances`)."""
+    import numpy as np
+
+    quasi, hac = _variances(X, y, fitted.mu, rows)
+    return fitted.params, np.sqrt(np.maximum(np.maximum(quasi, hac), 0.0))
+
+
+def _variances(X: Any, y: Any, mu: Any, rows: Any) -> tuple[Any, Any]:
+    """The coefficients' variances, quasi-Poisson (Pearson dispersion) and Newey-West
+    (Bartlett kernel, ``floor(4 (T/100)^(2/9))`` lags over the T calendar days spanned, the
+    scores of days not in the model taken as 0 so that lags are counted in calendar days,
+    with the n/(n-p) correction). ``rows`` are the days' indices, ascending."""
+    import numpy as np
+
+    n, p = X.shape
+    information = (X.T * mu) @ X
     try:
-        with warnings.catch_warnings():  # judged below by the numbers, not by warnings
-            warnings.simplefilter("ignore")
-            model = GLM(y[usable], X, family=families.Poisson())
-            quasi = model.fit(scale="X2")
-            if not quasi.converged or df < MIN_DAYS // 2:
-                return failed
-            hac = model.fit(
-                start_params=quasi.params,
-                cov_type="HAC",
-                cov_kwds={"maxlags": maxlags, "use_correction": True},
-            )
-    except (PerfectSeparationError, np.linalg.LinAlgError, ValueError) as exc:
-        return f"{NAMES[name]}: could not be estimated ({type(exc).__name__}); more days help."
-    params = np.asarray(quasi.params)
-    se = np.maximum(np.asarray(quasi.bse), np.asarray(hac.bse))
-    crit = float(stats.t.ppf(1 - ALPHA / 2, df))
-    out: list[_Fit] = []
-    for lag in LAGS:
-        i = 1 + lag
-        coef, err = float(params[i]), float(se[i])
-        if not (math.isfinite(coef) and math.isfinite(err) and 0 < err < MAX_LOG_RATIO):
-            return failed
-        if abs(coef) + crit * err > MAX_LOG_RATIO:  # a ratio beyond e^50 per step: degenerate
-            return failed
-        n_with, n_without = _split(columns[lag][usable])
-        out.append(
-            _Fit(
-                name,
-                lag,
-                coef,
-                coef - crit * err,
-                coef + crit * err,
-                float(2 * stats.t.sf(abs(coef / err), df)),
-                n_with,
-                n_without,
-            )
-        )
-    return out
+        bread = np.linalg.inv(information)
+    except np.linalg.LinAlgError:
+        bread = np.linalg.pinv(information)
+    resid = y - mu
+    dispersion = float(np.sum(resid**2 / mu)) / (n - p)
+    quasi = dispersion * np.diag(bread)
+    span = int(rows[-1] - rows[0]) + 1
+    calendar = np.zeros((span, p))
+    calendar[rows - rows[0]] = X * resid[:, None]
+    meat = calendar.T @ calendar
+    maxlags = math.floor(4 * (span / 100) ** (2 / 9))
+    for lag in range(1, min(maxlags, span - 1) + 1):
+        gamma = calendar[lag:].T @ calendar[:-lag]
+        meat += (1 - lag / (maxlags + 1)) * (gamma + gamma.T)
+    hac = np.diag(bread @ meat @ bread) * n / (n - p)
+    return quasi, hac
 
 
 def _trend(t: Any) -> list[Any]:
@@ -415,6 +676,97 @@ def _trend(t: Any) -> list[Any]:
         at = origin + span * k / (knots + 1)
         columns.append(np.maximum(0.0, t - at) / 365.0)
     return columns
+
+
+# ---------------------------------------------------------------------- one BLAS thread
+
+_controller: Any = None
+
+
+@contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """BLAS limited to one thread while the model is fitted: its matrices are small, and
+    several threads on a busy machine made the fit several times slower. Without
+    threadpoolctl installed, BLAS is left as it is."""
+    global _controller
+    if _controller is None:
+        try:
+            from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
+        except ImportError:
+            _controller = False
+        else:
+            _controller = ThreadpoolController()
+    limit = _controller.limit(limits=1, user_api="blas") if _controller else nullcontext()
+    with limit:
+        yield
+
+
+# ---------------------------------------------------------------------- the t distribution
+
+
+def t_sf(t: float, df: float) -> float:
+    """P(T > t) for Student's t with ``df`` degrees of freedom."""
+    if math.isnan(t):
+        return math.nan
+    if math.isinf(t):
+        return 0.0 if t > 0 else 1.0
+    tail = 0.5 * _betainc(df / 2, 0.5, df / (df + t * t))
+    return tail if t >= 0 else 1 - tail
+
+
+def t_ppf(q: float, df: float) -> float:
+    """The ``q`` quantile of Student's t with ``df`` degrees of freedom (0 < q < 1)."""
+    if not 0 < q < 1:
+        raise ValueError(f"quantile {q} outside (0, 1)")
+    if q == 0.5:
+        return 0.0
+    if q < 0.5:
+        return -t_ppf(1 - q, df)
+    low, high = 0.0, 1.0
+    while t_sf(high, df) > 1 - q:
+        high *= 2
+    for _ in range(200):  # bisection to the float's precision
+        mid = (low + high) / 2
+        if mid in (low, high):
+            break
+        if t_sf(mid, df) > 1 - q:
+            low = mid
+        else:
+            high = mid
+    return (low + high) / 2
+
+
+def _betainc(a: float, b: float, x: float) -> float:
+    """The regularised incomplete beta function I_x(a, b) (continued fraction, Lentz)."""
+    if x <= 0:
+        return 0.0
+    if x >= 1:
+        return 1.0
+    if x > (a + 1) / (a + b + 2):
+        return 1.0 - _betainc(b, a, 1.0 - x)
+    log_front = (
+        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    )
+    tiny = 1e-300
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    fraction = d
+    for m in range(1, 10_000):
+        for numerator in (
+            m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+            -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1)),
+        ):
+            d = 1.0 + numerator * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + numerator / c
+            c = c if abs(c) > tiny else tiny
+            fraction *= c * d
+        if abs(c * d - 1.0) < 1e-16:
+            break
+    return math.exp(log_front) * fraction / a
+
+
+# ---------------------------------------------------------------------- many tests
 
 
 def benjamini_hochberg(pvalues: list[float]) -> list[float]:

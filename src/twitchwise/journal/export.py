@@ -2,7 +2,8 @@
 
 JSON is ``{"episodes": [...], "days": [...], "workouts": [...]}`` with every field; importing
 it into an empty journal restores the same export. The daily CSV has one row per date that
-has an episode or a CSV factor: ``twitches`` counts that date's episodes, and
+has an episode, a CSV factor or a twitch count from a daily CSV: ``twitches`` counts that
+date's episodes (blank when a daily CSV left it blank and none were logged since), and
 ``workout_min`` is the day's logged value or else the minutes of that date's workouts (in
 the local time zone). Numbers are written so that they read back exactly.
 
@@ -75,6 +76,7 @@ def csv_chunks(summary: JournalSummary) -> Iterator[str]:
     """The daily CSV, a chunk of rows at a time, from the episodes per day."""
     twitches = summary.day_counts()
     days = {d.date: d.factors for d in summary.days}
+    counted = {d.date: d.twitches_counted for d in summary.days}
     workout_min: defaultdict[date, float] = defaultdict(float)
     for w in summary.workouts:
         workout_min[w.start.astimezone().date()] += w.duration_s / 60
@@ -89,9 +91,11 @@ def csv_chunks(summary: JournalSummary) -> Iterator[str]:
         if values["workout_min"] is None and day in workout_min:
             values["workout_min"] = round(workout_min[day], 1)
         count = twitches.get(day, 0)
-        if not count and all(v is None for v in values.values()):
+        mark = counted.get(day)
+        if not count and mark is None and all(v is None for v in values.values()):
             continue
-        writer.writerow([day.isoformat(), count, *(_number(values[c]) for c in FACTOR_COLUMNS)])
+        cell = "" if not count and mark is False else count  # blank: not recorded
+        writer.writerow([day.isoformat(), cell, *(_number(values[c]) for c in FACTOR_COLUMNS)])
         if i % ITEMS_PER_CHUNK == ITEMS_PER_CHUNK - 1:
             yield out.getvalue()
             out.seek(0)

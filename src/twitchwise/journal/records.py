@@ -163,7 +163,9 @@ class Batch:
     """Everything read from one file, before anything is written.
 
     ``episode_counts`` (from a daily CSV) means "that day had this many twitch episodes": the
-    store adds only the episodes the journal does not already have for the day.
+    store adds only the episodes the journal does not already have for the day, and keeps
+    that the day was counted (a 0 is a calm day, not an unknown one). ``uncounted`` are the
+    dates whose ``twitches`` cell was left blank: not recorded, which the store keeps too.
     """
 
     format: str
@@ -171,6 +173,7 @@ class Batch:
     days: dict[date, DayFactors] = field(default_factory=dict)
     episodes: list[EpisodeIn] = field(default_factory=list)
     episode_counts: dict[date, int] = field(default_factory=dict)
+    uncounted: set[date] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
 
     @property

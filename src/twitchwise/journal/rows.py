@@ -59,10 +59,18 @@ class EpisodeRow:
 
 @dataclass(frozen=True, slots=True)
 class DayRow:
-    """One day's factors as stored; a factor that is None was not recorded (never zero)."""
+    """One day's factors as stored; a factor that is None was not recorded (never zero).
+
+    ``twitches_counted`` is what a daily CSV said of the day's twitches: True, a count was
+    given (0 included), so the day's episodes are all there were; False, its ``twitches``
+    cell was left blank (not recorded); None, nothing was said (days without episodes
+    inside the span twitches were logged over count as twitch-free). The JSON export does
+    not carry it; the CSV export writes it back as the count or the blank cell.
+    """
 
     date: dt.date
     factors: DayFactors
+    twitches_counted: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Every column, None for those not recorded."""
@@ -180,11 +188,12 @@ def episode_row(uid: str, at: dt.datetime, day: dt.date, values: Mapping[str, An
 
 
 def day_row(day: dt.date, values: Mapping[str, Any]) -> DayRow:
-    """A day from its stored columns (:data:`~twitchwise.journal.records.DAY_COLUMNS`)."""
+    """A day from its stored columns (:data:`~twitchwise.journal.records.DAY_COLUMNS`, and
+    ``twitches_counted`` when known)."""
     factors = {c: values[c] for c in DAY_COLUMNS if values.get(c) is not None}
     if "medicines" in factors:
         factors["medicines"] = tuple(factors["medicines"])
-    return DayRow(day, DayFactors(**factors))
+    return DayRow(day, DayFactors(**factors), values.get("twitches_counted"))
 
 
 def workout_row(start: dt.datetime, values: Mapping[str, Any]) -> WorkoutRow:

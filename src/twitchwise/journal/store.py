@@ -93,6 +93,10 @@ HEAD_REVISION = "0001"
 MIGRATIONS = "twitchwise.journal:migrations"
 #: The source a hand-logged value has; imports never overwrite such a value.
 LOGGED = "log"
+#: ``days.sources[TWITCHES]`` is what a daily CSV said of the day's twitches: the file's
+#: format when it gave a count (0 included), NOT_RECORDED when it left the cell blank.
+TWITCHES = "twitches"
+NOT_RECORDED = "not recorded"
 _CHUNK = 500
 _T = TypeVar("_T")
 
@@ -504,12 +508,23 @@ def _date_checker(
 
 def _days(session: Session, problems: list[str]) -> list[DayRow]:
     days: list[DayRow] = []
-    query = select(Day.id, _raw(Day.date), *(getattr(Day, c) for c in DAY_COLUMNS))
-    for row_id, day_value, *values in session.execute(query.order_by(Day.date)):
+    query = select(Day.id, _raw(Day.date), Day.sources, *(getattr(Day, c) for c in DAY_COLUMNS))
+    for row_id, day_value, sources, *values in session.execute(query.order_by(Day.date)):
         day, _ = stored(f"day #{row_id}", day_value, None, problems)
         if day is not None:
-            days.append(day_row(day, dict(zip(DAY_COLUMNS, values, strict=True))))
+            columns: dict[str, Any] = dict(zip(DAY_COLUMNS, values, strict=True))
+            columns["twitches_counted"] = _twitches_counted(sources)
+            days.append(day_row(day, columns))
     return days
+
+
+def _twitches_counted(sources: object) -> bool | None:
+    """What a daily CSV said of the day's twitches (:attr:`DayRow.twitches_counted`), from
+    the day's ``sources``."""
+    mark = sources.get(TWITCHES) if isinstance(sources, dict) else None
+    if mark is None:
+        return None
+    return bool(mark != NOT_RECORDED)
 
 
 def _workouts(session: Session, problems: list[str]) -> list[WorkoutRow]:
@@ -578,6 +593,7 @@ def _import_one(session: Session, info: FileInfo, batch: Batch) -> ImportSummary
     _merge_days(session, batch.days, batch.format, summary)
     _add_episodes(session, batch.episodes, record.id, summary)
     _add_counted_episodes(session, batch.episode_counts, batch.format, record.id, summary)
+    _mark_counted_days(session, batch.episode_counts, batch.uncounted, batch.format)
     record.rows_added = summary.rows_added
     return summary
 
@@ -657,6 +673,47 @@ def _merge_days(
     if new_rows:
         session.execute(insert(_table("days")), new_rows)
     summary.days_added = len(new_rows)
+
+
+def _mark_counted_days(
+    session: Session, counts: dict[date, int], blank: set[date], source: str
+) -> None:
+    """Keep what a daily CSV said of each day's twitches in the day's ``sources``
+    (:data:`TWITCHES`): a count, 0 included, marks the day counted; a blank cell marks it
+    not recorded, unless a count was given for it before. A day without a row gets one only
+    when the mark says something its episodes cannot (a count of 0, or a blank)."""
+    marks = {day: source for day in counts} | {day: NOT_RECORDED for day in blank}
+    if not marks:
+        return
+    existing: dict[date, Day] = {}
+    for chunk in _chunks(sorted(marks)):
+        for known in session.scalars(select(Day).where(Day.date.in_(chunk))):
+            existing[known.date] = known
+    now = _now()
+    new_rows: list[dict[str, Any]] = []
+    for day, mark in sorted(marks.items()):
+        row = existing.get(day)
+        if row is None:
+            if mark != NOT_RECORDED and counts[day] > 0:
+                continue
+            new_rows.append(
+                {
+                    "date": day,
+                    **dict.fromkeys(DAY_COLUMNS),
+                    "sources": {TWITCHES: mark},
+                    "updated_at": now,
+                }
+            )
+            continue
+        sources = dict(row.sources or {})
+        before = sources.get(TWITCHES)
+        if before == mark or (mark == NOT_RECORDED and before is not None):
+            continue
+        sources[TWITCHES] = mark
+        row.sources = sources
+        row.updated_at = now
+    if new_rows:
+        session.execute(insert(_table("days")), new_rows)
 
 
 def _add_episodes(

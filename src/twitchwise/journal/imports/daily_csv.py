@@ -1,7 +1,8 @@
 """The daily CSV: ``date,twitches,caffeine_mg,sleep_h,water_l,workout_min,stress,alcohol_units``.
 
 ``date`` is required; any subset of the other columns may follow, in any order. An empty
-cell means "not recorded". ``twitches`` is the number of twitch episodes that day. Every
+cell means "not recorded". ``twitches`` is the number of twitch episodes that day; left
+blank, the day's twitches were not recorded (``Batch.uncounted``), which is not 0. Every
 value is checked, and the first problem refuses the whole file with its line number.
 ``twitchwise export --format csv`` writes this format.
 """
@@ -43,7 +44,7 @@ def read_daily_csv(stream: IO[bytes]) -> Batch:
                 raise FileProblem(f"line {line}: {len(row)} values for {len(header)} columns")
             cells = dict(zip(header, (cell.strip() for cell in row), strict=True))
             day = _date(cells["date"], line)
-            if day in batch.days or day in batch.episode_counts:
+            if day in batch.days or day in batch.episode_counts or day in batch.uncounted:
                 raise FileProblem(f"line {line}: {day} appears twice")
             factors: dict[str, Any] = {}
             for column in FACTOR_COLUMNS:
@@ -53,7 +54,9 @@ def read_daily_csv(stream: IO[bytes]) -> Batch:
             if factors:
                 batch.days[day] = DayFactors(**factors)
             raw_count = cells.get("twitches", "")
-            if raw_count:
+            if not raw_count and "twitches" in cells:
+                batch.uncounted.add(day)  # blank: not recorded, not 0
+            elif raw_count:
                 batch.episode_counts[day] = _count(raw_count, line)
                 total += batch.episode_counts[day]
                 if total > MAX_EPISODES:
