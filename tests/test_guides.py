@@ -551,13 +551,50 @@ def test_guide_command_prints_every_format(fmt: str, capsys: pytest.CaptureFixtu
     assert "after a workout" in out.lower()
 
 
-def test_unknown_topic_exits_2_with_a_suggestion(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_misspelt_topic_shows_the_closest_and_says_so(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A clear near miss shows that guide (exit 0); which guide it is goes to stderr, so stdout
+    holds only the guide (this replaced an exit 2 with "did you mean" in the fourth session)."""
     code, out, err = run(["guide", "kne"], capsys)
+    assert code == 0
+    assert out.startswith("Why is my knee twitching?") or "knee" in out.splitlines()[0].lower()
+    assert err.strip().splitlines() == [
+        "note: no topic is called 'kne': showing 'knee' (Why is my knee twitching?), "
+        "the closest name"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [("elbow", "arm"), ("quads", "thigh"), ("tongues", "tongue"), ("Hypnic_Jerks", "hypnic-jerks")],
+)
+def test_a_near_miss_names_the_guide_it_shows(
+    name: str, shown: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(["guide", name, "--format", "json"], capsys)
+    assert code == 0, err
+    if name.lower().replace("_", "-") != shown:
+        assert f"showing '{shown}'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_name_that_fits_several_guides_exits_2_naming_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(["guide", "leg"], capsys)
+    assert code == 2
+    assert out == ""
+    (line,) = err.strip().splitlines()
+    assert line.startswith("error: 'leg' has no guide of its own; the closest guides are ")
+    assert "run 'twitchwise guide " in line
+
+
+def test_an_unknown_topic_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["guide", "xyzzy"], capsys)
     assert code == 2
     assert out == ""
     assert err.strip().splitlines() == [
-        "error: unknown topic 'kne'; did you mean 'knee'? "
-        "run 'twitchwise guide --list' to see every topic"
+        "error: unknown topic 'xyzzy'; run 'twitchwise guide --list' to see every topic"
     ]
 
 
@@ -598,6 +635,7 @@ class _Page(HTMLParser):
         self.links: list[tuple[str, str, str]] = []  # (tag, attribute, url)
         self.ids: set[str] = set()
         self.tags: list[str] = []
+        self.scripts: list[dict[str, str]] = []
         self.lang: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -607,6 +645,8 @@ class _Page(HTMLParser):
             self.lang = values.get("lang")
         if "id" in values:
             self.ids.add(values["id"])
+        if tag == "script":
+            self.scripts.append(values)
         for attr in ("href", "src", "srcset", "poster", "data"):
             if attr in values:
                 self.links.append((tag, attr, values[attr]))
@@ -631,9 +671,10 @@ def site(tmp_path_factory: pytest.TempPathFactory, kb: KnowledgeBase) -> Path:
 
 
 def test_site_has_every_page(site: Path, kb: KnowledgeBase) -> None:
-    for name in ("index.html", "sources.html", "checker.html", "sitemap.xml", "assets/site.css",
+    for name in ("index.html", "sources.html", "checker.html", "robots.txt", "assets/site.css",
                  "anatomy.html", "self-care.html", "medicines.html", "myths/knee.html",
-                 "myths/after-workout.html"):  # fmt: skip
+                 "myths/after-workout.html", "search.html", "404.html",
+                 "check/self-care.html"):  # fmt: skip
         assert (site / name).is_file(), name
     assert sorted(p.name for p in (site / "myths").iterdir()) == ["after-workout.html", "knee.html"]
     for topic in topics(kb):
@@ -645,17 +686,17 @@ def test_site_has_every_page(site: Path, kb: KnowledgeBase) -> None:
         assert f'href="guides/{topic.id}.html"' in index
 
 
-def test_sitemap_lists_every_page_relatively(site: Path) -> None:
-    sitemap = (site / "sitemap.xml").read_text(encoding="utf-8")
-    locs = re.findall(r"<loc>(.*?)</loc>", sitemap)
-    pages = sorted(str(p.relative_to(site)) for p in site.rglob("*.html"))
-    assert sorted(locs) == pages
+def test_a_local_build_has_no_sitemap(site: Path) -> None:
+    """A sitemap lists absolute URLs: without a base URL there is none (tests/test_site.py
+    checks the sitemap of a build with one)."""
+    assert not (site / "sitemap.xml").exists()
+    assert "Sitemap:" not in (site / "robots.txt").read_text(encoding="utf-8")
 
 
 def test_sitemap_uses_the_base_url(tmp_path: Path, kb: KnowledgeBase) -> None:
-    build_site(tmp_path, base_url="https://example.org/twitch/", kb=kb)
+    build_site(tmp_path, base_url="https://example.org/twitch/", search=False, kb=kb)
     sitemap = (tmp_path / "sitemap.xml").read_text(encoding="utf-8")
-    assert "<loc>https://example.org/twitch/guides/knee.html</loc>" in sitemap
+    assert "<loc>https://example.org/twitch/guides/knee.html</loc><lastmod>" in sitemap
     with pytest.raises(InputError, match="--base-url"):
         build_site(tmp_path, base_url="example.org", kb=kb)
 
@@ -686,7 +727,11 @@ def test_nothing_is_loaded_from_the_network(site: Path) -> None:
     offenders = []
     for path in site.rglob("*.html"):
         page = _parse(path)
-        assert "script" not in page.tags, path
+        # scripts: the metadata (JSON-LD, not run) and the search page's own script only
+        for script in page.scripts:
+            if script.get("type") == "application/ld+json":
+                continue
+            assert path.name == "search.html" and script.get("src") == "assets/search.js", path
         for tag, attr, url in page.links:
             external = url.startswith(("http://", "https://", "//"))
             if external and not (tag == "a" and attr == "href"):
@@ -792,7 +837,8 @@ def test_site_build_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert code == 0, err
     assert (tmp_path / "out" / "index.html").is_file()
     assert out.startswith("wrote ") and "files to" in out
-    assert "sitemap.xml" in err  # progress goes to stderr
+    assert re.search(r"building site .* (\d+)/\1 ", err), err  # progress goes to stderr
+    assert "note: local build" in err
 
 
 def test_site_build_refuses_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -45,6 +45,10 @@ def guide(
 ) -> None:
     """Show the guide for a body region or situation: causes, warning signs, what to do.
 
+    A name that is not a topic's own (an alias, a plural, a body region with no guide of its
+    own, a misspelling) shows the closest guide and says which on stderr; a name that fits
+    several guides equally lists them.
+
     Example: twitchwise guide knee
     """
     tw = twitchwise_app()
@@ -61,7 +65,17 @@ def guide(
             "name a topic, for example: twitchwise guide knee (twitchwise guide --list shows all)"
         )
     check_format(fmt, ANSWER_FORMATS)
-    built = tw.guide(topic)
+    from twitchwise.guides.build import resolve_topic
+
+    match = resolve_topic(topic, tw.kb)
+    if match.topic is None:
+        # several guides fit the name equally: nothing is shown, the error names them
+        raise InputError(match.note, field="topic", suggestions=[t.id for t in match.choices])
+    if match.note:
+        # a near miss (an alias, a plural, a body region with no guide of its own, a typo):
+        # say which guide this is, on stderr so that stdout holds only the guide
+        typer.echo(f"note: {match.note}", err=True)
+    built = tw.guide(match.topic)
     tty, width = terminal_style(fmt, width)
     typer.echo(built.render(fmt, width=width, color=tty), nl=fmt == "json")
 
@@ -72,13 +86,18 @@ def site_build(
         str | None,
         typer.Option(
             "--base-url",
-            help="Public address of the site, for absolute URLs in sitemap.xml.",
+            help="Public address the site will be published at (https://...): canonical "
+            "links, og:url and sitemap.xml. Without it the build is local.",
         ),
     ] = None,
+    no_search: Annotated[
+        bool,
+        typer.Option("--no-search", help="Leave out the site search (no Pagefind index)."),
+    ] = False,
 ) -> None:
-    """Write a static website: every guide, a page per cause, the sources, a sitemap.
+    """Write a static website: every guide, a page per cause, the checklist, search, a sitemap.
 
-    Example: twitchwise site build site/
+    Example: twitchwise site build public/ --base-url https://example.org/twitch/
     """
     long_running()
     from pathlib import Path
@@ -103,9 +122,15 @@ def site_build(
             progress.update(task, completed=done, total=total, description=rel)
 
         report = build_site(
-            Path(directory), base_url=base_url, progress=step, kb=twitchwise_app().kb
+            Path(directory),
+            base_url=base_url,
+            search=not no_search,
+            progress=step,
+            kb=twitchwise_app().kb,
         )
     typer.echo(f"wrote {len(report.pages)} files to {report.root}")
+    for note in report.notes:
+        typer.echo(f"note: {note}", err=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -65,6 +65,8 @@ CORE_ADVICE = 5
 PATTERN_KINDS = frozenset({"pattern", "duration"})
 #: The advice that holds the one GP rule and what to tell the GP, in this order.
 GP_ADVICE = ("gp_rule", "see_doctor_plain")
+#: Findings that make a topic one about children (:func:`for_children`).
+CHILD_FINDINGS = frozenset({"age_under_18"})
 
 #: What to do for each group of the warning-sign box, most urgent first: (action, level, title).
 ACTIONS = (
@@ -73,8 +75,9 @@ ACTIONS = (
     ("days", TriageLevel.SEE_DOCTOR_URGENT, "See your GP within a few days"),
     ("gp", TriageLevel.SEE_DOCTOR_ROUTINE, "See a GP"),
 )
-#: An urgent red flag whose reason says this is a matter of days, not of today.
-WITHIN_DAYS = re.compile(r"\bwithin (?:a few )?days\b")
+#: An urgent red flag whose reason says this is a matter of days, not of today ("see your GP
+#: within days"; not "within days of starting a medicine", which says when the sign appears).
+WITHIN_DAYS = re.compile(r"\bwithin (?:a few )?days\b(?! of\b)")
 #: Where a red flag's reason stops naming the sign and starts saying what it means.
 SIGN_END = re.compile(
     r"(?<!that)(?<!which)(?<!who)(?<!you)(?<!this)(?<! or)"
@@ -93,16 +96,28 @@ def topics(kb: KnowledgeBase) -> list[Topic]:
     return sorted(kb.topics.values(), key=lambda t: t.kind != "region")
 
 
-def find_topic(name: str, kb: KnowledgeBase) -> Topic:
-    """The topic called ``name`` (its id or an alias, any case, ``_`` or space for ``-``).
+def _key(name: str) -> str:
+    """A topic name as topics spell it: lower case, ``-`` for ``_`` and spaces."""
+    return "-".join(str(name).strip().lower().replace("_", " ").split())
 
-    Raises :class:`InputError` naming the closest topics when there is none.
-    """
-    key = "-".join(str(name).strip().lower().replace("_", " ").split())
+
+def _names(kb: KnowledgeBase) -> dict[str, str]:
+    """Every topic id and alias (lower case) -> the topic's id."""
     names: dict[str, str] = {}
     for topic in kb.topics.values():
         for alias in [topic.id, *topic.aliases]:
             names.setdefault(alias.lower(), topic.id)
+    return names
+
+
+def find_topic(name: str, kb: KnowledgeBase) -> Topic:
+    """The topic called ``name`` (its id or an alias, any case, ``_`` or space for ``-``).
+
+    Raises :class:`InputError` naming the closest topics when there is none (the command line
+    goes further with :func:`resolve_topic`).
+    """
+    key = _key(name)
+    names = _names(kb)
     if key in names:
         return kb.topics[names[key]]
     close = difflib.get_close_matches(key, list(names), n=6, cutoff=0.6)
@@ -113,6 +128,144 @@ def find_topic(name: str, kb: KnowledgeBase) -> Topic:
         field="topic",
         suggestions=suggestions,
     )
+
+
+@dataclass(frozen=True)
+class TopicMatch:
+    """What to show for a name: one topic, or (``topic`` None) the topics that fit it equally.
+
+    ``note`` says why, whenever the name is not the topic's own id; with no topic it is a whole
+    error line that names the closest guides.
+    """
+
+    topic: Topic | None
+    note: str = ""
+    choices: tuple[Topic, ...] = ()
+
+
+#: A misspelt name is read as the closest topic name only at this similarity (difflib ratio),
+#: and only when it is this much closer than the closest name of any other topic.
+SPELLING_CUTOFF = 0.75
+SPELLING_LEAD = 0.1
+#: Names less similar than this to every topic name fit nothing.
+SPELLING_FLOOR = 0.7
+#: Words left out when a name is compared with a body region's words ("back of my neck").
+_FILLER = frozenset({"my", "the", "a", "an", "of", "in", "on", "at", "muscle", "muscles"})
+#: At most this many topics are listed for a name that fits several.
+MAX_CHOICES = 8
+
+
+def resolve_topic(name: str, kb: KnowledgeBase) -> TopicMatch:
+    """What to show for ``name``, saying why when it is not a topic's own id.
+
+    In order: a topic id; one of its aliases ("quads": thigh); the singular or plural of an id
+    or alias ("tongues": tongue); a body region's words from the knowledge base ("collarbone",
+    "side of my head") when one topic covers that region; a misspelling clearly closest to one
+    topic's name ("kne": knee). A name that fits several topics equally (a region with no guide
+    of its own, such as "leg", or a misspelling as close to two topics) gives those topics as
+    ``choices``. Only a name that fits nothing raises :class:`InputError`.
+    """
+    key = _key(name)
+    if not key:
+        raise InputError("name a topic, for example: twitchwise guide knee", field="topic")
+    names = _names(kb)
+
+    def shown(topic_id: str, why: str, tail: str = "") -> TopicMatch:
+        topic = kb.topics[topic_id]
+        return TopicMatch(topic, f"{why}: showing {topic.id!r} ({topic.title}){tail}")
+
+    def several(topic_ids: list[str], why: str) -> TopicMatch:
+        ids = list(dict.fromkeys(topic_ids))[:MAX_CHOICES]
+        return TopicMatch(
+            None,
+            f"{why}; the closest guides are {', '.join(ids)}: "
+            f"run 'twitchwise guide {ids[0]}' (or another of them)",
+            tuple(kb.topics[i] for i in ids),
+        )
+
+    if key in kb.topics:
+        return TopicMatch(kb.topics[key])
+    if key in names:
+        return shown(names[key], f"{name!r} has no guide of its own", ", which covers it")
+    for variant in _number_variants(key):
+        if variant in names:
+            return shown(names[variant], f"{name!r} has no guide of its own", ", which covers it")
+    regions = _region_topics(key, kb)
+    if len(regions) == 1:
+        ((topic_id, label),) = regions.items()
+        return shown(topic_id, f"{name!r} has no guide of its own", f", which covers the {label}")
+    if regions:
+        return several(list(regions), f"{name!r} has no guide of its own")
+    best: dict[str, float] = {}
+    for ratio, topic_id in sorted(
+        ((difflib.SequenceMatcher(None, key, n).ratio(), names[n]) for n in names),
+        reverse=True,
+    ):
+        best.setdefault(topic_id, ratio)
+    ranked = list(best.items())
+    top = ranked[0][1] if ranked else 0.0
+    runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+    if top >= SPELLING_CUTOFF and top - runner_up >= SPELLING_LEAD:
+        return shown(ranked[0][0], f"no topic is called {name!r}", ", the closest name")
+    close = [t for t, r in ranked if r >= max(SPELLING_FLOOR, top - SPELLING_LEAD)]
+    if close:
+        return several(close, f"no topic is called {name!r}")
+    raise InputError(
+        f"unknown topic {name!r}; run 'twitchwise guide --list' to see every topic",
+        field="topic",
+    )
+
+
+def _number_variants(key: str) -> list[str]:
+    """The singular or plural of a name ("tongues" -> "tongue", "glute" -> "glutes")."""
+    if key.endswith("ies"):
+        return [key[:-3] + "y", key[:-1]]
+    if key.endswith("es"):
+        return [key[:-2], key[:-1]]
+    if key.endswith("s"):
+        return [key[:-1]]
+    return [key + "s"]
+
+
+def _words(text: str) -> str:
+    """A name or a region's phrase as its content words ("back-of-my-neck" -> "back neck")."""
+    words = text.lower().replace("-", " ").replace("_", " ").split()
+    return " ".join(w for w in words if w not in _FILLER)
+
+
+def _region_topics(key: str, kb: KnowledgeBase) -> dict[str, str]:
+    """The region topics that cover the body region a name is a word for (topic id -> the
+    region's label, lower case); every topic of that region's area when none covers it."""
+    wanted = {_words(key), *(_words(v) for v in _number_variants(key))} - {""}
+    regions = [
+        f
+        for f in kb.findings.values()
+        if f.kind == "region"
+        and wanted & {_words(s) for s in [f.id.removeprefix("region_"), *f.synonyms]}
+    ]
+    out: dict[str, str] = {}
+    for finding in regions:
+        label = finding.label.lower()
+        # the topics made of this region (or a region it is part of), narrowest first
+        for rid in [finding.id, *finding.implies]:
+            covering = [
+                t.id for t in kb.topics.values() if t.kind == "region" and rid in t.findings
+            ]
+            if covering:
+                out.update((t, label) for t in covering)
+                break
+        else:
+            area = [
+                t.id
+                for t in kb.topics.values()
+                for f in t.findings
+                if t.kind == "region"
+                and kb.findings[f].kind == "region"
+                and finding.area is not None
+                and kb.findings[f].area == finding.area
+            ]
+            out.update((t, label) for t in area)
+    return out
 
 
 # --------------------------------------------------------------------------- assembly
@@ -135,7 +288,7 @@ def build_guide(topic: str | Topic, kb: KnowledgeBase, model: CauseModel | None 
     topic = ctx.topic
     causes = _causes(ctx)
     values = guide_values(kb, ctx.present)
-    answer = _answer(topic, causes)
+    answer = _answer(topic, causes, kb)
     guide = Guide(
         id=topic.id,
         title=topic.title,
@@ -205,22 +358,38 @@ def _lower_first(text: str) -> str:
     return text if text[1:2].isupper() else text[:1].lower() + text[1:]
 
 
-def _answer(topic: Topic, causes: list[GuideCause]) -> list[Cited]:
-    """Two or three sentences: the topic's own overview, then the leading causes."""
-    top = causes[:3]
-    names = [_lower_first(_short_name(c.name)) for c in top]
-    joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + ", and " + names[-1]
-    if len(names) == 2:
-        joined = " and ".join(names)
-    lead = Cited(
-        f"The most common causes are {joined}.",
-        tuple(dict.fromkeys(s for c in top for s in c.sources[:1])),
-    )
+def _answer(topic: Topic, causes: list[GuideCause], kb: KnowledgeBase) -> list[Cited]:
+    """Two or three sentences: the topic's own overview, then the leading causes. A grave,
+    rare cause (motor neurone disease) among the first three is never called "common": it is
+    named, as in an answer's summary, as something a doctor needs to check."""
+    grave = [c for c in causes[:3] if kb.causes[c.id].grave]
+    top = [c for c in causes if not kb.causes[c.id].grave][:3]
     out = []
     if topic.overview:
         out.append(Cited(" ".join(topic.overview.split()), tuple(topic.sources)))
-    out.append(lead)
+    if top:
+        out.append(
+            Cited(
+                f"The most common causes are {_joined(top)}.",
+                tuple(dict.fromkeys(s for c in top for s in c.sources[:1])),
+            )
+        )
+    if grave:
+        out.append(
+            Cited(
+                f"A doctor needs to check for {_joined(grave)}, which is rare.",
+                tuple(dict.fromkeys(s for c in grave for s in c.sources[:1])),
+            )
+        )
     return out
+
+
+def _joined(causes: list[GuideCause]) -> str:
+    """ "a", "a and b", "a, b, and c": the causes' short names in lower case."""
+    names = [_lower_first(_short_name(c.name)) for c in causes]
+    if len(names) <= 2:
+        return " and ".join(names)
+    return ", ".join(names[:-1]) + ", and " + names[-1]
 
 
 def _short_name(name: str) -> str:
@@ -244,6 +413,8 @@ def _causes(ctx: _Context) -> list[GuideCause]:
         e = emphasis.get(r.id)
         after = chosen[i + 1].probability if i + 1 < len(chosen) else 0.0
         clear_lead = r.probability >= MOST_LIKELY and r.probability >= MOST_LIKELY_LEAD * after
+        # a grave, rare cause is something a doctor needs to check, never "most likely"
+        clear_lead = clear_lead and not cause.grave
         out.append(
             GuideCause(
                 id=r.id,
@@ -366,6 +537,8 @@ def _advice(ctx: _Context, leading: set[str], values: Values) -> list[AdviceOut]
             chosen[advice.id] = advice
             kinds.add(advice.kind)
     for advice in by_priority(kb.plan.advice):
+        if for_children(topic):
+            break  # the general advice is written for adults
         if advice.kind in kinds or advice.kind in ("medicine", "doctor"):
             continue
         if applies(advice, ctx.present, leading, None) and fill(kb, advice, values):
@@ -376,6 +549,14 @@ def _advice(ctx: _Context, leading: set[str], values: Values) -> list[AdviceOut]
         chosen.values(), key=lambda a: (listed.get(a.id, len(listed)), a.priority, a.id)
     )
     return [AdviceOut(a.id, a.kind, fill(kb, a, values) or "", tuple(a.sources)) for a in ordered]
+
+
+def for_children(topic: Topic) -> bool:
+    """Whether a topic is about children (one of its findings is :data:`CHILD_FINDINGS`). Its
+    guide shows only the advice the topic lists: the knowledge base's general advice gives adult
+    figures (400 mg of caffeine, 7 hours of sleep), so a children's topic says what it has to say
+    about caffeine and sleep itself, with its own sources."""
+    return bool(CHILD_FINDINGS & set(topic.findings))
 
 
 def _gp(ctx: _Context, values: Values) -> list[Cited]:

@@ -40,6 +40,7 @@ from twitchwise.knowledge.schema import (
     Lexicon,
     Plan,
     RedFlag,
+    Review,
     Seeds,
     Source,
     Topic,
@@ -69,6 +70,7 @@ class KnowledgeBase:
     anatomy: dict[str, Anatomy] = field(default_factory=dict)
     topics: dict[str, Topic] = field(default_factory=dict)
     questions: dict[str, InterviewQuestion] = field(default_factory=dict)
+    review: Review = field(default_factory=Review)
     digest: str = ""
     _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -187,7 +189,12 @@ def _read_yaml(path: Path, problems: list[str]) -> tuple[Any, _Located]:
             if node is None:
                 return None, located
             _walk(node, (), located, problems)
-            data = loader.construct_document(node)
+            try:
+                data = loader.construct_document(node)
+            except ValueError as exc:  # a date that does not exist: 2026-02-30
+                line = _bad_timestamp_line(node)
+                problems.append(f"{located.at(line)}: invalid date: {exc}")
+                return None, located
         finally:
             loader.dispose()
     except yaml.YAMLError as exc:
@@ -196,6 +203,29 @@ def _read_yaml(path: Path, problems: list[str]) -> tuple[Any, _Located]:
         problems.append(f"{located.at(line)}: invalid YAML: {exc}")
         return None, located
     return data, located
+
+
+def _bad_timestamp_line(node: Any) -> int:
+    """The line of the first YAML date or time under ``node`` that does not exist (1 if none
+    is found)."""
+    import datetime
+
+    import yaml
+
+    stack = [node]
+    while stack:
+        current = stack.pop(0)
+        if isinstance(current, yaml.ScalarNode):
+            if current.tag == "tag:yaml.org,2002:timestamp":
+                try:
+                    datetime.date.fromisoformat(str(current.value)[:10])
+                except ValueError:
+                    return int(current.start_mark.line) + 1
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+        elif isinstance(current, yaml.MappingNode):
+            stack.extend(v for pair in current.value for v in pair)
+    return 1
 
 
 def _files(kind: str, data_dir: Path) -> list[Path]:
@@ -555,6 +585,39 @@ def _check_questions(kb: KnowledgeBase, locs: dict[str, str], problems: list[str
             problems.append(f"{loc}: 'quantity' goes with kind quantity, and only with it")
 
 
+def _check_review(kb: KnowledgeBase, problems: list[str]) -> None:
+    """The review: a record for the whole knowledge base, records only for topics and causes
+    that exist, and no review dated in the future."""
+    import difflib
+    from datetime import date
+
+    review = kb.review
+    if review.site is None:
+        problems.append(
+            "review/: no 'site' record; give the date, status and reviewer of the last review "
+            "of the whole knowledge base"
+        )
+    pools: tuple[tuple[str, dict[str, Any], dict[str, Any]], ...] = (
+        ("topic", review.topics, kb.topics),
+        ("cause", review.causes, kb.causes),
+    )
+    for kind, records, pool in pools:
+        for ref in records:
+            if ref not in pool:
+                close = difflib.get_close_matches(ref, list(pool), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                problems.append(f"review/: {kind}s: unknown {kind} {ref!r}{hint}")
+    dated = [("site", review.site)] if review.site is not None else []
+    dated += [(f"topics.{k}", r) for k, r in review.topics.items()]
+    dated += [(f"causes.{k}", r) for k, r in review.causes.items()]
+    today = date.today()
+    for where, record in dated:
+        if record.reviewed > today:
+            problems.append(
+                f"review/: {where}: reviewed {record.reviewed.isoformat()} is in the future"
+            )
+
+
 # --------------------------------------------------------------------------- loading
 
 
@@ -579,6 +642,7 @@ def build(data_dir: Path = DATA_DIR) -> KnowledgeBase:
     anatomy = keyed("anatomy", Anatomy, "anatomy")
     topics = keyed("topics", Topic, "topic")
     questions = keyed("questions", InterviewQuestion, "question")
+    review = _validate_merged("review", Review, data_dir, problems)
     kb = KnowledgeBase(
         sources=sources,
         findings=findings,
@@ -590,12 +654,14 @@ def build(data_dir: Path = DATA_DIR) -> KnowledgeBase:
         anatomy=anatomy,
         topics=topics,
         questions=questions,
+        review=review,
         digest=data_digest(data_dir),
     )
     _check_refs(kb, locs, problems)
     _check_seed_refs(kb, problems)
     _check_topic_refs(kb, locs, problems)
     _check_questions(kb, locs, problems)
+    _check_review(kb, problems)
     if problems:
         raise KnowledgeError(problems)
     return kb

@@ -12,6 +12,7 @@ knowledge base back from the cache needs nothing else (no pydantic).
 
 from __future__ import annotations
 
+from datetime import date
 from enum import Enum, StrEnum
 from typing import Annotated, Literal
 
@@ -476,6 +477,47 @@ class Topic(Strict, frozen=True, kw_only=True):
     related: list[TopicId] = []
     example: str
     sources: Sources
+
+
+# --------------------------------------------------------------------------- review
+
+#: How a page's content was last checked, least to most: written from the sources but not yet
+#: checked against them, checked against its sources by the editors, reviewed by a clinician.
+ReviewStatus = Literal["draft", "sources_checked", "clinician_reviewed"]
+NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
+
+
+class ReviewRecord(Strict, frozen=True, kw_only=True):
+    """When the content of a page was last reviewed, how (``status``) and by whom (``review/``).
+
+    The static site shows it on the page ("Last reviewed"), in its ``MedicalWebPage``
+    metadata (``lastReviewed``) and in the sitemap (``lastmod``).
+    """
+
+    reviewed: date
+    status: ReviewStatus
+    by: NonEmpty
+    #: For the knowledge base's maintainers (what was checked); never shown to readers.
+    note: str | None = None
+
+
+class Review(Strict, frozen=True, kw_only=True):
+    """The review of the knowledge base: one record for all of it (``site``), and a record for
+    each topic or cause reviewed on its own since (``topics``, ``causes``, by id).
+
+    A topic or cause without a record of its own has the ``site`` record, so a new topic
+    validates without one. The loader requires ``site``.
+    """
+
+    site: ReviewRecord | None = None
+    topics: dict[TopicId, ReviewRecord] = {}
+    causes: dict[Id, ReviewRecord] = {}
+
+    def of_topic(self, topic_id: str) -> ReviewRecord | None:
+        return self.topics.get(topic_id, self.site)
+
+    def of_cause(self, cause_id: str) -> ReviewRecord | None:
+        return self.causes.get(cause_id, self.site)
 
 
 # --------------------------------------------------------------------------- interview
