@@ -11,7 +11,7 @@ import pytest
 import twitchwise
 from twitchwise.errors import KnowledgeError
 from twitchwise.knowledge import load
-from twitchwise.knowledge.schema import CONTRACT_CAUSES, TriageLevel
+from twitchwise.knowledge.schema import CONTRACT_CAUSES, TriageLevel, compositions
 
 # --------------------------------------------------------------------------- contents
 
@@ -79,8 +79,8 @@ def _finding_references(kb):
     for f in kb.findings.values():
         for ref in f.implies:
             yield f"finding {f.id} implies", ref
-        if f.compose:
-            for group in f.compose.all_of:
+        for combination in compositions(f):
+            for group in combination.all_of:
                 for ref in group:
                     yield f"finding {f.id} compose", ref
     for c in kb.causes.values():

@@ -45,6 +45,7 @@ from twitchwise.knowledge.schema import (
     Source,
     Topic,
     TriageLevel,
+    compositions,
 )
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -428,8 +429,8 @@ def _check_refs(kb: KnowledgeBase, locs: dict[str, str], problems: list[str]) ->
         need_sources(f.sources, loc)
         for ref in f.implies:
             need("finding", ref, kb.findings, loc)
-        if f.compose:
-            for group in f.compose.all_of:
+        for combination in compositions(f):
+            for group in combination.all_of:
                 for ref in group:
                     need("finding", ref, kb.findings, loc)
     for c in kb.causes.values():

@@ -158,7 +158,13 @@ class Compose(Strict, frozen=True, kw_only=True):
     """A finding inferred when findings co-occur (each group: any one of its ids, present)."""
 
     all_of: Annotated[list[list[Id]], msgspec.Meta(min_length=2)]
-    scope: Literal["near", "clause", "text"] = "clause"
+    scope: Literal["near", "clause", "sentence", "text"] = "clause"
+
+
+def compositions(finding: Finding) -> list[Compose]:
+    """The finding's ``compose`` as a list (empty when it has none)."""
+    c = finding.compose
+    return [] if c is None else [c] if isinstance(c, Compose) else list(c)
 
 
 class Finding(Strict, frozen=True, kw_only=True):
@@ -173,10 +179,14 @@ class Finding(Strict, frozen=True, kw_only=True):
     function_terms: list[str] = []
     area: str | None = None
     #: "other": only said about someone else ("my dad had ALS"); kept only inside an
-    #: other-person scope, where every "self" finding is dropped.
-    about: Literal["self", "other"] = "self"
+    #: other-person scope, where every "self" finding is dropped. "relative": the same, and
+    #: only of the writer's own relative: not when a word of the lexicon's ``non_relatives``
+    #: comes before it in its sentence ("my mate's dad died of ALS").
+    about: Literal["self", "other", "relative"] = "self"
     implies: list[Id] = []
-    compose: Compose | None = None
+    #: One combination, or several (any of them makes the finding: a close one with broad cue
+    #: words, a wide one with narrow cue words).
+    compose: Compose | list[Compose] | None = None
     base_rate: Probability = 0.05
     question: str | None = None
     help: str | None = None
@@ -400,6 +410,9 @@ class Lexicon(Strict, frozen=True, kw_only=True):
     female_words: list[str] = []
     male_words: list[str] = []
     third_person: list[str] = []
+    #: People who are not the writer's relatives ("friend", "mate", "colleague"): a family
+    #: history said of one of them, or of their relative, is not the writer's.
+    non_relatives: list[str] = []
     onset_words: list[str] = []
     containers: list[str] = []
     sleep_words: list[str] = []

@@ -16,6 +16,7 @@ from pathlib import Path
 from twitchwise.evidence import DENIAL_DOUBTS, Evidence, Observation, merge
 from twitchwise.knowledge.facts import caffeine_level, caffeine_limit, rule_matches
 from twitchwise.knowledge.load import KnowledgeBase, cache_get, cache_put
+from twitchwise.knowledge.schema import compositions
 from twitchwise.understand.backstop import DATA as BACKSTOP_DATA
 from twitchwise.understand.backstop import Backstop, Reading
 from twitchwise.understand.context import (
@@ -137,9 +138,10 @@ class Parser:
             w: "male" for w in lex.male_words
         }
         self.third_person = frozenset(lex.third_person)
+        self.non_relatives = frozenset(lex.non_relatives)
         self.onset_words = frozenset(lex.onset_words)
         self.reader = QuantityReader(lex, {d.id: d.mg for d in kb.plan.caffeine_drinks})
-        self.composed = [f for f in kb.findings.values() if f.compose is not None]
+        self.composed = [(f, c) for f in kb.findings.values() for c in compositions(f)]
         self.filler = frozenset(w for phrase in lex.clause_end_filler for w in phrase.split())
         self.red_flags = kb.red_flag_findings
         self.backstop = Backstop.load(kb.closure)
@@ -266,11 +268,14 @@ class Parser:
                 content[i] = False
         out = []
         for m in kept:
-            about_other = self.kb.findings[m.value].about == "other"
+            about = self.kb.findings[m.value].about
+            about_other = about != "self"
             someone_else = covered(m, EXPERIENCER)
             if covered(m, HYPOTHETICAL) or (
                 someone_else != about_other and not (other_is_patient and not about_other)
             ):
+                continue
+            if about == "relative" and self._said_of_a_non_relative(m, tokens):
                 continue
             kind = self.kind(m.value)
             scope = coverage.scope(
@@ -354,6 +359,17 @@ class Parser:
             if words & self.first_person or not words & self.third_person:
                 return False
         return True
+
+    def _said_of_a_non_relative(self, m: Match, tokens: list[Token]) -> bool:
+        """A word for someone who is not the writer's relative comes before ``m`` in its
+        sentence ("my mate's dad died of ALS", "a friend had MND")."""
+        sentences = sentence_of(tokens)
+        here = sentences[m.first]
+        return any(
+            tokens[i].norm in self.non_relatives
+            for i in range(m.first - 1, -1, -1)
+            if sentences[i] == here
+        )
 
     @staticmethod
     def _doubt(m: Match, scope: Scope, content: list[bool]) -> str:
@@ -539,18 +555,19 @@ class Parser:
         breaks: set[int],
         text: str = "",
     ) -> list[Observation]:
-        """Findings inferred from findings that occur together (near, in a clause, anywhere)."""
+        """Findings inferred from findings that occur together (near, in a clause, in a
+        sentence, anywhere)."""
         clause_of = []
         number = 0
         for i in range(len(tokens)):
             clause_of.append(number)
             if i in breaks:
                 number += 1
+        unit_of = {"clause": clause_of, "sentence": sentence_of(tokens)}
         out = []
-        for f in self.composed:
-            assert f.compose is not None
-            scope = f.compose.scope
-            groups = f.compose.all_of
+        for f, combination in self.composed:
+            scope = combination.scope
+            groups = combination.all_of
             buckets: dict[int, list[tuple[Observation, Match | None]]] = {}
             for obs, m in mentions:
                 if m is None:
@@ -558,7 +575,7 @@ class Parser:
                         continue
                     where = 0
                 else:
-                    where = 0 if scope in ("text", "near") else clause_of[m.first]
+                    where = 0 if scope in ("text", "near") else unit_of[scope][m.first]
                 buckets.setdefault(where, []).append((obs, m))
             for items in buckets.values():
                 found = self._combination(groups, items, near=scope == "near")

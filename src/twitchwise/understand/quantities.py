@@ -151,6 +151,8 @@ _EARLIER_TODAY = frozenset(
     {"today", "tonight", "morning", "afternoon", "evening", "lunch", "lunchtime"}
 )
 _RATE_WORDS = frozenset({"a", "an", "per", "each", "every"})
+#: Words after "N day/week/month" that still say how long ("3 day straight", "2 week now").
+_DURATION_TAIL = frozenset({"ago", "straight", "now", "or", "and", "so", "already", "long", "old"})
 _SENTENCE = frozenset({".", "!", "?", ";", ",", ":"})
 _SEX_LETTERS = {"m": "male", "f": "female", "male": "male", "female": "female"}
 _WATER = frozenset({"water", "fluid", "fluids", "liquid", "liquids"})
@@ -407,6 +409,14 @@ class QuantityReader:
                 return j + 1
             if prev in ("in", "next", "within") and after != "ago":
                 return j + 1  # "a check-up in 3 months": the future, not how long
+            if (
+                high > 1
+                and not unit.endswith("s")
+                and after.isalpha()
+                and after not in _DURATION_TAIL
+                and prev not in _DURATION_LEAD
+            ):
+                return j + 1  # "my 6 week check", "the 12 week scan": a name, not how long
             then = q[j + 2].norm if j + 2 < len(q) else ""
             if after in _RATE_WORDS and (then in self.units or then in ("fortnight", "weekend")):
                 return j + 1  # "I train 5 days a week": how often, not how long
