@@ -705,7 +705,7 @@ def main() -> int:
     )
     ap.add_argument("--c", type=float, default=1.0, help="inverse L2 strength")
     ap.add_argument("--class-weight", default="balanced", type=lambda s: None if s == "none" else s)
-    ap.add_argument("--min-weight", type=float, default=0.05, help="drop smaller weights")
+    ap.add_argument("--min-weight", type=float, default=0.07, help="drop smaller weights")
     ap.add_argument("--lexicon-weight", type=float, default=0.5)
     ap.add_argument(
         "--sentence-weight",

@@ -234,6 +234,32 @@ def scopes(
                 first - 1 >= 0 and cue.first - (first - 1) <= window_bwd and first - 1 not in breaks
             ):
                 first -= 1
+            anaphoric = first > 0 and _only_anaphora(tokens, first, cue.first)
+            if cue.value == AT_CLAUSE_END and anaphoric:
+                # "a headache this morning but that's gone now": "that" is the clause before
+                first -= 1
+                while (
+                    first - 1 >= 0
+                    and cue.first - (first - 1) <= 2 * window_bwd
+                    and first - 1 not in breaks
+                ):
+                    first -= 1
             if first < cue.first:
                 out.append(Scope(cue.category, first, cue.first - 1, cue))
     return out
+
+
+#: A clause made of these before a resolution cue ("but that has gone", "which has stopped")
+#: refers back to the clause before it.
+_ANAPHORA = frozenset(
+    {"that", "it", "this", "which", "but", "and", "though", "is", "has", "have", "all", "now"}
+    | {"thankfully", "luckily", ","}
+)
+_POINTERS = frozenset({"that", "it", "this", "which"})
+
+
+def _only_anaphora(tokens: list[Token], first: int, end: int) -> bool:
+    """Only words that point back (and glue) lie between ``first`` and ``end``, one of them a
+    pointer ("but that")."""
+    words = {t.norm for t in tokens[first:end]}
+    return bool(words & _POINTERS) and words <= _ANAPHORA
