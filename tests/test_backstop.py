@@ -268,7 +268,8 @@ _EXAMPLES = [
         "i literally cannot keep even a mouthful of squash in me, it all comes back",
         "fluids_not_kept_down",
     ),
-    ("my arm and leg on the left just gave up on me out of nowhere", "one_sided_weakness"),
+    # "out of nowhere" was here; it is no longer read as a denial, and the lexicon reads the rest
+    ("my arm and leg on the left just gave up on me all of a sudden", "one_sided_weakness"),
     ("throat feels swollen shut and its hard to get air in", "throat_tightness"),
     (
         "tight squeezing feeling in the middle of my chest when i walk up hills, plus twitchy arms",
