@@ -263,13 +263,14 @@ def test_it_never_removes_or_denies_on_dev_texts(parser: Parser) -> None:
 #: corpus: they show what it does, and are not evidence that it generalises (for that, see
 #: the held-out numbers in docs/understanding.md and the sealed sets).
 _EXAMPLES = [
-    ("my left cheek is sagging and food falls out the corner of my mouth", "facial_droop"),
+    # each of the two below replaced one the lexicon learned to read (a sagging cheek; "out of
+    # nowhere", once read as a denial)
+    ("one side of my face has gone all slack and my tea dribbles out", "facial_droop"),
     (
         "i literally cannot keep even a mouthful of squash in me, it all comes back",
         "fluids_not_kept_down",
     ),
-    # "out of nowhere" was here; it is no longer read as a denial, and the lexicon reads the rest
-    ("my arm and leg on the left just gave up on me all of a sudden", "one_sided_weakness"),
+    ("the arm and leg on one side have no strength since an hour ago", "one_sided_weakness"),
     ("throat feels swollen shut and its hard to get air in", "throat_tightness"),
     (
         "tight squeezing feeling in the middle of my chest when i walk up hills, plus twitchy arms",
@@ -291,9 +292,9 @@ def test_examples_the_lexicon_misses(swapped: Parser, text: str, flag: str) -> N
 
 
 def test_the_answer_asks_about_a_flag_the_backstop_read() -> None:
-    answer = default().ask("my left cheek is sagging and food falls out the corner of my mouth")
+    answer = default().ask("one side of my face has gone all slack and my tea dribbles out")
     triage = answer.to_dict()["triage"]
     assert triage["level"] == "emergency"
     asked = {p["finding"]: p for p in triage["possible"]}
     assert "facial_droop" in asked
-    assert "cheek is sagging" in asked["facial_droop"]["text"]
+    assert "gone all slack" in asked["facial_droop"]["text"]
