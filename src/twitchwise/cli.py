@@ -15,11 +15,21 @@ from typing import Annotated
 import typer
 
 from twitchwise.__about__ import __version__
-from twitchwise.commands import admin, answers, check, eval, guide, insights, journal, serve
+from twitchwise.commands import (
+    admin,
+    answers,
+    check,
+    eval,
+    experiment,
+    guide,
+    insights,
+    journal,
+    serve,
+)
 from twitchwise.errors import KnowledgeError, TwitchwiseError
 
 #: The command modules, in the order ``twitchwise --help`` lists their commands.
-COMMAND_MODULES = (answers, check, eval, guide, insights, journal, serve, admin)
+COMMAND_MODULES = (answers, check, eval, guide, insights, experiment, journal, serve, admin)
 
 
 def _version(value: bool) -> None:

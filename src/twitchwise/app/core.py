@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from twitchwise.guides.model import Guide
     from twitchwise.guides.site import CausePage
     from twitchwise.insights.analysis import Insights
+    from twitchwise.insights.experiment import ExperimentResult, ExperimentStatus
     from twitchwise.journal.records import DayFactors, EpisodeIn
     from twitchwise.journal.settings import JournalSettings
     from twitchwise.journal.store import ImportSummary, Journal, JournalData
@@ -373,6 +374,75 @@ class Twitchwise:
         from twitchwise.app.journal import overview
 
         return overview(self, journal, recent)
+
+    # ------------------------------------------------------------------ self-experiments
+
+    def experiment_start(
+        self,
+        journal: Journal,
+        kind: str,
+        *,
+        weeks: int = 6,
+        block_days: int = 7,
+        washout_days: int = 2,
+        change: str | None = None,
+        today: date | None = None,
+        seed: int | None = None,
+    ) -> ExperimentStatus:
+        """Start a randomised self-experiment of ``kind`` today (one runs at a time)."""
+        from twitchwise.app.experiment import start
+
+        return start(
+            self,
+            journal,
+            kind,
+            weeks=weeks,
+            block_days=block_days,
+            washout_days=washout_days,
+            change=change,
+            today=today,
+            seed=seed,
+        )
+
+    def experiment_status(self, journal: Journal, today: date | None = None) -> ExperimentStatus:
+        """Where the latest experiment stands: today's instruction, adherence, days left."""
+        from twitchwise.app.experiment import status
+
+        return status(self, journal, today)
+
+    def experiment_check_in(
+        self,
+        journal: Journal,
+        followed: bool,
+        day: date | None = None,
+        today: date | None = None,
+    ) -> ExperimentStatus:
+        """Whether the plan was kept on ``day`` (default today)."""
+        from twitchwise.app.experiment import check_in
+
+        return check_in(self, journal, followed, day, today)
+
+    def experiment_stop(
+        self, journal: Journal, reason: str | None = None, today: date | None = None
+    ) -> ExperimentStatus:
+        """Stop the running experiment early (today is its last day)."""
+        from twitchwise.app.experiment import stop
+
+        return stop(self, journal, reason, today)
+
+    def experiment_result(self, journal: Journal, today: date | None = None) -> ExperimentResult:
+        """The result of the latest experiment once it has finished or been stopped."""
+        from twitchwise.app.experiment import result
+
+        return result(self, journal, today)
+
+    def experiment_results(
+        self, journal: Journal, today: date | None = None
+    ) -> list[ExperimentResult]:
+        """Every finished or stopped experiment's result (for the doctor report)."""
+        from twitchwise.app.experiment import finished_results
+
+        return finished_results(self, journal, today)
 
 
 _default: Twitchwise | None = None

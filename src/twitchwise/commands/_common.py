@@ -88,5 +88,3 @@ def warn_left_out(problems: list[str]) -> None:
     """One line on stderr per row the journal left out for its date (see ``Journal.read``)."""
     for problem in problems:
         echo(f"warning: {problem}", err=True)
-
-

@@ -43,9 +43,7 @@ LAG_WORDS = {0: "same day", 1: "next day", 2: "two days later"}
 STALE_DAYS = 14
 
 
-def require_extra(
-    modules: tuple[str, ...] = ("numpy",), hint: str = INSTALL_HINT
-) -> None:
+def require_extra(modules: tuple[str, ...] = ("numpy",), hint: str = INSTALL_HINT) -> None:
     """A one-line :class:`ConfigError` naming the install command if a module is missing."""
     import importlib
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -24,12 +25,22 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["Base", "Day", "Episode", "ImportRecord", "UTCDateTime", "Workout"]
+__all__ = [
+    "Base",
+    "CheckIn",
+    "Day",
+    "Episode",
+    "Experiment",
+    "ImportRecord",
+    "UTCDateTime",
+    "Workout",
+]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -152,3 +163,42 @@ class Workout(Base):
     import_id: Mapped[int | None] = mapped_column(
         ForeignKey("imports.id", ondelete="SET NULL"), index=True
     )
+
+
+class Experiment(Base):
+    """One self-experiment: its randomised schedule of blocks (``schedule``: one letter per
+    block, ``A`` usual and ``B`` the change), the seed it was drawn with (the same seed gives
+    the same schedule) and, when it was stopped early, the day it stopped."""
+
+    __tablename__ = "experiments"
+    __table_args__ = (
+        CheckConstraint("block_days >= 1", name="block_days"),
+        CheckConstraint("washout_days >= 0", name="washout_days"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    change: Mapped[str | None] = mapped_column(Text)
+    started_on: Mapped[date] = mapped_column(Date)
+    block_days: Mapped[int] = mapped_column(Integer)
+    washout_days: Mapped[int] = mapped_column(Integer)
+    schedule: Mapped[str] = mapped_column(String(64))
+    seed: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    stopped_on: Mapped[date | None] = mapped_column(Date)
+    stop_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class CheckIn(Base):
+    """A day of an experiment the person said they kept to the plan (or did not)."""
+
+    __tablename__ = "experiment_days"
+    __table_args__ = (UniqueConstraint("experiment_id", "date", name="uq_experiment_days_day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    experiment_id: Mapped[int] = mapped_column(
+        ForeignKey("experiments.id", ondelete="CASCADE"), index=True
+    )
+    date: Mapped[date] = mapped_column(Date)
+    followed: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

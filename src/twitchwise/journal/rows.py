@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from twitchwise.journal.dates import EARLIEST, RULE, date_problem, latest, moment_problem
 from twitchwise.journal.records import DAY_COLUMNS, DayFactors
 
-__all__ = ["DayRow", "EpisodeRow", "JournalData", "WorkoutRow"]
+__all__ = ["DayRow", "EpisodeRow", "ExperimentRow", "JournalData", "WorkoutRow"]
 
 _Row = TypeVar("_Row")
 
@@ -79,6 +79,36 @@ class DayRow:
             value = getattr(self.factors, column)
             out[column] = list(value) if isinstance(value, tuple) else value
         return out
+
+
+@dataclass(frozen=True)
+class ExperimentRow:
+    """One self-experiment as stored: its schedule (one letter per block of ``block_days``
+    days from ``started_on``: ``A`` usual, ``B`` the change), the seed that drew it, when it
+    was stopped early (None: it was not), and the days the person checked in (date to
+    whether they kept to the plan). What the letters mean is for the insights to say."""
+
+    id: int
+    kind: str
+    change: str | None
+    started_on: dt.date
+    block_days: int
+    washout_days: int
+    schedule: str
+    seed: int
+    created_at: dt.datetime
+    stopped_on: dt.date | None = None
+    stop_reason: str | None = None
+    check_ins: Mapping[dt.date, bool] = field(default_factory=dict)
+
+    @property
+    def planned_end(self) -> dt.date:
+        """The last day of its last block."""
+        return self.started_on + dt.timedelta(days=len(self.schedule) * self.block_days - 1)
+
+    def running(self, today: dt.date) -> bool:
+        """Not stopped, and its last day is today or later."""
+        return self.stopped_on is None and today <= self.planned_end
 
 
 @dataclass(frozen=True, slots=True)

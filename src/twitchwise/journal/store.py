@@ -60,7 +60,15 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from twitchwise.errors import ConfigError, InputError, JournalError
 from twitchwise.journal.dates import EARLIEST, RULE, date_problem, latest, moment_problem
-from twitchwise.journal.models import Base, Day, Episode, ImportRecord, Workout
+from twitchwise.journal.models import (
+    Base,
+    CheckIn,
+    Day,
+    Episode,
+    Experiment,
+    ImportRecord,
+    Workout,
+)
 from twitchwise.journal.records import (
     DAY_COLUMNS,
     Batch,
@@ -70,7 +78,15 @@ from twitchwise.journal.records import (
     ImportSummary,
     WorkoutIn,
 )
-from twitchwise.journal.rows import DayRow, EpisodeRow, JournalData, WorkoutRow, day_row, stored
+from twitchwise.journal.rows import (
+    DayRow,
+    EpisodeRow,
+    ExperimentRow,
+    JournalData,
+    WorkoutRow,
+    day_row,
+    stored,
+)
 from twitchwise.journal.settings import JournalSettings, journal_settings
 from twitchwise.journal.summary import EpisodeTally, JournalSummary
 
@@ -89,7 +105,7 @@ __all__ = [
 ]
 
 #: The newest migration; opening a journal at this revision skips Alembic entirely.
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 MIGRATIONS = "twitchwise.journal:migrations"
 #: The source a hand-logged value has; imports never overwrite such a value.
 LOGGED = "log"
@@ -350,6 +366,84 @@ class Journal:
         with self.transaction(write=False) as session:
             return _days(session, problems), problems
 
+    # ------------------------------------------------------------------ experiments
+
+    def start_experiment(
+        self,
+        *,
+        kind: str,
+        change: str | None,
+        started_on: date,
+        block_days: int,
+        washout_days: int,
+        schedule: str,
+        seed: int,
+        today: date,
+    ) -> ExperimentRow:
+        """Record a new experiment; an :class:`InputError` when another one is still running
+        (checked in the same transaction, so two at once cannot both start)."""
+        _check_dates("start", started_on)
+        with self.transaction() as session:
+            for row in session.scalars(select(Experiment).where(Experiment.stopped_on.is_(None))):
+                running = _experiment_row(row, {})
+                if running.running(today):
+                    raise InputError(
+                        f"an experiment ({running.kind}, started {running.started_on}) is "
+                        f"still running until {running.planned_end}; stop it first with "
+                        "'twitchwise experiment stop'",
+                        field="kind",
+                    )
+            new = Experiment(
+                kind=kind,
+                change=change,
+                started_on=started_on,
+                block_days=block_days,
+                washout_days=washout_days,
+                schedule=schedule,
+                seed=seed,
+                created_at=_now(),
+            )
+            session.add(new)
+            session.flush()
+            return _experiment_row(new, {})
+
+    def experiments(self) -> list[ExperimentRow]:
+        """Every experiment, oldest first, with its check-ins."""
+        with self.transaction(write=False) as session:
+            check_ins: dict[int, dict[date, bool]] = {}
+            for row in session.scalars(select(CheckIn).order_by(CheckIn.date)):
+                check_ins.setdefault(row.experiment_id, {})[row.date] = row.followed
+            return [
+                _experiment_row(row, check_ins.get(row.id, {}))
+                for row in session.scalars(select(Experiment).order_by(Experiment.id))
+            ]
+
+    def stop_experiment(self, experiment_id: int, day: date, reason: str | None) -> None:
+        """Mark an experiment stopped on ``day`` (its last day)."""
+        with self.transaction() as session:
+            row = session.get(Experiment, experiment_id)
+            if row is None:
+                raise InputError(f"no experiment #{experiment_id}", field="experiment")
+            row.stopped_on = day
+            row.stop_reason = reason
+
+    def check_in(self, experiment_id: int, day: date, followed: bool) -> None:
+        """Whether the plan was kept on ``day`` (a second check-in for the day replaces it)."""
+        _check_dates("date", day)
+        with self.transaction() as session:
+            row = session.scalars(
+                select(CheckIn).where(CheckIn.experiment_id == experiment_id, CheckIn.date == day)
+            ).one_or_none()
+            if row is None:
+                session.add(
+                    CheckIn(
+                        experiment_id=experiment_id, date=day, followed=followed, updated_at=_now()
+                    )
+                )
+            else:
+                row.followed = followed
+                row.updated_at = _now()
+
     def forget(self) -> dict[str, int]:
         """Delete every record and the import log; returns how many rows each table had.
 
@@ -363,6 +457,8 @@ class Journal:
             }
             for _, model in _TABLES:  # children before the imports they refer to
                 session.execute(delete(model))
+            session.execute(delete(CheckIn))
+            session.execute(delete(Experiment))
         if self.engine.dialect.name == "sqlite":
             import sqlite3
 
@@ -794,6 +890,23 @@ def _episode_row(
         "source": episode.source,
         "import_id": import_id,
     }
+
+
+def _experiment_row(row: Experiment, check_ins: dict[date, bool]) -> ExperimentRow:
+    return ExperimentRow(
+        id=row.id,
+        kind=row.kind,
+        change=row.change,
+        started_on=row.started_on,
+        block_days=row.block_days,
+        washout_days=row.washout_days,
+        schedule=row.schedule,
+        seed=row.seed,
+        created_at=row.created_at,
+        stopped_on=row.stopped_on,
+        stop_reason=row.stop_reason,
+        check_ins=check_ins,
+    )
 
 
 def _day_factors(row: Day) -> DayFactors:

@@ -461,6 +461,7 @@ def _check_refs(kb: KnowledgeBase, locs: dict[str, str], problems: list[str]) ->
         *plan.nutrients,
         *plan.advice,
         *plan.doctor_questions,
+        *plan.experiments,
     ]
     for entry in sourced:
         need_sources(entry.sources, "plan/")

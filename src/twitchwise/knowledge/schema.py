@@ -315,6 +315,25 @@ class Advice(Strict, frozen=True, kw_only=True):
     sources: Sources
 
 
+class ExperimentKind(Strict, frozen=True, kw_only=True):
+    """One change a person can test on themselves (``twitchwise experiment start KIND``):
+    the two conditions in plain words and how the journal can tell whether the change was
+    kept. ``change`` may hold ``{change}``, filled with the person's own words (a
+    user-defined change)."""
+
+    id: Id
+    name: str
+    question: str
+    usual: str
+    change: str
+    #: The daily factor (a ``days`` column) that shows whether the change was kept.
+    factor: str | None = None
+    #: On change days the factor should be at most / at least this much.
+    change_max: float | None = None
+    change_min: float | None = None
+    sources: Sources
+
+
 class Plan(Strict, frozen=True, kw_only=True):
     caffeine_drinks: list[CaffeineDrink] = []
     caffeine_limits: list[CaffeineLimit] = []
@@ -324,6 +343,8 @@ class Plan(Strict, frozen=True, kw_only=True):
     advice: list[Advice] = []
     #: Questions for the doctor report, chosen like advice by the journal's alert findings.
     doctor_questions: list[Advice] = []
+    #: The changes ``twitchwise experiment`` can test, with their targets in plain words.
+    experiments: list[ExperimentKind] = []
 
 
 class SeedPoint(Strict, frozen=True, kw_only=True):

@@ -9,6 +9,7 @@ to send instead when a value is refused.
 from __future__ import annotations
 
 from datetime import date, datetime
+from datetime import date as dt_date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -66,6 +67,13 @@ def _not_blank(value: str | None) -> str | None:
 
 
 # --------------------------------------------------------------------------- answers
+
+
+class CheckInIn(_In):
+    """A self-experiment's check-in: whether the plan was kept on ``date`` (default today)."""
+
+    followed: bool
+    date: dt_date | None = None
 
 
 class AskIn(_In):

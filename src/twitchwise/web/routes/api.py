@@ -27,6 +27,7 @@ from twitchwise.web.models import (
     AskIn,
     AssessIn,
     CauseNamePublic,
+    CheckInIn,
     DayIn,
     DayPublic,
     EpisodeLogIn,
@@ -187,6 +188,26 @@ def set_day(day: date, body: DayIn, journal: JournalDep, tw: AppDep) -> JSONResp
 def insights(journal: JournalDep, tw: AppDep) -> JSONResponse:
     """As `twitchwise insights --format json` (needs the `insights` extra, else 503)."""
     return JSONResponse(service.insights(tw, journal).to_dict())
+
+
+@router.get("/journal/experiment", summary="Where the self-experiment stands")
+def experiment_status(journal: JournalDep, tw: AppDep) -> JSONResponse:
+    """As `twitchwise experiment status --format json`: today's instruction, adherence, days
+    left (422 when there is no experiment yet)."""
+    return JSONResponse(tw.experiment_status(journal).to_dict())
+
+
+@router.post("/journal/experiment/check-in", summary="Check in for a day of the experiment")
+def experiment_check_in(body: CheckInIn, journal: JournalDep, tw: AppDep) -> JSONResponse:
+    """As `twitchwise experiment log --followed|--missed [--date D]`; returns the status."""
+    return JSONResponse(tw.experiment_check_in(journal, body.followed, body.date).to_dict())
+
+
+@router.get("/journal/experiment/result", summary="The self-experiment's result")
+def experiment_result(journal: JournalDep, tw: AppDep) -> JSONResponse:
+    """As `twitchwise experiment result --format json` (once it has ended or been stopped;
+    needs the `insights` extra)."""
+    return JSONResponse(tw.experiment_result(journal).to_dict())
 
 
 @router.get(
