@@ -453,10 +453,23 @@ class Parser:
             return Observation(finding, False, False, text[start:end], start, end, derived=True)
 
         symptom_days: list[Amount] = []
-        for amount in q.durations:
-            anchor = self._anchor(amount, mentions, sentences, breaks)
+        clause_of = _clause_numbers(len(tokens), breaks)
+        # clauses cut at commas too, for where an onset word belongs ("a TIA last year where my
+        # side went weak, no problems since": "since" is not when the weakness began)
+        commas = {i for i, t in enumerate(tokens) if t.norm == ","}
+        part_of = _clause_numbers(len(tokens), breaks | commas)
+        anchored = [(a, *self._anchor(a, mentions, sentences, breaks)) for a in q.durations]
+        # a clause with a time of its own takes that one, not one from another clause
+        # ("3 months ago I got married, but the twitch only started last weekend")
+        timed = {clause_of[a.first] for a, anchor, crosses, _ in anchored if anchor and not crosses}
+        for amount, anchor, crosses, at in anchored:
+            if crosses and clause_of[at] in timed and self.kind(anchor or "") in self.anchor_kinds:
+                continue
             if anchor is None or self.kind(anchor) in self.anchor_kinds:
-                if amount.ago and not self._onset_in_sentence(tokens, sentences, amount.first):
+                near = {part_of[amount.first]}
+                if anchor is not None and abs(part_of[at] - part_of[amount.first]) <= 1:
+                    near.add(part_of[at])
+                if amount.ago and not self._onset_in(tokens, part_of, near):
                     continue  # "a stomach bug 2 weeks ago": when something happened, not how long
                 symptom_days.append(amount)
             elif self.kind(anchor) == "medicine" or anchor.startswith("medicine_"):
@@ -520,11 +533,12 @@ class Parser:
         }
         return list(found.items()) if len(found) == 1 else []
 
-    def _onset_in_sentence(self, tokens: list[Token], sentences: list[int], index: int) -> bool:
-        sentence = sentences[index]
+    def _onset_in(self, tokens: list[Token], clause_of: list[int], clauses: set[int]) -> bool:
+        """An onset word ("started", "since") in one of ``clauses``: the time of the
+        expression's own clause, or of its finding's clause next to it, is when that began
+        ("3 months ago, my calf started twitching"; not "a TIA last year, no problems since")."""
         return any(
-            sentences[i] == sentence and tok.norm in self.onset_words
-            for i, tok in enumerate(tokens)
+            clause_of[i] in clauses and tok.norm in self.onset_words for i, tok in enumerate(tokens)
         )
 
     def _anchor(
@@ -533,20 +547,22 @@ class Parser:
         mentions: list[tuple[Observation, Match]],
         sentences: list[int],
         breaks: set[int],
-    ) -> str | None:
-        """The finding a time expression describes: the nearest one in the same clause."""
+    ) -> tuple[str | None, bool, int]:
+        """The finding a time expression describes: the nearest one, in the same clause if
+        there is one there; whether it is in another clause of the sentence; and where it is
+        (a token index, 0 when there is none)."""
         sentence = sentences[amount.first]
-        best: tuple[int, int, str] | None = None
+        best: tuple[int, int, str, int] | None = None
         for obs, m in mentions:
             if obs.negated or sentences[m.first] != sentence or self.kind(obs.id) == "cue":
                 continue
             lo, hi = sorted((m.first, amount.first))
             crosses = any(lo <= b < hi for b in breaks)
             distance = min(abs(m.first - amount.last), abs(amount.first - m.last))
-            key = (1 if crosses else 0, distance, obs.id)
+            key = (1 if crosses else 0, distance, obs.id, m.first)
             if best is None or key < best:
                 best = key
-        return best[2] if best else None
+        return (best[2], bool(best[0]), best[3]) if best else (None, False, 0)
 
     def _composed(
         self,
@@ -557,13 +573,7 @@ class Parser:
     ) -> list[Observation]:
         """Findings inferred from findings that occur together (near, in a clause, in a
         sentence, anywhere)."""
-        clause_of = []
-        number = 0
-        for i in range(len(tokens)):
-            clause_of.append(number)
-            if i in breaks:
-                number += 1
-        unit_of = {"clause": clause_of, "sentence": sentence_of(tokens)}
+        unit_of = {"clause": _clause_numbers(len(tokens), breaks), "sentence": sentence_of(tokens)}
         out = []
         for f, combination in self.composed:
             scope = combination.scope
@@ -846,3 +856,13 @@ def _without_guarded(matches: list[Match]) -> list[Match]:
         for m in matches
         if m.category == GUARD or not index.containing(m.first, m.last, strictly=False)
     ]
+
+
+def _clause_numbers(n: int, breaks: set[int]) -> list[int]:
+    """The clause number of each of ``n`` tokens (a break ends its clause)."""
+    out, number = [], 0
+    for i in range(n):
+        out.append(number)
+        if i in breaks:
+            number += 1
+    return out

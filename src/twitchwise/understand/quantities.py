@@ -533,6 +533,11 @@ class QuantityReader:
             span = 1 if word in ("today", "tonight") else 2
             out.durations.append(Amount(0.5, q[k].index, q[min(k + span - 1, len(q) - 1)].index))
             return k + span
+        if word == "weekend" and prev == "last":
+            # "started last weekend": a point in time, like "3 days ago"
+            days = max(1, (today.weekday() + 1) % 7 or 7)
+            out.durations.append(Amount(days, q[k - 1].index, q[k].index, ago=True))
+            return k + 1
         if word in self.units and self.units[word] >= 1:
             plural = (word.endswith("s") and word != "ages") or word == "ages"
             if prev in ("for", "few") and plural:
