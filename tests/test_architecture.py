@@ -27,6 +27,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "journal": ("journal/",),
     "insights": ("insights/",),
     "server": ("server/",),  # the hosted service: accounts, PostgreSQL, row-level security
+    "cohort": ("cohort/",),  # population analytics: Ibis on DuckDB and Spark
     "app": ("app/",),  # with app/evaluation/: twitchwise eval
     "cli": ("cli.py", "console.py", "commands/", "__main__.py"),
     "web": ("web/",),
@@ -73,6 +74,16 @@ NEVER = [
         if low not in ("cli", "web", "root")
     ],
     ("cli", "web", "the command line starts the web app only through 'serve'"),
+    *[
+        ("cohort", other, "population analytics use only the errors and the insights' model")
+        for other in LAYERS
+        if other not in ("cohort", "core", "insights", "root")
+    ],
+    *[
+        (other, "cohort", "only the command line and the application object use the cohort")
+        for other in LAYERS
+        if other not in ("cohort", "cli", "app", "root")
+    ],
     ("web", "cli", "the web app knows no command line"),
 ]
 

@@ -19,6 +19,7 @@ from twitchwise.commands import (
     admin,
     answers,
     check,
+    cohort,
     eval,
     experiment,
     guide,
@@ -29,7 +30,7 @@ from twitchwise.commands import (
 from twitchwise.errors import KnowledgeError, TwitchwiseError
 
 #: The command modules, in the order ``twitchwise --help`` lists their commands.
-COMMAND_MODULES = (answers, check, eval, guide, insights, experiment, journal, serve, admin)
+COMMAND_MODULES = (answers, check, eval, guide, insights, experiment, journal, serve, admin, cohort)
 
 
 def _version(value: bool) -> None:

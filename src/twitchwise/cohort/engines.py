@@ -1,0 +1,145 @@
+"""The engines a cohort's queries run on: DuckDB (embedded, the default) and Apache Spark
+(PySpark), both through Ibis, so every query is written once (:mod:`.queries`).
+
+ibis, duckdb and pyspark are imported inside the functions: a missing one is an
+:class:`~twitchwise.errors.ConfigError` that names the pip command.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from twitchwise.cohort.format import COLUMNS, PARTITION, TABLES, check_columns
+from twitchwise.errors import ConfigError, InputError
+
+__all__ = ["ENGINES", "Engine", "Tables", "connect", "require", "spark_session"]
+
+ENGINES = ("duckdb", "spark")
+
+#: DuckDB's memory limit for a report (it spills to a temporary folder beyond it).
+DUCKDB_MEMORY = "1GB"
+
+
+@dataclass(frozen=True, slots=True)
+class Tables:
+    """The three tables of a cohort as Ibis tables of one backend (format columns only)."""
+
+    people: Any
+    days: Any
+    effects: Any
+
+
+@dataclass(slots=True)
+class Engine:
+    """An Ibis backend and how it reads a cohort's Parquet files."""
+
+    name: str
+    con: Any
+    session: Any = None
+    _owned: bool = field(default=False, repr=False)
+
+    def tables(self, root: Path) -> Tables:
+        read = {}
+        for table in TABLES:
+            if self.name == "duckdb":
+                t = self.con.read_parquet(
+                    str(root / table / f"{PARTITION}=*" / "*.parquet"),
+                    table_name=f"cohort_{table}",
+                    hive_partitioning=True,
+                )
+            else:
+                t = self.con.read_parquet(str(root / table), table_name=f"cohort_{table}")
+            check_columns(table, t.columns)
+            read[table] = t.select(*COLUMNS[table])
+        return Tables(**read)
+
+    def rows(self, expr: Any) -> list[dict[str, Any]]:
+        """The rows of a query as plain Python values (dates as ``datetime.date``)."""
+        return list(self.con.to_pyarrow(expr).to_pylist())
+
+    def close(self) -> None:
+        if self._owned and self.session is not None:
+            self.session.stop()
+        elif self.name == "duckdb":
+            self.con.disconnect()
+
+
+def require(engine: str) -> None:
+    """Check the engine's name and that its libraries (and Java for Spark) are there."""
+    if engine not in ENGINES:
+        raise InputError(
+            f"unknown engine {engine!r}; use --engine duckdb (the default) or --engine spark",
+            field="engine",
+            suggestions=ENGINES,
+        )
+    try:
+        import ibis  # noqa: F401
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise ConfigError(
+            "cohort analytics need the cohort extra: pip install 'twitchwise[cohort]'"
+        ) from None
+    if engine == "duckdb":
+        try:
+            import duckdb  # noqa: F401
+        except ImportError:
+            raise ConfigError(
+                "the DuckDB engine needs the cohort extra: pip install 'twitchwise[cohort]'"
+            ) from None
+        return
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        raise ConfigError(
+            "the Spark engine needs the spark extra: pip install 'twitchwise[cohort,spark]'"
+        ) from None
+    if not java_available():
+        raise ConfigError(
+            "the Spark engine needs Java 17 or later: install it (Debian: apt-get install "
+            "openjdk-17-jre-headless) or set JAVA_HOME"
+        )
+
+
+def java_available() -> bool:
+    home = os.environ.get("JAVA_HOME")
+    if home and Path(home, "bin", "java").exists():
+        return True
+    return shutil.which("java") is not None
+
+
+def spark_session(cores: int = 2, shuffle_partitions: int = 4, memory: str = "2g") -> Any:
+    """A local Spark session for cohort queries: ``local[cores]``, no web UI, UTC."""
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master(f"local[{cores}]")
+        .appName("twitchwise-cohort")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", memory)
+        .config("spark.sql.ansi.enabled", "false")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def connect(engine: str = "duckdb", *, session: Any = None) -> Engine:
+    """An :class:`Engine` by name; for Spark, on ``session`` if given (else a new local one,
+    stopped by :meth:`Engine.close`)."""
+    require(engine)
+    import ibis
+
+    if engine == "duckdb":
+        con = ibis.duckdb.connect(memory_limit=DUCKDB_MEMORY, threads=os.cpu_count() or 2)
+        return Engine("duckdb", con)
+    owned = session is None
+    if owned:
+        session = spark_session()
+    return Engine("spark", ibis.pyspark.connect(session), session, owned)

@@ -1,0 +1,423 @@
+"""``twitchwise cohort report``: the population report of a cohort, on DuckDB or Spark.
+
+It runs the queries of :mod:`.queries` on an engine, pools the personal effects
+(:mod:`.meta`) and applies the small-cell rule: no count of fewer than :data:`MIN_CELL`
+people (and no share, effect or group built on one) is shown; every cell held back is listed
+in ``suppressed``. Counts of 0 are shown (they point at no one). Person ids never leave the
+engine: every query returns aggregates.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from twitchwise.cohort.format import FACTORS, LEVELS, REGIONS, read_manifest
+from twitchwise.cohort.queries import DIMENSIONS
+
+__all__ = ["MIN_CELL", "CohortReport", "cohort_report"]
+
+#: The smallest number of people a shown count, share or effect may rest on.
+MIN_CELL = 10
+
+DIMENSION_NAMES = {"age_band": "age band", "sex": "sex", "season": "season", "week": "week"}
+SEASONS = ("winter", "spring", "summer", "autumn")
+LEVEL_NAMES = {
+    "self_care": "self-care",
+    "see_doctor_routine": "routine",
+    "see_doctor_urgent": "urgent",
+    "emergency": "emergency",
+}
+
+
+def _round(value: float, digits: int = 4) -> float:
+    if value == 0 or not math.isfinite(value):
+        return value
+    return round(value, digits - 1 - math.floor(math.log10(abs(value))))
+
+
+@dataclass(slots=True)
+class CohortReport:
+    """The report: its JSON (:meth:`to_dict`), terminal text and HTML page."""
+
+    engine: str
+    cohort: dict[str, Any]
+    factors: list[dict[str, Any]] = field(default_factory=list)
+    groups: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    suppressed: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    min_cell: int = MIN_CELL
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "engine": self.engine,
+            "min_cell": self.min_cell,
+            "cohort": self.cohort,
+            "factors": self.factors,
+            "groups": self.groups,
+            "suppressed": self.suppressed,
+            "notes": self.notes,
+        }
+
+    def render_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    def render_terminal(self) -> str:
+        return "\n".join(_terminal(self)) + "\n"
+
+    def render_html(self) -> str:
+        return _html(self)
+
+    def render(self, fmt: str) -> str:
+        if fmt == "json":
+            return self.render_json()
+        if fmt == "html":
+            return self.render_html()
+        return self.render_terminal()
+
+
+# ---------------------------------------------------------------------- building
+
+
+class _Guard:
+    """The small-cell rule, and the list of what it held back."""
+
+    def __init__(self, min_cell: int) -> None:
+        self.min_cell = min_cell
+        self.held: list[dict[str, Any]] = []
+
+    def count(self, people: int, table: str, group: str, item: str | None) -> int | None:
+        if 0 < people < self.min_cell:
+            self.held.append({"table": table, "group": group, "item": item})
+            return None
+        return people
+
+
+def cohort_report(
+    root: Path, engine: str = "duckdb", *, session: Any = None, min_cell: int = MIN_CELL
+) -> CohortReport:
+    """The report of the cohort in the folder ``root``, computed on ``engine`` ("duckdb" or
+    "spark"; for Spark an existing ``session`` may be given)."""
+    from twitchwise.cohort.engines import connect
+
+    read_manifest(root)
+    eng = connect(engine, session=session)
+    try:
+        return _build(eng, root, min_cell)
+    finally:
+        eng.close()
+
+
+def _build(eng: Any, root: Path, min_cell: int) -> CohortReport:
+    from twitchwise.cohort import queries
+
+    t = eng.tables(root)
+    guard = _Guard(min_cell)
+    [over] = eng.rows(queries.overview(t))
+    [counted] = eng.rows(queries.people_count(t))
+    people = int(counted["people"])
+    cohort: dict[str, Any] = {
+        "people": people,
+        "person_days": int(over["person_days"]),
+        "first_day": str(over["first_day"]),
+        "last_day": str(over["last_day"]),
+        "people_twitching": int(over["people_twitching"] or 0),
+        "twitch_days": int(over["twitch_days"] or 0),
+    }
+    report = CohortReport(eng.name, cohort, min_cell=min_cell)
+    if people < min_cell:
+        report.cohort = {"people": None}
+        report.suppressed.append({"table": "cohort", "group": "all", "item": None})
+        report.notes.append(
+            f"The cohort has fewer than {min_cell} people: nothing of it is shown."
+        )
+        return report
+    report.factors = _factors(eng, t, guard)
+    for dim in DIMENSIONS:
+        report.groups[dim] = _groups(eng, t, dim, guard)
+    report.suppressed = guard.held
+    report.notes.append(
+        f"Counts are of people; no count of 1 to {min_cell - 1} people is shown, nor any "
+        "share or effect resting on one (listed under suppressed)."
+    )
+    return report
+
+
+def _factors(eng: Any, t: Any, guard: _Guard) -> list[dict[str, Any]]:
+    from twitchwise.cohort import queries
+    from twitchwise.cohort.meta import Sums, pool, tau_squared
+
+    rows = {(r["factor"], int(r["lag_days"])): r for r in eng.rows(queries.meta_sums(t))}
+    shown: dict[tuple[str, int], Sums] = {}
+    for key, r in sorted(rows.items(), key=lambda kv: (list(FACTORS).index(kv[0][0]), kv[0][1])):
+        if guard.count(int(r["people"]), "factors", "all", label(key)) is None:
+            continue
+        if int(r["k"]) < 2:
+            continue
+        shown[key] = Sums(int(r["k"]), r["sw"], r["swy"], r["swy2"], r["sw2"])
+    if not shown:
+        return []
+    tau2 = {key: tau_squared(s)[0] for key, s in shown.items()}
+    pooled = {(r["factor"], int(r["lag_days"])): r for r in eng.rows(queries.meta_pooled(t, tau2))}
+    out = []
+    for key, s in shown.items():
+        meta = pool(s, pooled[key]["sw"], pooled[key]["swy"])
+        r = rows[key]
+        people = int(r["people"])
+        out.append(
+            {
+                "factor": key[0],
+                "lag_days": key[1],
+                "step": FACTORS[key[0]][1],
+                "people": people,
+                "rate_ratio": _round(math.exp(meta.mu)),
+                "ci": [_round(math.exp(meta.ci[0])), _round(math.exp(meta.ci[1]))],
+                "prediction_interval": (
+                    [_round(math.exp(meta.prediction[0])), _round(math.exp(meta.prediction[1]))]
+                    if meta.prediction
+                    else None
+                ),
+                "log_rr": _round(meta.mu),
+                "se": _round(meta.se),
+                "tau2": _round(meta.tau2),
+                "i2": _round(meta.i2),
+                "q": _round(meta.q),
+                "share_matters": _round(meta.share_matters, 3),
+                "share_more": _round(meta.share_more, 3),
+                "share_fewer": _round(meta.share_fewer, 3),
+                # people whose own interval lies above / below no effect (counts under the
+                # small-cell rule are held back)
+                "own_above": guard.count(int(r["above"]), "factors", label(key), "own_above"),
+                "own_below": guard.count(int(r["below"]), "factors", label(key), "own_below"),
+            }
+        )
+    return out
+
+
+def label(key: tuple[str, int]) -> str:
+    return f"{key[0]} lag {key[1]}"
+
+
+def _order(dim: str, values: list[Any]) -> list[Any]:
+    fixed = {"season": SEASONS}.get(dim)
+    if fixed:
+        return [v for v in fixed if v in values]
+    return sorted(values, key=str)
+
+
+def _groups(eng: Any, t: Any, dim: str, guard: _Guard) -> list[dict[str, Any]]:
+    from twitchwise.cohort import queries
+
+    sizes = {r[dim]: r for r in eng.rows(queries.group_sizes(t, dim))}
+    regions: dict[Any, dict[str, int]] = {}
+    for r in eng.rows(queries.regions_by(t, dim)):
+        regions.setdefault(r[dim], {})[r["region"]] = int(r["people"])
+    levels: dict[Any, dict[str, int]] = {}
+    for r in eng.rows(queries.levels_by(t, dim)):
+        levels.setdefault(r[dim], {})[r["triage_level"]] = int(r["people"])
+    name = DIMENSION_NAMES[dim]
+    out = []
+    for value in _order(dim, list(sizes)):
+        group = str(value)
+        people = guard.count(int(sizes[value]["people"]), f"people by {name}", group, None)
+        if people is None:
+            continue  # the whole group: its cells rest on it
+        twitching = guard.count(
+            int(sizes[value]["twitching"]), f"people by {name}", group, "twitching"
+        )
+        entry: dict[str, Any] = {"group": group, "people": people, "twitching": twitching}
+        for kind, found, items in (
+            ("regions", regions, REGIONS),
+            ("levels", levels, LEVELS),
+        ):
+            cells: dict[str, Any] = {}
+            for item in items:
+                n = found.get(value, {}).get(item, 0)
+                shown = guard.count(n, f"{kind} by {name}", group, item)
+                cells[item] = (
+                    None if shown is None else {"people": shown, "share": _round(shown / people, 3)}
+                )
+            entry[kind] = cells
+        out.append(entry)
+    return out
+
+
+# ---------------------------------------------------------------------- rendering
+
+
+def _pct(cell: dict[str, Any] | None) -> str:
+    return "<10" if cell is None else f"{round(100 * cell['share'])}%"
+
+
+def _num(value: int | None) -> str:
+    return "<10" if value is None else f"{value:,}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = []
+    for r in [header, *rows]:
+        first = r[0].ljust(widths[0])
+        rest = [c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)]
+        lines.append("  ".join([first, *rest]).rstrip())
+    return lines
+
+
+def _factor_rows(report: CohortReport) -> list[list[str]]:
+    rows = []
+    for f in report.factors:
+        pi = f["prediction_interval"]
+        rows.append(
+            [
+                f"{f['factor']} (lag {f['lag_days']})",
+                f"per {f['step']}",
+                _num(f["people"]),
+                f"{f['rate_ratio']:.3f}",
+                f"{f['ci'][0]:.3f}-{f['ci'][1]:.3f}",
+                f"{pi[0]:.2f}-{pi[1]:.2f}" if pi else "-",
+                f"{f['tau2']:.4f}",
+                f"{round(100 * f['i2'])}%",
+                f"{round(100 * f['share_matters'])}%",
+                _num(f["own_above"]),
+                _num(f["own_below"]),
+            ]
+        )
+    return rows
+
+
+FACTOR_HEADER = [
+    "factor", "step", "people", "rate ratio", "95% CI", "95% PI", "tau^2", "I^2",
+    "matters", "own CI >1", "own CI <1",
+]  # fmt: skip
+
+
+def _terminal(report: CohortReport) -> list[str]:
+    c = report.cohort
+    lines = [f"Cohort report (engine: {report.engine})", ""]
+    if c.get("people") is None:
+        return [*lines, *report.notes]
+    lines += [
+        f"{c['people']:,} people, {c['person_days']:,} person-days from {c['first_day']} to "
+        f"{c['last_day']}; {c['people_twitching']:,} people reported twitching on "
+        f"{c['twitch_days']:,} days.",
+        f"Small cells: no count of fewer than {report.min_cell} people is shown (\"<10\"); "
+        "what was held back is listed at the end.",
+        "",
+        "Which factors precede twitching: the personal effects pooled across people",
+        "(random-effects meta-analysis, DerSimonian-Laird; rate ratio of the daily twitch count",
+        "per step; PI: where one new person's effect falls; matters: share of people whose",
+        "effect is beyond 1.1 either way; own CI: people whose own interval excludes 1)",
+        "",
+    ]
+    lines += _table(FACTOR_HEADER, _factor_rows(report)) if report.factors else ["(none shown)"]
+    for dim in ("age_band", "sex", "season"):
+        groups = report.groups.get(dim, [])
+        name = DIMENSION_NAMES[dim]
+        for kind, items, title in (
+            ("regions", REGIONS, "Regions of twitching"),
+            ("levels", LEVELS, "Triage levels"),
+        ):
+            lines += ["", f"{title} by {name} (share of the group's people)", ""]
+            if not groups:
+                lines.append("(no group of 10 or more people)")
+                continue
+            header = [name, *[g["group"] for g in groups]]
+            rows = [
+                ["people", *[_num(g["people"]) for g in groups]],
+                ["twitching", *[_num(g["twitching"]) for g in groups]],
+            ]
+            rows += [
+                [LEVEL_NAMES.get(item, item), *[_pct(g[kind][item]) for g in groups]]
+                for item in items
+            ]
+            lines += _table(header, rows)
+    weeks = report.groups.get("week", [])
+    lines += ["", "By week: people logging, reporting twitching, and each triage level", ""]
+    header = ["week", "logging", "twitching", *[LEVEL_NAMES[x] for x in LEVELS]]
+    rows = [
+        [g["group"], _num(g["people"]), _num(g["twitching"]),
+         *[_num(None if g["levels"][x] is None else g["levels"][x]["people"]) for x in LEVELS]]
+        for g in weeks
+    ]  # fmt: skip
+    lines += _table(header, rows) if rows else ["(no week of 10 or more people)"]
+    lines += ["", "Regions by week are in --format json and html.", ""]
+    lines += _suppressed_summary(report)
+    return lines
+
+
+def _suppressed_summary(report: CohortReport) -> list[str]:
+    if not report.suppressed:
+        return [f"Suppressed: nothing (every count rests on {report.min_cell} or more people)."]
+    tables: dict[str, int] = {}
+    for s in report.suppressed:
+        tables[s["table"]] = tables.get(s["table"], 0) + 1
+    lines = [
+        f"Suppressed (fewer than {report.min_cell} people): {len(report.suppressed)} cells",
+    ]
+    lines += [f"  {table}: {n}" for table, n in tables.items()]
+    return lines
+
+
+def _html(report: CohortReport) -> str:
+    esc = html.escape
+    c = report.cohort
+    parts = [
+        "<!doctype html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        "<title>twitchwise cohort report</title>",
+        "<style>body{font-family:sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem}"
+        "table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;"
+        "padding:.2rem .5rem;text-align:right}th:first-child,td:first-child{text-align:left}"
+        "</style></head><body>",
+        f"<h1>Cohort report</h1><p>Engine: {esc(report.engine)}.</p>",
+    ]
+
+    def table(header: list[str], rows: list[list[str]]) -> None:
+        parts.append("<table><thead><tr>")
+        parts.extend(f'<th scope="col">{esc(h)}</th>' for h in header)
+        parts.append("</tr></thead><tbody>")
+        for r in rows:
+            parts.append("<tr>" + "".join(f"<td>{esc(x)}</td>" for x in r) + "</tr>")
+        parts.append("</tbody></table>")
+
+    if c.get("people") is None:
+        parts += [f"<p>{esc(n)}</p>" for n in report.notes]
+        parts.append("</body></html>")
+        return "\n".join(parts) + "\n"
+    parts.append(
+        f"<p>{c['people']:,} people, {c['person_days']:,} person-days from "
+        f"{esc(c['first_day'])} to {esc(c['last_day'])}; {c['people_twitching']:,} people "
+        f"reported twitching. No count of fewer than {report.min_cell} people is shown.</p>"
+    )
+    parts.append("<h2>Which factors precede twitching</h2>")
+    table(FACTOR_HEADER, _factor_rows(report))
+    for dim in DIMENSIONS:
+        groups = report.groups.get(dim, [])
+        name = DIMENSION_NAMES[dim]
+        for kind, items, title in (
+            ("regions", REGIONS, "Regions of twitching"),
+            ("levels", LEVELS, "Triage levels"),
+        ):
+            parts.append(f"<h2>{esc(title)} by {esc(name)}</h2>")
+            if dim == "week":
+                header = ["week", "logging", "twitching", *[LEVEL_NAMES.get(i, i) for i in items]]
+                rows = [
+                    [g["group"], _num(g["people"]), _num(g["twitching"]),
+                     *[_pct(g[kind][i]) for i in items]]
+                    for g in groups
+                ]  # fmt: skip
+            else:
+                header = [name, *[g["group"] for g in groups]]
+                rows = [["people", *[_num(g["people"]) for g in groups]]]
+                rows += [
+                    [LEVEL_NAMES.get(i, i), *[_pct(g[kind][i]) for g in groups]] for i in items
+                ]
+            table(header, rows)
+    parts.append("<h2>Suppressed</h2><ul>")
+    parts += [f"<li>{esc(line.strip())}</li>" for line in _suppressed_summary(report)]
+    parts.append("</ul></body></html>")
+    return "\n".join(parts) + "\n"
