@@ -9,6 +9,7 @@ by others -> one observation per finding. ``parse`` never raises on a string.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -212,7 +213,9 @@ class Parser:
         evidence = Evidence(
             observations=merged,
             quantities=self._quantity_values(quantities, merged),
-            not_understood=self._not_understood(text, tokens, matches, quantities, breaks),
+            not_understood=self._not_understood(
+                text, tokens, matches, quantities, breaks, _composed_spans(observations, self.kind)
+            ),
             medicines=tuple(
                 dict.fromkeys(
                     o.text for o, _ in mentions if self.kind(o.id) == "medicine" and not o.negated
@@ -789,11 +792,19 @@ class Parser:
         matches: list[Match],
         q: Quantities,
         breaks: set[int],
+        composed: tuple[tuple[int, int], ...] = (),
     ) -> tuple[str, ...]:
+        """Clauses nothing was read from. A cue word counts as read only inside a finding it
+        composed ("keep dropping my mug"), not alone ("a purple fence")."""
         understood: set[int] = set()
         for m in matches:
-            if m.category in (FINDING, ABSENT, FUNCTION, DRINK):
-                understood.update(range(m.first, m.last + 1))
+            if m.category not in (FINDING, ABSENT, FUNCTION, DRINK):
+                continue
+            if m.category == FINDING and self.kind(m.value) == "cue":
+                lo, hi = tokens[m.first].start, tokens[m.last].end
+                if not any(a <= lo and hi <= b for a, b in composed):
+                    continue
+            understood.update(range(m.first, m.last + 1))
         amounts = [
             *q.durations,
             *q.sleep_h,
@@ -866,3 +877,14 @@ def _clause_numbers(n: int, breaks: set[int]) -> list[int]:
         if i in breaks:
             number += 1
     return out
+
+
+def _composed_spans(
+    observations: list[Observation], kind: Callable[[str], str]
+) -> tuple[tuple[int, int], ...]:
+    """The text spans (character offsets) of the findings composed from cue words."""
+    return tuple(
+        (o.start, o.end)
+        for o in observations
+        if o.derived and o.start is not None and o.end is not None and kind(o.id) != "cue"
+    )
