@@ -439,7 +439,7 @@ def test_export_json_round_trips_through_import(
     out_file = tmp_path / "journal.json"
     assert run(["export", "--output", str(out_file)], capsys)[0] == 0
     data = json.loads(out_file.read_text())
-    assert set(data) == {"episodes", "days", "workouts"}
+    assert set(data) == {"episodes", "days", "workouts", "experiments"}
     assert len(data["workouts"]) == 4
     os.environ["TWITCHWISE_HOME"] = str(tmp_path / "other")
     assert run(["import", str(out_file)], capsys)[0] == 0
@@ -472,11 +472,36 @@ def test_forget_deletes_everything(
         f"Deleted 5 episodes, 5 days, 4 workouts and 5 import records from "
         f"{home / 'journal.sqlite'}. The journal is empty.\n"
     )
-    assert exported(capsys) == {"episodes": [], "days": [], "workouts": []}
+    assert exported(capsys) == {"episodes": [], "days": [], "workouts": [], "experiments": []}
     code, out, _ = run(["forget", "--yes"], capsys)
     assert out.startswith("The journal at ") and "already empty" in out
     # forgotten files can be imported again
     assert "added 1 workout" in run(["import", str(files[0])], capsys)[1]
+
+
+def test_export_carries_experiments_and_forget_deletes_them(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(["log", "calf twitching"], capsys)
+    assert run(["experiment", "start", "caffeine", "--weeks", "2"], capsys)[0] == 0
+    assert run(["experiment", "log", "--followed"], capsys)[0] == 0
+    body = exported(capsys)
+    (experiment,) = body["experiments"]
+    assert experiment["kind"] == "caffeine" and len(experiment["schedule"]) == 2
+    assert experiment["days"] == [{"date": date.today().isoformat(), "followed": True}]
+    path = tmp_path / "all.json"
+    code, out, _ = run(["export", "--output", str(path)], capsys)
+    assert out == f"Wrote 1 episode, 0 days, 0 workouts and 1 self-experiment to {path} (json).\n"
+    code, out, _ = run(["forget", "--yes"], capsys)
+    assert code == 0
+    assert out == (
+        "Deleted 1 episode, 0 days, 0 workouts, 1 self-experiment (1 check-in) and "
+        f"0 import records from {home / 'journal.sqlite'}. The journal is empty.\n"
+    )
+    assert exported(capsys)["experiments"] == []
+    code, out, _ = run(["import", str(path)], capsys)
+    assert "1 self-experiment, 1 experiment check-in" in out
+    assert exported(capsys)["experiments"] == [experiment]
 
 
 # ---------------------------------------------------------------------- process level

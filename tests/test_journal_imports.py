@@ -1091,3 +1091,93 @@ def test_json_export_import_round_trip(
         assert second == first
         (again,) = import_into(b, exported)
         assert again.already_imported is not None
+
+
+CHECK_INS = st.dictionaries(
+    st.dates(date(2020, 1, 1), date(2020, 6, 30)), st.booleans(), max_size=6
+)
+EXPERIMENT = st.fixed_dictionaries(
+    {
+        "kind": st.sampled_from(["caffeine", "sleep", "custom"]),
+        "started_on": st.dates(date(2020, 1, 1), date(2020, 3, 1)),
+        "block_days": st.integers(2, 14),
+        "schedule": st.lists(st.sampled_from(["AB", "BA"]), min_size=1, max_size=4).map("".join),
+        "seed": st.integers(0, 2**62),
+        "created_at": AWARE,
+        "days": CHECK_INS,
+    },
+    optional={
+        "change": st.text(min_size=1, max_size=40),
+        "stopped_on": st.dates(date(2020, 3, 1), date(2020, 6, 30)),
+        "stop_reason": st.text(max_size=40),
+    },
+)
+
+
+@settings(max_examples=30)
+@given(st.lists(EXPERIMENT, max_size=3, unique_by=lambda x: (x["kind"], x["started_on"])))
+def test_json_export_import_round_trip_of_experiments(
+    tmp_path_factory: pytest.TempPathFactory, experiments: list
+) -> None:
+    folder = tmp_path_factory.mktemp("json")
+    source = folder / "in.json"
+    payload = {
+        "experiments": [
+            {
+                **x,
+                "washout_days": x["block_days"] // 2,
+                "started_on": x["started_on"].isoformat(),
+                "created_at": x["created_at"].isoformat(),
+                "stopped_on": x["stopped_on"].isoformat() if "stopped_on" in x else None,
+                "days": [{"date": d.isoformat(), "followed": f} for d, f in x["days"].items()],
+            }
+            for x in experiments
+        ]
+    }
+    source.write_text(json.dumps(payload))
+    with journal_at(folder / "a") as a:
+        (summary,) = import_into(a, source)
+        assert summary.experiments_added == len(experiments)
+        assert summary.check_ins_added == sum(len(x["days"]) for x in experiments)
+        first = a.read()
+    assert [(x.kind, x.started_on, x.schedule, x.seed) for x in first.experiments] == [
+        (x["kind"], x["started_on"], x["schedule"], x["seed"]) for x in experiments
+    ]
+    assert [dict(x.check_ins) for x in first.experiments] == [x["days"] for x in experiments]
+    text = to_json(first)
+    assert json.loads(text)["experiments"] == [x.to_dict() for x in first.experiments]
+    exported = folder / "out.json"
+    exported.write_text(text)
+    with journal_at(folder / "b") as b:
+        import_into(b, exported)
+        second = b.read()
+        assert second == first and to_json(second) == text
+        (again,) = import_into(b, exported)
+        assert again.already_imported is not None
+    # an edited copy adds no experiment twice, only the check-ins the journal lacks
+    edited = folder / "edited.json"
+    edited.write_text(text.replace("{", "{ ", 1))
+    with journal_at(folder / "b") as b:
+        (summary,) = import_into(b, edited)
+        assert (summary.experiments_added, summary.check_ins_added) == (0, 0)
+        assert b.read() == first
+
+
+def test_a_bad_experiment_in_a_json_export_refuses_the_file(tmp_path: Path) -> None:
+    good = {
+        "kind": "caffeine", "started_on": "2026-03-02", "block_days": 7, "washout_days": 2,
+        "schedule": "ABBA", "seed": 1, "created_at": "2026-03-02T08:00:00+00:00",
+    }  # fmt: skip
+    for bad, needle in [
+        ({"schedule": "ABC"}, "experiments.0.schedule"),
+        ({"washout_days": 7}, "washout_days must be fewer than block_days"),
+        ({"stopped_on": "2026-03-01"}, "stopped_on is before started_on"),
+        ({"days": [{"date": "2026-03-02", "followed": True}] * 2}, "checked in twice"),
+        ({"extra": 1}, "experiments.0.extra"),
+    ]:
+        path = tmp_path / "bad.json"
+        path.write_text(json.dumps({"experiments": [{**good, **bad}]}))
+        with journal_at(tmp_path / "home") as journal:
+            with pytest.raises(InputError, match=needle):
+                import_into(journal, path)
+            assert journal.experiments() == []

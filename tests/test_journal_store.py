@@ -443,7 +443,10 @@ def test_forget_deletes_everything_and_leaves_no_trace(home: Path) -> None:
             [(FileInfo("a.fit", "a" * 64, 1, "fit"), Batch("fit", [WorkoutIn(NOW, 60)]))]
         )
         counts = journal.forget()
-        assert counts == {"episodes": 50, "workouts": 1, "days": 1, "imports": 1}
+        assert counts == {
+            "episodes": 50, "workouts": 1, "days": 1, "imports": 1,
+            "experiments": 0, "experiment_days": 0,
+        }  # fmt: skip
         assert journal.counts() == {"episodes": 0, "workouts": 0, "days": 0, "imports": 0}
     db = home / "journal.sqlite"
     for path in (db, db.with_name(db.name + "-wal")):

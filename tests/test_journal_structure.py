@@ -143,6 +143,7 @@ def test_rows_are_typed_frozen_and_give_the_export_shape() -> None:
                 "distance_m": None, "energy_kj": None, "avg_hr_bpm": None, "source_file": None,
             }
         ],
+        "experiments": [],
     }  # fmt: skip
     again = JournalData.from_dicts(**data.to_dict())
     assert again == data and again.problems == []

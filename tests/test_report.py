@@ -229,3 +229,111 @@ def test_report_bad_format_and_missing_output(
     assert err == "error: unknown format 'docx'; use --format html, pdf or fhir\n"
     code, _, err = run(["report"], capsys)
     assert code == 2 and "--output" in err
+
+
+# ---------------------------------------------------------------------- self-experiments
+
+
+@pytest.fixture
+def experiments(journal: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The journal above with two self-experiments in its CSV's months: caffeine, finished
+    (checked in on 30 of its 42 days, 27 kept), and sleep, stopped early after 10 days."""
+    from datetime import date, timedelta
+
+    import twitchwise.app.experiment as app_experiment
+    from twitchwise.app.core import Twitchwise
+
+    monkeypatch.setattr(app_experiment, "_today", lambda: date(2025, 6, 25))
+    tw = Twitchwise()
+    start = date(2025, 2, 3)
+    with tw.open_journal() as j:
+        tw.experiment_start(j, "caffeine", today=start, seed=7)
+        for i in range(30):
+            tw.experiment_check_in(j, i >= 3, start + timedelta(days=i), today=date(2025, 6, 1))
+        later = date(2025, 4, 21)
+        tw.experiment_start(j, "sleep", today=later, seed=8)
+        tw.experiment_stop(j, "night shifts", today=later + timedelta(days=9))
+    return journal
+
+
+def test_html_and_pdf_reports_show_finished_experiments(
+    experiments: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from twitchwise.app.core import Twitchwise
+
+    with Twitchwise().open_journal() as j:
+        first, second = Twitchwise().experiment_results(j)
+        html = Twitchwise().report(j, "html").decode("utf-8")
+    assert '<h2 id="experiments-h">Self-experiments</h2>' in html
+    assert ">Cutting back on caffeine: 2025-02-03 to 2025-03-16</h3>" in html
+    assert ">An earlier bedtime: 2025-04-21 to 2025-04-30</h3>" in html
+    assert "<td>Finished as planned</td>" in html
+    assert "<td>Stopped early on 2025-04-30 (planned to 2025-06-01): night shifts</td>" in html
+    assert f"<td>{first.summary}</td>" in html.replace("&#39;", "'")
+    e = first.estimate
+    assert e is not None
+    assert f"Rate ratio (change / usual) {e.ratio:.2f}, 95% interval {e.ci[0]:.2f} to" in html
+    words = first.status.adherence.words()
+    assert words.startswith("kept to the plan on ")
+    assert f"<td>{words[0].upper()}{words[1:]}</td>" in html
+    assert second.estimate is None and "No effect estimated (see the notes)." in html
+    assert "Self-experiment: Cutting back on caffeine, 2025-02-03 to 2025-03-16, finished" in html
+    parser = _Tags()
+    parser.feed(html)
+    assert parser.tags.count("svg") == 5 and parser.links == []
+    path = tmp_path / "report.pdf"
+    code, _, err = run(["report", "-f", "pdf", "-o", str(path)], capsys)
+    assert (code, err) == (0, "")
+    assert path.read_bytes().startswith(b"%PDF-")
+
+
+def test_fhir_report_holds_finished_experiments(
+    experiments: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from twitchwise.app.core import Twitchwise
+
+    with Twitchwise().open_journal() as j:
+        first, _ = Twitchwise().experiment_results(j)
+    path = tmp_path / "report.json"
+    code, _, err = run(["report", "--format", "fhir", "--output", str(path)], capsys)
+    assert (code, err) == (0, "")
+    bundle = json.loads(path.read_text(encoding="utf-8"))
+    validate_bundle(bundle)
+    found = [
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"].get("code", {}).get("coding", [{}])[0].get("code") == "self-experiment"
+    ]
+    assert len(found) == 2
+    caffeine, sleep = found
+    assert caffeine["effectivePeriod"] == {"start": "2025-02-03", "end": "2025-03-16"}
+    assert sleep["effectivePeriod"] == {"start": "2025-04-21", "end": "2025-04-30"}
+    assert caffeine["valueString"] == first.summary
+    parts = {c["code"]["coding"][0]["code"]: c for c in caffeine["component"]}
+    assert parts["experiment-kind"]["valueCodeableConcept"]["coding"][0]["code"] == (
+        "experiment-caffeine"
+    )
+    assert parts["stopped-early"]["valueBoolean"] is False
+    e = first.estimate
+    assert e is not None
+    assert parts["rate-ratio"]["valueQuantity"]["value"] == float(f"{e.ratio:.4g}")
+    assert parts["rate-ratio-ci95"]["valueRange"]["low"]["value"] == float(f"{e.ci[0]:.4g}")
+    share = first.status.adherence.share
+    assert share is not None
+    assert parts["adherence"]["valueQuantity"] == {
+        "value": float(f"{100 * share:.4g}"), "unit": "%",
+        "system": "http://unitsofmeasure.org", "code": "%",
+    }  # fmt: skip
+    assert parts["usual-days"]["valueInteger"] == first.usual_days
+    sleep_parts = {c["code"]["coding"][0]["code"]: c for c in sleep["component"]}
+    assert sleep_parts["stopped-early"]["valueBoolean"] is True
+    assert "rate-ratio" not in sleep_parts
+    assert any("night shifts" in n["text"] for n in sleep["note"])
+    # and the same from the bundle made at once
+    from twitchwise.app.experiment import results_of
+
+    with Twitchwise().open_journal() as j:
+        data = j.read()
+    whole = fhir_bundle(data, kb=KB, experiments=results_of(Twitchwise(), data.experiments, data))
+    validate_bundle(whole)
+    assert [e["resource"] for e in whole["entry"]][-2:] == found

@@ -853,3 +853,74 @@ def test_the_upload_limit_and_allowed_hosts_come_from_the_environment(
     settings = WebSettings.from_env()
     assert settings.max_upload_bytes == 2 * 1024 * 1024
     assert settings.allowed_hosts == ("mypc.local", "192.168.1.20")
+
+
+# --------------------------------------------------------------------------- self-experiments
+
+
+def test_journal_page_runs_an_experiment_without_javascript(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import date, timedelta
+
+    import twitchwise.app.experiment as app_experiment
+    from twitchwise.insights.experiment import CHANGE, draw_schedule
+
+    start = date(2026, 3, 2)
+    now = [start]
+    monkeypatch.setattr(app_experiment, "_today", lambda: now[0])
+    monkeypatch.setattr(app_experiment.secrets, "randbits", lambda bits: 12345)
+    token = csrf(client)
+    page = client.get("/journal").text
+    assert '<h2 id="experiment-h">Self-experiment</h2>' in page and "No experiment yet." in page
+    for label in ("x-kind", "x-change", "x-weeks", "x-block-days", "x-washout-days"):
+        assert f'<label for="{label}">' in page and f'id="{label}"' in page
+    plan = {"kind": "caffeine", "weeks": "6", "block_days": "7", "washout_days": "2"}
+    assert client.post("/journal/experiment/start", data=plan).status_code == 403
+    r = client.post(
+        "/journal/experiment/start", data={**plan, "csrf_token": token, "kind": "custom"}
+    )
+    assert r.status_code == 422 and "say what you will change" in html.unescape(r.text)
+    r = client.post("/journal/experiment/start", data={**plan, "csrf_token": token, "weeks": "x"})
+    assert r.status_code == 422 and "weeks: give a whole number from 1 to 52" in r.text
+    r = client.post(
+        "/journal/experiment/start", data={**plan, "csrf_token": token}, follow_redirects=False
+    )
+    assert (r.status_code, r.headers["location"]) == (303, "/journal?done=started#experiment")
+    page = html.unescape(client.get(r.headers["location"]).text)
+    assert "Your self-experiment has started" in page
+    assert "2026-03-02 to 2026-04-12: today is day 1 of 42, 42 days left including today." in page
+    letters = draw_schedule(start, weeks=6, block_days=7, washout_days=2, seed=12345).letters
+    kind = next(k for k in twitchwise.app.default().kb.plan.experiments if k.id == "caffeine")
+    instruction = kind.change if letters[0] == CHANGE else kind.usual
+    assert f'<p class="lead">{instruction[0].upper()}{instruction[1:]}.</p>' in page
+    assert ("This is a washout day" in page) == (letters[0] == CHANGE)
+    assert "Adherence so far: not known yet (no check-ins)." in page
+    r = client.post(
+        "/journal/experiment/check-in",
+        data={"csrf_token": token, "followed": "yes"},
+        follow_redirects=False,
+    )
+    assert (r.status_code, r.headers["location"]) == (303, "/journal?done=followed#experiment")
+    page = client.get(r.headers["location"]).text
+    assert "Checked in for today: you kept to the plan." in page
+    assert "Adherence so far: kept to the plan on 1 of 1 day checked." in page
+    assert "(done; a new answer replaces it)" in page
+    r = client.post("/journal/experiment/check-in", data={"csrf_token": token, "followed": "?"})
+    assert r.status_code == 422 and "say whether you kept to today" in html.unescape(r.text)
+    r = client.post(
+        "/journal/experiment/check-in",
+        data={"csrf_token": token, "followed": "no"},
+        headers={"HX-Request": "true"},
+    )
+    assert r.status_code == 200 and "<html" not in r.text
+    assert "Adherence so far: kept to the plan on 0 of 1 day checked." in r.text
+    # the address never puts text on the page
+    assert "status-ok" not in client.get("/journal?done=%3Cb%3Ehi%3C%2Fb%3E").text
+    # once it has ended: its result and chart, and a form to start another
+    now[0] = start + timedelta(days=50)
+    page = html.unescape(client.get("/journal").text)
+    assert "Cutting back on caffeine, 2026-03-02 to 2026-04-12 (finished)" in page
+    assert "No effect could be estimated" in page and "Not enough days to compare" in page
+    assert "<title>Self-experiment: Cutting back on caffeine</title>" in page
+    assert "Start the experiment" in page and "I followed today" not in page

@@ -225,3 +225,27 @@ def test_every_page_is_clean(server: str, watched: Watched, path: str) -> None:
     assert response is not None and response.status == 200
     watched.page.wait_for_load_state("networkidle")
     assert watched.page.evaluate("typeof htmx") == "object", "htmx loaded from /static"
+
+
+def test_run_an_experiment_without_javascript(server: str, browser: Any) -> None:
+    w = Watched(browser, java_script_enabled=False)
+    try:
+        page = w.page
+        page.goto(server + "/journal")
+        section = page.locator("#experiment")
+        assert "No experiment yet." in section.inner_text()
+        page.get_by_label("What to test").select_option("sleep")
+        page.get_by_label("Weeks").fill("2")
+        page.get_by_role("button", name="Start the experiment").click()
+        page.wait_for_url(server + "/journal?done=started#experiment")
+        assert "today is day 1 of 14" in section.inner_text()
+        page.get_by_role("button", name="I followed today's plan").click()
+        page.wait_for_url(server + "/journal?done=followed#experiment")
+        assert (
+            "Checked in for today: you kept to the plan."
+            in page.locator("#journal-status").inner_text()
+        )
+        assert "kept to the plan on 1 of 1 day checked" in section.inner_text()
+    finally:
+        w.close()
+    assert not w.problems, w.problems

@@ -20,6 +20,7 @@ from twitchwise.errors import InputError
 if TYPE_CHECKING:
     from twitchwise.answer.model import Answer
     from twitchwise.app.entry import TextEntries
+    from twitchwise.app.experiment import ExperimentPage
     from twitchwise.app.interview import InterviewView
     from twitchwise.app.journal import ImportFile, JournalOverview, Output
     from twitchwise.evidence import Evidence
@@ -443,6 +444,13 @@ class Twitchwise:
         from twitchwise.app.experiment import finished_results
 
         return finished_results(self, journal, today)
+
+    def experiment_page(self, journal: Journal, today: date | None = None) -> ExperimentPage:
+        """The journal page's self-experiment section: the latest experiment (where it
+        stands, or its result and chart once ended) and the kinds to start one with."""
+        from twitchwise.app.experiment import page
+
+        return page(self, journal, today)
 
 
 _default: Twitchwise | None = None

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import difflib
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -20,16 +22,20 @@ from twitchwise.errors import InputError
 if TYPE_CHECKING:
     from twitchwise.app.core import Twitchwise
     from twitchwise.insights.experiment import ExperimentResult, ExperimentStatus
+    from twitchwise.insights.source import Source
     from twitchwise.journal.rows import ExperimentRow
     from twitchwise.journal.store import Journal
     from twitchwise.knowledge.schema import ExperimentKind
 
 __all__ = [
     "CUSTOM",
+    "ExperimentPage",
     "check_in",
     "find_kind",
     "finished_results",
+    "page",
     "result",
+    "results_of",
     "start",
     "status",
     "stop",
@@ -201,3 +207,66 @@ def finished_results(
         return []
     summary = journal.summary(0)
     return [experiment_result(r, find_kind(tw, r.kind), summary, now) for r in rows]
+
+
+def results_of(
+    tw: Twitchwise, rows: Sequence[ExperimentRow], data: Source, today: date | None = None
+) -> list[ExperimentResult]:
+    """The result of each of ``rows`` that has finished or been stopped, oldest first, from
+    journal data already read (the doctor report and the FHIR export). An experiment of a
+    kind the knowledge base no longer has is left out."""
+    from twitchwise.insights.experiment import experiment_result
+
+    now = today or _today()
+    kinds = {k.id: k for k in tw.kb.plan.experiments}
+    return [
+        experiment_result(r, kinds[r.kind], data, now)
+        for r in rows
+        if not r.running(now) and r.kind in kinds
+    ]
+
+
+@dataclass
+class ExperimentPage:
+    """What the journal page shows of self-experiments: the latest one (running: where it
+    stands; ended: its result and chart), and the kinds to start a new one with."""
+
+    status: ExperimentStatus | None
+    result: ExperimentResult | None = None
+    chart: str | None = None
+    #: (id, name, what the change is) of each kind, in the knowledge base's order.
+    kinds: list[tuple[str, str, str]] = field(default_factory=list)
+    #: Why a result could not be made (the insights extra is missing), else None.
+    missing_extra: str | None = None
+    today: date | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.status is not None and self.status.state == "running"
+
+
+def page(tw: Twitchwise, journal: Journal, today: date | None = None) -> ExperimentPage:
+    """The journal page's self-experiment section (see :class:`ExperimentPage`)."""
+    from twitchwise.errors import ConfigError
+    from twitchwise.insights.experiment import experiment_result, experiment_status, result_svg
+
+    now = today or _today()
+    kinds = [(k.id, k.name, k.change) for k in tw.kb.plan.experiments]
+    rows = journal.experiments()
+    known = {k.id: k for k in tw.kb.plan.experiments}
+    if not rows or rows[-1].kind not in known:
+        return ExperimentPage(None, kinds=kinds, today=now)
+    row = rows[-1]
+    kind = known[row.kind]
+    summary = journal.summary(0)
+    view = ExperimentPage(experiment_status(row, kind, summary, now), kinds=kinds, today=now)
+    if row.running(now):
+        return view
+    try:
+        tw.require_insights()
+    except ConfigError as exc:
+        view.missing_extra = str(exc)
+        return view
+    view.result = experiment_result(row, kind, summary, now)
+    view.chart = result_svg(view.result)
+    return view

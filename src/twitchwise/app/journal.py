@@ -22,8 +22,9 @@ if TYPE_CHECKING:
     from twitchwise.app.core import Progress, Twitchwise
     from twitchwise.insights.alerts import Alert
     from twitchwise.insights.analysis import Insights
+    from twitchwise.insights.experiment import ExperimentResult
     from twitchwise.journal.records import DayFactors, EpisodeIn
-    from twitchwise.journal.rows import DayRow, EpisodeRow, WorkoutRow
+    from twitchwise.journal.rows import DayRow, EpisodeRow, ExperimentRow, WorkoutRow
     from twitchwise.journal.store import ImportSummary, Journal, JournalData
     from twitchwise.journal.summary import JournalSummary
 
@@ -234,15 +235,22 @@ def _csv_export(journal: Journal | JournalData, output: Output) -> Iterator[str]
 def _json_export(journal: Journal | JournalData, output: Output) -> Iterator[str]:
     from twitchwise.journal.export import json_chunks
 
-    with _reading(journal) as (episodes, days, workouts, problems):
+    with _reading(journal) as (episodes, days, workouts, experiments, problems):
         counted = _Counted(episodes)
-        yield from json_chunks(counted, days, workouts)
-        output.counts = _counts(counted.n, days, workouts)
+        yield from json_chunks(counted, days, workouts, experiments)
+        output.counts = _counts(counted.n, days, workouts, experiments)
         output.problems = problems()
 
 
-def _counts(episodes: int, days: Sequence[Any], workouts: Sequence[Any]) -> dict[str, int]:
-    return {"episodes": episodes, "days": len(days), "workouts": len(workouts)}
+def _counts(
+    episodes: int, days: Sequence[Any], workouts: Sequence[Any], experiments: Sequence[Any] = ()
+) -> dict[str, int]:
+    return {
+        "episodes": episodes,
+        "days": len(days),
+        "workouts": len(workouts),
+        "experiments": len(experiments),
+    }
 
 
 @contextmanager
@@ -250,20 +258,36 @@ def _reading(
     journal: Journal | JournalData,
 ) -> Iterator[
     tuple[
-        Callable[[], Iterable[EpisodeRow]], list[DayRow], list[WorkoutRow], Callable[[], list[str]]
+        Callable[[], Iterable[EpisodeRow]],
+        list[DayRow],
+        list[WorkoutRow],
+        list[ExperimentRow],
+        Callable[[], list[str]],
     ]
 ]:
     """The journal to read once: (a function giving its episodes in order, its days, its
-    workouts, a function giving the rows left out). From the database, one transaction that
-    streams the episodes (:meth:`Journal.stream`); else the data as it is."""
+    workouts, its experiments, a function giving the rows left out). From the database, one
+    transaction that streams the episodes (:meth:`Journal.stream`); else the data as it is."""
     from twitchwise.journal.store import Journal
 
     if isinstance(journal, Journal):
         with journal.stream() as stream:
-            yield stream.episodes, stream.days, stream.workouts, lambda: stream.problems
+            yield (
+                stream.episodes,
+                stream.days,
+                stream.workouts,
+                stream.experiments,
+                lambda: stream.problems,
+            )
     else:
         data = journal
-        yield lambda: data.episodes, data.days, data.workouts, lambda: list(data.problems)
+        yield (
+            lambda: data.episodes,
+            data.days,
+            data.workouts,
+            data.experiments,
+            lambda: list(data.problems),
+        )
 
 
 class _Counted:
@@ -361,19 +385,39 @@ def _report(tw: Twitchwise, journal: Journal | JournalData, output: Output) -> I
 
     summary = _summary(journal)
     output.problems = list(summary.problems)
-    built = build_report(summary, analyse(summary, kb=tw.kb, parser=tw.parser), kb=tw.kb)
+    experiments = _experiment_results(tw, journal, summary)
+    built = build_report(
+        summary,
+        analyse(summary, kb=tw.kb, parser=tw.parser),
+        kb=tw.kb,
+        experiments=experiments,
+    )
     yield render_pdf(built) if output.format == "pdf" else render_html(built).encode("utf-8")
 
 
+def _experiment_results(
+    tw: Twitchwise, journal: Journal | JournalData, summary: JournalSummary
+) -> list[ExperimentResult]:
+    """The results of the journal's finished or stopped self-experiments."""
+    from twitchwise.app.experiment import results_of
+    from twitchwise.journal.store import Journal
+
+    rows = journal.experiments() if isinstance(journal, Journal) else journal.experiments
+    return results_of(tw, rows, summary) if rows else []
+
+
 def _fhir_report(tw: Twitchwise, journal: Journal | JournalData, output: Output) -> Iterator[bytes]:
+    from twitchwise.app.experiment import results_of
     from twitchwise.insights.fhir import fhir_chunks
     from twitchwise.journal.factors import FACTORS
 
-    with _reading(journal) as (episodes, days, _, problems):
+    with _reading(journal) as (episodes, days, _, rows, problems):
+        results = results_of(tw, rows, _summary(journal, notes_days=0)) if rows else []
         counted = _Counted(episodes)
-        chunks = fhir_chunks(counted, days, kb=tw.kb)  # reads and checks every entry first
+        # reads and checks every entry first
+        chunks = fhir_chunks(counted, days, kb=tw.kb, experiments=results)
         factors = sum(1 for d in days for name in FACTORS if getattr(d.factors, name) is not None)
-        output.counts = {"observations": counted.n + factors}
+        output.counts = {"observations": counted.n + factors + len(results)}
         output.problems = problems()
         yield from _encoded(chunks)
 

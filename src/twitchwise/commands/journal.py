@@ -337,7 +337,8 @@ def export(
         typer.Option("--output", "-o", help="Write to this file (owner-only) instead of stdout."),
     ] = None,
 ) -> None:
-    """Export the journal: JSON with every episode, day and workout, or the daily CSV.
+    """Export the journal: JSON with every episode, day, workout and self-experiment, or the
+    daily CSV.
 
     Both can be imported again (twitchwise import FILE).
 
@@ -356,10 +357,14 @@ def export(
     if output is None:
         return
     counts = exported.counts
-    typer.echo(
-        f"Wrote {plural(counts['episodes'], 'episode')}, {plural(counts['days'], 'day')} and "
-        f"{plural(counts['workouts'], 'workout')} to {output} ({fmt})."
-    )
+    experiments = counts.get("experiments", 0) if fmt == "json" else 0
+    what = [
+        plural(counts["episodes"], "episode"),
+        plural(counts["days"], "day"),
+        plural(counts["workouts"], "workout"),
+        *([plural(experiments, "self-experiment")] if experiments else []),
+    ]
+    typer.echo(f"Wrote {', '.join(what[:-1])} and {what[-1]} to {output} ({fmt}).")
 
 
 def _print_chunks(chunks: Iterable[bytes]) -> None:
@@ -379,7 +384,8 @@ def forget(
         bool, typer.Option("--yes", help="Confirm: delete every record and the import log.")
     ] = False,
 ) -> None:
-    """Delete everything in the journal: episodes, days, workouts and the import log.
+    """Delete everything in the journal: episodes, days, workouts, self-experiments and the
+    import log.
 
     Example: twitchwise forget --yes
     """
@@ -395,11 +401,16 @@ def forget(
     if not any(counts.values()):
         typer.echo(f"The journal at {where} was already empty; nothing deleted.")
         return
-    typer.echo(
-        f"Deleted {plural(counts['episodes'], 'episode')}, {plural(counts['days'], 'day')}, "
-        f"{plural(counts['workouts'], 'workout')} and "
-        f"{plural(counts['imports'], 'import record')} from {where}. The journal is empty."
-    )
+    what = [
+        plural(counts["episodes"], "episode"),
+        plural(counts["days"], "day"),
+        plural(counts["workouts"], "workout"),
+    ]
+    if counts.get("experiments"):
+        checked = plural(counts.get("experiment_days", 0), "check-in")
+        what.append(f"{plural(counts['experiments'], 'self-experiment')} ({checked})")
+    what.append(plural(counts["imports"], "import record"))
+    typer.echo(f"Deleted {', '.join(what[:-1])} and {what[-1]} from {where}. The journal is empty.")
 
 
 def register(app: typer.Typer) -> None:

@@ -313,6 +313,19 @@ class ExperimentStatus:
     usual: str = ""
     change: str = ""
     blocks: list[dict[str, Any]] = field(default_factory=list)
+    #: The day it was stopped early and why (None: it was not).
+    stopped_on: date | None = None
+    stop_reason: str | None = None
+
+    @property
+    def total_days(self) -> int:
+        """Days in the whole schedule."""
+        return (self.end - self.started_on).days + 1
+
+    @property
+    def last_day(self) -> date:
+        """The last day it covers: the stop day, else its planned end."""
+        return self.end if self.stopped_on is None else min(self.stopped_on, self.end)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -426,6 +439,8 @@ def experiment_status(
         usual=target(kind, USUAL, row.change),
         change=target(kind, CHANGE, row.change),
         blocks=blocks,
+        stopped_on=row.stopped_on,
+        stop_reason=row.stop_reason,
     )
 
 
@@ -589,9 +604,16 @@ def experiment_result(
     elif usual_n == 0 and change_n == 0:
         notes.append("No twitches were logged on any analysed day, so there is nothing to compare.")
     else:
-        estimate = estimate_effect(schedule, days)
-        if estimate is None:
-            notes.append("The model could not be fitted to these days; no effect is estimated.")
+        try:
+            estimate = estimate_effect(schedule, days)
+        except ImportError:  # numpy (the insights extra) is not installed
+            notes.append(
+                "The effect needs the insights extra (pip install 'twitchwise[insights]'); "
+                "it is not estimated here."
+            )
+        else:
+            if estimate is None:
+                notes.append("The model could not be fitted to these days; no effect is estimated.")
     summary = _summary(kind, estimate, usual_n, change_n)
     limits = [
         "It is one person over a few weeks: it says what happened to you in these blocks, "

@@ -9,7 +9,13 @@ One ``Patient`` with no name or identifier (the person adds those in their own r
   ``valueQuantity`` in UCUM units. Sleep, steps and heart-rate variability carry their LOINC
   codes (93832-4 Sleep duration, 41950-7 Number of steps in 24 hour Measured, 80404-7 R-R
   interval.standard deviation); every Observation carries a code of the twitchwise code system
-  :data:`CODE_SYSTEM` and a ``text``.
+  :data:`CODE_SYSTEM` and a ``text``;
+- one ``Observation`` per finished (or stopped) self-experiment: ``effectivePeriod`` its
+  first and last day, ``valueString`` the result in plain words, ``method`` the design, the
+  notes as ``note``, and components for the kind, the change, whether it was stopped early,
+  the rate ratio (UCUM ``1``) and its 95% interval (a ``Range``), the randomisation test's
+  p-value, adherence (``%``), the days analysed and the twitches per day (``/d``) of each
+  condition.
 
 Ids are UUIDs derived from the records (``uuid5``), so exporting the same journal twice gives
 the same bundle apart from its timestamps. :func:`validate_bundle` checks the bundle with the R4B
@@ -37,6 +43,7 @@ from twitchwise.journal.factors import FACTORS
 from twitchwise.knowledge.load import KnowledgeBase
 
 if TYPE_CHECKING:
+    from twitchwise.insights.experiment import ExperimentResult
     from twitchwise.journal.rows import DayRow, EpisodeRow, JournalData
 
 __all__ = ["CODE_SYSTEM", "check_entries", "fhir_bundle", "fhir_chunks", "validate_bundle"]
@@ -66,11 +73,16 @@ def _concept(code: str, display: str, loinc: tuple[str, str] | None = None) -> d
 
 
 def fhir_bundle(
-    data: JournalData, *, kb: KnowledgeBase, now: datetime | None = None
+    data: JournalData,
+    *,
+    kb: KnowledgeBase,
+    now: datetime | None = None,
+    experiments: Iterable[ExperimentResult] = (),
 ) -> dict[str, Any]:
-    """The journal as a FHIR R4 Bundle, as plain JSON-ready values."""
+    """The journal as a FHIR R4 Bundle, as plain JSON-ready values; ``experiments``: the
+    results of its finished self-experiments."""
     now = now or datetime.now(UTC)
-    entries = list(_entries(data.episodes, data.days, kb))
+    entries = list(_entries(data.episodes, data.days, kb, experiments=list(experiments)))
     return _bundle(_bundle_id(e["resource"]["id"] for e in entries), now, entries)
 
 
@@ -80,6 +92,7 @@ def fhir_chunks(
     *,
     kb: KnowledgeBase,
     now: datetime | None = None,
+    experiments: Iterable[ExperimentResult] = (),
 ) -> Iterator[str]:
     """The bundle of :func:`fhir_bundle` as the text ``json.dumps(bundle, indent=2,
     ensure_ascii=False) + "\\n"``, a chunk at a time. ``episodes()`` gives the episodes in
@@ -89,16 +102,17 @@ def fhir_chunks(
 
     now = now or datetime.now(UTC)
     days = list(days)
+    results = list(experiments)
     checked = _Checker()
     ids: Iterator[str] = (
         checked.entry(entry)["resource"]["id"]
-        for entry in _entries(episodes(), days, kb, _Parts(shared=True))
+        for entry in _entries(episodes(), days, kb, _Parts(shared=True), results)
     )
     bundle_id = _bundle_id(ids)
     checked.finish(now)
     head = _bundle(bundle_id, now, [])
     del head["entry"]
-    entries = _entries(episodes(), days, kb, _Parts(encoded=True))
+    entries = _entries(episodes(), days, kb, _Parts(encoded=True), results)
     return json_object_chunks([*head.items(), ("entry", Streamed(entries))])
 
 
@@ -158,8 +172,10 @@ def _entries(
     days: Iterable[DayRow],
     kb: KnowledgeBase,
     parts: _Parts | None = None,
+    experiments: Iterable[ExperimentResult] = (),
 ) -> Iterator[dict[str, Any]]:
-    """The Patient, then an Observation per episode, then one per recorded daily factor."""
+    """The Patient, then an Observation per episode, then one per recorded daily factor,
+    then one per finished self-experiment."""
     parts = parts or _Parts()
     patient = _patient()
     yield patient
@@ -171,6 +187,8 @@ def _entries(
             value = getattr(d.factors, name)
             if value is not None:
                 yield _entry(_factor(d.date, name, value, patient_ref, parts))
+    for result in experiments:
+        yield _entry(_experiment(result, patient_ref, parts))
 
 
 def _bundle_id(entry_ids: Iterable[str]) -> str:
@@ -259,6 +277,110 @@ def _factor(
     }
 
 
+#: How a self-experiment is designed and analysed (its Observation's ``method``).
+EXPERIMENT_METHOD = (
+    "N-of-1 trial: randomised, balanced blocks of usual days and days with one change (each "
+    "pair of blocks usual-change or change-usual with equal chance), washout days after a "
+    "switch and days not recorded left out, analysed as planned; rate ratio of twitches per "
+    "day (change / usual) from a quasi-Poisson model with one level per pair of blocks, 95% "
+    "interval from the t distribution, and a randomisation test over the possible schedules."
+)
+
+
+def _experiment(
+    result: ExperimentResult, subject: Any, parts: _Parts | None = None
+) -> dict[str, Any]:
+    """A finished self-experiment as one Observation with components."""
+    parts = parts or _Parts()
+    s = result.status
+    last = s.end if s.stopped_on is None else min(s.stopped_on, s.end)
+
+    def component(code: str, display: str, **value: Any) -> dict[str, Any]:
+        return {"code": parts.concept(code, display), **value}
+
+    components = [
+        component(
+            "experiment-kind",
+            "Self-experiment kind",
+            valueCodeableConcept={
+                "coding": [
+                    {"system": CODE_SYSTEM, "code": f"experiment-{s.kind}", "display": s.name}
+                ],
+                "text": s.name,
+            },
+        ),
+        component("experiment-change", "What was changed on change days", valueString=s.change),
+        component(
+            "stopped-early", "Stopped before its planned end", valueBoolean=s.state == "stopped"
+        ),
+    ]
+    e = result.estimate
+    if e is not None and all(math.isfinite(v) for v in (e.ratio, *e.ci, e.randomisation_p)):
+        ratio = _quantity(_sig(e.ratio), "ratio", "1")
+        components += [
+            component(
+                "rate-ratio", "Rate ratio of twitches per day, change / usual", valueQuantity=ratio
+            ),
+            component(
+                "rate-ratio-ci95",
+                "95% interval of the rate ratio",
+                valueRange={
+                    "low": _quantity(_sig(e.ci[0]), "ratio", "1"),
+                    "high": _quantity(_sig(e.ci[1]), "ratio", "1"),
+                },
+            ),
+            component(
+                "randomisation-p",
+                "Randomisation test p-value",
+                valueQuantity=_quantity(_sig(e.randomisation_p), "p", "1"),
+            ),
+        ]
+    share = s.adherence.share
+    if share is not None:
+        components.append(
+            component(
+                "adherence",
+                "Days the plan was kept, of the days checked",
+                valueQuantity=_quantity(_sig(100 * share), "%", "%"),
+            )
+        )
+    for condition, days, rate in (
+        ("usual", result.usual_days, result.usual_rate),
+        ("change", result.change_days, result.change_rate),
+    ):
+        components.append(
+            component(f"{condition}-days", f"Days analysed, {condition}", valueInteger=days)
+        )
+        if rate is not None:
+            components.append(
+                component(
+                    f"{condition}-rate",
+                    f"Twitches per day, {condition} days",
+                    valueQuantity=_quantity(_sig(rate), "/d", "/d"),
+                )
+            )
+    resource: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": _id("experiment", s.kind, s.started_on, s.schedule),
+        "status": "final",
+        "category": parts.category("survey"),
+        "code": parts.concept("self-experiment", "Self-experiment (N-of-1 trial) result"),
+        "subject": subject,
+        "effectivePeriod": {"start": s.started_on.isoformat(), "end": last.isoformat()},
+        "valueString": result.summary,
+        "method": {"text": EXPERIMENT_METHOD},
+        "component": components,
+    }
+    if result.notes:
+        resource["note"] = [{"text": n} for n in result.notes]
+    return resource
+
+
+def _sig(value: float) -> float:
+    """Four significant digits (as the experiment's JSON)."""
+    return float(f"{value:.4g}")
+
+
 def _quantity(value: float, unit: str, code: str) -> dict[str, Any]:
     number: float | int = int(value) if value.is_integer() else value
     return {"value": number, "unit": unit, "system": UCUM, "code": code}
@@ -322,7 +444,7 @@ def _kind(resource: dict[str, Any]) -> tuple[Any, ...]:
     """Which kind of entry this is (see :func:`check_entries`)."""
     if resource["resourceType"] != "Observation":
         return (resource["resourceType"],)
-    moment = resource["effectiveDateTime"]
+    moment = resource.get("effectiveDateTime", "")
     components = tuple(
         (c["code"]["coding"][0]["code"], "valueInteger" in c) for c in resource.get("component", ())
     )

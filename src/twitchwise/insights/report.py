@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -30,6 +30,7 @@ from twitchwise.text import plural as _plural
 
 if TYPE_CHECKING:
     from twitchwise.insights.analysis import Insights
+    from twitchwise.insights.experiment import ExperimentResult
     from twitchwise.insights.source import Source
     from twitchwise.journal.rows import DayRow
     from twitchwise.journal.summary import EpisodeGroup, JournalSummary
@@ -38,6 +39,7 @@ __all__ = [
     "DISCLAIMER",
     "REPORT_FORMATS",
     "DoctorReport",
+    "ExperimentSection",
     "build_report",
     "render_html",
     "render_pdf",
@@ -82,6 +84,76 @@ class SourceRef:
     url: str
 
 
+@dataclass(frozen=True)
+class ExperimentSection:
+    """One finished (or stopped) self-experiment, worded for the report."""
+
+    name: str
+    kind: str
+    question: str
+    started_on: date
+    last_day: date
+    planned_end: date
+    stopped_early: bool
+    stop_reason: str | None
+    #: The result in plain words (the same sentence as ``twitchwise experiment result``).
+    result: str
+    #: The rate ratio and its 95% interval in words, or why there is none.
+    interval: str
+    rate_ratio: float | None
+    ci: tuple[float, float] | None
+    adherence: str
+    #: The share of checked days the plan was kept (None: no day checked).
+    adherence_share: float | None
+    usual_days: int
+    change_days: int
+    notes: list[str]
+    chart: str
+
+    @property
+    def state(self) -> str:
+        if self.stopped_early:
+            reason = f": {self.stop_reason}" if self.stop_reason else ""
+            return f"stopped early on {self.last_day} (planned to {self.planned_end}){reason}"
+        return "finished as planned"
+
+
+def experiment_section(result: ExperimentResult) -> ExperimentSection:
+    """A finished experiment's result as the report words it."""
+    from twitchwise.insights.experiment import result_svg
+
+    s = result.status
+    e = result.estimate
+    if e is None:
+        interval = "No effect estimated (see the notes)."
+    else:
+        interval = (
+            f"Rate ratio (change / usual) {e.ratio:.2f}, 95% interval {e.ci[0]:.2f} to "
+            f"{e.ci[1]:.2f}; randomisation test p = {e.randomisation_p:.3g} over "
+            f"{e.allocations} possible schedules."
+        )
+    return ExperimentSection(
+        name=s.name,
+        kind=s.kind,
+        question=result.question,
+        started_on=s.started_on,
+        last_day=s.last_day,
+        planned_end=s.end,
+        stopped_early=s.state == "stopped",
+        stop_reason=s.stop_reason,
+        result=result.summary,
+        interval=interval,
+        rate_ratio=None if e is None else e.ratio,
+        ci=None if e is None else e.ci,
+        adherence=s.adherence.words(),
+        adherence_share=s.adherence.share,
+        usual_days=result.usual_days,
+        change_days=result.change_days,
+        notes=list(result.notes),
+        chart=result_svg(result),
+    )
+
+
 @dataclass
 class DoctorReport:
     """Everything in the doctor report, already worded; the renderers only lay it out."""
@@ -101,6 +173,8 @@ class DoctorReport:
     notes: list[str]
     sources: list[SourceRef]
     charts: dict[str, str] = field(default_factory=dict)
+    #: Finished or stopped self-experiments, oldest first.
+    experiments: list[ExperimentSection] = field(default_factory=list)
     version: str = __version__
 
     @property
@@ -114,9 +188,10 @@ def build_report(
     *,
     kb: KnowledgeBase,
     today: date | None = None,
+    experiments: Sequence[ExperimentResult] = (),
 ) -> DoctorReport:
     """The report of a journal (read whole, or its summary: :mod:`twitchwise.insights.source`)
-    and its insights."""
+    and its insights, with the results of its finished self-experiments."""
     today = today or date.today()
     data = summarise(data)
     episode_days = data.episode_days()
@@ -142,12 +217,14 @@ def build_report(
     sources = [
         SourceRef(s.id, s.title, s.url) for s in kb.source_list(a.source for a in insights.alerts)
     ]
+    sections = [experiment_section(r) for r in experiments if r.status.state != "running"]
     return DoctorReport(
         generated=today,
         start=start,
         end=end,
         level=level,
-        summary=_summary(data, insights, episode_days, start, end, kb),
+        summary=_summary(data, insights, episode_days, start, end, kb)
+        + _experiment_lines(sections),
         timeline=timeline,
         timeline_unit=unit,
         triggers=triggers,
@@ -162,6 +239,7 @@ def build_report(
             "body_map": body_map_svg(data, kb),
             "effects": effects_svg(insights.effects),
         },
+        experiments=sections,
     )
 
 
@@ -202,6 +280,14 @@ def _summary(
     else:
         lines.append("No trigger found in the records yet.")
     return lines
+
+
+def _experiment_lines(sections: list[ExperimentSection]) -> list[str]:
+    """One summary line per experiment (the report's summary and the PDF)."""
+    return [
+        f"Self-experiment: {x.name}, {x.started_on} to {x.last_day}, {x.state}. {x.result}"
+        for x in sections
+    ]
 
 
 def _in_journal_order(groups: list[EpisodeGroup]) -> list[EpisodeGroup]:
@@ -353,7 +439,10 @@ def render_html(report: DoctorReport) -> str:
 
     env = environment()
     charts = {name: Markup(_inline(svg)) for name, svg in report.charts.items()}  # noqa: S704
-    return env.get_template("report.html.j2").render(r=report, charts=charts, disclaimer=DISCLAIMER)
+    experiment_charts = [Markup(_inline(x.chart)) for x in report.experiments]  # noqa: S704
+    return env.get_template("report.html.j2").render(
+        r=report, charts=charts, experiment_charts=experiment_charts, disclaimer=DISCLAIMER
+    )
 
 
 def _inline(svg: str) -> str:
@@ -444,6 +533,21 @@ def render_pdf(report: DoctorReport) -> bytes:
     heading("Questions worth asking")
     for q in report.questions:
         para(q, bullet=True)
+    if report.experiments:
+        heading("Self-experiments")
+        for x in report.experiments:
+            heading(f"{x.name}: {x.started_on} to {x.last_day}", 11)
+            para(f"Question: {x.question}")
+            para(f"Status: {x.state}.")
+            para(f"Result: {x.result}")
+            para(x.interval)
+            para(
+                f"Days analysed: {x.usual_days} usual, {x.change_days} with the change. "
+                f"Adherence: {x.adherence}."
+            )
+            for note in x.notes:
+                para(note, bullet=True, colour=90)
+            image(x.chart, width)
     pdf.add_page()
     heading("Charts")
     image(report.charts["body_map"], 110)

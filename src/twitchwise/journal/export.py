@@ -1,7 +1,8 @@
 """The journal as JSON or as the daily CSV (the format ``twitchwise import`` reads back).
 
-JSON is ``{"episodes": [...], "days": [...], "workouts": [...]}`` with every field; importing
-it into an empty journal restores the same export. The daily CSV has one row per date that
+JSON is ``{"episodes": [...], "days": [...], "workouts": [...], "experiments": [...]}`` with
+every field (an experiment with its check-ins as ``days``); importing it into an empty
+journal restores the same export. The daily CSV has one row per date that
 has an episode, a CSV factor or a twitch count from a daily CSV: ``twitches`` counts that
 date's episodes (blank when a daily CSV left it blank and none were logged since), and
 ``workout_min`` is the day's logged value or else the minutes of that date's workouts (in
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from twitchwise.journal.imports.daily_csv import COLUMNS, FACTOR_COLUMNS
 
 if TYPE_CHECKING:
-    from twitchwise.journal.rows import DayRow, EpisodeRow, JournalData, WorkoutRow
+    from twitchwise.journal.rows import DayRow, EpisodeRow, ExperimentRow, JournalData, WorkoutRow
     from twitchwise.journal.summary import JournalSummary
 
 __all__ = [
@@ -49,7 +50,7 @@ ITEMS_PER_CHUNK = 500
 
 
 def to_json(data: JournalData) -> str:
-    return "".join(json_chunks(data.episodes, data.days, data.workouts))
+    return "".join(json_chunks(data.episodes, data.days, data.workouts, data.experiments))
 
 
 def to_csv(data: JournalData | JournalSummary) -> str:
@@ -60,7 +61,10 @@ def to_csv(data: JournalData | JournalSummary) -> str:
 
 
 def json_chunks(
-    episodes: Iterable[EpisodeRow], days: Iterable[DayRow], workouts: Iterable[WorkoutRow]
+    episodes: Iterable[EpisodeRow],
+    days: Iterable[DayRow],
+    workouts: Iterable[WorkoutRow],
+    experiments: Iterable[ExperimentRow] = (),
 ) -> Iterator[str]:
     """The JSON export, a chunk at a time (the episodes are read as they are written)."""
     return json_object_chunks(
@@ -68,6 +72,7 @@ def json_chunks(
             ("episodes", Streamed(e.to_dict() for e in episodes)),
             ("days", Streamed(d.to_dict() for d in days)),
             ("workouts", Streamed(w.to_dict() for w in workouts)),
+            ("experiments", Streamed(x.to_dict() for x in experiments)),
         ]
     )
 

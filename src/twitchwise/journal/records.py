@@ -22,6 +22,7 @@ __all__ = [
     "Batch",
     "DayFactors",
     "EpisodeIn",
+    "ExperimentIn",
     "Factor",
     "FileInfo",
     "ImportSummary",
@@ -174,11 +175,32 @@ class Batch:
     episodes: list[EpisodeIn] = field(default_factory=list)
     episode_counts: dict[date, int] = field(default_factory=dict)
     uncounted: set[date] = field(default_factory=set)
+    experiments: list[ExperimentIn] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.workouts or self.days or self.episodes or self.episode_counts)
+        return not (
+            self.workouts or self.days or self.episodes or self.episode_counts or self.experiments
+        )
+
+
+@dataclass(frozen=True)
+class ExperimentIn:
+    """A self-experiment from a JSON export, with its check-ins (date to whether the plan was
+    kept). Its natural key is its kind, first day, schedule and seed: an import adds it once."""
+
+    kind: str
+    change: str | None
+    started_on: date
+    block_days: int
+    washout_days: int
+    schedule: str
+    seed: int
+    created_at: datetime
+    stopped_on: date | None = None
+    stop_reason: str | None = None
+    check_ins: dict[date, bool] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,8 +226,17 @@ class ImportSummary:
     days_updated: int = 0
     values_kept: int = 0
     episodes_added: int = 0
+    experiments_added: int = 0
+    check_ins_added: int = 0
     notes: list[str] = field(default_factory=list)
 
     @property
     def rows_added(self) -> int:
-        return self.workouts_added + self.days_added + self.days_updated + self.episodes_added
+        return (
+            self.workouts_added
+            + self.days_added
+            + self.days_updated
+            + self.episodes_added
+            + self.experiments_added
+            + self.check_ins_added
+        )

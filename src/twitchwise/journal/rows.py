@@ -110,6 +110,26 @@ class ExperimentRow:
         """Not stopped, and its last day is today or later."""
         return self.stopped_on is None and today <= self.planned_end
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of the export (its ``id`` is the journal's own and is left out;
+        ``days`` are the check-ins, oldest first)."""
+        return {
+            "kind": self.kind,
+            "change": self.change,
+            "started_on": self.started_on.isoformat(),
+            "block_days": self.block_days,
+            "washout_days": self.washout_days,
+            "schedule": self.schedule,
+            "seed": self.seed,
+            "created_at": self.created_at.isoformat(),
+            "stopped_on": None if self.stopped_on is None else self.stopped_on.isoformat(),
+            "stop_reason": self.stop_reason,
+            "days": [
+                {"date": day.isoformat(), "followed": followed}
+                for day, followed in sorted(self.check_ins.items())
+            ],
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class WorkoutRow:
@@ -149,6 +169,8 @@ class JournalData:
     days: list[DayRow]
     workouts: list[WorkoutRow]
     problems: list[str] = field(default_factory=list)
+    #: The self-experiments, oldest first, with their check-ins.
+    experiments: list[ExperimentRow] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         problems = self.problems
@@ -167,11 +189,12 @@ class JournalData:
 
     def to_dict(self) -> dict[str, list[dict[str, Any]]]:
         """The JSON shape of the export: ``{"episodes": [...], "days": [...], "workouts":
-        [...]}``, dates and times as ISO 8601 text."""
+        [...], "experiments": [...]}``, dates and times as ISO 8601 text."""
         return {
             "episodes": [e.to_dict() for e in self.episodes],
             "days": [d.to_dict() for d in self.days],
             "workouts": [w.to_dict() for w in self.workouts],
+            "experiments": [x.to_dict() for x in self.experiments],
         }
 
     @classmethod
@@ -181,6 +204,7 @@ class JournalData:
         days: Iterable[Mapping[str, Any]],
         workouts: Iterable[Mapping[str, Any]],
         problems: Iterable[str] = (),
+        experiments: Iterable[Mapping[str, Any]] = (),
     ) -> JournalData:
         """The data from the JSON shape of :meth:`to_dict` (keys left out are None, or the
         field's default). A row whose date or time is outside the date rule, or is not a date
@@ -199,7 +223,30 @@ class JournalData:
             _, start = stored(f"workout {w.get('start')}", None, w.get("start"), found)
             if start is not None:
                 rows.workouts.append(workout_row(start, w))
+        for i, x in enumerate(experiments, start=1):
+            rows.experiments.append(experiment_row(i, x))
         return rows
+
+
+def experiment_row(experiment_id: int, values: Mapping[str, Any]) -> ExperimentRow:
+    """An experiment from the JSON shape of :meth:`ExperimentRow.to_dict`."""
+    stopped = values.get("stopped_on")
+    return ExperimentRow(
+        id=experiment_id,
+        kind=values["kind"],
+        change=values.get("change"),
+        started_on=dt.date.fromisoformat(values["started_on"]),
+        block_days=values["block_days"],
+        washout_days=values["washout_days"],
+        schedule=values["schedule"],
+        seed=values["seed"],
+        created_at=dt.datetime.fromisoformat(values["created_at"]),
+        stopped_on=None if stopped is None else dt.date.fromisoformat(stopped),
+        stop_reason=values.get("stop_reason"),
+        check_ins={
+            dt.date.fromisoformat(d["date"]): bool(d["followed"]) for d in values.get("days", ())
+        },
+    )
 
 
 def episode_row(uid: str, at: dt.datetime, day: dt.date, values: Mapping[str, Any]) -> EpisodeRow:

@@ -74,6 +74,7 @@ from twitchwise.journal.records import (
     Batch,
     DayFactors,
     EpisodeIn,
+    ExperimentIn,
     FileInfo,
     ImportSummary,
     WorkoutIn,
@@ -315,7 +316,8 @@ class Journal:
             episodes = list(_episodes(session, problems))
             days = _days(session, problems)
             workouts = _workouts(session, problems)
-        return JournalData(episodes, days, workouts, problems)
+            experiments = _experiments(session)
+        return JournalData(episodes, days, workouts, problems, experiments)
 
     def summary(self, notes_days: int | None = None) -> JournalSummary:
         """What the insights, charts and reports need (:class:`JournalSummary`): the
@@ -410,13 +412,7 @@ class Journal:
     def experiments(self) -> list[ExperimentRow]:
         """Every experiment, oldest first, with its check-ins."""
         with self.transaction(write=False) as session:
-            check_ins: dict[int, dict[date, bool]] = {}
-            for row in session.scalars(select(CheckIn).order_by(CheckIn.date)):
-                check_ins.setdefault(row.experiment_id, {})[row.date] = row.followed
-            return [
-                _experiment_row(row, check_ins.get(row.id, {}))
-                for row in session.scalars(select(Experiment).order_by(Experiment.id))
-            ]
+            return _experiments(session)
 
     def stop_experiment(self, experiment_id: int, day: date, reason: str | None) -> None:
         """Mark an experiment stopped on ``day`` (its last day)."""
@@ -453,7 +449,7 @@ class Journal:
         with self.transaction() as session:
             counts = {
                 name: session.scalar(select(func.count()).select_from(model)) or 0
-                for name, model in _TABLES
+                for name, model in (*_TABLES, *_EXPERIMENT_TABLES)
             }
             for _, model in _TABLES:  # children before the imports they refer to
                 session.execute(delete(model))
@@ -480,6 +476,12 @@ _TABLES: tuple[tuple[str, Any], ...] = (
     ("days", Day),
     ("imports", ImportRecord),
 )
+#: What :meth:`Journal.forget` also counts and deletes: the self-experiments and their
+#: check-ins (not import records: an experiment is kept whatever file brought it).
+_EXPERIMENT_TABLES: tuple[tuple[str, Any], ...] = (
+    ("experiments", Experiment),
+    ("experiment_days", CheckIn),
+)
 
 
 #: The columns read into a row after its id, date and time, in the order of the row's fields.
@@ -498,6 +500,7 @@ class JournalStream:
         self._other_problems: list[str] = []
         self.days = _days(session, self._other_problems)
         self.workouts = _workouts(session, self._other_problems)
+        self.experiments = _experiments(session)
 
     @property
     def problems(self) -> list[str]:
@@ -653,6 +656,9 @@ def _check_batch(info: FileInfo, batch: Batch) -> None:
             _check_dates("date", day)
         for w in batch.workouts:
             _check_dates(f"workout starting {w.start.isoformat()}", w.start.date(), w.start)
+        for x in batch.experiments:
+            for day in [x.started_on, *([x.stopped_on] if x.stopped_on else []), *x.check_ins]:
+                _check_dates(f"experiment starting {x.started_on}", day)
     except InputError as exc:
         raise InputError(f"cannot import {info.name}: {exc}; nothing was imported") from None
 
@@ -690,6 +696,7 @@ def _import_one(session: Session, info: FileInfo, batch: Batch) -> ImportSummary
     _add_episodes(session, batch.episodes, record.id, summary)
     _add_counted_episodes(session, batch.episode_counts, batch.format, record.id, summary)
     _mark_counted_days(session, batch.episode_counts, batch.uncounted, batch.format)
+    _add_experiments(session, batch.experiments, summary)
     record.rows_added = summary.rows_added
     return summary
 
@@ -890,6 +897,62 @@ def _episode_row(
         "source": episode.source,
         "import_id": import_id,
     }
+
+
+def _experiments(session: Session) -> list[ExperimentRow]:
+    """Every experiment, oldest first, with its check-ins."""
+    check_ins: dict[int, dict[date, bool]] = {}
+    for row in session.scalars(select(CheckIn).order_by(CheckIn.date)):
+        check_ins.setdefault(row.experiment_id, {})[row.date] = row.followed
+    return [
+        _experiment_row(row, check_ins.get(row.id, {}))
+        for row in session.scalars(select(Experiment).order_by(Experiment.id))
+    ]
+
+
+def _add_experiments(
+    session: Session, experiments: list[ExperimentIn], summary: ImportSummary
+) -> None:
+    """Add each experiment the journal does not have (same kind, first day, schedule and
+    seed); for one it has, add only the check-ins of days it has none for (a check-in
+    logged here is kept)."""
+    for x in experiments:
+        row = session.scalars(
+            select(Experiment).where(
+                Experiment.kind == x.kind,
+                Experiment.started_on == x.started_on,
+                Experiment.schedule == x.schedule,
+                Experiment.seed == x.seed,
+            )
+        ).first()
+        known: set[date] = set()
+        if row is None:
+            row = Experiment(
+                kind=x.kind,
+                change=x.change,
+                started_on=x.started_on,
+                block_days=x.block_days,
+                washout_days=x.washout_days,
+                schedule=x.schedule,
+                seed=x.seed,
+                created_at=x.created_at,
+                stopped_on=x.stopped_on,
+                stop_reason=x.stop_reason,
+            )
+            session.add(row)
+            session.flush()
+            summary.experiments_added += 1
+        else:
+            known = set(
+                session.scalars(select(CheckIn.date).where(CheckIn.experiment_id == row.id))
+            )
+        now = _now()
+        for day, followed in sorted(x.check_ins.items()):
+            if day not in known:
+                session.add(
+                    CheckIn(experiment_id=row.id, date=day, followed=followed, updated_at=now)
+                )
+                summary.check_ins_added += 1
 
 
 def _experiment_row(row: Experiment, check_ins: dict[date, bool]) -> ExperimentRow:

@@ -379,6 +379,7 @@ class ImportPublic(BaseModel):
     days_updated: int
     values_kept: int
     episodes_added: int
+    experiments_added: int = 0
     notes: list[str]
     message: str
 

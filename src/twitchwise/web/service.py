@@ -29,10 +29,12 @@ if TYPE_CHECKING:
 
     from twitchwise.answer.model import Answer
     from twitchwise.app.core import Twitchwise
+    from twitchwise.app.experiment import ExperimentPage
     from twitchwise.app.interview import InterviewState
     from twitchwise.guides.model import Guide
     from twitchwise.guides.site import CausePage
     from twitchwise.insights.analysis import Insights
+    from twitchwise.insights.experiment import ExperimentStatus
     from twitchwise.journal.records import DayFactors, EpisodeIn
     from twitchwise.journal.store import ImportSummary, Journal
 
@@ -43,6 +45,9 @@ __all__ = [
     "assess",
     "cause",
     "causes",
+    "experiment_check_in",
+    "experiment_page",
+    "experiment_start",
     "findings",
     "guide",
     "import_stream",
@@ -303,6 +308,7 @@ def import_summary(s: ImportSummary) -> dict[str, Any]:
         "days_updated": s.days_updated,
         "values_kept": s.values_kept,
         "episodes_added": s.episodes_added,
+        "experiments_added": s.experiments_added,
         "notes": list(s.notes),
         "message": describe_import(s),
     }
@@ -329,3 +335,29 @@ def journal_report(tw: Twitchwise, journal: Journal, fmt: str) -> tuple[BinaryIO
 def journal_overview(tw: Twitchwise, journal: Journal, recent: int = 8) -> JournalOverview:
     """Counts, the latest episodes, today's factors, charts, alerts and triggers."""
     return tw.journal_overview(journal, recent)
+
+
+def experiment_page(tw: Twitchwise, journal: Journal) -> ExperimentPage:
+    """The journal page's self-experiment section."""
+    return tw.experiment_page(journal)
+
+
+def experiment_check_in(tw: Twitchwise, journal: Journal, followed: bool) -> ExperimentStatus:
+    """Check in for today of the running experiment."""
+    return tw.experiment_check_in(journal, followed)
+
+
+def experiment_start(
+    tw: Twitchwise,
+    journal: Journal,
+    kind: str,
+    *,
+    weeks: int,
+    block_days: int,
+    washout_days: int,
+    change: str | None,
+) -> ExperimentStatus:
+    """Start a self-experiment today."""
+    return tw.experiment_start(
+        journal, kind, weeks=weeks, block_days=block_days, washout_days=washout_days, change=change
+    )

@@ -82,6 +82,10 @@ def describe_import(s: ImportSummary, formats: dict[str, str] = FORMATS) -> str:
         parts.append(f"daily factors for {_count(s.days_added + s.days_updated, 'day')}")
     if s.episodes_added:
         parts.append(_count(s.episodes_added, "twitch episode"))
+    if s.experiments_added:
+        parts.append(_count(s.experiments_added, "self-experiment"))
+    if s.check_ins_added:
+        parts.append(_count(s.check_ins_added, "experiment check-in"))
     added = "added " + ", ".join(parts) if parts else "nothing new to add"
     line = f"{s.name} ({label}): {added}."
     if s.values_kept:

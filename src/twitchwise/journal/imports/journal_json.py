@@ -1,8 +1,10 @@
-"""twitchwise's own JSON export (``{"episodes": [...], "days": [...], "workouts": [...]}``).
+"""twitchwise's own JSON export (``{"episodes": [...], "days": [...], "workouts": [...],
+"experiments": [...]}``).
 
 Importing it restores a journal: episodes keep their ``uid`` (so importing twice adds
-nothing), days their factors and workouts their start, which is their natural key. Every
-item is validated; unknown keys are refused.
+nothing), days their factors, workouts their start, which is their natural key, and
+self-experiments their schedule and check-ins (their natural key is the kind, the first day,
+the schedule and the seed). Every item is validated; unknown keys are refused.
 """
 
 from __future__ import annotations
@@ -11,12 +13,19 @@ import datetime as dt
 import json
 from typing import IO, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from twitchwise.errors import InputError
 from twitchwise.journal.dates import RULE, date_problem, moment_problem
 from twitchwise.journal.imports._common import FileProblem
-from twitchwise.journal.records import MAX_DURATION_S, Batch, DayFactors, EpisodeIn, WorkoutIn
+from twitchwise.journal.records import (
+    MAX_DURATION_S,
+    Batch,
+    DayFactors,
+    EpisodeIn,
+    ExperimentIn,
+    WorkoutIn,
+)
 
 MAX_JSON_BYTES = 512 * 1024 * 1024
 
@@ -61,10 +70,41 @@ class WorkoutJSON(_Strict):
     source_file: str | None = Field(None, max_length=255)
 
 
+class CheckInJSON(_Strict):
+    date: dt.date
+    followed: bool
+
+
+class ExperimentJSON(_Strict):
+    kind: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
+    change: str | None = Field(None, max_length=1000)
+    started_on: dt.date
+    block_days: int = Field(ge=1, le=366)
+    washout_days: int = Field(ge=0, le=366)
+    #: one letter per block: A usual, B the change
+    schedule: str = Field(min_length=1, max_length=64, pattern=r"^[AB]+$")
+    seed: int = Field(ge=0, le=2**63 - 1)
+    created_at: AwareDatetime
+    stopped_on: dt.date | None = None
+    stop_reason: str | None = Field(None, max_length=1000)
+    days: list[CheckInJSON] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ExperimentJSON:
+        if self.washout_days >= self.block_days:
+            raise ValueError("washout_days must be fewer than block_days")
+        if self.stopped_on is not None and self.stopped_on < self.started_on:
+            raise ValueError("stopped_on is before started_on")
+        if len({d.date for d in self.days}) != len(self.days):
+            raise ValueError("a day is checked in twice")
+        return self
+
+
 class JournalJSON(_Strict):
     episodes: list[EpisodeJSON] = []
     days: list[DayJSON] = []
     workouts: list[WorkoutJSON] = []
+    experiments: list[ExperimentJSON] = []
 
 
 def read_journal_json(stream: IO[bytes]) -> Batch:
@@ -82,7 +122,9 @@ def read_journal_json(stream: IO[bytes]) -> Batch:
             "the JSON is nested too deeply to be a twitchwise export (arrays or objects "
             "inside each other hundreds of times)"
         ) from None
-    if not isinstance(data, dict) or not {"episodes", "days", "workouts"} & set(data):
+    if not isinstance(data, dict) or not {"episodes", "days", "workouts", "experiments"} & set(
+        data
+    ):
         raise FileProblem(
             "not a twitchwise export: expected an object with episodes, days and workouts"
         )
@@ -129,6 +171,27 @@ def read_journal_json(stream: IO[bytes]) -> Batch:
     for i, w in enumerate(parsed.workouts):
         _check_problem(f"workouts.{i}.start", moment_problem(w.start))
         batch.workouts.append(WorkoutIn(**w.model_dump()))
+    for i, x in enumerate(parsed.experiments):
+        _check_date(f"experiments.{i}.started_on", x.started_on)
+        if x.stopped_on is not None:
+            _check_date(f"experiments.{i}.stopped_on", x.stopped_on)
+        for j, check_in in enumerate(x.days):
+            _check_date(f"experiments.{i}.days.{j}.date", check_in.date)
+        batch.experiments.append(
+            ExperimentIn(
+                kind=x.kind,
+                change=x.change,
+                started_on=x.started_on,
+                block_days=x.block_days,
+                washout_days=x.washout_days,
+                schedule=x.schedule,
+                seed=x.seed,
+                created_at=x.created_at,
+                stopped_on=x.stopped_on,
+                stop_reason=x.stop_reason,
+                check_ins={c.date: c.followed for c in x.days},
+            )
+        )
     return batch
 
 

@@ -15,7 +15,7 @@ from importlib import resources
 from typing import Annotated, Any, BinaryIO, Literal
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from pydantic import ValidationError
 
@@ -275,18 +275,37 @@ def cause(cause_id: str, request: Request, templates: TemplatesDep, tw: AppDep) 
 # --------------------------------------------------------------------------- journal
 
 
+#: What a form that redirects back to the journal page did (``/journal?done=...``): fixed
+#: texts, so nothing from the address is shown on the page.
+DONE = {
+    "followed": "Checked in for today: you kept to the plan.",
+    "missed": "Checked in for today: you could not keep to the plan. Thank you for saying so.",
+    "started": "Your self-experiment has started; today's plan is below.",
+}
+
+
 @router.get("/journal", response_class=HTMLResponse)
 def journal_page(
-    request: Request, templates: TemplatesDep, tw: AppDep, journal: JournalDep, csrf: CsrfToken
+    request: Request,
+    templates: TemplatesDep,
+    tw: AppDep,
+    journal: JournalDep,
+    csrf: CsrfToken,
+    done: Annotated[str, Query(max_length=32)] = "",
 ) -> HTMLResponse:
-    return _render(request, templates, "web/journal.html.j2", _journal(journal, tw))
+    extra = {"message": DONE[done]} if done in DONE else {}
+    return _render(request, templates, "web/journal.html.j2", _journal(journal, tw, **extra))
 
 
 def _journal(journal: Any, tw: Any, **extra: Any) -> dict[str, Any]:
     overview = service.journal_overview(tw, journal)
     charts = {k: Markup(v) for k, v in overview.charts.items()}  # noqa: S704 - escaped SVG
+    experiment = service.experiment_page(tw, journal)
+    if experiment.chart is not None:
+        charts["experiment"] = Markup(experiment.chart)  # noqa: S704 - escaped SVG
     return {
         "o": overview,
+        "x": experiment,
         "charts": charts,
         "regions": service.regions(tw),
         "day_fields": DAY_FIELDS,
@@ -409,6 +428,74 @@ def journal_import(
         return _journal_response(request, templates, journal, tw, 422, error=_message(exc))
     message = " ".join(describe_import(s) for s in summaries)
     return _journal_response(request, templates, journal, tw, message=message)
+
+
+def _done(request: Request, templates: Any, journal: Any, tw: Any, done: str) -> Response:
+    """After a form that changed the journal: htmx gets the section again with what was
+    done; a plain form post is redirected to the page (POST, redirect, GET), so reloading
+    it does not post again."""
+    if _htmx(request):
+        return _journal_response(request, templates, journal, tw, message=DONE[done])
+    return RedirectResponse(f"/journal?done={done}#experiment", status_code=303)
+
+
+@router.post("/journal/experiment/check-in", response_model=None)
+def journal_experiment_check_in(
+    request: Request,
+    templates: TemplatesDep,
+    tw: AppDep,
+    journal: JournalDep,
+    _: CsrfChecked,
+    csrf: CsrfToken,
+    followed: Form_ = "",
+) -> Response:
+    try:
+        if followed not in ("yes", "no"):
+            raise ApiError(422, "say whether you kept to today's plan", [("followed", "not valid")])
+        service.experiment_check_in(tw, journal, followed == "yes")
+    except Refused as exc:
+        return _journal_response(request, templates, journal, tw, 422, error=_message(exc))
+    return _done(request, templates, journal, tw, "followed" if followed == "yes" else "missed")
+
+
+@router.post("/journal/experiment/start", response_model=None)
+def journal_experiment_start(
+    request: Request,
+    templates: TemplatesDep,
+    tw: AppDep,
+    journal: JournalDep,
+    _: CsrfChecked,
+    csrf: CsrfToken,
+    kind: Form_ = "",
+    weeks: Form_ = "6",
+    block_days: Form_ = "7",
+    washout_days: Form_ = "2",
+    change: Form_ = "",
+) -> Response:
+    try:
+        if not kind.strip():
+            raise ApiError(422, "choose what to test", [("kind", "missing")])
+        service.experiment_start(
+            tw,
+            journal,
+            kind,
+            weeks=_whole(weeks, "weeks", 1, 52),
+            block_days=_whole(block_days, "block_days", 1, 28),
+            washout_days=_whole(washout_days, "washout_days", 0, 26),
+            change=change.strip() or None,
+        )
+    except Refused as exc:
+        return _journal_response(request, templates, journal, tw, 422, error=_message(exc))
+    return _done(request, templates, journal, tw, "started")
+
+
+def _whole(text: str, name: str, low: int, high: int) -> int:
+    value = _optional_int(text, name, low, high)
+    if value is None:
+        raise ApiError(
+            422, f"{name}: give a whole number from {low} to {high}", [(name, "missing")]
+        )
+    return value
 
 
 @router.get("/journal/report")
