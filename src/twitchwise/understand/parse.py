@@ -857,7 +857,9 @@ def _subject_age(q: Quantities) -> Amount | None:
 
 
 def _without_guarded(matches: list[Match]) -> list[Match]:
-    """Drop findings matched inside a word-sense guard ("right now", "ran out of")."""
+    """Drop findings matched inside a word-sense guard ("right now", "ran out of"), or ending
+    inside one: a phrase whose last word is read in the guard's sense ("he is fit" in "he is
+    fit as a fiddle") is not the finding."""
     guards = [m for m in matches if m.category == GUARD]
     if not guards:
         return matches
@@ -865,7 +867,11 @@ def _without_guarded(matches: list[Match]) -> list[Match]:
     return [
         m
         for m in matches
-        if m.category == GUARD or not index.containing(m.first, m.last, strictly=False)
+        if m.category == GUARD
+        or not (
+            index.containing(m.first, m.last, strictly=False)
+            or index.containing(m.last, m.last, strictly=False)
+        )
     ]
 
 

@@ -533,6 +533,10 @@ class QuantityReader:
             span = 1 if word in ("today", "tonight") else 2
             out.durations.append(Amount(0.5, q[k].index, q[min(k + span - 1, len(q) - 1)].index))
             return k + span
+        if word in ("lunch", "lunchtime", "breakfast") and prev == "at":
+            # "it started at lunch": earlier today, a point in time
+            out.durations.append(Amount(0.3, q[k - 1].index, q[k].index, ago=True))
+            return k + 1
         if word == "weekend" and prev == "last":
             # "started last weekend": a point in time, like "3 days ago"
             days = max(1, (today.weekday() + 1) % 7 or 7)
