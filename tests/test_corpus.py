@@ -42,9 +42,9 @@ def test_corpus_size() -> None:
     assert cases >= 150
 
 
-#: Dev cases written blind in the fourth session (ids D5-), studied after the floors below
-#: were set on the others: they have floors of their own, from their first study.
-LATER_DEV = "D5-"
+#: Dev cases written blind in the fourth session (ids D5-, D6-), studied after the floors
+#: below were set on the others: they have floors of their own, from their first study.
+LATER_DEV = ("D5-", "D6-")
 
 
 def test_dev_cases_floor() -> None:
@@ -61,7 +61,7 @@ def test_later_dev_cases_floor() -> None:
     """The D5 cases: no serious case under-triaged (4 were when they arrived), and the rates
     they reached when studied (acceptable 59/72 -> 66/72, self-care kept 8/18 -> 12/18)."""
     cases = load_cases(CORPUS / "cases" / "dev.yaml")
-    result = evaluate([c for c in cases if c.id.startswith(LATER_DEV)])
+    result = evaluate([c for c in cases if c.id.startswith("D5-")])
     assert len(result.results) == 72
     assert not result.under_triaged, [c.id for c in result.under_triaged]
     assert result.triage_acceptable.rate >= 0.9
@@ -77,3 +77,17 @@ def test_dev_utterances_floor() -> None:
     found = sum(c.tp for c in flags)
     total = sum(c.tp + c.fn for c in flags)
     assert found / total >= 0.93, (found, total)
+
+
+def test_d6_dev_cases_floor() -> None:
+    """The D6 cases, written to be hard (warning signs in passing, false alarms in self-care
+    cases): none serious under-triaged (4 were when they arrived), acceptable 48/64 -> 52/64,
+    self-care kept 9/16 -> 10/16 when studied."""
+    cases = load_cases(CORPUS / "cases" / "dev.yaml")
+    result = evaluate([c for c in cases if c.id.startswith("D6-")])
+    assert len(result.results) == 64
+    assert not result.under_triaged, [c.id for c in result.under_triaged]
+    assert result.triage_acceptable.rate >= 0.8
+    assert result.self_care_kept.rate >= 0.6
+    assert result.top1.rate >= 0.8
+    assert result.top3.rate >= 0.9
