@@ -185,3 +185,22 @@ def test_parse_never_raises_on_odd_text(parse, kb, text):
     assert isinstance(evidence, Evidence)
     assert all(o.id in kb.findings for o in evidence.observations)
     assert all(isinstance(v, (int, float)) for v in evidence.quantities.values())
+
+
+@pytest.mark.parametrize(
+    ("text", "not_read"),
+    [
+        ("Confession: I stopped my vitamins. My hands twitch", "confusion"),
+        ("I was attending a wedding and my eye twitches", "ascending_weakness"),
+    ],
+)
+def test_an_english_word_is_not_read_as_a_typo(parse, text: str, not_read: str) -> None:
+    """Real words near a known word are left alone (lexicon real_words, made by
+    scripts/real_words.py); a red flag read through a typo would otherwise be asked about."""
+    evidence = parse(text)
+    assert not_read not in evidence.present | evidence.possible
+
+
+def test_typos_are_still_corrected(parse) -> None:
+    evidence = parse("confussion since this morning and my calff is twichin")
+    assert {"confusion", "region_calf", "twitching"} <= evidence.present | evidence.possible

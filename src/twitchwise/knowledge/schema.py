@@ -416,6 +416,9 @@ class Lexicon(Strict, frozen=True, kw_only=True):
     #: Word-sense guards: phrases in which a finding's word means something else ("right now",
     #: "ran out of", "confused about"); a finding matched inside one is not read.
     not_findings: list[str] = []
+    #: English words that are never read as a typo of a known word ("confession" is not
+    #: "confusion", "attending" not "ascending"); made by ``scripts/real_words.py``.
+    real_words: list[str] = []
     #: Filler that may follow an ``at_clause_end`` cue ("has gone away now").
     clause_end_filler: list[str] = []
     contractions: dict[str, str] = {}

@@ -71,6 +71,7 @@ class Lexicon:
             for syn in f.synonyms
             if " " not in syn and syn.isalpha() and syn not in lex.number_words
         }
+        self._real_words = frozenset(lex.real_words)
         self._automaton: Any = ahocorasick.Automaton()
         self._entries: dict[str, list[tuple[str, str, str]]] = {}
         vocabulary: set[str] = set()
@@ -169,7 +170,7 @@ class Lexicon:
     def _known(self, word: str) -> bool:
         return word in self._vocab_set or stem(word) in self._stem_set
 
-    def correct(self, word: str) -> str | None:
+    def correct(self, word: str, *, real_words: bool = True) -> str | None:
         """A known word this unknown word is probably a typo of, or None.
 
         Regular lay spellings first: a dropped final g ("twitchin", "shakin") and a doubled
@@ -177,6 +178,8 @@ class Lexicon:
         """
         if not word.isalpha() or len(word) < 4 or self._known(word):
             return None
+        if real_words and word in self._real_words:
+            return None  # an English word, not a typo ("confession" is not "confusion")
         if word.endswith("in") and self._known(word + "g"):
             return word + "g"
         if word[-1] == word[-2] and self._known(word[:-1]):
