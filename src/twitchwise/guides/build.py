@@ -431,29 +431,35 @@ def _causes(ctx: _Context) -> list[GuideCause]:
 # --------------------------------------------------------------------------- warning signs
 
 
-def _warnings(ctx: _Context) -> list[WarningGroup]:
-    """The warning-sign box: the topic's red flags as short signs, grouped by what to do."""
-    kb = ctx.kb
-    chosen = [flag for _, flag in _topic_flags(ctx)]
-    kept = [
+def uncovered(flags: list[RedFlag], kb: KnowledgeBase) -> list[RedFlag]:
+    """``flags`` less each one that another covers at the same or a higher level (an eyelid
+    twitch of more than 3 months is also one of more than 2 weeks); of two that cover each
+    other at one level, the first stays. The warning box and the checklist both show these."""
+    return [
         flag
-        for i, flag in enumerate(chosen)
+        for i, flag in enumerate(flags)
         if not any(
             j != i
             and other.level.rank >= flag.level.rank
             and _implies(kb, flag, other)
             and not (j > i and other.level == flag.level and _implies(kb, other, flag))
-            for j, other in enumerate(chosen)
+            for j, other in enumerate(flags)
         )
     ]
+
+
+def _warnings(ctx: _Context) -> list[WarningGroup]:
+    """The warning-sign box: the topic's red flags as short signs, grouped by what to do."""
+    kb = ctx.kb
+    kept = uncovered([flag for _, flag in _topic_flags(ctx)], kb)
     groups: dict[str, list[WarningSign]] = {action: [] for action, _, _ in ACTIONS}
     for flag in kept:
         sign = WarningSign(
             flag.id, flag.level.value, sign_of(flag), flag.reason, tuple(flag.sources)
         )
-        if any(s.sign == sign.sign for s in groups[_action(flag)]):
+        if any(s.sign == sign.sign for s in groups[action_of(flag)]):
             continue
-        groups[_action(flag)].append(sign)
+        groups[action_of(flag)].append(sign)
     return [
         WarningGroup(action, level.value, title, tuple(groups[action]))
         for action, level, title in ACTIONS
@@ -492,7 +498,9 @@ def _implies(kb: KnowledgeBase, flag: RedFlag, other: RedFlag) -> bool:
     )
 
 
-def _action(flag: RedFlag) -> str:
+def action_of(flag: RedFlag) -> str:
+    """What to do for a red flag, as the warning-sign box and the checklist group it:
+    emergency, today, within a few days (an urgent flag whose reason says so), or see a GP."""
     if flag.level is TriageLevel.EMERGENCY:
         return "emergency"
     if flag.level is TriageLevel.SEE_DOCTOR_URGENT:

@@ -20,11 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from twitchwise.answer.model import SourceOut
-from twitchwise.guides.build import ACTIONS, WITHIN_DAYS, guide_values, sign_of
+from twitchwise.guides.build import ACTIONS, action_of, guide_values, sign_of, uncovered
 from twitchwise.guides.model import Cited
 from twitchwise.guides.pages import sources_of
 from twitchwise.knowledge.load import KnowledgeBase
-from twitchwise.knowledge.schema import RedFlag, TriageLevel
+from twitchwise.knowledge.schema import TriageLevel
 from twitchwise.reason.advice import by_priority, fill
 
 __all__ = ["SELF_CARE", "CheckResult", "CheckSign", "CheckStep", "Checklist", "checklist"]
@@ -83,20 +83,10 @@ def checklist(kb: KnowledgeBase) -> Checklist:
     """Every red flag of ``kb`` as a step of the checklist, and the result page of each step
     and of self-care."""
     flags = sorted(kb.red_flags, key=lambda f: -f.level.rank)  # stable: file order within
-    kept = [
-        flag
-        for i, flag in enumerate(flags)
-        if not any(
-            j != i
-            and other.level.rank >= flag.level.rank
-            and _implies(kb, flag, other)
-            and not (j > i and other.level == flag.level and _implies(kb, other, flag))
-            for j, other in enumerate(flags)
-        )
-    ]
+    kept = uncovered(flags, kb)
     signs: dict[str, list[CheckSign]] = {action: [] for action, _, _ in ACTIONS}
     for flag in kept:
-        step = signs[_action(flag)]
+        step = signs[action_of(flag)]
         sign = sign_of(flag)
         if any(s.sign.lower() == sign.lower() for s in step):
             continue
@@ -142,20 +132,3 @@ def _level_advice(kb: KnowledgeBase, level: TriageLevel) -> list[Cited]:
     return out
 
 
-def _action(flag: RedFlag) -> str:
-    """The step of a red flag, as the guides' warning-sign box groups it."""
-    if flag.level is TriageLevel.EMERGENCY:
-        return "emergency"
-    if flag.level is TriageLevel.SEE_DOCTOR_URGENT:
-        return "days" if WITHIN_DAYS.search(flag.reason) else "today"
-    return "gp"
-
-
-def _implies(kb: KnowledgeBase, flag: RedFlag, other: RedFlag) -> bool:
-    """Whether ``other`` fires whenever ``flag`` does: each of its groups is met by every
-    finding of one of ``flag``'s groups."""
-    groups = flag.groups()
-    return all(
-        any(all(kb.closure[f] & set(wanted) for f in mine) for mine in groups)
-        for wanted in other.groups()
-    )
