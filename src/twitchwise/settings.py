@@ -9,6 +9,10 @@ Variable                        Meaning
 ``TWITCHWISE_ALLOWED_HOSTS``    Comma-separated host names ``twitchwise serve`` accepts besides
                                 this computer's (``--allowed-host``).
 ``TWITCHWISE_MAX_UPLOAD_MB``    Largest journal import upload the web app takes, in MB.
+``TWITCHWISE_LOG_FORMAT``       ``text`` (default: the local app logs as before) or ``json``: one
+                                JSON line per request with a request id (``serve --log-format``).
+``TWITCHWISE_METRICS``          ``1`` (or ``true``): Prometheus metrics at ``/metrics``
+                                (``serve --metrics``); off by default (404).
 ``TWITCHWISE_CACHE_DIR``        Folder of the compiled knowledge base and parser.
 ``TWITCHWISE_NO_CACHE``         Any value: build them on every run, write no cache.
 =============================== ================================================================
@@ -70,7 +74,11 @@ def environment_settings() -> BaseSettings:
 
 
 #: What a variable must hold, for its error message (fields not named: pydantic's words).
-_EXPECTED = {"max_upload_mb": "a number of megabytes above 0"}
+_EXPECTED = {
+    "max_upload_mb": "a number of megabytes above 0",
+    "log_format": "text or json",
+    "metrics": "1 or 0 (true or false)",
+}
 
 
 def cache_settings() -> tuple[Path | None, bool]:
@@ -88,7 +96,7 @@ def _model() -> type[BaseSettings]:
     global _MODEL
     if _MODEL is not None:
         return _MODEL
-    from typing import Annotated
+    from typing import Annotated, Literal
 
     from pydantic import Field, field_validator
     from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -110,6 +118,10 @@ def _model() -> type[BaseSettings]:
         max_upload_mb: float | None = Field(
             None, gt=0, le=1024 * 1024, description="Largest journal import upload, in MB."
         )
+        log_format: Literal["text", "json"] = Field(
+            "text", description="How the web app logs: text, or json (a line per request)."
+        )
+        metrics: bool = Field(False, description="Prometheus metrics at /metrics (serve).")
         cache_dir: Path | None = Field(
             None, description="Folder of the compiled knowledge base and parser."
         )
@@ -126,6 +138,11 @@ def _model() -> type[BaseSettings]:
         @classmethod
         def _strip(cls, value: object) -> object:
             return value.strip() or None if isinstance(value, str) else value
+
+        @field_validator("log_format", mode="before")
+        @classmethod
+        def _lower(cls, value: object) -> object:
+            return value.strip().lower() if isinstance(value, str) else value
 
         @field_validator("no_cache", mode="before")
         @classmethod

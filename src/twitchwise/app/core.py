@@ -256,6 +256,17 @@ class Twitchwise:
 
         return open_journal(self.journal_settings)
 
+    # ------------------------------------------------------------------ readiness
+
+    def check_knowledge(self) -> None:
+        """Load the knowledge base now, if it is not yet (``KnowledgeError`` when it cannot
+        be): a server is ready to answer only once it is loaded."""
+        _ = self.kb
+
+    def check_journal(self, journal: Journal) -> None:
+        """``JournalError`` unless ``journal``'s database answers a trivial query."""
+        journal.ping()
+
     def log_episode(
         self,
         journal: Journal,

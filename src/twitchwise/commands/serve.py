@@ -35,6 +35,25 @@ def serve(
             "when --host is not 127.0.0.1. Also TWITCHWISE_ALLOWED_HOSTS=NAME,NAME.",
         ),
     ] = None,
+    log_format: Annotated[
+        str | None,
+        typer.Option(
+            "--log-format",
+            metavar="text|json",
+            help="json: one JSON log line per request, with a request id (X-Request-ID); "
+            "text (the default) logs as before. Also TWITCHWISE_LOG_FORMAT.",
+            show_default=False,
+        ),
+    ] = None,
+    metrics: Annotated[
+        bool | None,
+        typer.Option(
+            "--metrics/--no-metrics",
+            help="Prometheus metrics at /metrics (the server extra); off by default, when "
+            "/metrics is 404. Also TWITCHWISE_METRICS=1.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Start the web app and REST API: ask, questions, guides and your journal, in a browser.
 
@@ -48,9 +67,17 @@ def serve(
         )
     if not 1 <= port <= 65535:
         raise InputError(f"--port must be from 1 to 65535, not {port}")
-    from twitchwise.web.settings import WebSettings
+    from twitchwise.web.settings import LOG_FORMATS, WebSettings
 
-    settings = WebSettings.from_env(host=host, port=port, allowed_hosts=tuple(allowed_host or ()))
+    if log_format is not None and log_format.strip().lower() not in LOG_FORMATS:
+        raise InputError(f"--log-format must be text or json, not {log_format!r}")
+    settings = WebSettings.from_env(
+        host=host,
+        port=port,
+        allowed_hosts=tuple(allowed_host or ()),
+        log_format=log_format.strip().lower() if log_format else None,
+        metrics=metrics,
+    )
     _check_free(host, port)
 
     import uvicorn

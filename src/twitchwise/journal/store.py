@@ -174,6 +174,15 @@ class Journal:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def ping(self) -> None:
+        """Ask the database a trivial query (``SELECT 1``); ``JournalError`` when it does not
+        answer (a server's readiness check)."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1")).scalar()
+        except SQLAlchemyError as exc:
+            raise self._error("read", exc) from exc
+
     @contextmanager
     def transaction(self, write: bool = True) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back on any error.

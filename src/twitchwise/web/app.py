@@ -1,4 +1,7 @@
-"""``create_app(settings)``: assemble the web app. Nothing here builds data or renders pages."""
+"""``create_app(settings)``: assemble the web app. Nothing here builds data or renders pages.
+
+Request ids, JSON logs and metrics (:mod:`twitchwise.web.observe`) are added only when the
+settings ask for them: the local app is the same without them."""
 
 from __future__ import annotations
 
@@ -17,7 +20,8 @@ from twitchwise.app.core import Twitchwise
 from twitchwise.errors import TwitchwiseError
 from twitchwise.web.deps import close_journal
 from twitchwise.web.errors import handle_exception
-from twitchwise.web.routes import api, pages
+from twitchwise.web.observe import Metrics, ObserveMiddleware
+from twitchwise.web.routes import api, ops, pages
 from twitchwise.web.security import SecurityMiddleware
 from twitchwise.web.settings import WebSettings
 
@@ -47,11 +51,14 @@ def create_app(settings: WebSettings | None = None, tw: Twitchwise | None = None
     """The web app for ``settings``; every use case goes through ``tw`` (by default a new
     :class:`~twitchwise.app.Twitchwise` with the settings' journal)."""
     settings = settings or WebSettings()
+    metrics = Metrics() if settings.metrics else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         close_journal(app.state)
+        if metrics is not None:
+            metrics.process_exited()
 
     app = FastAPI(
         title="twitchwise",
@@ -71,8 +78,13 @@ def create_app(settings: WebSettings | None = None, tw: Twitchwise | None = None
     app.state.settings = settings
     app.state.twitchwise = tw or Twitchwise(journal_settings=settings.journal)
     app.state.templates = templates()
+    app.state.metrics = metrics
+    app.include_router(ops.router)
     app.include_router(api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(SecurityMiddleware, settings=settings)
+    if metrics is not None or settings.log_format == "json":
+        # outermost: it sees every request, those the security checks refuse too
+        app.add_middleware(ObserveMiddleware, settings=settings, metrics=metrics)
     return app

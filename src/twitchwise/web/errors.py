@@ -1,6 +1,7 @@
 """The one place an exception becomes a response.
 
-Under ``/api`` (and ``/openapi.json``) every error is the same JSON object::
+Under ``/api`` (and ``/openapi.json``, ``/healthz``, ``/readyz``, ``/metrics``) every error is
+the same JSON object::
 
     {"ok": false, "error": "what happened and what to do", "status": 422,
      "errors": [{"field": "age", "message": "..."}]}
@@ -118,9 +119,13 @@ def error_body(status: int, message: str, errors: Iterable[dict[str, str]] = ())
     return {"ok": False, "error": message, "status": status, "errors": list(errors)}
 
 
+#: Paths outside /api whose errors are JSON too: the document and the operational endpoints.
+JSON_PATHS = frozenset(("/openapi.json", "/healthz", "/readyz", "/metrics"))
+
+
 def wants_json(request: Request) -> bool:
     path = request.url.path
-    return path == "/api" or path.startswith("/api/") or path == "/openapi.json"
+    return path == "/api" or path.startswith("/api/") or path in JSON_PATHS
 
 
 def field_name(loc: Sequence[str | int]) -> str:

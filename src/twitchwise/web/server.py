@@ -8,6 +8,9 @@
 - **Keep-alive** (``keep_alive_s``): uvicorn's ``timeout_keep_alive``.
 - **Connection limit** (``max_connections``): uvicorn's ``limit_concurrency``; past it, a
   request gets 503 at once.
+- **Logs** (``log_format``): ``json`` gives uvicorn a logging configuration that writes
+  twitchwise's and uvicorn's logs as JSON lines (:func:`twitchwise.web.observe.logging_config`);
+  ``text`` keeps uvicorn's default.
 
 uvicorn is imported here, so import this module only once the web extra is known to be there.
 """
@@ -19,6 +22,7 @@ from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from twitchwise.web.observe import logging_config
 from twitchwise.web.settings import WebSettings
 
 __all__ = ["http_protocol", "uvicorn_options"]
@@ -66,7 +70,7 @@ def http_protocol(header_timeout: float) -> type[H11Protocol]:
 
 def uvicorn_options(settings: WebSettings) -> dict[str, Any]:
     """The keyword arguments of ``uvicorn.run`` for ``settings`` (besides the app)."""
-    return {
+    options: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
         "http": http_protocol(settings.header_timeout_s),
@@ -76,3 +80,7 @@ def uvicorn_options(settings: WebSettings) -> dict[str, Any]:
         "server_header": False,
         "proxy_headers": False,
     }
+    config = logging_config(settings.log_format)
+    if config is not None:  # else uvicorn's default logging, as before
+        options["log_config"] = config
+    return options

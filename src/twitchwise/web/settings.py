@@ -15,6 +15,10 @@ Setting                         Default     Meaning
 ``body_timeout_s``              60          Seconds to send a whole request body (else 408).
 ``keep_alive_s``                5           Seconds an idle keep-alive connection stays open.
 ``max_connections``             100         Connections served at once; more get 503.
+``log_format``                  text        ``json``: one JSON log line per request with a request
+                                            id (``--log-format``, ``TWITCHWISE_LOG_FORMAT``).
+``metrics``                     False       Prometheus metrics at ``/metrics`` (``--metrics``,
+                                            ``TWITCHWISE_METRICS``); else 404.
 ``journal``                     None        The journal's :class:`JournalSettings`; None reads
                                             ``TWITCHWISE_HOME`` / ``TWITCHWISE_DATABASE_URL``.
 =============================== =========== ==================================================
@@ -32,9 +36,12 @@ from twitchwise.settings import Setting, environment_settings
 if TYPE_CHECKING:
     from twitchwise.journal.settings import JournalSettings
 
-__all__ = ["LOOPBACK_HOSTS", "SETTINGS", "Setting", "WebSettings"]
+__all__ = ["LOG_FORMATS", "LOOPBACK_HOSTS", "SETTINGS", "Setting", "WebSettings"]
 
 MIB = 1024 * 1024
+#: How the web app may log (``log_format``): ``text`` is the local app's default.
+LOG_FORMATS = ("text", "json")
+MAX_UPLOAD_BYTES = 256 * MIB
 #: Host names that always mean this machine.
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 #: Addresses that listen on every interface: never a name a browser asks for.
@@ -63,6 +70,17 @@ SETTINGS = (
     Setting("body_timeout_s", "60", "Seconds a request has to send its whole body (else 408)."),
     Setting("keep_alive_s", "5", "Seconds an idle keep-alive connection stays open."),
     Setting("max_connections", "100", "Connections served at once; past it, 503 at once."),
+    Setting(
+        "log_format",
+        "text",
+        "json: one JSON log line per request with a request id (--log-format, "
+        "TWITCHWISE_LOG_FORMAT); text logs as before.",
+    ),
+    Setting(
+        "metrics",
+        "False",
+        "Prometheus metrics at /metrics (--metrics, TWITCHWISE_METRICS); else /metrics is 404.",
+    ),
     Setting("journal", "None", "Journal settings; None reads TWITCHWISE_HOME and friends."),
 )
 
@@ -75,11 +93,13 @@ class WebSettings:
     port: int = 8000
     allowed_hosts: tuple[str, ...] = ()
     max_body_bytes: int = 1 * MIB
-    max_upload_bytes: int = 256 * MIB
+    max_upload_bytes: int = MAX_UPLOAD_BYTES
     header_timeout_s: float = 10.0
     body_timeout_s: float = 60.0
     keep_alive_s: int = 5
     max_connections: int = 100
+    log_format: str = "text"
+    metrics: bool = False
     journal: JournalSettings | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -91,6 +111,10 @@ class WebSettings:
         for name in ("header_timeout_s", "body_timeout_s", "keep_alive_s", "max_connections"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"{name} must be above 0, not {getattr(self, name)}")
+        if self.log_format not in LOG_FORMATS:
+            raise ConfigError(
+                f"log_format must be {' or '.join(LOG_FORMATS)}, not {self.log_format!r}"
+            )
         names = tuple(_host_name(name) for name in self.allowed_hosts)
         object.__setattr__(self, "allowed_hosts", names)
         if not self.loopback and not names:
@@ -102,20 +126,27 @@ class WebSettings:
 
     @classmethod
     def from_env(
-        cls, host: str = "127.0.0.1", port: int = 8000, allowed_hosts: tuple[str, ...] = ()
+        cls,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        allowed_hosts: tuple[str, ...] = (),
+        log_format: str | None = None,
+        metrics: bool | None = None,
     ) -> WebSettings:
         """Settings for ``twitchwise serve``: the options, ``TWITCHWISE_ALLOWED_HOSTS``
-        (comma-separated, added to ``allowed_hosts``) and ``TWITCHWISE_MAX_UPLOAD_MB``."""
+        (comma-separated, added to ``allowed_hosts``), ``TWITCHWISE_MAX_UPLOAD_MB``, and
+        ``TWITCHWISE_LOG_FORMAT`` and ``TWITCHWISE_METRICS`` unless an option gives them."""
         env = environment_settings()
         allowed_hosts += env.allowed_hosts  # type: ignore[attr-defined]
         megabytes: float | None = env.max_upload_mb  # type: ignore[attr-defined]
-        if megabytes is None:
-            return cls(host=host, port=port, allowed_hosts=allowed_hosts)
+        upload = MAX_UPLOAD_BYTES if megabytes is None else int(megabytes * MIB)
         return cls(
             host=host,
             port=port,
             allowed_hosts=allowed_hosts,
-            max_upload_bytes=int(megabytes * MIB),
+            log_format=log_format or env.log_format,  # type: ignore[attr-defined]
+            metrics=env.metrics if metrics is None else metrics,  # type: ignore[attr-defined]
+            max_upload_bytes=upload,
         )
 
     @property
