@@ -91,3 +91,16 @@ def test_d6_dev_cases_floor() -> None:
     assert result.self_care_kept.rate >= 0.6
     assert result.top1.rate >= 0.8
     assert result.top3.rate >= 0.9
+
+
+def test_d7_dev_cases_floor() -> None:
+    """The D7 cases (medicines and conditions people live with). One serious case is
+    under-triaged by choice and named here (repeated hypos after a gliclazide increase: the
+    writer says the same day, NHS guidance says tell the diabetes team); no other may be.
+    When studied: under-triaged 3 -> 1, acceptable 35/48 -> 37/48."""
+    result = evaluate(load_cases(CORPUS / "cases" / "dev_d7.yaml"))
+    assert len(result.results) == 48
+    assert [c.id for c in result.under_triaged] == ["D7-003"]
+    assert result.triage_acceptable.rate >= 0.75
+    assert result.top1.rate >= 0.78
+    assert result.top3.rate >= 0.9
