@@ -51,8 +51,6 @@ __all__ = [
 EXPORT_FORMATS = ("json", "csv")
 REPORT_FORMATS = ("html", "pdf", "fhir")
 SIDES = ("left", "right", "both")
-STATS_MODULES = ("numpy",)
-INSIGHTS_EXTRA = "pip install 'twitchwise[insights]'"
 
 
 def log_episode(
@@ -334,12 +332,12 @@ def require_insights() -> None:
     """A :class:`~twitchwise.errors.ConfigError` naming the extra when it is not installed."""
     from twitchwise.insights.analysis import require_extra
 
-    require_extra(STATS_MODULES, INSIGHTS_EXTRA)
+    require_extra()
 
 
 def require_report(fmt: str) -> None:
     """As :func:`require_insights`, for the doctor report in ``fmt``."""
-    from twitchwise.insights.analysis import require_extra
+    from twitchwise.insights.analysis import STATS_MODULES, require_extra
 
     if fmt not in REPORT_FORMATS:
         raise InputError(

@@ -35,15 +35,17 @@ if TYPE_CHECKING:
     from twitchwise.knowledge.load import KnowledgeBase
     from twitchwise.understand.parse import Parser
 
-__all__ = ["INSTALL_HINT", "Insights", "analyse", "require_extra"]
+__all__ = ["INSTALL_HINT", "STATS_MODULES", "Insights", "analyse", "require_extra"]
 
 INSTALL_HINT = "pip install 'twitchwise[insights]'"
+#: What the insights need beyond the core: the model is fitted with numpy alone.
+STATS_MODULES = ("numpy",)
 LAG_WORDS = {0: "same day", 1: "next day", 2: "two days later"}
 #: Say how old the pattern is when the latest entry is older than this.
 STALE_DAYS = 14
 
 
-def require_extra(modules: tuple[str, ...] = ("numpy",), hint: str = INSTALL_HINT) -> None:
+def require_extra(modules: tuple[str, ...] = STATS_MODULES, hint: str = INSTALL_HINT) -> None:
     """A one-line :class:`ConfigError` naming the install command if a module is missing."""
     import importlib
 
