@@ -867,11 +867,7 @@ def _without_guarded(matches: list[Match]) -> list[Match]:
     return [
         m
         for m in matches
-        if m.category == GUARD
-        or not (
-            index.containing(m.first, m.last, strictly=False)
-            or index.containing(m.last, m.last, strictly=False)
-        )
+        if m.category == GUARD or not index.containing(m.last, m.last, strictly=False)
     ]
 
 
