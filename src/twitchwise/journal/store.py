@@ -936,18 +936,8 @@ def _add_experiments(
         ).first()
         known: set[date] = set()
         if row is None:
-            row = Experiment(
-                kind=x.kind,
-                change=x.change,
-                started_on=x.started_on,
-                block_days=x.block_days,
-                washout_days=x.washout_days,
-                schedule=x.schedule,
-                seed=x.seed,
-                created_at=x.created_at,
-                stopped_on=x.stopped_on,
-                stop_reason=x.stop_reason,
-            )
+            stored = {f.name: getattr(x, f.name) for f in fields(x) if f.name != "check_ins"}
+            row = Experiment(**stored)
             session.add(row)
             session.flush()
             summary.experiments_added += 1

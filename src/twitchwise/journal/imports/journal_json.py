@@ -179,16 +179,7 @@ def read_journal_json(stream: IO[bytes]) -> Batch:
             _check_date(f"experiments.{i}.days.{j}.date", check_in.date)
         batch.experiments.append(
             ExperimentIn(
-                kind=x.kind,
-                change=x.change,
-                started_on=x.started_on,
-                block_days=x.block_days,
-                washout_days=x.washout_days,
-                schedule=x.schedule,
-                seed=x.seed,
-                created_at=x.created_at,
-                stopped_on=x.stopped_on,
-                stop_reason=x.stop_reason,
+                **x.model_dump(exclude={"days"}),
                 check_ins={c.date: c.followed for c in x.days},
             )
         )
