@@ -312,6 +312,8 @@ class ExperimentStatus:
     checked_in_today: bool | None
     usual: str = ""
     change: str = ""
+    #: What a change day is called ("cut-back"), from the knowledge base.
+    change_label: str = "change"
     blocks: list[dict[str, Any]] = field(default_factory=list)
     #: The day it was stopped early and why (None: it was not).
     stopped_on: date | None = None
@@ -357,7 +359,7 @@ class ExperimentStatus:
         total = (self.end - self.started_on).days + 1
         lines = [f"Experiment: {self.name} ({self.state}), {self.started_on} to {self.end}."]
         if self.state == "running" and self.day_number is not None:
-            block = "cut-back" if self.condition == CHANGE else "usual"
+            block = self.change_label if self.condition == CHANGE else "usual"
             lines.append(
                 f"Today ({self.today}) is day {self.day_number} of {total}, a {block} day."
             )
@@ -438,6 +440,7 @@ def experiment_status(
         checked_in_today=(today in row.check_ins) if state == "running" else None,
         usual=target(kind, USUAL, row.change),
         change=target(kind, CHANGE, row.change),
+        change_label=kind.change_label,
         blocks=blocks,
         stopped_on=row.stopped_on,
         stop_reason=row.stop_reason,
@@ -641,7 +644,7 @@ def experiment_result(
 
 
 def _summary(kind: ExperimentKind, e: Estimate | None, usual_n: int, change_n: int) -> str:
-    label = "change" if kind.id == "custom" else _short(kind)
+    label = kind.change_label
     if e is None:
         return (
             f"No effect could be estimated ({usual_n} twitches on usual days, "
@@ -666,10 +669,6 @@ def _change_words(ratio: float) -> str:
     if ratio <= 1:
         return f"{1 - ratio:.0%} fewer"
     return f"{ratio - 1:.0%} more"
-
-
-def _short(kind: ExperimentKind) -> str:
-    return {"caffeine": "cut-back"}.get(kind.id, "change")
 
 
 # ---------------------------------------------------------------------- the model

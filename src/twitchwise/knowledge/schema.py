@@ -331,6 +331,8 @@ class ExperimentKind(Strict, frozen=True, kw_only=True):
     #: On change days the factor should be at most / at least this much.
     change_max: float | None = None
     change_min: float | None = None
+    #: What a change day is called in the status and the result ("a cut-back day").
+    change_label: str = "change"
     sources: Sources
 
 
