@@ -29,21 +29,14 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urldefrag, urlsplit
+from urllib.parse import urldefrag
 
 import pytest
 
+from chromium import Watched, launched
 from twitchwise.guides.site import build_site, pagefind_binary
 from twitchwise.knowledge.load import KnowledgeBase
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 WIDTHS = (390, 1280)
 #: One page of each type the site has.
 PAGE_TYPES = {
@@ -63,15 +56,6 @@ PAGE_TYPES = {
     "not found": "no/such/page.html",
 }
 
-if not CHROMIUM.exists():
-    pytest.skip(
-        "browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install chromium)",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip(
-    "playwright.sync_api",
-    reason="browser tests need the playwright package (pip install playwright)",
-)
 axe_sync = pytest.importorskip(
     "axe_playwright_python.sync_playwright",
     reason="the accessibility test needs axe-playwright-python (the dev extra)",
@@ -132,47 +116,28 @@ def served(tmp_path_factory: pytest.TempPathFactory, kb: KnowledgeBase) -> Itera
         thread.join(timeout=10)
 
 
+def _watch(browser: Any, **options: Any) -> Watched:
+    """A watched page of the site: only 127.0.0.1 and file: URLs, and the 404 page's own
+    status is the one expected console error."""
+    return Watched(
+        browser,
+        expected=lambda text: "404" in text,
+        hosts=("127.0.0.1",),
+        schemes=("data", "about", "file"),
+        **options,
+    )
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-class Watched:
-    """A page that records console errors, page errors and requests off this machine."""
-
-    def __init__(self, browser: Any, **options: Any) -> None:
-        self.context = browser.new_context(**options)
-        self.page = self.context.new_page()
-        self.problems: list[str] = []
-        self.page.on("console", self._console)
-        self.page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
-        self.page.on("request", self._request)
-
-    def _console(self, message: Any) -> None:
-        # the 404 page's own status is the one expected console error
-        if message.type in ("error", "warning") and "404" not in message.text:
-            self.problems.append(f"console {message.type}: {message.text}")
-
-    def _request(self, request: Any) -> None:
-        url = urlsplit(request.url)
-        if url.scheme not in ("data", "about", "file") and url.hostname != "127.0.0.1":
-            self.problems.append(f"request off this machine: {request.url}")
-
-    def close(self) -> None:
-        self.context.close()
-        assert not self.problems, self.problems
+    yield from launched()
 
 
 @pytest.fixture
 def watched(browser: Any) -> Iterator[Watched]:
-    w = Watched(browser, viewport={"width": 1280, "height": 900})
+    w = _watch(browser, viewport={"width": 1280, "height": 900})
     yield w
-    w.close()
+    w.close_clean()
 
 
 def _open(page: Any, url: str) -> None:
@@ -247,7 +212,7 @@ def test_every_link_of_every_page_resolves(served: str, watched: Watched) -> Non
 def test_no_page_scrolls_sideways(served: str, browser: Any, width: int, tmp_path: Path) -> None:
     folder = Path(os.environ.get("TWITCHWISE_SCREENSHOTS") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
-    w = Watched(browser, viewport={"width": width, "height": 900}, is_mobile=width < 600)
+    w = _watch(browser, viewport={"width": width, "height": 900}, is_mobile=width < 600)
     overflowing = []
     try:
         for kind, rel in PAGE_TYPES.items():
@@ -270,7 +235,7 @@ def test_no_page_scrolls_sideways(served: str, browser: Any, width: int, tmp_pat
             top = w.page.evaluate("document.querySelector('.site-toc').getBoundingClientRect().top")
             assert 0 <= top < 100, f"the toc stays in view when the page scrolls: top {top}"
     finally:
-        w.close()
+        w.close_clean()
     assert not overflowing, "\n".join(overflowing)
 
 
@@ -308,7 +273,7 @@ def test_search_by_the_address_and_with_no_match(served: str, watched: Watched) 
 
 
 def test_checklist_works_without_javascript(served: str, browser: Any) -> None:
-    w = Watched(browser, java_script_enabled=False, viewport={"width": 390, "height": 800})
+    w = _watch(browser, java_script_enabled=False, viewport={"width": 390, "height": 800})
     try:
         page = w.page
         page.goto(served + "checker.html")
@@ -322,7 +287,7 @@ def test_checklist_works_without_javascript(served: str, browser: Any) -> None:
         page.wait_for_url(served + "check/emergency.html")
         assert "999" in page.locator("h1").inner_text()
     finally:
-        w.close()
+        w.close_clean()
 
 
 def test_a_missing_page_shows_the_404_page_with_working_links(

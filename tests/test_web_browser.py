@@ -18,29 +18,11 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-LOCAL = ("127.0.0.1", "localhost")
+from chromium import Watched, launched
 
-if not CHROMIUM.exists():
-    pytest.skip(
-        "browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install chromium)",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip(
-    "playwright.sync_api",
-    reason="browser tests need the playwright package (pip install playwright)",
-)
 pytest.importorskip("uvicorn", reason="the web extra is not installed")
 
 pytestmark = pytest.mark.slow
@@ -87,36 +69,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-class Watched:
-    """A page that records console errors, page errors and requests off this machine."""
-
-    def __init__(self, browser: Any, **options: Any) -> None:
-        self.context = browser.new_context(**options)
-        self.page = self.context.new_page()
-        self.problems: list[str] = []
-        self.page.on("console", self._console)
-        self.page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
-        self.page.on("request", self._request)
-
-    def _console(self, message: Any) -> None:
-        if message.type in ("error", "warning"):
-            self.problems.append(f"console {message.type}: {message.text}")
-
-    def _request(self, request: Any) -> None:
-        url = urlsplit(request.url)
-        if url.scheme not in ("data", "about") and url.hostname not in LOCAL:
-            self.problems.append(f"request off localhost: {request.url}")
-
-    def close(self) -> None:
-        self.context.close()
+    yield from launched()
 
 
 @pytest.fixture

@@ -1,0 +1,88 @@
+"""Real headless Chromium for the browser tests (tests/test_web_browser.py,
+tests/test_site_browser.py): Debian's binary, the flags CI needs, a launched browser and
+:class:`Watched`, a page that records console errors and requests off this machine.
+
+Importing this module skips the importing test module when Chromium or playwright is missing;
+a module's ``browser`` fixture is ``yield from launched()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LOCAL = ("127.0.0.1", "localhost")
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        "browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install chromium)",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip(
+    "playwright.sync_api",
+    reason="browser tests need the playwright package (pip install playwright)",
+)
+
+
+def launched() -> Iterator[Any]:
+    """A headless Chromium for a module's ``browser`` fixture (``yield from launched()``)."""
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+class Watched:
+    """A page that records console errors and warnings, page errors and requests to any host
+    but ``hosts`` (URLs of the schemes in ``schemes`` are local too). ``expected`` says which
+    console messages a test expects (the 404 page's own status)."""
+
+    def __init__(
+        self,
+        browser: Any,
+        *,
+        expected: Callable[[str], bool] = lambda text: False,
+        hosts: tuple[str, ...] = LOCAL,
+        schemes: tuple[str, ...] = ("data", "about"),
+        **options: Any,
+    ) -> None:
+        self.context = browser.new_context(**options)
+        self.page = self.context.new_page()
+        self.problems: list[str] = []
+        self._expected = expected
+        self._hosts = hosts
+        self._schemes = schemes
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
+        self.page.on("request", self._request)
+
+    def _console(self, message: Any) -> None:
+        if message.type in ("error", "warning") and not self._expected(message.text):
+            self.problems.append(f"console {message.type}: {message.text}")
+
+    def _request(self, request: Any) -> None:
+        url = urlsplit(request.url)
+        if url.scheme not in self._schemes and url.hostname not in self._hosts:
+            self.problems.append(f"request off this machine: {request.url}")
+
+    def close(self) -> None:
+        self.context.close()
+
+    def close_clean(self) -> None:
+        """Close, and fail the test if anything was recorded."""
+        self.close()
+        assert not self.problems, self.problems
