@@ -432,6 +432,7 @@ class Lexicon(Strict, frozen=True, kw_only=True):
     pronouns: list[str] = []
     #: Words for the writer and for someone else, to tell whose twitch a text is about.
     first_person: list[str] = []
+    first_person_object: list[str] = []
     #: Words that say someone is a woman or a man ("wife", "lady"; "husband", "guy").
     female_words: list[str] = []
     male_words: list[str] = []

@@ -189,8 +189,13 @@ def scopes(
     matches: list[Match],
     breaks: set[int],
     filler: frozenset[str] = frozenset(),
+    third_person: frozenset[str] = frozenset(),
 ) -> list[Scope]:
-    """The scope of every cue that is not part of a longer phrase."""
+    """The scope of every cue that is not part of a longer phrase.
+
+    An other-person scope runs on over a clause break whose new subject is a third-person
+    pronoun: in "my sister had her thyroid out and she got tingly lips" the lips are still
+    the sister's. A break into "I", "my" or a noun ends it as before."""
     covering = SpanIndex([m for m in matches if m.category in (FINDING, PSEUDO)])
     findings = SpanIndex([m for m in matches if m.category == FINDING])
 
@@ -216,14 +221,19 @@ def scopes(
         window_bwd = NORMAL_WINDOW if cue.category == "normal" else BACKWARD_WINDOW
         if cue.direction in ("forward", "both"):
             last = cue.last
-            while (
-                last + 1 < n
-                and last + 1 - cue.last <= window_fwd
-                and last + 1 not in breaks
-                and (tokens[last + 1].norm != "," or last + 1 in list_commas)
-                and _passes(cue.category, cue_at.get(last + 1, cue.category))
-            ):
-                last += 1
+            start = cue.last
+            while last + 1 < n and last + 1 - start <= window_fwd:
+                nxt = last + 1
+                if cue.category == EXPERIENCER and _same_person_goes_on(tokens, nxt, third_person):
+                    last = start = nxt + 1  # over "and she": a new clause, the same person
+                    continue
+                if (
+                    nxt in breaks
+                    or (tokens[nxt].norm == "," and nxt not in list_commas)
+                    or not _passes(cue.category, cue_at.get(nxt, cue.category))
+                ):
+                    break
+                last = nxt
             # a phrase that starts in the scope is covered whole ("no clumsy with my hands")
             last = max([last] + [m.last for m in findings.starting_in(cue.last + 1, last)])
             if last > cue.last:
@@ -247,6 +257,15 @@ def scopes(
             if first < cue.first:
                 out.append(Scope(cue.category, first, cue.first - 1, cue))
     return out
+
+
+def _same_person_goes_on(tokens: list[Token], i: int, third_person: frozenset[str]) -> bool:
+    """A conjunction or comma before a third-person subject: "..., and she", ", he"."""
+    return (
+        tokens[i].norm in _CONJUNCTIONS
+        and i + 1 < len(tokens)
+        and tokens[i + 1].norm in third_person
+    )
 
 
 #: A clause made of these before a resolution cue ("but that has gone", "which has stopped")

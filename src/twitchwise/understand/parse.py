@@ -135,11 +135,15 @@ class Parser:
         self.anchor_kinds = frozenset(lex.symptom_anchor_kinds)
         self.pronouns = frozenset(lex.pronouns)
         self.first_person = frozenset(lex.first_person)
+        self.writer_as_subject = self.first_person - frozenset(lex.first_person_object)
         self.sex_words = {w: "female" for w in lex.female_words} | {
             w: "male" for w in lex.male_words
         }
         self.third_person = frozenset(lex.third_person)
+        #: Words that start a clause about someone already named: "and she", ", he".
+        self.subject_pronouns = frozenset(lex.pronouns) & self.third_person
         self.non_relatives = frozenset(lex.non_relatives)
+        self.relatives = frozenset(lex.relative_words) - self.non_relatives
         self.onset_words = frozenset(lex.onset_words)
         self.reader = QuantityReader(lex, {d.id: d.mg for d in kb.plan.caffeine_drinks})
         self.composed = [(f, c) for f in kb.findings.values() for c in compositions(f)]
@@ -167,7 +171,9 @@ class Parser:
         matches, corrections = self.lexicon.match(tokens)
         matches = _without_guarded(matches)
         breaks = clause_breaks(tokens, matches, self.subjects)
-        coverage = Coverage(scopes(tokens, matches, breaks, self.filler), len(tokens))
+        coverage = Coverage(
+            scopes(tokens, matches, breaks, self.filler, self.subject_pronouns), len(tokens)
+        )
         covered = coverage.covers
         sentences = sentence_of(tokens)
 
@@ -342,8 +348,22 @@ class Parser:
         drooling"; "Mum had her thyroid op... She's twitchy in the face"): every twitch it
         mentions is in an other-person scope, or someone else is named and every sentence with
         a twitch speaks of "she" or "he" and never of "I" or "my". Then that person is the one
-        the answer is for, and their findings count."""
-        twitches = [m for m in matches if m.category == FINDING and self.kind(m.value) == "twitch"]
+        the answer is for, and their findings count.
+
+        A text that mentions no twitch is judged the same way by all its findings, but only
+        when it names a relative plainly ("Dad says his legs feel like lead", "Mum is 84 and
+        coughs on every cup of tea") and reads nothing as family history: "my dad had ALS with
+        weakness in his arms" and "my friend has cramps" are not the person the answer is
+        for."""
+        findings = [m for m in matches if m.category == FINDING]
+        twitches = [m for m in findings if self.kind(m.value) == "twitch"]
+        if not twitches:
+            cues = [m for m in matches if m.category == EXPERIENCER]
+            if not cues or not all(self._names_a_person(m, tokens) for m in cues):
+                return False
+            if any(self.kb.findings[m.value].about != "self" for m in findings):
+                return False  # "my dad had ALS": a relative's illness, read as family history
+            twitches = findings
         if not twitches:
             return False
         if all(coverage.covers(m, EXPERIENCER) for m in twitches):
@@ -359,9 +379,14 @@ class Parser:
             words_of.setdefault(n, set()).add(t.norm)
         for m in twitches:
             words = words_of[sentences[m.first]]
-            if words & self.first_person or not words & self.third_person:
+            if words & self.writer_as_subject or not words & self.third_person:
                 return False
         return True
+
+    def _names_a_person(self, cue: Match, tokens: list[Token]) -> bool:
+        """An other-person cue made only of a relative's name ("Mum", "my dad")."""
+        words = {t.norm for t in tokens[cue.first : cue.last + 1]}
+        return words <= self.first_person | self.relatives and not words <= self.first_person
 
     def _said_of_a_non_relative(self, m: Match, tokens: list[Token]) -> bool:
         """A word for someone who is not the writer's relative comes before ``m`` in its
