@@ -190,12 +190,14 @@ def scopes(
     breaks: set[int],
     filler: frozenset[str] = frozenset(),
     third_person: frozenset[str] = frozenset(),
+    writer: frozenset[str] = frozenset(),
 ) -> list[Scope]:
     """The scope of every cue that is not part of a longer phrase.
 
     An other-person scope runs on over a clause break whose new subject is a third-person
     pronoun: in "my sister had her thyroid out and she got tingly lips" the lips are still
-    the sister's. A break into "I", "my" or a noun ends it as before."""
+    the sister's. A break into "I", "my" or a noun ends it as before, and so does the writer
+    as a subject without a break ("when I told my colleague I kept saying the wrong words")."""
     covering = SpanIndex([m for m in matches if m.category in (FINDING, PSEUDO)])
     findings = SpanIndex([m for m in matches if m.category == FINDING])
 
@@ -229,6 +231,7 @@ def scopes(
                     continue
                 if (
                     nxt in breaks
+                    or (cue.category == EXPERIENCER and tokens[nxt].norm in writer)
                     or (tokens[nxt].norm == "," and nxt not in list_commas)
                     or not _passes(cue.category, cue_at.get(nxt, cue.category))
                 ):

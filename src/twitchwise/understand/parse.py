@@ -172,7 +172,15 @@ class Parser:
         matches = _without_guarded(matches)
         breaks = clause_breaks(tokens, matches, self.subjects)
         coverage = Coverage(
-            scopes(tokens, matches, breaks, self.filler, self.subject_pronouns), len(tokens)
+            scopes(
+                tokens,
+                matches,
+                breaks,
+                self.filler,
+                third_person=self.subject_pronouns,
+                writer=self.pronouns & self.writer_as_subject,
+            ),
+            len(tokens),
         )
         covered = coverage.covers
         sentences = sentence_of(tokens)
