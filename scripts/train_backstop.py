@@ -14,7 +14,7 @@ see exactly the same features. Training data:
 - tests/corpus/utterances/dev.yaml: positive for a flag labelled present or possible (or a
   finding implying it); every other utterance is a negative, denied, resolved, someone else's
   and question-only mentions included;
-- tests/corpus/cases/dev.yaml: each case's text with its finding labels;
+- tests/corpus/cases/dev.yaml, dev_d7.yaml, dev_d8.yaml: each case's text with its finding labels;
 - the knowledge base's own synonyms of each flag (and of the findings implying it) as extra
   positives; its absent phrases, and every other finding's synonyms, as negatives.
 
@@ -69,10 +69,13 @@ from twitchwise.understand.parse import Parser
 
 ROOT = Path(__file__).resolve().parent.parent
 UTTERANCES = ROOT / "tests" / "corpus" / "utterances" / "dev.yaml"
-CASES = ROOT / "tests" / "corpus" / "cases" / "dev.yaml"
+#: The dev case files (never the sealed ones): training texts and constraints.
+CASES = tuple(
+    ROOT / "tests" / "corpus" / "cases" / f for f in ("dev.yaml", "dev_d7.yaml", "dev_d8.yaml")
+)
 #: Case files whose triage the backstop must not make unacceptable (see `constrain`).
 CONSTRAINT_CASES = (
-    CASES,
+    *CASES,
     ROOT / "tests" / "cases" / "own_vignettes.yaml",
     ROOT / "tests" / "cases" / "holdout_vignettes.yaml",
     ROOT.parent / "shared" / "vignettes" / "public.yaml",
@@ -217,9 +220,10 @@ def corpus_examples(reader: Reader) -> list[Example]:
     for item in yaml.safe_load(UTTERANCES.read_text(encoding="utf-8")):
         labels = {str(k): str(v) for k, v in (item.get("findings") or {}).items()}
         out.append(reader.example(str(item["id"]), "utterances", str(item["text"]), labels))
-    for case in yaml.safe_load(CASES.read_text(encoding="utf-8")):
-        labels = {str(k): str(v) for k, v in (case.get("findings") or {}).items()}
-        out.append(reader.example(str(case["id"]), "cases", str(case["text"]), labels))
+    for path in CASES:
+        for case in yaml.safe_load(path.read_text(encoding="utf-8")):
+            labels = {str(k): str(v) for k, v in (case.get("findings") or {}).items()}
+            out.append(reader.example(str(case["id"]), "cases", str(case["text"]), labels))
     return out
 
 
@@ -634,7 +638,7 @@ def export(
             "numpy": np.__version__,
             "python": sys.version.split()[0],
             "knowledge_digest": kb.digest,
-            "training_files": {str(p.relative_to(ROOT)): sha256(p) for p in (UTTERANCES, CASES)},
+            "training_files": {str(p.relative_to(ROOT)): sha256(p) for p in (UTTERANCES, *CASES)},
             "lexicon_examples": "synonyms and exact phrases of each flag and of findings "
             "implying it (positives); its absent phrases and every other finding's synonyms "
             "(negatives); from the knowledge base",

@@ -94,6 +94,8 @@ _GAP_GLUE = frozenset(
 SITE_REACH = 7
 #: Tokens apart that still count as "near" for composed findings ("hands ... cramping").
 NEAR_TOKENS = 6
+#: Rounds of composition: a composed finding may be a part of another, this many deep.
+_COMPOSE_ROUNDS = 3
 
 
 def load_parser(kb: KnowledgeBase) -> Parser:
@@ -608,14 +610,34 @@ class Parser:
         text: str = "",
     ) -> list[Observation]:
         """Findings inferred from findings that occur together (near, in a clause, in a
-        sentence, anywhere)."""
+        sentence, anywhere). A composed finding takes the place of its parts and may itself be
+        a part of another ("agony going down" is radiating pain; radiating pain down "both
+        legs" is sciatica in both legs): rounds run until nothing new is composed."""
         unit_of = {"clause": _clause_numbers(len(tokens), breaks), "sentence": sentence_of(tokens)}
-        out = []
+        out: list[Observation] = []
+        pool = list(mentions)
+        made: set[tuple[str, int, int, bool]] = set()
+        for _ in range(_COMPOSE_ROUNDS):
+            new = self._compose_round(pool, unit_of, text, made)
+            if not new:
+                break
+            out += [o for o, _ in new]
+            pool += new
+        return out
+
+    def _compose_round(
+        self,
+        pool: list[tuple[Observation, Match | None]],
+        unit_of: dict[str, list[int]],
+        text: str,
+        made: set[tuple[str, int, int, bool]],
+    ) -> list[tuple[Observation, Match | None]]:
+        out: list[tuple[Observation, Match | None]] = []
         for f, combination in self.composed:
             scope = combination.scope
             groups = combination.all_of
             buckets: dict[int, list[tuple[Observation, Match | None]]] = {}
-            for obs, m in mentions:
+            for obs, m in pool:
                 if m is None:
                     if scope != "text":
                         continue
@@ -632,6 +654,14 @@ class Parser:
                 hedged = not negated and any(
                     all(o.uncertain for o in hits if not o.negated) for hits in found
                 )
+                parts = {id(o) for hits in found for o in hits}
+                where_parts = [m for o, m in items if id(o) in parts and m is not None]
+                first = min((m.first for m in where_parts), default=-1)
+                last = max((m.last for m in where_parts), default=-1)
+                key = (f.id, first, last, negated)
+                if key in made:
+                    continue
+                made.add(key)
                 anchor = next(h for hits in found for h in hits)
                 start, end, words = anchor.start, anchor.end, anchor.text
                 spans = [(h.start, h.end) for hits in found for h in hits if h.start is not None]
@@ -639,18 +669,18 @@ class Parser:
                     lo, hi = min(a for a, _ in spans), max(b or a for a, b in spans)
                     if hi - lo <= 80:
                         start, end, words = lo, hi, text[lo:hi]
-                out.append(
-                    Observation(
-                        f.id,
-                        negated,
-                        hedged,
-                        words,
-                        start,
-                        end,
-                        derived=True,
-                        doubt="hedged" if hedged else "",
-                    )
+                obs = Observation(
+                    f.id,
+                    negated,
+                    hedged,
+                    words,
+                    start,
+                    end,
+                    derived=True,
+                    doubt="hedged" if hedged else "",
                 )
+                span = Match(FINDING, f.id, "", first, last) if where_parts else None
+                out.append((obs, span))
         return out
 
     @staticmethod
