@@ -226,7 +226,9 @@ def test_shipped_model_keeps_denials(parse) -> None:  # type: ignore[no-untyped-
         assert flag in ev.negated and flag not in ev.possible, text
     for text in [
         "my left cheek isn't sagging and nothing falls out of my mouth",
-        "my dad's cheek was sagging after his stroke",
+        # someone else's, beside the writer's own twitch (a text with no twitch that names a
+        # relative plainly is about them: see tests/cases/understanding.yaml)
+        "my dad's cheek was sagging after his stroke and now my eyelid twitches",
     ]:
         assert "facial_droop" not in parse(text).possible | parse(text).present, text
 

@@ -104,3 +104,15 @@ def test_d7_dev_cases_floor() -> None:
     assert result.triage_acceptable.rate >= 0.75
     assert result.top1.rate >= 0.78
     assert result.top3.rate >= 0.9
+
+
+def test_d8_dev_cases_floor() -> None:
+    """The D8 cases (questions posted to doctor Q&A sites and forums, fifth session). When
+    studied: under-triaged 2 -> 0, acceptable 38/48 -> 42/48, self-care kept 6/12 -> 7/12."""
+    result = evaluate(load_cases(CORPUS / "cases" / "dev_d8.yaml"))
+    assert len(result.results) == 48
+    assert not result.under_triaged, [c.id for c in result.under_triaged]
+    assert result.triage_acceptable.rate >= 0.85
+    assert result.self_care_kept.rate >= 0.55
+    assert result.top1.rate >= 0.8
+    assert result.top3.rate >= 0.95

@@ -418,6 +418,7 @@ class Lexicon(Strict, frozen=True, kw_only=True):
     #: Word-sense guards: phrases in which a finding's word means something else ("right now",
     #: "ran out of", "confused about"); a finding matched inside one is not read.
     not_findings: list[str] = []
+    idioms: list[str] = []
     #: English words that are never read as a typo of a known word ("confession" is not
     #: "confusion", "attending" not "ascending"); made by ``scripts/real_words.py``.
     real_words: list[str] = []
@@ -433,6 +434,7 @@ class Lexicon(Strict, frozen=True, kw_only=True):
     #: Words for the writer and for someone else, to tell whose twitch a text is about.
     first_person: list[str] = []
     first_person_object: list[str] = []
+    history_verbs: list[str] = []
     #: Words that say someone is a woman or a man ("wife", "lady"; "husband", "guy").
     female_words: list[str] = []
     male_words: list[str] = []

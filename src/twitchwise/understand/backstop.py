@@ -48,7 +48,9 @@ from twitchwise.understand.lexicon import (
     EXPERIENCER,
     FINDING,
     FUNCTION,
+    GUARD,
     HYPOTHETICAL,
+    IDIOM,
     NEGATION,
     NORMAL,
     Match,
@@ -164,7 +166,8 @@ def _marks(reading: Reading) -> list[str]:
 
 
 def segments(reading: Reading) -> list[Segment]:
-    """The sentences of a reading: their words and what the lexicon said in them."""
+    """The sentences of a reading: their words (without stop words and the words of an
+    idiom) and what the lexicon said in them."""
     tokens = reading.tokens
     if not tokens:
         return []
@@ -174,6 +177,13 @@ def segments(reading: Reading) -> list[Segment]:
     denied_at: dict[int, set[str]] = {}
     coverage = reading.coverage
     matched: set[int] = set()
+    # the words of an idiom ("lost my grip on reality") are evidence for nothing
+    guarded = {
+        i
+        for m in reading.matches
+        if m.category == GUARD and m.value == IDIOM
+        for i in range(m.first, m.last + 1)
+    }
     for m in reading.matches:
         matched.update(range(m.first, m.last + 1))
         if m.category not in (FINDING, ABSENT, FUNCTION):
@@ -195,7 +205,9 @@ def segments(reading: Reading) -> list[Segment]:
         words = tuple(
             (tokens[j].norm, marks[j])
             for j in range(first, i)
-            if not tokens[j].is_punct and tokens[j].norm not in reading.stopwords
+            if not tokens[j].is_punct
+            and tokens[j].norm not in reading.stopwords
+            and j not in guarded
         )
         if words:
             n = sentences[first]

@@ -31,6 +31,8 @@ TERMINATOR = "terminator"
 NORMAL = "normal"
 DRINK = "drink"
 GUARD = "guard"
+#: The value of a guard that is a whole idiom: none of its words means anything medical.
+IDIOM = "idiom"
 RETRACTION = "retraction"
 
 #: Shorter unknown words are left alone: too many real words sit one letter from a known one.
@@ -79,6 +81,8 @@ class Lexicon:
         self._exact: dict[str, list[tuple[tuple[str, ...], str, str, str]]] = {}
         for phrase in lex.not_findings:
             self._add_exact(phrase, GUARD, GUARD)
+        for phrase in lex.idioms:
+            self._add_exact(phrase, GUARD, IDIOM)
         for phrase in lex.retraction:
             self._add_exact(phrase, RETRACTION, RETRACTION)
         for f in kb.findings.values():

@@ -138,6 +138,7 @@ class Parser:
         self.pronouns = frozenset(lex.pronouns)
         self.first_person = frozenset(lex.first_person)
         self.writer_as_subject = self.first_person - frozenset(lex.first_person_object)
+        self.history_verbs = frozenset(lex.history_verbs)
         self.sex_words = {w: "female" for w in lex.female_words} | {
             w: "male" for w in lex.male_words
         }
@@ -394,9 +395,15 @@ class Parser:
         return True
 
     def _names_a_person(self, cue: Match, tokens: list[Token]) -> bool:
-        """An other-person cue made only of a relative's name ("Mum", "my dad")."""
+        """An other-person cue made only of a relative's name ("Mum", "my dad"), not telling
+        of their past illness ("my dad had chest pain last year")."""
         words = {t.norm for t in tokens[cue.first : cue.last + 1]}
-        return words <= self.first_person | self.relatives and not words <= self.first_person
+        after = tokens[cue.last + 1].norm if cue.last + 1 < len(tokens) else ""
+        return (
+            words <= self.first_person | self.relatives
+            and not words <= self.first_person
+            and after not in self.history_verbs
+        )
 
     def _said_of_a_non_relative(self, m: Match, tokens: list[Token]) -> bool:
         """A word for someone who is not the writer's relative comes before ``m`` in its
