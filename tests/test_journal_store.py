@@ -7,6 +7,7 @@ import sqlite3
 import stat
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -220,23 +221,34 @@ def test_a_file_that_is_not_a_database_is_a_journal_error(home: Path) -> None:
 # ---------------------------------------------------------------------- migrations
 
 
-def test_migrations_reach_head_and_match_the_models(home: Path) -> None:
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_migrations_reach_head_and_match_the_models(home: Path, kind: str) -> None:
+    """On SQLite and on PostgreSQL (a schema of its own; skipped when none answers)."""
     from alembic.autogenerate import compare_metadata
     from alembic.config import Config
     from alembic.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
+    from server_db import pg_schema, pg_url
     from twitchwise.journal.models import Base
+    from twitchwise.journal.settings import JournalSettings
     from twitchwise.journal.store import MIGRATIONS
 
     config = Config()
     config.set_main_option("script_location", MIGRATIONS)
     assert ScriptDirectory.from_config(config).get_current_head() == HEAD_REVISION
-    with open_journal() as journal, journal.engine.connect() as conn:
+    with ExitStack() as stack:
+        settings = None
+        if kind == "postgresql":
+            settings = JournalSettings(pg_url(stack.enter_context(pg_schema())), None)
+        journal = stack.enter_context(open_journal(settings))
+        conn = stack.enter_context(journal.engine.connect())
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == (
             HEAD_REVISION
         )
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+        )
         assert diff == []
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from owned_rows import AT, DAY, fill, owners_of, view
+from owned_rows import TABLES as OWNED
 from server_db import database
 
 pytest.importorskip("argon2", reason="the server extra is not installed")
@@ -20,6 +23,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
 from twitchwise.errors import InputError
+from twitchwise.journal.records import EpisodeIn
+from twitchwise.journal.settings import JournalSettings
+from twitchwise.journal.store import erase_owner, open_journal
 from twitchwise.server.accounts import Accounts, AuthenticationError
 from twitchwise.server.credentials import Passwords
 from twitchwise.server.db import make_engine, upgrade
@@ -260,3 +266,63 @@ def test_deleting_an_account_leaves_no_row_of_it(accounts: Accounts, engine: Eng
     assert rows(engine, "SELECT count(*) FROM sessions") == [(2,)]
     assert rows(engine, "SELECT count(*) FROM api_tokens") == [(1,)]
     assert accounts.authenticate("bob@example.org", PASSWORD).id == bob.id
+
+
+def _journal_settings(engine: Engine) -> JournalSettings:
+    """The journal in the accounts' own database (as the hosted service keeps it)."""
+    database = engine.url.database
+    path = Path(database) if engine.dialect.name == "sqlite" and database else None
+    return JournalSettings(engine.url.render_as_string(hide_password=False), path)
+
+
+def test_deleting_an_account_deletes_its_journal_for_good(
+    accounts: Accounts, engine: Engine
+) -> None:
+    ann = accounts.create_account("ann@example.org", PASSWORD)
+    bob = accounts.create_account("bob@example.org", PASSWORD)
+    with open_journal(_journal_settings(engine)) as journal:  # the local owner's
+        journal.add_episode(EpisodeIn(at=AT, day=DAY, uid="local"))
+        fill(journal.for_owner(ann.id), "ANN")
+        fill(journal.for_owner(bob.id), "BOB")
+        bob_view = view(journal.for_owner(bob.id))
+    before = {table: owners_of(engine, table) for table in OWNED}
+    assert all(before[table][ann.id] > 0 for table in OWNED)
+    assert accounts.delete_account(ann.id)
+    for table in OWNED:  # every row of ann's, and nothing else
+        after = owners_of(engine, table)
+        assert after[ann.id] == 0, table
+        assert after == before[table] - Counter({ann.id: before[table][ann.id]}), table
+    with open_journal(_journal_settings(engine)) as journal:
+        assert view(journal.for_owner(bob.id)) == bob_view
+        assert journal.for_owner(ann.id).counts() == dict.fromkeys(
+            ("episodes", "workouts", "days", "imports"), 0
+        )
+        assert [e.uid for e in journal.read().episodes] == ["local"]
+
+
+def test_an_account_and_its_journal_go_in_one_transaction(
+    accounts: Accounts, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When anything of the deletion fails, the journal is kept whole along with the account."""
+    ann = accounts.create_account("ann@example.org", PASSWORD)
+    with open_journal(_journal_settings(engine)) as journal:
+        fill(journal.for_owner(ann.id), "ANN")
+    before = {table: owners_of(engine, table) for table in OWNED}
+    import twitchwise.server.accounts as module
+
+    def erase_then_fail(connection: object, owner: uuid.UUID) -> dict[str, int]:
+        erased = erase_owner(connection, owner)  # type: ignore[arg-type]
+        assert sum(erased.values()) > 0
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(module, "erase_owner", erase_then_fail)
+    with pytest.raises(RuntimeError, match="disk is full"):
+        accounts.delete_account(ann.id)
+    assert {table: owners_of(engine, table) for table in OWNED} == before
+    assert accounts.get(ann.id) == ann
+
+
+def test_deleting_an_account_without_a_journal_in_the_database(accounts: Accounts) -> None:
+    ann = accounts.create_account("ann@example.org", PASSWORD)
+    assert accounts.delete_account(ann.id)
+    assert accounts.get(ann.id) is None

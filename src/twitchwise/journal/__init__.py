@@ -9,8 +9,8 @@
      ├── records       plain records in, import summaries out (no database)
      ├── rows          the journal as read: typed rows, JournalData (no database)
      ├── summary       the journal as counts, for the insights: JournalSummary (no database)
-     ├── models        SQLAlchemy 2 tables; migrations/ holds the Alembic scripts
-     ├── store         open (and migrate) the journal, write, read, forget
+     ├── models        SQLAlchemy 2 tables, every row with its owner; migrations/: Alembic
+     ├── store         open (and migrate) one owner's journal, write, read, forget
      ├── imports/      FIT, GPX, TCX, Apple Health, daily CSV, JSON -> records (no database)
      └── export        JSON and daily CSV
 
@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from twitchwise.journal.factors import FACTORS, Factor
     from twitchwise.journal.imports import read_file
+    from twitchwise.journal.models import LOCAL_OWNER
     from twitchwise.journal.records import (
         Batch,
         DayFactors,
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FACTORS",
+    "LOCAL_OWNER",
     "Batch",
     "DayFactors",
     "DayRow",
@@ -74,6 +76,7 @@ _WHERE = {
     "JournalData": "rows",
     "WorkoutRow": "rows",
     "JournalSummary": "summary",
+    "LOCAL_OWNER": "models",
     "Journal": "store",
     "open_journal": "store",
     "read_file": "imports",

@@ -4,10 +4,17 @@ The schema itself is created and changed only by the Alembic migrations in
 ``twitchwise/journal/migrations``; these models must match them (a test compares the two).
 Units are in the column names. Timestamps are stored in UTC and read back timezone-aware.
 Nothing here is specific to SQLite: the same models work on PostgreSQL.
+
+Every table is personal: each row has its ``owner_id`` (a UUID; :data:`LOCAL_OWNER` for the
+one person of the local app, an account's id in the hosted service). What was unique is unique
+per owner, and the indexes the reads use lead with the owner. On PostgreSQL, migration
+``0003`` adds row-level security on top: a transaction sees and writes only the rows of the
+owner it names (docs/hosted.md).
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -20,18 +27,23 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     SmallInteger,
     String,
     Text,
     UniqueConstraint,
+    Uuid,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
+    "LOCAL_OWNER",
+    "OWNED_TABLES",
     "Base",
     "CheckIn",
     "Day",
@@ -81,17 +93,39 @@ NAMING_CONVENTION = {
 }
 
 
+#: The owner of a local journal: the one person of the local app (and of every row written
+#: before owners existed, migration ``0003``). No account has this id: accounts get random
+#: (version 4) UUIDs, and this one is all zeros.
+LOCAL_OWNER = uuid.UUID(int=0)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def owner_column() -> Mapped[uuid.UUID]:
+    """The ``owner_id`` of a personal table: whose row it is.
+
+    Its server default is :data:`LOCAL_OWNER` (32 zeros, a UUID's text on SQLite and on
+    PostgreSQL alike), so a row written outside the repository into a local journal (an older
+    tool, a hand edit) is the local person's. The repository always gives the owner itself,
+    and on PostgreSQL the row-level security refuses a row whose owner is not the one the
+    transaction names.
+    """
+    return mapped_column(Uuid, server_default=text(f"'{LOCAL_OWNER.hex}'"))
 
 
 class ImportRecord(Base):
     """One imported file: its SHA-256 fingerprint makes a second import of it a no-op."""
 
     __tablename__ = "imports"
+    __table_args__ = (
+        UniqueConstraint("owner_id", "fingerprint", name="uq_imports_owner_fingerprint"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    owner_id: Mapped[uuid.UUID] = owner_column()
+    fingerprint: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(255))
     format: Mapped[str] = mapped_column(String(32))
     size_bytes: Mapped[int] = mapped_column(BigInteger)
@@ -107,12 +141,16 @@ class Episode(Base):
         CheckConstraint("intensity IS NULL OR intensity BETWEEN 1 AND 5", name="intensity"),
         CheckConstraint("side IS NULL OR side IN ('left', 'right', 'both')", name="side"),
         CheckConstraint("duration_s IS NULL OR duration_s >= 0", name="duration"),
+        UniqueConstraint("owner_id", "uid", name="uq_episodes_owner_uid"),
+        Index("ix_episodes_owner_at", "owner_id", "at"),
+        Index("ix_episodes_owner_local_date", "owner_id", "local_date"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    uid: Mapped[str] = mapped_column(String(64), unique=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    local_date: Mapped[date] = mapped_column(Date, index=True)
+    owner_id: Mapped[uuid.UUID] = owner_column()
+    uid: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    local_date: Mapped[date] = mapped_column(Date)
     region: Mapped[str | None] = mapped_column(String(64))
     side: Mapped[str | None] = mapped_column(String(8))
     intensity: Mapped[int | None] = mapped_column(SmallInteger)
@@ -128,10 +166,14 @@ class Day(Base):
     """The daily factors of one date. ``sources`` says where each factor came from."""
 
     __tablename__ = "days"
-    __table_args__ = (CheckConstraint("stress IS NULL OR stress BETWEEN 0 AND 10", name="stress"),)
+    __table_args__ = (
+        CheckConstraint("stress IS NULL OR stress BETWEEN 0 AND 10", name="stress"),
+        UniqueConstraint("owner_id", "date", name="uq_days_owner_date"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    date: Mapped[date] = mapped_column(Date, unique=True)
+    owner_id: Mapped[uuid.UUID] = owner_column()
+    date: Mapped[date] = mapped_column(Date)
     caffeine_mg: Mapped[float | None] = mapped_column(Float)
     sleep_h: Mapped[float | None] = mapped_column(Float)
     water_l: Mapped[float | None] = mapped_column(Float)
@@ -150,16 +192,21 @@ class Workout(Base):
     """One workout; ``fingerprint`` (start time to the second) is its natural key."""
 
     __tablename__ = "workouts"
+    __table_args__ = (
+        UniqueConstraint("owner_id", "fingerprint", name="uq_workouts_owner_fingerprint"),
+        Index("ix_workouts_owner_start", "owner_id", "start"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    start: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    owner_id: Mapped[uuid.UUID] = owner_column()
+    start: Mapped[datetime] = mapped_column(UTCDateTime)
     duration_s: Mapped[float] = mapped_column(Float)
     sport: Mapped[str] = mapped_column(String(64))
     distance_m: Mapped[float | None] = mapped_column(Float)
     energy_kj: Mapped[float | None] = mapped_column(Float)
     avg_hr_bpm: Mapped[float | None] = mapped_column(Float)
     source_file: Mapped[str | None] = mapped_column(String(255))
-    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
     import_id: Mapped[int | None] = mapped_column(
         ForeignKey("imports.id", ondelete="SET NULL"), index=True
     )
@@ -174,9 +221,11 @@ class Experiment(Base):
     __table_args__ = (
         CheckConstraint("block_days >= 1", name="block_days"),
         CheckConstraint("washout_days >= 0", name="washout_days"),
+        Index("ix_experiments_owner_id", "owner_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[uuid.UUID] = owner_column()
     kind: Mapped[str] = mapped_column(String(64))
     change: Mapped[str | None] = mapped_column(Text)
     started_on: Mapped[date] = mapped_column(Date)
@@ -193,12 +242,19 @@ class CheckIn(Base):
     """A day of an experiment the person said they kept to the plan (or did not)."""
 
     __tablename__ = "experiment_days"
-    __table_args__ = (UniqueConstraint("experiment_id", "date", name="uq_experiment_days_day"),)
+    __table_args__ = (
+        UniqueConstraint("owner_id", "experiment_id", "date", name="uq_experiment_days_owner_day"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[uuid.UUID] = owner_column()
     experiment_id: Mapped[int] = mapped_column(
         ForeignKey("experiments.id", ondelete="CASCADE"), index=True
     )
     date: Mapped[date] = mapped_column(Date)
     followed: Mapped[bool] = mapped_column(Boolean)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+#: Every personal table, children before the tables they refer to (the order to delete in).
+OWNED_TABLES: tuple[type[Base], ...] = (CheckIn, Experiment, Episode, Workout, Day, ImportRecord)

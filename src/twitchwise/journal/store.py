@@ -24,10 +24,27 @@ here is SQLite-specific: a PostgreSQL URL works the same way.
 
 Every error of the database becomes a :class:`~twitchwise.errors.JournalError` that names
 the journal.
+
+**Owners.** Every row has its owner (``owner_id``), and a :class:`Journal` is one owner's: each
+of its reads, writes, counts, streams, imports, experiments and :meth:`Journal.forget` is
+scoped by :attr:`Journal.owner`. ``open_journal()`` gives the local person's journal
+(:data:`LOCAL_OWNER`), as it always has. A hosted service, where many people share one
+database, opens it once and takes each person's journal from it, on the same engine and pool::
+
+    root = open_journal(settings)                 # migrates once, owns the engine
+    with root.for_owner(account_id) as journal:   # nothing opened: a view on the same pool
+        journal.read()                            # that person's rows, and no one else's
+    erase_owner(connection, account_id)           # every row of one owner (account deletion)
+
+On PostgreSQL every transaction first names its owner
+(``set_config('twitchwise.account_id', owner, true)``), and the row-level security of
+migration ``0003`` refuses any other owner's rows even to a query that forgets its filter.
+No code outside this module queries the journal's tables.
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import stat
 import time as _time
@@ -41,6 +58,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    Connection,
     Engine,
     String,
     Table,
@@ -61,6 +79,8 @@ from sqlalchemy.orm import Session, SessionTransaction
 from twitchwise.errors import ConfigError, InputError, JournalError
 from twitchwise.journal.dates import EARLIEST, RULE, date_problem, latest, moment_problem
 from twitchwise.journal.models import (
+    LOCAL_OWNER,
+    OWNED_TABLES,
     Base,
     CheckIn,
     Day,
@@ -93,6 +113,8 @@ from twitchwise.journal.summary import EpisodeTally, JournalSummary
 
 __all__ = [
     "HEAD_REVISION",
+    "LOCAL_OWNER",
+    "OWNER_SETTING",
     "DayRow",
     "EpisodeRow",
     "FileInfo",
@@ -102,11 +124,18 @@ __all__ = [
     "JournalStream",
     "JournalSummary",
     "WorkoutRow",
+    "erase_owner",
     "open_journal",
 ]
 
 #: The newest migration; opening a journal at this revision skips Alembic entirely.
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
+#: The revisions before rows had owners: a journal at one of them holds the local person's
+#: rows only.
+UNOWNED_REVISIONS = frozenset({"0001", "0002"})
+#: The PostgreSQL setting that names a transaction's owner; the policies of migration
+#: ``0003`` (and the accounts' of ``a0002``) read it.
+OWNER_SETTING = "twitchwise.account_id"
 MIGRATIONS = "twitchwise.journal:migrations"
 #: The source a hand-logged value has; imports never overwrite such a value.
 LOGGED = "log"
@@ -130,19 +159,31 @@ _RETRY_MAX_S = 2.0
 _SQLITE_BUSY = 5
 
 
-def open_journal(settings: JournalSettings | None = None) -> Journal:
-    """Open the journal, creating and migrating it as needed."""
-    return Journal(settings or journal_settings())
+def open_journal(
+    settings: JournalSettings | None = None, *, owner: uuid.UUID = LOCAL_OWNER
+) -> Journal:
+    """Open the journal of ``owner`` (the local person's by default), creating and migrating
+    the database as needed. For more owners on the same database, use
+    :meth:`Journal.for_owner` on the journal this returns: it shares the engine."""
+    return Journal(settings or journal_settings(), owner=owner)
 
 
 class Journal:
-    """One journal database. Use as a context manager, or call :meth:`close`."""
+    """One owner's journal in one database. Use as a context manager, or call :meth:`close`.
 
-    def __init__(self, settings: JournalSettings) -> None:
+    ``Journal(settings)`` opens (and migrates) the database with an engine of its own;
+    :meth:`for_owner` gives another owner's journal on that same engine.
+    """
+
+    def __init__(self, settings: JournalSettings, *, owner: uuid.UUID = LOCAL_OWNER) -> None:
         self.settings = settings
         self.where = settings.where
+        #: Whose rows this journal reads and writes (the only ones it ever touches).
+        self.owner = _checked_owner(owner)
         #: Called once per write that has to wait for another writer (say, to tell the user).
         self.on_wait: Callable[[], None] | None = None
+        #: Whether :meth:`close` disposes of the engine: not for one from :meth:`for_owner`.
+        self._owns_engine = True
         if settings.path is not None:
             _create_private_file(settings.path)
         try:
@@ -160,12 +201,24 @@ class Journal:
         except JournalError:
             self.engine.dispose()
             raise
+        self._postgres = self.engine.dialect.name == "postgresql"
         self._secure_side_files()
 
     # ------------------------------------------------------------------ lifecycle
 
+    def for_owner(self, owner: uuid.UUID) -> Journal:
+        """The journal of ``owner`` in the same database, on this journal's engine and its
+        connection pool: nothing is opened, checked or migrated, so it is cheap enough to take
+        per request. It is usable while this journal is open; closing it closes nothing."""
+        other = copy.copy(self)
+        other.owner = _checked_owner(owner)
+        other._owns_engine = False
+        return other
+
     def close(self) -> None:
-        self.engine.dispose()
+        """Dispose of the engine (when this journal opened it) and check the side files."""
+        if self._owns_engine:
+            self.engine.dispose()
         self._secure_side_files()
 
     def __enter__(self) -> Journal:
@@ -192,11 +245,17 @@ class Journal:
         another writer (a long import) holds the lock, it waits: SQLite's ``busy_timeout`` at
         each attempt, then again after a pause that doubles, for up to :data:`WRITE_WAIT_S` in
         all, so an entry is not lost to an import.
+
+        On PostgreSQL the transaction first names the journal's owner
+        (:data:`OWNER_SETTING`, local to the transaction): row-level security shows it that
+        owner's rows only.
         """
         bind = self.engine.execution_options(twitchwise_write=write)
         try:
             session, begun = _begin(bind, write, self.on_wait)
             with session, begun:
+                if self._postgres:
+                    _name_owner(session.connection(), self.owner)
                 yield session
         except SQLAlchemyError as exc:
             raise self._error("write" if write else "read", exc) from exc
@@ -255,13 +314,16 @@ class Journal:
             _check_dates(f"episode {i + 1}", e.day, e.at)
         if day is not None:
             _check_dates("date", day)
+        owner = self.owner
         with self.transaction() as session:
-            rows = [Episode(**_episode_row(e, import_id=None)) for e in episodes]
+            rows = [Episode(**_episode_row(e, owner, import_id=None)) for e in episodes]
             session.add_all(rows)
             if day is not None and values:
-                row = session.scalars(select(Day).where(Day.date == day)).one_or_none()
+                row = session.scalars(
+                    select(Day).where(Day.owner_id == owner, Day.date == day)
+                ).one_or_none()
                 if row is None:
-                    row = Day(date=day, sources={}, updated_at=_now())
+                    row = Day(owner_id=owner, date=day, sources={}, updated_at=_now())
                     session.add(row)
                 sources = dict(row.sources or {})
                 for name, value in values.items():
@@ -274,7 +336,9 @@ class Journal:
 
     def get_day(self, day: date) -> DayFactors | None:
         with self.transaction(write=False) as session:
-            row = session.scalars(select(Day).where(Day.date == day)).one_or_none()
+            row = session.scalars(
+                select(Day).where(Day.owner_id == self.owner, Day.date == day)
+            ).one_or_none()
             return None if row is None else _day_factors(row)
 
     # ------------------------------------------------------------------ imports
@@ -283,7 +347,9 @@ class Journal:
         """When a file with this fingerprint was imported, or None."""
         with self.transaction(write=False) as session:
             return session.scalars(
-                select(ImportRecord.imported_at).where(ImportRecord.fingerprint == fingerprint)
+                select(ImportRecord.imported_at).where(
+                    ImportRecord.owner_id == self.owner, ImportRecord.fingerprint == fingerprint
+                )
             ).one_or_none()
 
     def import_files(self, items: Sequence[tuple[FileInfo, Batch]]) -> list[ImportSummary]:
@@ -298,17 +364,15 @@ class Journal:
         summaries: list[ImportSummary] = []
         with self.transaction() as session:
             for info, batch in items:
-                summaries.append(_import_one(session, info, batch))
+                summaries.append(_import_one(session, self.owner, info, batch))
         return summaries
 
     # ------------------------------------------------------------------ read, forget
 
     def counts(self) -> dict[str, int]:
+        """How many episodes, workouts, days and imports the owner has."""
         with self.transaction(write=False) as session:
-            return {
-                name: session.scalar(select(func.count()).select_from(model)) or 0
-                for name, model in _TABLES
-            }
+            return {name: _count(session, model, self.owner) for name, model in _TABLES}
 
     def read(self) -> JournalData:
         """Every episode, day and workout, oldest first, as typed rows (:mod:`.rows`).
@@ -321,11 +385,12 @@ class Journal:
         streams instead: :meth:`summary`, :meth:`stream`, :meth:`episode_page`.
         """
         problems: list[str] = []
+        owner = self.owner
         with self.transaction(write=False) as session:
-            episodes = list(_episodes(session, problems))
-            days = _days(session, problems)
-            workouts = _workouts(session, problems)
-            experiments = _experiments(session)
+            episodes = list(_episodes(session, owner, problems))
+            days = _days(session, owner, problems)
+            workouts = _workouts(session, owner, problems)
+            experiments = _experiments(session, owner)
         return JournalData(episodes, days, workouts, problems, experiments)
 
     def summary(self, notes_days: int | None = None) -> JournalSummary:
@@ -336,10 +401,11 @@ class Journal:
         memory that does not grow with the number of episodes."""
         problems: list[str] = []
         tally = EpisodeTally(notes_days)
+        owner = self.owner
         with self.transaction(write=False) as session:
-            _episode_counts(session, problems, tally)
-            days = _days(session, problems)
-            workouts = _workouts(session, problems)
+            _episode_counts(session, owner, problems, tally)
+            days = _days(session, owner, problems)
+            workouts = _workouts(session, owner, problems)
         return tally.summary(days, workouts, problems)
 
     @contextmanager
@@ -351,21 +417,21 @@ class Journal:
         ``problems`` names the rows left out (those of the episodes once they have been
         read)."""
         with self.transaction(write=False) as session:
-            yield JournalStream(session)
+            yield JournalStream(session, self.owner)
 
     def episode_page(self, offset: int = 0, limit: int = 100) -> tuple[list[EpisodeRow], int]:
         """The episodes from the ``offset``-th to ``limit`` more, oldest first (the order of
         :meth:`read`), and how many episodes the journal holds. A stored row outside the date
         rule counts for the offsets but is left out of its page."""
         with self.transaction(write=False) as session:
-            total = session.scalar(select(func.count()).select_from(Episode)) or 0
-            rows = list(_episodes(session, [], offset=offset, limit=limit))
+            total = _count(session, Episode, self.owner)
+            rows = list(_episodes(session, self.owner, [], offset=offset, limit=limit))
         return rows, total
 
     def latest_episodes(self, n: int) -> list[EpisodeRow]:
         """The ``n`` latest episodes, latest first (the end of :meth:`read`'s, reversed)."""
         with self.transaction(write=False) as session:
-            rows = _episodes(session, [], latest_first=True)
+            rows = _episodes(session, self.owner, [], latest_first=True)
             try:
                 return list(islice(rows, max(n, 0)))
             finally:
@@ -375,7 +441,7 @@ class Journal:
         """Every day's factors, oldest first, and the days left out for their date."""
         problems: list[str] = []
         with self.transaction(write=False) as session:
-            return _days(session, problems), problems
+            return _days(session, self.owner, problems), problems
 
     # ------------------------------------------------------------------ experiments
 
@@ -395,7 +461,10 @@ class Journal:
         (checked in the same transaction, so two at once cannot both start)."""
         _check_dates("start", started_on)
         with self.transaction() as session:
-            for row in session.scalars(select(Experiment).where(Experiment.stopped_on.is_(None))):
+            running_rows = select(Experiment).where(
+                Experiment.owner_id == self.owner, Experiment.stopped_on.is_(None)
+            )
+            for row in session.scalars(running_rows):
                 running = _experiment_row(row, {})
                 if running.running(today):
                     raise InputError(
@@ -405,6 +474,7 @@ class Journal:
                         field="kind",
                     )
             new = Experiment(
+                owner_id=self.owner,
                 kind=kind,
                 change=change,
                 started_on=started_on,
@@ -421,28 +491,38 @@ class Journal:
     def experiments(self) -> list[ExperimentRow]:
         """Every experiment, oldest first, with its check-ins."""
         with self.transaction(write=False) as session:
-            return _experiments(session)
+            return _experiments(session, self.owner)
 
     def stop_experiment(self, experiment_id: int, day: date, reason: str | None) -> None:
-        """Mark an experiment stopped on ``day`` (its last day)."""
+        """Mark an experiment of the owner stopped on ``day`` (its last day); an
+        :class:`InputError` when the owner has no such experiment."""
         with self.transaction() as session:
-            row = session.get(Experiment, experiment_id)
-            if row is None:
-                raise InputError(f"no experiment #{experiment_id}", field="experiment")
+            row = _experiment(session, self.owner, experiment_id)
             row.stopped_on = day
             row.stop_reason = reason
 
     def check_in(self, experiment_id: int, day: date, followed: bool) -> None:
-        """Whether the plan was kept on ``day`` (a second check-in for the day replaces it)."""
+        """Whether the plan was kept on ``day`` (a second check-in for the day replaces it);
+        an :class:`InputError` when the owner has no such experiment."""
         _check_dates("date", day)
+        owner = self.owner
         with self.transaction() as session:
+            _experiment(session, owner, experiment_id)
             row = session.scalars(
-                select(CheckIn).where(CheckIn.experiment_id == experiment_id, CheckIn.date == day)
+                select(CheckIn).where(
+                    CheckIn.owner_id == owner,
+                    CheckIn.experiment_id == experiment_id,
+                    CheckIn.date == day,
+                )
             ).one_or_none()
             if row is None:
                 session.add(
                     CheckIn(
-                        experiment_id=experiment_id, date=day, followed=followed, updated_at=_now()
+                        owner_id=owner,
+                        experiment_id=experiment_id,
+                        date=day,
+                        followed=followed,
+                        updated_at=_now(),
                     )
                 )
             else:
@@ -450,20 +530,15 @@ class Journal:
                 row.updated_at = _now()
 
     def forget(self) -> dict[str, int]:
-        """Delete every record and the import log; returns how many rows each table had.
+        """Delete every record of the owner and their import log; returns how many rows each
+        table had. Other owners' rows are untouched.
 
         On SQLite the file is then vacuumed and the write-ahead log truncated, so the deleted
         entries do not linger in free pages.
         """
         with self.transaction() as session:
-            counts = {
-                name: session.scalar(select(func.count()).select_from(model)) or 0
-                for name, model in (*_TABLES, *_EXPERIMENT_TABLES)
-            }
-            for _, model in _TABLES:  # children before the imports they refer to
-                session.execute(delete(model))
-            session.execute(delete(CheckIn))
-            session.execute(delete(Experiment))
+            deleted = _erase(session.connection(), self.owner)
+        counts = {name: deleted[name] for name, _ in (*_TABLES, *_EXPERIMENT_TABLES)}
         if self.engine.dialect.name == "sqlite":
             import sqlite3
 
@@ -477,6 +552,72 @@ class Journal:
                 raw.close()
                 self._secure_side_files()
         return counts
+
+
+def erase_owner(connection: Connection, owner: uuid.UUID) -> dict[str, int]:
+    """Delete every journal row of ``owner`` in the transaction of ``connection`` (which the
+    caller commits): how an account is deleted with everything of it. Returns how many rows
+    each table lost.
+
+    On PostgreSQL it names the owner in the transaction first (:data:`OWNER_SETTING`), as
+    every transaction of a :class:`Journal` does. A database without the journal's tables, or
+    with a journal from before owners (migration ``0003``), holds no row of any owner but the
+    local one: nothing is deleted then, unless ``owner`` is :data:`LOCAL_OWNER`, which is
+    refused (open the journal once to migrate it). A journal schema from a newer twitchwise is
+    refused too.
+    """
+    owner = _checked_owner(owner)
+    revision = _revision(connection)
+    if revision is None or (revision in UNOWNED_REVISIONS and owner != LOCAL_OWNER):
+        return {table.__tablename__: 0 for table in OWNED_TABLES}
+    if revision != HEAD_REVISION:
+        raise JournalError(
+            f"the journal's schema is at revision {revision}, not {HEAD_REVISION}: open the "
+            "journal with this twitchwise to migrate it (or upgrade twitchwise) first"
+        )
+    if connection.dialect.name == "postgresql":
+        _name_owner(connection, owner)
+    return _erase(connection, owner)
+
+
+def _erase(connection: Connection, owner: uuid.UUID) -> dict[str, int]:
+    """Delete the owner's rows of every table, children first; how many each had."""
+    return {
+        table.__tablename__: connection.execute(
+            delete(table).where(table.__table__.c.owner_id == owner)
+        ).rowcount
+        for table in OWNED_TABLES
+    }
+
+
+def _checked_owner(owner: object) -> uuid.UUID:
+    if not isinstance(owner, uuid.UUID):
+        raise TypeError(f"a journal's owner is a uuid.UUID, not {owner!r}")
+    return owner
+
+
+def _name_owner(connection: Connection, owner: uuid.UUID) -> None:
+    """Name the transaction's owner for PostgreSQL's row-level security (``SET LOCAL``)."""
+    connection.execute(
+        text("SELECT set_config(:name, :owner, true)"),
+        {"name": OWNER_SETTING, "owner": str(owner)},
+    )
+
+
+def _count(session: Session, model: Any, owner: uuid.UUID) -> int:
+    query = select(func.count()).select_from(model).where(model.owner_id == owner)
+    return session.scalar(query) or 0
+
+
+def _experiment(session: Session, owner: uuid.UUID, experiment_id: int) -> Experiment:
+    """The owner's experiment with this id, else an :class:`InputError` (the same for one of
+    another owner: it does not exist for this one)."""
+    row = session.scalars(
+        select(Experiment).where(Experiment.owner_id == owner, Experiment.id == experiment_id)
+    ).one_or_none()
+    if row is None:
+        raise InputError(f"no experiment #{experiment_id}", field="experiment")
+    return row
 
 
 _TABLES: tuple[tuple[str, Any], ...] = (
@@ -503,13 +644,14 @@ STREAM_CHUNK = 2000
 class JournalStream:
     """One read of the journal in one transaction (see :meth:`Journal.stream`)."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, owner: uuid.UUID) -> None:
         self._session = session
+        self._owner = owner
         self._episode_problems: list[str] = []
         self._other_problems: list[str] = []
-        self.days = _days(session, self._other_problems)
-        self.workouts = _workouts(session, self._other_problems)
-        self.experiments = _experiments(session)
+        self.days = _days(session, owner, self._other_problems)
+        self.workouts = _workouts(session, owner, self._other_problems)
+        self.experiments = _experiments(session, owner)
 
     @property
     def problems(self) -> list[str]:
@@ -520,12 +662,13 @@ class JournalStream:
     def episodes(self) -> Iterator[EpisodeRow]:
         """Every episode in order, one chunk of rows at a time; each call reads them again."""
         problems: list[str] = []
-        yield from _episodes(self._session, problems)
+        yield from _episodes(self._session, self._owner, problems)
         self._episode_problems = problems
 
 
 def _episodes(
     session: Session,
+    owner: uuid.UUID,
     problems: list[str],
     *,
     offset: int = 0,
@@ -536,9 +679,11 @@ def _episodes(
     with ``latest_first``), fetched :data:`STREAM_CHUNK` rows at a time; each one outside the
     date rule is left out and named in ``problems``."""
     order = (Episode.at.desc(), Episode.id.desc()) if latest_first else (Episode.at, Episode.id)
-    query = select(
-        Episode.id, _raw(Episode.local_date), _raw(Episode.at), *_EPISODE_COLUMNS
-    ).order_by(*order)
+    query = (
+        select(Episode.id, _raw(Episode.local_date), _raw(Episode.at), *_EPISODE_COLUMNS)
+        .where(Episode.owner_id == owner)
+        .order_by(*order)
+    )
     if offset or limit is not None:
         query = query.offset(offset).limit(limit)
     check = _date_checker(problems)
@@ -556,18 +701,24 @@ def _chunked(session: Session, query: Any) -> Iterator[Any]:
         yield from rows
 
 
-def _episode_counts(session: Session, problems: list[str], tally: EpisodeTally) -> None:
+def _episode_counts(
+    session: Session, owner: uuid.UUID, problems: list[str], tally: EpisodeTally
+) -> None:
     """Every episode into ``tally`` (what a summary keeps of it), in :func:`_episodes`'s
     order and with its checks, without making a row of each."""
-    query = select(
-        Episode.id,
-        _raw(Episode.local_date),
-        _raw(Episode.at),
-        Episode.region,
-        Episode.side,
-        Episode.intensity,
-        Episode.note,
-    ).order_by(Episode.at, Episode.id)
+    query = (
+        select(
+            Episode.id,
+            _raw(Episode.local_date),
+            _raw(Episode.at),
+            Episode.region,
+            Episode.side,
+            Episode.intensity,
+            Episode.note,
+        )
+        .where(Episode.owner_id == owner)
+        .order_by(Episode.at, Episode.id)
+    )
     check = _date_checker(problems)
     add = tally.add
     position = 0
@@ -614,9 +765,11 @@ def _date_checker(
     return check
 
 
-def _days(session: Session, problems: list[str]) -> list[DayRow]:
+def _days(session: Session, owner: uuid.UUID, problems: list[str]) -> list[DayRow]:
     days: list[DayRow] = []
-    query = select(Day.id, _raw(Day.date), Day.sources, *(getattr(Day, c) for c in DAY_COLUMNS))
+    query = select(
+        Day.id, _raw(Day.date), Day.sources, *(getattr(Day, c) for c in DAY_COLUMNS)
+    ).where(Day.owner_id == owner)
     for row_id, day_value, sources, *values in session.execute(query.order_by(Day.date)):
         day, _ = stored(f"day #{row_id}", day_value, None, problems)
         if day is not None:
@@ -635,9 +788,11 @@ def _twitches_counted(sources: object) -> bool | None:
     return bool(mark != NOT_RECORDED)
 
 
-def _workouts(session: Session, problems: list[str]) -> list[WorkoutRow]:
+def _workouts(session: Session, owner: uuid.UUID, problems: list[str]) -> list[WorkoutRow]:
     workouts: list[WorkoutRow] = []
-    query = select(Workout.id, _raw(Workout.start), *_WORKOUT_COLUMNS)
+    query = select(Workout.id, _raw(Workout.start), *_WORKOUT_COLUMNS).where(
+        Workout.owner_id == owner
+    )
     for row_id, start_value, *values in session.execute(query.order_by(Workout.start)):
         _, start = stored(f"workout #{row_id}", None, start_value, problems)
         if start is not None:
@@ -681,16 +836,19 @@ def _raw(column: Any) -> Any:
 # ---------------------------------------------------------------------- import writing
 
 
-def _import_one(session: Session, info: FileInfo, batch: Batch) -> ImportSummary:
+def _import_one(session: Session, owner: uuid.UUID, info: FileInfo, batch: Batch) -> ImportSummary:
     summary = ImportSummary(info.name, info.format, notes=list(batch.notes))
     before = session.scalars(
-        select(ImportRecord.imported_at).where(ImportRecord.fingerprint == info.fingerprint)
+        select(ImportRecord.imported_at).where(
+            ImportRecord.owner_id == owner, ImportRecord.fingerprint == info.fingerprint
+        )
     ).one_or_none()
     if before is not None:
         summary.already_imported = before
         summary.notes = []
         return summary
     record = ImportRecord(
+        owner_id=owner,
         fingerprint=info.fingerprint,
         name=info.name[:255],
         format=info.format,
@@ -700,18 +858,22 @@ def _import_one(session: Session, info: FileInfo, batch: Batch) -> ImportSummary
     )
     session.add(record)
     session.flush()
-    _add_workouts(session, batch.workouts, record.id, summary)
-    _merge_days(session, batch.days, batch.format, summary)
-    _add_episodes(session, batch.episodes, record.id, summary)
-    _add_counted_episodes(session, batch.episode_counts, batch.format, record.id, summary)
-    _mark_counted_days(session, batch.episode_counts, batch.uncounted, batch.format)
-    _add_experiments(session, batch.experiments, summary)
+    _add_workouts(session, owner, batch.workouts, record.id, summary)
+    _merge_days(session, owner, batch.days, batch.format, summary)
+    _add_episodes(session, owner, batch.episodes, record.id, summary)
+    _add_counted_episodes(session, owner, batch.episode_counts, batch.format, record.id, summary)
+    _mark_counted_days(session, owner, batch.episode_counts, batch.uncounted, batch.format)
+    _add_experiments(session, owner, batch.experiments, summary)
     record.rows_added = summary.rows_added
     return summary
 
 
 def _add_workouts(
-    session: Session, workouts: list[WorkoutIn], import_id: int, summary: ImportSummary
+    session: Session,
+    owner: uuid.UUID,
+    workouts: list[WorkoutIn],
+    import_id: int,
+    summary: ImportSummary,
 ) -> None:
     unique: dict[str, WorkoutIn] = {}
     for w in workouts:
@@ -719,10 +881,15 @@ def _add_workouts(
     known: set[str] = set()
     for chunk in _chunks(list(unique)):
         known.update(
-            session.scalars(select(Workout.fingerprint).where(Workout.fingerprint.in_(chunk)))
+            session.scalars(
+                select(Workout.fingerprint).where(
+                    Workout.owner_id == owner, Workout.fingerprint.in_(chunk)
+                )
+            )
         )
     rows = [
         {
+            "owner_id": owner,
             "start": w.start,
             "duration_s": w.duration_s,
             "sport": w.sport[:64],
@@ -743,12 +910,16 @@ def _add_workouts(
 
 
 def _merge_days(
-    session: Session, days: dict[date, DayFactors], source: str, summary: ImportSummary
+    session: Session,
+    owner: uuid.UUID,
+    days: dict[date, DayFactors],
+    source: str,
+    summary: ImportSummary,
 ) -> None:
     """New days are added; on known days a factor recorded by hand is kept, others replaced."""
     existing: dict[date, Day] = {}
     for chunk in _chunks(sorted(days)):
-        for row in session.scalars(select(Day).where(Day.date.in_(chunk))):
+        for row in session.scalars(select(Day).where(Day.owner_id == owner, Day.date.in_(chunk))):
             existing[row.date] = row
     now = _now()
     new_rows: list[dict[str, Any]] = []
@@ -760,6 +931,7 @@ def _merge_days(
         if known is None:
             new_rows.append(
                 {
+                    "owner_id": owner,
                     "date": day,
                     **{c: values.get(c) for c in DAY_COLUMNS},
                     "sources": dict.fromkeys(values, source),
@@ -788,7 +960,7 @@ def _merge_days(
 
 
 def _mark_counted_days(
-    session: Session, counts: dict[date, int], blank: set[date], source: str
+    session: Session, owner: uuid.UUID, counts: dict[date, int], blank: set[date], source: str
 ) -> None:
     """Keep what a daily CSV said of each day's twitches in the day's ``sources``
     (:data:`TWITCHES`): a count, 0 included, marks the day counted; a blank cell marks it
@@ -799,7 +971,8 @@ def _mark_counted_days(
         return
     existing: dict[date, Day] = {}
     for chunk in _chunks(sorted(marks)):
-        for known in session.scalars(select(Day).where(Day.date.in_(chunk))):
+        in_chunk = select(Day).where(Day.owner_id == owner, Day.date.in_(chunk))
+        for known in session.scalars(in_chunk):
             existing[known.date] = known
     now = _now()
     new_rows: list[dict[str, Any]] = []
@@ -810,6 +983,7 @@ def _mark_counted_days(
                 continue
             new_rows.append(
                 {
+                    "owner_id": owner,
                     "date": day,
                     **dict.fromkeys(DAY_COLUMNS),
                     "sources": {TWITCHES: mark},
@@ -829,13 +1003,23 @@ def _mark_counted_days(
 
 
 def _add_episodes(
-    session: Session, episodes: list[EpisodeIn], import_id: int, summary: ImportSummary
+    session: Session,
+    owner: uuid.UUID,
+    episodes: list[EpisodeIn],
+    import_id: int,
+    summary: ImportSummary,
 ) -> None:
     with_uid = {e.uid or uuid.uuid4().hex: e for e in episodes}
     known: set[str] = set()
     for chunk in _chunks(list(with_uid)):
-        known.update(session.scalars(select(Episode.uid).where(Episode.uid.in_(chunk))))
-    rows = [_episode_row(e, import_id, uid) for uid, e in with_uid.items() if uid not in known]
+        known.update(
+            session.scalars(
+                select(Episode.uid).where(Episode.owner_id == owner, Episode.uid.in_(chunk))
+            )
+        )
+    rows = [
+        _episode_row(e, owner, import_id, uid) for uid, e in with_uid.items() if uid not in known
+    ]
     if rows:
         session.execute(insert(_table("episodes")), rows)
     summary.episodes_added += len(rows)
@@ -843,6 +1027,7 @@ def _add_episodes(
 
 def _add_counted_episodes(
     session: Session,
+    owner: uuid.UUID,
     counts: dict[date, int],
     source: str,
     import_id: int,
@@ -854,16 +1039,19 @@ def _add_counted_episodes(
     for chunk in _chunks(days):
         query = (
             select(Episode.local_date, func.count())
-            .where(Episode.local_date.in_(chunk))
+            .where(Episode.owner_id == owner, Episode.local_date.in_(chunk))
             .group_by(Episode.local_date)
         )
         have.update({day: n for day, n in session.execute(query).all()})
     uids: set[str] = set()
     for chunk in _chunks(days):
         prefixes = [Episode.uid.like(f"{source}-{d.isoformat()}-%") for d in chunk]
-        uids.update(session.scalars(select(Episode.uid).where(or_(*prefixes))))
+        uids.update(
+            session.scalars(select(Episode.uid).where(Episode.owner_id == owner, or_(*prefixes)))
+        )
     rows: list[dict[str, Any]] = []
     blank = {
+        "owner_id": owner,
         "region": None,
         "side": None,
         "intensity": None,
@@ -892,9 +1080,10 @@ def _add_counted_episodes(
 
 
 def _episode_row(
-    episode: EpisodeIn, import_id: int | None, uid: str | None = None
+    episode: EpisodeIn, owner: uuid.UUID, import_id: int | None, uid: str | None = None
 ) -> dict[str, Any]:
     return {
+        "owner_id": owner,
         "uid": uid or episode.uid or uuid.uuid4().hex,
         "at": episode.at,
         "local_date": episode.day,
@@ -908,19 +1097,22 @@ def _episode_row(
     }
 
 
-def _experiments(session: Session) -> list[ExperimentRow]:
-    """Every experiment, oldest first, with its check-ins."""
+def _experiments(session: Session, owner: uuid.UUID) -> list[ExperimentRow]:
+    """Every experiment of the owner, oldest first, with its check-ins."""
     check_ins: dict[int, dict[date, bool]] = {}
-    for row in session.scalars(select(CheckIn).order_by(CheckIn.date)):
+    query = select(CheckIn).where(CheckIn.owner_id == owner).order_by(CheckIn.date)
+    for row in session.scalars(query):
         check_ins.setdefault(row.experiment_id, {})[row.date] = row.followed
     return [
         _experiment_row(row, check_ins.get(row.id, {}))
-        for row in session.scalars(select(Experiment).order_by(Experiment.id))
+        for row in session.scalars(
+            select(Experiment).where(Experiment.owner_id == owner).order_by(Experiment.id)
+        )
     ]
 
 
 def _add_experiments(
-    session: Session, experiments: list[ExperimentIn], summary: ImportSummary
+    session: Session, owner: uuid.UUID, experiments: list[ExperimentIn], summary: ImportSummary
 ) -> None:
     """Add each experiment the journal does not have (same kind, first day, schedule and
     seed); for one it has, add only the check-ins of days it has none for (a check-in
@@ -928,6 +1120,7 @@ def _add_experiments(
     for x in experiments:
         row = session.scalars(
             select(Experiment).where(
+                Experiment.owner_id == owner,
                 Experiment.kind == x.kind,
                 Experiment.started_on == x.started_on,
                 Experiment.schedule == x.schedule,
@@ -937,19 +1130,29 @@ def _add_experiments(
         known: set[date] = set()
         if row is None:
             stored = {f.name: getattr(x, f.name) for f in fields(x) if f.name != "check_ins"}
-            row = Experiment(**stored)
+            row = Experiment(owner_id=owner, **stored)
             session.add(row)
             session.flush()
             summary.experiments_added += 1
         else:
             known = set(
-                session.scalars(select(CheckIn.date).where(CheckIn.experiment_id == row.id))
+                session.scalars(
+                    select(CheckIn.date).where(
+                        CheckIn.owner_id == owner, CheckIn.experiment_id == row.id
+                    )
+                )
             )
         now = _now()
         for day, followed in sorted(x.check_ins.items()):
             if day not in known:
                 session.add(
-                    CheckIn(experiment_id=row.id, date=day, followed=followed, updated_at=now)
+                    CheckIn(
+                        owner_id=owner,
+                        experiment_id=row.id,
+                        date=day,
+                        followed=followed,
+                        updated_at=now,
+                    )
                 )
                 summary.check_ins_added += 1
 
@@ -1085,14 +1288,27 @@ def _sqlite_begin(connection: Any) -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The journal's migration the database is at, or None before the first."""
     with engine.connect() as conn:
-        if not inspect(conn).has_table("alembic_version"):
-            return None
-        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return _revision(conn)
+
+
+def _revision(connection: Connection) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration (Alembic ``upgrade head``)."""
+    """Bring the schema to the newest migration (Alembic ``upgrade head``), in one transaction.
+
+    On SQLite the migrations run with foreign keys off, as SQLite's own procedure for changing
+    a table asks: a table is changed by copying it and dropping the old one, and with them on,
+    dropping ``imports`` would clear every episode's and workout's link to its import (and
+    dropping ``experiments`` would delete the check-ins). Every reference is checked
+    (``PRAGMA foreign_key_check``) before the transaction commits, and foreign keys are on
+    again afterwards.
+    """
     if current_revision(engine) == HEAD_REVISION:
         return
     from alembic import command
@@ -1101,12 +1317,36 @@ def migrate(engine: Engine) -> None:
 
     config = Config()
     config.set_main_option("script_location", MIGRATIONS)
-    with engine.execution_options(twitchwise_write=True).begin() as conn:
-        config.attributes["connection"] = conn
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        if sqlite:
+            _sqlite_foreign_keys(conn, on=False)
         try:
-            command.upgrade(config, "head")
-        except CommandError as exc:
-            raise JournalError(
-                f"the journal's schema is unknown to this twitchwise ({exc}); "
-                "it was probably written by a newer version: upgrade twitchwise"
-            ) from exc
+            with conn.execution_options(twitchwise_write=True).begin():
+                config.attributes["connection"] = conn
+                try:
+                    command.upgrade(config, "head")
+                except CommandError as exc:
+                    raise JournalError(
+                        f"the journal's schema is unknown to this twitchwise ({exc}); "
+                        "it was probably written by a newer version: upgrade twitchwise"
+                    ) from exc
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise JournalError(
+                            f"migrating the journal would leave {len(broken)} references to "
+                            f"rows that are not there (the first in {broken[0][0]}); "
+                            "nothing was changed"
+                        )
+        finally:
+            if sqlite:
+                _sqlite_foreign_keys(conn, on=True)
+
+
+def _sqlite_foreign_keys(conn: Connection, *, on: bool) -> None:
+    """Turn SQLite's foreign keys on or off for this connection: outside any transaction (the
+    driver starts none, see :func:`_sqlite_connect`), where the pragma has its effect."""
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    driver.execute(f"PRAGMA foreign_keys = {'ON' if on else 'OFF'}")

@@ -10,10 +10,12 @@
     made = accounts.create_api_token(person.id, "my script", {"read"})   # made.token shown once
     accounts.api_token(made.token)                 # TokenInfo, or None
     accounts.revoke_all_sessions(person.id)        # "log out everywhere"
-    accounts.delete_account(person.id)             # everything of that account, in one transaction
+    accounts.delete_account(person.id)             # everything of that account, journal too
 
 Every method is one transaction and returns plain frozen dataclasses, never ORM rows. No other
-module queries these tables.
+module queries these tables. The person's journal is in the same database, owned by the
+account's id; :meth:`Accounts.delete_account` deletes it through the journal's repository
+(:func:`twitchwise.journal.store.erase_owner`), in the same transaction.
 
 **Row-level security.** On PostgreSQL every transaction that acts for an account says so with
 ``set_config('twitchwise.account_id', id, true)`` (``SET LOCAL``), and a lookup by token names
@@ -40,6 +42,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from twitchwise.errors import InputError, TwitchwiseError
+from twitchwise.journal.store import erase_owner
 from twitchwise.server.credentials import (
     API_TOKEN_PREFIX,
     SESSION_PREFIX,
@@ -294,9 +297,10 @@ class Accounts:
             return True
 
     def delete_account(self, account_id: uuid.UUID) -> bool:
-        """Delete the account and everything of it (sessions, tokens) in ONE transaction, for
-        good; False when there is no such account."""
+        """Delete the account and everything of it (every row of its journal, its sessions and
+        tokens) in ONE transaction, for good; False when there is no such account."""
         with self._transaction(account_id) as session:
+            erase_owner(session.connection(), account_id)
             session.execute(delete(ApiToken).where(ApiToken.account_id == account_id))
             session.execute(delete(LoginSession).where(LoginSession.account_id == account_id))
             gone = session.execute(delete(Account).where(Account.id == account_id))
