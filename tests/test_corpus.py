@@ -116,3 +116,16 @@ def test_d8_dev_cases_floor() -> None:
     assert result.self_care_kept.rate >= 0.55
     assert result.top1.rate >= 0.8
     assert result.top3.rate >= 0.95
+
+
+def test_d9_dev_cases_floor() -> None:
+    """The D9 cases (phone typing, non-native English, older people writing formally; fifth
+    session). One emergency case is answered urgent, which its writer also accepts (a TIA in
+    a parent that has passed; the NHS says 999 even then): it is named. When studied:
+    under-triaged 2 -> 1, acceptable 41/48 -> 42/48."""
+    result = evaluate(load_cases(CORPUS / "cases" / "dev_d9.yaml"))
+    assert len(result.results) == 48
+    assert [c.id for c in result.under_triaged] == ["D9-017"]
+    assert result.triage_acceptable.rate >= 0.85
+    assert result.top1.rate >= 0.85
+    assert result.top3.rate >= 0.95
