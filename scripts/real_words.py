@@ -19,7 +19,12 @@ from pathlib import Path
 
 OUT = (
     Path(__file__).resolve().parent.parent
-    / "src" / "twitchwise" / "knowledge" / "data" / "lexicon" / "real_words.yaml"
+    / "src"
+    / "twitchwise"
+    / "knowledge"
+    / "data"
+    / "lexicon"
+    / "real_words.yaml"
 )
 #: Spelling pairs that make British and American forms of one word.
 _VARIANTS = (("z", "s"), ("or", "our"), ("e", "ae"), ("e", "oe"), ("l", "ll"), ("er", "re"))
@@ -27,6 +32,7 @@ _VARIANTS = (("z", "s"), ("or", "our"), ("e", "ae"), ("e", "oe"), ("l", "ll"), (
 
 def same_word(a: str, b: str) -> bool:
     """True when ``a`` and ``b`` differ only by British/American spelling pairs."""
+
     def canon(w: str) -> str:
         for x, y in _VARIANTS:
             w = w.replace(y, x)
