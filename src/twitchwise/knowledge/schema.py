@@ -429,6 +429,8 @@ class Lexicon(Strict, frozen=True, kw_only=True):
     number_words: dict[str, float] = {}
     time_units: dict[str, float] = {}
     weekdays: list[str] = []
+    months: dict[str, int] = {}
+    calendar_days: dict[str, tuple[int, int]] = {}
     subjects: list[str] = []
     pronouns: list[str] = []
     #: Words for the writer and for someone else, to tell whose twitch a text is about.

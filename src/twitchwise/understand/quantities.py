@@ -165,6 +165,8 @@ class QuantityReader:
         self.numbers = dict(lexicon.number_words)
         self.units = dict(lexicon.time_units)
         self.weekdays = list(lexicon.weekdays)
+        self.months = dict(lexicon.months)
+        self.calendar_days = {k: (m, d) for k, (m, d) in lexicon.calendar_days.items()}
         self.containers = frozenset(lexicon.containers)
         self.sleep_words = frozenset(lexicon.sleep_words)
         self.body_words = frozenset(lexicon.body_temp_words)
@@ -422,6 +424,7 @@ class QuantityReader:
                 return j + 1  # "I train 5 days a week": how often, not how long
             if (
                 word in _RATE_WORDS
+                and j == k + 1  # "a day", "per week"; not "a couple of months"
                 and after != "ago"
                 and prev
                 and prev not in _DURATION_LEAD
@@ -504,13 +507,15 @@ class QuantityReader:
             span = 2
             if nxt == "yesterday":
                 days = 1
+            elif nxt == "last" and k + 2 < len(q) and q[k + 2].norm == "night":
+                days, span = 0.5, 3  # "since last night": less than a day
             elif nxt == "last" and k + 2 < len(q) and q[k + 2].norm in self.units:
                 days, span = self.units[q[k + 2].norm], 3
-            elif nxt == "last" and k + 2 < len(q) and q[k + 2].norm == "night":
-                days, span = 1, 3
             elif nxt in self.weekdays:
                 delta = (today.weekday() - self.weekdays.index(nxt)) % 7
                 days = delta or 7
+            elif (dated := self._calendar(q, k + 1, today)) is not None:
+                days, span = dated[0], 1 + dated[1]
             elif (
                 nxt in ("this", "today")
                 or nxt in _EARLIER_TODAY
@@ -533,6 +538,21 @@ class QuantityReader:
             span = 1 if word in ("today", "tonight") else 2
             out.durations.append(Amount(0.5, q[k].index, q[min(k + span - 1, len(q) - 1)].index))
             return k + span
+        if word in ("in", "on") or (word == "last" and nxt in self.weekdays):
+            # "started in March", "it began on Tuesday", "last Wednesday": a point in time,
+            # a duration only if something started then (like "3 days ago")
+            at = k + 1 if word != "last" else k
+            when: tuple[float, int] | None = None
+            if word == "on" and nxt in self.weekdays:
+                when = ((today.weekday() - self.weekdays.index(nxt)) % 7 or 7, 1)
+            elif word == "last":
+                when = ((today.weekday() - self.weekdays.index(nxt)) % 7 or 7, 2)
+            elif word == "in":
+                when = self._calendar(q, at, today, days_of_year=False)
+            if when is not None:
+                end = min(at + when[1] - 1, len(q) - 1) if word != "last" else k + 1
+                out.durations.append(Amount(when[0], q[k].index, q[end].index, ago=True))
+                return end + 1
         if word in ("lunch", "lunchtime", "breakfast") and prev == "at":
             # "it started at lunch": earlier today, a point in time
             out.durations.append(Amount(0.3, q[k - 1].index, q[k].index, ago=True))
@@ -560,6 +580,36 @@ class QuantityReader:
                     Amount(self.units[word], q[k - 1].index, q[k].index, ago=point)
                 )
         return k + 1
+
+    def _calendar(
+        self, q: list[QToken], k: int, today: date, *, days_of_year: bool = True
+    ) -> tuple[float, int] | None:
+        """Days since a month, a season or a day of the year at token ``k`` ("January",
+        "last summer", "Christmas", "New Year"), and how many tokens it took; counted back
+        from today, to the last time it came round."""
+        words = [q[i].norm for i in range(k, min(k + 3, len(q)))]
+        skip = 1 if words[:1] == ["last"] else 0
+        words = words[skip:]
+        if not words:
+            return None
+        if words[0] in self.months:
+            month = self.months[words[0]]
+            # this month: since its first day; another: since its middle, last time round
+            day = 1 if month == today.month else 15
+            return self._back_to(month, day, today), skip + 1
+        if days_of_year:
+            for size in (2, 1):
+                phrase = " ".join(words[:size])
+                if len(words) >= size and phrase in self.calendar_days:
+                    month, day = self.calendar_days[phrase]
+                    return self._back_to(month, day, today), skip + size
+        return None
+
+    @staticmethod
+    def _back_to(month: int, day: int, today: date) -> float:
+        """Days from the last (month, day) on or before today."""
+        year = today.year if (month, day) <= (today.month, today.day) else today.year - 1
+        return float(max((today - date(year, month, day)).days, 1))
 
     def _temperature(self, q: list[QToken], k: int, j: int, value: float, out: Quantities) -> None:
         unit = q[j].norm if j < len(q) else ""
