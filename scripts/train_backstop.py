@@ -28,9 +28,10 @@ utterances and cases; the lexicon examples are always in training) to maximise t
 own F1 (``--beta``; at beta 2 the project's own cases were over-triaged) among thresholds where
 it is right at least half the time (``--min-precision``). A flag is left out when no threshold
 reaches that precision, or when out of fold its false alarms (the flag raised where no label
-means it) exceed 0.5% of the texts (``--max-false-alarms``). Then the case files in
-``CONSTRAINT_CASES`` (the dev cases, the project's own and holdout vignettes, the public
-vignettes) constrain the thresholds: a flag
+means it) exceed 0.5% of the texts (``--max-false-alarms``) and twice the red flags it finds
+that the lexicon missed (``--miss-cost``: a missed red flag costs more than a question).
+Then the case files in ``CONSTRAINT_CASES`` (the dev cases, the project's own and holdout
+vignettes, the public vignettes) constrain the thresholds: a flag
 that would make a case's triage unacceptable, where the lexicon alone triaged it acceptably,
 has its threshold raised just above that case's score. The written model is checked on those
 cases through the parser before the script reports success.
@@ -691,10 +692,13 @@ def fit(
         found = after[f].tp - before[f].tp
         false = after[f].fp - before[f].fp
         report[f]["added_out_of_fold"] = {"found": found, "false_alarms": false}
-        if false > budget:
+        # a missed red flag costs more than a question about one: past the budget, a flag
+        # stays when it finds enough that the lexicon missed (--miss-cost each)
+        if false > budget and false > args.miss_cost * found:
             left_out[f] = (
                 f"{false} false alarms out of fold in {len(corpus)} texts (at most "
-                f"{budget:.1f} allowed), for {found} red flags the lexicon missed"
+                f"{budget:.1f} allowed, or {args.miss_cost:g} per red flag found), for "
+                f"{found} red flags the lexicon missed"
             )
             del cutoffs[f]
     return cutoffs, left_out, report, oof
@@ -726,6 +730,12 @@ def main() -> int:
         type=float,
         default=0.005,
         help="leave out a flag raised falsely in more of the texts out of fold",
+    )
+    ap.add_argument(
+        "--miss-cost",
+        type=float,
+        default=2.0,
+        help="false alarms one red flag found (that the lexicon missed) is worth",
     )
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=20261207)
