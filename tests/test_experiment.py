@@ -315,14 +315,22 @@ def test_cli_second_start_is_refused(
 
 
 def simulate(
-    rng: random.Random, ratio: float, rate: float = 4.0, missed: float = 0.0, seed: int = 0
+    rng: random.Random,
+    ratio: float,
+    rate: float = 4.0,
+    missed: float = 0.0,
+    seed: int = 0,
+    week_sd: float = 0.0,
 ) -> tuple[ExperimentRow, JournalSummary]:
+    """Poisson days; ``week_sd``: each block's rate x exp(N(0, week_sd)) (good, bad weeks)."""
     schedule = draw_schedule(START, weeks=6, block_days=7, washout_days=2, seed=seed)
+    weeks = [math.exp(rng.gauss(0, week_sd)) for _ in schedule.letters]
     episodes: list[EpisodeRow] = []
     check_ins: dict[date, bool] = {}
     for offset in range(schedule.days):
         day = START + timedelta(days=offset)
         lam = rate * (ratio if schedule.condition(day) == CHANGE else 1.0)
+        lam *= weeks[offset // schedule.block_days]
         if rng.random() < missed:
             continue
         check_ins[day] = True
@@ -344,8 +352,8 @@ AFTER = START + timedelta(days=60)
 def test_a_strong_effect_is_found_and_said_plainly() -> None:
     rng = random.Random(7)
     found = 0
-    for seed in range(20):
-        row, data = simulate(rng, 0.4, seed=seed)
+    for seed in range(20):  # 60% fewer twitches at 8 a day
+        row, data = simulate(rng, 0.4, rate=8.0, seed=seed)
         result = experiment_result(row, CAFFEINE, data, AFTER)
         assert result.estimate is not None
         found += result.estimate.ci[1] < 1
@@ -370,6 +378,57 @@ def test_no_effect_is_rarely_found_and_intervals_cover() -> None:
         covered += e.ci[0] <= 1 <= e.ci[1]
         assert 0 < e.randomisation_p <= 1 and e.smallest_p == 0.25
     assert false <= 4 and covered >= 36
+
+
+def test_good_and_bad_weeks_are_not_taken_for_an_effect() -> None:
+    """Whole weeks better or worse for reasons of their own (x exp(N(0, 0.3)) each): the
+    interval weighs the difference against how much blocks vary, not days alone."""
+    rng = random.Random(13)
+    false, covered = 0, 0
+    for seed in range(60):
+        row, data = simulate(rng, 1.0, seed=seed, week_sd=0.3)
+        e = experiment_result(row, CAFFEINE, data, AFTER).estimate
+        assert e is not None and e.dispersion >= 1
+        false += e.detected
+        covered += e.ci[0] <= 1 <= e.ci[1]
+    assert false <= 6 and covered >= 54
+
+
+def test_the_estimate_is_the_quasi_poisson_model_of_the_block_totals() -> None:
+    """The same rate ratio, standard error and t interval as statsmodels' Poisson GLM of the
+    blocks' totals with the analysed days as exposure and the Pearson scale."""
+    sm = pytest.importorskip("statsmodels.api")
+    import numpy as np
+
+    from twitchwise.insights.experiment import blocks_of, schedule_of
+
+    row, data = simulate(random.Random(5), 0.6, seed=3, week_sd=0.3)
+    result = experiment_result(row, CAFFEINE, data, AFTER)
+    e = result.estimate
+    assert e is not None
+    blocks = blocks_of(result.days)
+    assert len(blocks) == 6 and sum(n for _, n, _ in blocks) == result.usual_days + (
+        result.change_days
+    )
+    x = np.array([1.0 if c == CHANGE else 0.0 for c, _, _ in blocks])
+    fit = sm.GLM(
+        np.array([float(t) for _, _, t in blocks]),
+        sm.add_constant(x),
+        family=sm.families.Poisson(),
+        exposure=np.array([float(n) for _, n, _ in blocks]),
+    ).fit(scale="X2")
+    assert math.isclose(e.ratio, math.exp(fit.params[1]), rel_tol=1e-6)
+    assert math.isclose(e.dispersion, max(fit.scale, 1.0), rel_tol=1e-6)
+    se = fit.bse[1] * math.sqrt(max(fit.scale, 1.0) / fit.scale)
+    t = scipy_t_ppf(0.975, 4)
+    ci = (math.exp(fit.params[1] - t * se), math.exp(fit.params[1] + t * se))
+    assert math.isclose(e.ci[0], ci[0], rel_tol=1e-6) and math.isclose(e.ci[1], ci[1], rel_tol=1e-6)
+    assert e.allocations == 8 and schedule_of(row).letters == row.schedule
+
+
+def scipy_t_ppf(q: float, df: int) -> float:
+    stats = pytest.importorskip("scipy.stats")
+    return float(stats.t.ppf(q, df))
 
 
 def test_missed_days_are_left_out_and_reported() -> None:
@@ -432,3 +491,58 @@ def test_web_api_status_check_in_and_result(
     today[0] = START + timedelta(days=50)
     r = client.get("/api/journal/experiment/result")
     assert r.status_code == 200 and r.json()["experiment"]["state"] == "finished"
+
+
+def test_web_api_stop(tmp_path: Path, today: list[date]) -> None:
+    pytest.importorskip("fastapi", reason="the web extra is not installed")
+    from fastapi.testclient import TestClient
+
+    from twitchwise.journal.settings import JournalSettings
+    from twitchwise.web.app import create_app
+    from twitchwise.web.settings import WebSettings
+
+    path = tmp_path / "journal.sqlite"
+    settings = JournalSettings(f"sqlite:///{path}", path)
+    client = TestClient(create_app(WebSettings(journal=settings)), base_url="http://127.0.0.1")
+    r = client.post("/api/journal/experiment/stop", json={})
+    assert r.status_code == 422 and "there is no experiment yet" in r.json()["error"]
+    tw = Twitchwise(journal_settings=settings)
+    with tw.open_journal() as journal:
+        tw.experiment_start(journal, "caffeine")
+    r = client.post("/api/journal/experiment/stop", json={"reason": "x" * 201})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "reason"
+    today[0] = START + timedelta(days=3)
+    r = client.post("/api/journal/experiment/stop", json={"reason": "a cold"})
+    assert r.status_code == 200
+    assert (r.json()["state"], r.json()["today"]) == ("stopped", "2026-03-05")
+    with tw.open_journal() as journal:
+        assert tw.experiment_status(journal).to_dict() == r.json()
+        row = journal.experiments()[-1]
+    assert (row.stopped_on, row.stop_reason) == (START + timedelta(days=3), "a cold")
+    r = client.post("/api/journal/experiment/stop", json={"reason": "again"})
+    assert r.status_code == 422 and "no experiment is running" in r.json()["error"]
+    r = client.get("/api/journal/experiment/result")
+    assert r.status_code == 200 and r.json()["experiment"]["state"] == "stopped"
+    assert any("Stopped early on 2026-03-05 (day 4 of 42): a cold." in n for n in r.json()["notes"])
+
+
+def test_two_blocks_are_not_enough_to_weigh_a_difference() -> None:
+    """Two blocks say nothing about how much blocks differ, so no interval is given."""
+    schedule = Schedule(START, 7, 0, "AB")
+    days = [START + timedelta(days=i) for i in range(14)]
+    at = [datetime(d.year, d.month, d.day, 12, tzinfo=UTC) for d in days]
+    episodes = [EpisodeRow(f"e{i}-{k}", at[i], d) for i, d in enumerate(days) for k in range(3)]
+    row = ExperimentRow(
+        1, "caffeine", None, START, 7, 0, schedule.letters, 1,
+        datetime(2026, 3, 2, tzinfo=UTC), check_ins=dict.fromkeys(days, True),
+    )  # fmt: skip
+    data = JournalSummary.of(JournalData(episodes, [], [], []), 0)
+    result = experiment_result(row, CAFFEINE, data, AFTER)
+    assert result.estimate is None and (result.usual_days, result.change_days) == (7, 7)
+    assert (
+        "Not enough blocks to compare: 2 had analysed days, 3 are needed to weigh the "
+        "difference against how much whole blocks vary."
+    ) in result.notes
+    assert result.summary == (
+        "No effect could be estimated (21 twitches on usual days, 21 on cut-back days)."
+    )

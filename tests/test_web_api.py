@@ -924,3 +924,67 @@ def test_journal_page_runs_an_experiment_without_javascript(
     assert "No effect could be estimated" in page and "Not enough days to compare" in page
     assert "<title>Self-experiment: Cutting back on caffeine</title>" in page
     assert "Start the experiment" in page and "I followed today" not in page
+
+
+def test_journal_page_stops_an_experiment_early(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import date, timedelta
+
+    import twitchwise.app.experiment as app_experiment
+
+    start = date(2026, 3, 2)
+    now = [start]
+    monkeypatch.setattr(app_experiment, "_today", lambda: now[0])
+    monkeypatch.setattr(app_experiment.secrets, "randbits", lambda bits: 12345)
+    token = csrf(client)
+    stop = {"reason": "  a week of   night shifts ", "confirm": "yes"}
+    # nothing runs yet: refused with the reason, and no form to stop
+    r = client.post("/journal/experiment/stop", data={**stop, "csrf_token": token})
+    assert r.status_code == 422 and "there is no experiment yet" in html.unescape(r.text)
+    assert 'action="/journal/experiment/stop"' not in r.text
+    plan = {"kind": "caffeine", "weeks": "6", "block_days": "7", "washout_days": "2"}
+    assert client.post("/journal/experiment/start", data={**plan, "csrf_token": token}).is_success
+    now[0] = start + timedelta(days=9)
+    page = client.get("/journal").text
+    assert (
+        '<form class="experiment-stop" method="post" action="/journal/experiment/stop" '
+        'hx-post="/journal/experiment/stop" hx-target="#journal-body" hx-swap="innerHTML">'
+    ) in page
+    assert '<label for="x-stop-reason">' in page and 'id="x-stop-reason"' in page
+    assert (
+        '<input type="checkbox" id="x-stop-confirm" name="confirm" value="yes" required>'
+        '<label for="x-stop-confirm">Yes, stop it today</label>'
+    ) in page
+    # the CSRF token is checked, and stopping needs the box ticked
+    assert client.post("/journal/experiment/stop", data=stop).status_code == 403
+    r = client.post("/journal/experiment/stop", data={"csrf_token": token, "reason": "tired of it"})
+    assert r.status_code == 422
+    assert 'tick "Yes, stop it today" to stop the experiment early' in html.unescape(r.text)
+    assert "I followed today" in r.text  # still running
+    r = client.post(
+        "/journal/experiment/stop",
+        data={**stop, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert (r.status_code, r.headers["location"]) == (303, "/journal?done=stopped#experiment")
+    page = html.unescape(client.get(r.headers["location"]).text)
+    assert (
+        "Your self-experiment is stopped; today was its last day. What it showed is below." in page
+    )
+    assert "Cutting back on caffeine, 2026-03-02 to 2026-03-11 (stopped early)" in page
+    assert "Stopped early on 2026-03-11 (day 10 of 42): a week of night shifts." in page
+    assert "I followed today" not in page and 'action="/journal/experiment/stop"' not in page
+    assert "Start the experiment" in page
+    # the same through the API: nothing runs any more
+    r = client.post("/api/journal/experiment/stop", json={})
+    assert r.status_code == 422 and "no experiment is running" in r.json()["error"]
+    # with htmx the section comes back alone
+    assert client.post("/journal/experiment/start", data={**plan, "csrf_token": token}).is_success
+    r = client.post(
+        "/journal/experiment/stop",
+        data={"csrf_token": token, "confirm": "yes"},
+        headers={"HX-Request": "true"},
+    )
+    assert r.status_code == 200 and "<html" not in r.text
+    assert "Your self-experiment is stopped" in r.text and "(stopped early)" in r.text

@@ -199,6 +199,32 @@ def test_run_an_experiment_without_javascript(server: str, browser: Any) -> None
             in page.locator("#journal-status").inner_text()
         )
         assert "kept to the plan on 1 of 1 day checked" in section.inner_text()
+        # stopping early: the box must be ticked (the browser refuses the form without it)
+        page.get_by_label("Why you stop").fill("a week of night shifts")
+        page.get_by_role("button", name="Stop the experiment").click()
+        assert page.url == server + "/journal?done=followed#experiment"
+        page.get_by_label("Yes, stop it today").check()
+        page.get_by_role("button", name="Stop the experiment").click()
+        page.wait_for_url(server + "/journal?done=stopped#experiment")
+        assert "Your self-experiment is stopped" in page.locator("#journal-status").inner_text()
+        text = section.inner_text()
+        assert "(stopped early)" in text and ": a week of night shifts." in text
+        assert "Start the experiment" in text and "Stop the experiment" not in text
     finally:
         w.close()
     assert not w.problems, w.problems
+
+
+def test_stop_an_experiment_with_htmx(server: str, watched: Watched) -> None:
+    page = watched.page
+    page.goto(server + "/journal")
+    section = page.locator("#experiment")
+    if page.get_by_role("button", name="Start the experiment").count():
+        page.get_by_label("What to test").select_option("stretching")
+        page.get_by_role("button", name="Start the experiment").click()
+        page.get_by_role("button", name="Stop the experiment").wait_for()
+    page.get_by_label("Yes, stop it today").check()
+    page.get_by_role("button", name="Stop the experiment").click()
+    section.get_by_text("(stopped early)").wait_for()
+    assert "Your self-experiment is stopped" in page.locator("#journal-status").inner_text()
+    assert page.url == server + "/journal", "htmx swapped the section in; no page load"

@@ -16,15 +16,22 @@ first ``washout_days`` of a block whose condition differs from the one before it
 first block: the usual) are washout days: they are followed but not analysed, because what
 was changed may take a few days to act or to wear off.
 
-**The analysis** (numpy, imported inside the functions) counts twitches on analysed days: in
-a block, not washout, and *recorded* (a check-in or a twitch logged that day; a day with
-neither is missed, left out rather than counted as a day without twitches). The effect is
-the rate ratio (change / usual) of a Poisson log-linear model with one level per pair of
-blocks, its standard error scaled by the Pearson dispersion (quasi-Poisson, never below 1)
-and its 95% interval from the t distribution. A randomisation test over the schedules the
+**The analysis** counts twitches on analysed days: in a block, not washout, and *recorded* (a
+check-in or a twitch logged that day; a day with neither is missed, left out rather than
+counted as a day without twitches). The unit is the block, because the block is what was
+randomised: twitching comes in bursts and in good and bad weeks, so days of one block are
+not independent, and a model of days would take a bad week that fell on a change block for
+an effect. The effect is the rate ratio (change / usual) of a Poisson log-linear model of the
+blocks' totals with the analysed days as exposure (the ratio of the two pooled rates); its
+standard error is scaled by the blocks' Pearson dispersion (quasi-Poisson, never below 1), so
+it holds whatever the days within a block do, and its 95% interval is from the t
+distribution with blocks - 2 degrees of freedom. A randomisation test over the schedules the
 design could have drawn (every pair flipped or not; the washout days recomputed for each)
-gives an exact p-value under the sharp null of no effect on any day. Days are analysed as
-allocated (intention to treat); adherence is measured and reported next to the result.
+gives an exact p-value under the sharp null of no effect on any day; with few pairs it cannot
+go below 2 / their number of schedules (0.25 for 3 pairs), so it is reported, and the
+decision rests on the interval. Days are analysed as allocated (intention to treat);
+adherence is measured and reported next to the result. The fit is closed-form and the t
+distribution is :mod:`twitchwise.insights.stats`' own, so no library is imported here.
 
 Nothing here touches the database; :mod:`twitchwise.app.experiment` reads and writes.
 """
@@ -71,6 +78,9 @@ MAX_BLOCK_DAYS = 28
 MIN_ANALYSED_PER_BLOCK = 2
 #: Analysed days each condition needs before an effect is estimated.
 MIN_DAYS_PER_CONDITION = 3
+#: Blocks with an analysed day needed to weigh the difference against how much whole blocks
+#: vary (one degree of freedom for that variation).
+MIN_BLOCKS = 3
 #: Below this share of days kept to the plan (of those known), adherence is called poor.
 GOOD_ADHERENCE = 0.8
 #: Randomisation test: every allocation up to this many, else this many drawn at random.
@@ -606,17 +616,16 @@ def experiment_result(
         )
     elif usual_n == 0 and change_n == 0:
         notes.append("No twitches were logged on any analysed day, so there is nothing to compare.")
+    elif len(blocks_of(days)) < MIN_BLOCKS:
+        notes.append(
+            f"Not enough blocks to compare: {len(blocks_of(days))} had analysed days, "
+            f"{MIN_BLOCKS} are needed to weigh the difference against how much whole blocks "
+            "vary."
+        )
     else:
-        try:
-            estimate = estimate_effect(schedule, days)
-        except ImportError:  # numpy (the insights extra) is not installed
-            notes.append(
-                "The effect needs the insights extra (pip install 'twitchwise[insights]'); "
-                "it is not estimated here."
-            )
-        else:
-            if estimate is None:
-                notes.append("The model could not be fitted to these days; no effect is estimated.")
+        estimate = estimate_effect(schedule, days)
+        if estimate is None:
+            notes.append("The model could not be fitted to these days; no effect is estimated.")
     summary = _summary(kind, estimate, usual_n, change_n)
     limits = [
         "It is one person over a few weeks: it says what happened to you in these blocks, "
@@ -674,50 +683,38 @@ def _change_words(ratio: float) -> str:
 # ---------------------------------------------------------------------- the model
 
 
+def blocks_of(days: list[ExperimentDay]) -> list[tuple[str, int, int]]:
+    """(condition, analysed days, twitches) of each block with an analysed day, in order."""
+    out: dict[int, tuple[str, int, int]] = {}
+    for d in days:
+        if d.analysed:
+            condition, n, total = out.get(d.block, (d.condition, 0, 0))
+            out[d.block] = (condition, n + 1, total + (d.twitches or 0))
+    return [out[b] for b in sorted(out)]
+
+
 def estimate_effect(schedule: Schedule, days: list[ExperimentDay]) -> Estimate | None:
-    """The change's rate ratio with a quasi-Poisson 95% interval (one level per pair of
-    blocks), and the randomisation test over the allocations the design could draw."""
-    import numpy as np
+    """The change's rate ratio with a 95% interval weighed against how much whole blocks
+    vary (quasi-Poisson on the blocks' totals), and the randomisation test over the
+    allocations the design could draw; None with fewer than :data:`MIN_BLOCKS` blocks or
+    without a block of each condition."""
+    from twitchwise.insights.stats import t_ppf, t_sf
 
-    from twitchwise.insights.stats import _poisson, t_ppf, t_sf
-
-    analysed = [d for d in days if d.analysed]
-    pairs = sorted({d.block // 2 for d in analysed})
-    totals = {p: sum(d.twitches or 0 for d in analysed if d.block // 2 == p) for p in pairs}
-    kept = [p for p in pairs if totals[p] > 0]  # a pair without twitches says nothing here
-    rows = [d for d in analysed if d.block // 2 in kept]
-    if not rows:
+    blocks = blocks_of(days)
+    df = len(blocks) - 2
+    n = {c: sum(k for cond, k, _ in blocks if cond == c) for c in (USUAL, CHANGE)}
+    total = {c: float(sum(t for cond, _, t in blocks if cond == c)) for c in (USUAL, CHANGE)}
+    if len(blocks) < MIN_BLOCKS or not n[USUAL] or not n[CHANGE]:
         return None
-    y = np.array([float(d.twitches or 0) for d in rows])
-    x = np.array([1.0 if d.condition == CHANGE else 0.0 for d in rows])
-    if x.min() == x.max():
-        return None
-    columns = [x] + [np.array([1.0 if d.block // 2 == p else 0.0 for d in rows]) for p in kept]
-    X = np.column_stack(columns)
-    if np.linalg.matrix_rank(X) < X.shape[1]:
-        return None
-    n, k = X.shape
-    usual_y = float(y[x == 0].sum())
-    change_y = float(y[x == 1].sum())
-    if usual_y == 0 or change_y == 0:  # the estimate would be infinite: add half a twitch
-        X = np.vstack([X, X[x == 0][:1], X[x == 1][:1]])
-        y = np.concatenate([y, [0.5, 0.5]])
-    fitted = _poisson(X, y)
-    if fitted is None:
-        return None
-    mu = fitted.mu
-    df = max(n - k, 1)
-    pearson = float(np.sum((y - mu) ** 2 / mu)) / df
+    if not total[USUAL] or not total[CHANGE]:  # the ratio would be 0 or infinite
+        total = {c: t + 0.5 for c, t in total.items()}
+    rate = {c: total[c] / n[c] for c in (USUAL, CHANGE)}
+    b = math.log(rate[CHANGE] / rate[USUAL])
+    pearson = sum((t - k * rate[c]) ** 2 / (k * rate[c]) for c, k, t in blocks) / df
     dispersion = max(pearson, 1.0)
-    XtW = X.T * mu
-    try:
-        cov = np.linalg.inv(XtW @ X) * dispersion
-    except np.linalg.LinAlgError:
-        return None
-    b = float(fitted.params[0])
-    se = math.sqrt(max(float(cov[0, 0]), 0.0))
+    se = math.sqrt(dispersion * (1 / total[USUAL] + 1 / total[CHANGE]))
     t = t_ppf(1 - ALPHA / 2, df)
-    p = 2 * t_sf(abs(b) / se, df) if se > 0 else 0.0
+    p = 2 * t_sf(abs(b) / se, df)
     rand_p, smallest, count = randomisation_test(schedule, days)
     return Estimate(
         ratio=math.exp(b),

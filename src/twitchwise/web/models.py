@@ -40,6 +40,7 @@ FIELD_HINTS: dict[str, str] = {
         "true/false for a yes/no question, an option index for one_of and quantity, a list of "
         "indexes for choice ([] is none of these), or null for not sure"
     ),
+    "reason": "say why you stopped in at most 200 characters, or leave it out",
     "region": "a body region such as calf or eyelid, or an id from GET /api/findings",
     "side": 'use "left", "right" or "both", or leave it out',
     "intensity": "a whole number from 1 (faint) to 5",
@@ -74,6 +75,12 @@ class CheckInIn(_In):
 
     followed: bool
     date: dt_date | None = None
+
+
+class StopIn(_In):
+    """Stopping the running self-experiment early, with why (kept with the result)."""
+
+    reason: str | None = Field(None, max_length=200, description="Why it was stopped.")
 
 
 class AskIn(_In):
@@ -403,3 +410,26 @@ class ErrorPublic(BaseModel):
     error: str
     status: int
     errors: list[FieldErrorPublic] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+class AccountPublic(BaseModel):
+    """The signed-in account (hosted service): never its password or tokens."""
+
+    id: str
+    email: str
+    created_at: datetime
+    consent: bool = Field(description="Whether the account allows keeping its health data.")
+
+
+class TokenPublic(BaseModel):
+    """One of the account's API tokens: never its secret (shown once, when made)."""
+
+    id: str
+    name: str
+    scopes: list[Literal["read", "write"]]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None

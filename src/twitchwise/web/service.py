@@ -48,6 +48,7 @@ __all__ = [
     "experiment_check_in",
     "experiment_page",
     "experiment_start",
+    "experiment_stop",
     "findings",
     "guide",
     "import_stream",
@@ -345,6 +346,11 @@ def experiment_page(tw: Twitchwise, journal: Journal) -> ExperimentPage:
 def experiment_check_in(tw: Twitchwise, journal: Journal, followed: bool) -> ExperimentStatus:
     """Check in for today of the running experiment."""
     return tw.experiment_check_in(journal, followed)
+
+
+def experiment_stop(tw: Twitchwise, journal: Journal, reason: str | None) -> ExperimentStatus:
+    """Stop the running experiment early (today is its last day), as ``experiment stop``."""
+    return tw.experiment_stop(journal, reason)
 
 
 def experiment_start(

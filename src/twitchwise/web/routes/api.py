@@ -41,6 +41,7 @@ from twitchwise.web.models import (
     InterviewStartIn,
     InterviewStepPublic,
     JournalEpisodePublic,
+    StopIn,
     TopicPublic,
 )
 
@@ -201,6 +202,13 @@ def experiment_status(journal: JournalDep, tw: AppDep) -> JSONResponse:
 def experiment_check_in(body: CheckInIn, journal: JournalDep, tw: AppDep) -> JSONResponse:
     """As `twitchwise experiment log --followed|--missed [--date D]`; returns the status."""
     return JSONResponse(tw.experiment_check_in(journal, body.followed, body.date).to_dict())
+
+
+@router.post("/journal/experiment/stop", summary="Stop the self-experiment early")
+def experiment_stop(body: StopIn, journal: JournalDep, tw: AppDep) -> JSONResponse:
+    """As `twitchwise experiment stop [--reason R]`: today becomes its last day (422 when
+    none is running); returns the status."""
+    return JSONResponse(service.experiment_stop(tw, journal, body.reason).to_dict())
 
 
 @router.get("/journal/experiment/result", summary="The self-experiment's result")

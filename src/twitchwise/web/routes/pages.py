@@ -281,6 +281,7 @@ DONE = {
     "followed": "Checked in for today: you kept to the plan.",
     "missed": "Checked in for today: you could not keep to the plan. Thank you for saying so.",
     "started": "Your self-experiment has started; today's plan is below.",
+    "stopped": "Your self-experiment is stopped; today was its last day. What it showed is below.",
 }
 
 
@@ -456,6 +457,30 @@ def journal_experiment_check_in(
     except Refused as exc:
         return _journal_response(request, templates, journal, tw, 422, error=_message(exc))
     return _done(request, templates, journal, tw, "followed" if followed == "yes" else "missed")
+
+
+@router.post("/journal/experiment/stop", response_model=None)
+def journal_experiment_stop(
+    request: Request,
+    templates: TemplatesDep,
+    tw: AppDep,
+    journal: JournalDep,
+    _: CsrfChecked,
+    csrf: CsrfToken,
+    reason: Form_ = "",
+    confirm: Form_ = "",
+) -> Response:
+    try:
+        if confirm != "yes":
+            raise ApiError(
+                422,
+                'tick "Yes, stop it today" to stop the experiment early',
+                [("confirm", "missing")],
+            )
+        service.experiment_stop(tw, journal, reason.strip() or None)
+    except Refused as exc:
+        return _journal_response(request, templates, journal, tw, 422, error=_message(exc))
+    return _done(request, templates, journal, tw, "stopped")
 
 
 @router.post("/journal/experiment/start", response_model=None)
