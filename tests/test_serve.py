@@ -244,3 +244,48 @@ def test_connections_past_the_limit_get_503(tmp_path: Path) -> None:
         finally:
             for conn in idle:
                 conn.close()
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+def test_serve_with_accounts(
+    recorded: _Recorded,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """``--accounts --database-url``: the same app with accounts, once the database is
+    upgraded; before that, one line and exit status 2."""
+    pytest.importorskip("argon2", reason="the server extra is not installed")
+    from fastapi.testclient import TestClient
+
+    monkeypatch.delenv("TWITCHWISE_ACCOUNTS", raising=False)
+    url = f"sqlite:///{tmp_path / 'hosted.sqlite'}"
+    argv = ["serve", "--accounts", "--database-url", url, "--port", str(_free_port())]
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and recorded.calls == []
+    assert err == (
+        f"error: {tmp_path / 'hosted.sqlite'}: the database's accounts schema is at none, "
+        "not a0003: run 'twitchwise db upgrade' first\n"
+    )
+    assert main(["db", "upgrade", "--database-url", url]) == 0
+    capsys.readouterr()
+    assert main([*argv, "--trust-proxy"]) == 0
+    out, _ = capsys.readouterr()
+    assert "Accounts are on: sign up at /signup" in out
+    assert "Nothing you type leaves this computer" not in out
+    [(app, options)] = recorded.calls
+    assert app.state.settings.accounts and app.state.settings.trust_proxy
+    assert app.state.settings.journal.url == url
+    assert options["proxy_headers"] is False  # the app reads the proxy's headers itself
+    client = TestClient(app, base_url="http://127.0.0.1")
+    assert client.get("/login").status_code == 200
+    assert client.get("/api/journal/days").status_code == 401
+    monkeypatch.setenv("TWITCHWISE_ACCOUNTS", "1")
+    monkeypatch.setenv("TWITCHWISE_DATABASE_URL", url)
+    assert main(["serve", "--port", str(_free_port())]) == 0
+    assert recorded.calls[-1][0].state.settings.accounts
+    assert main(["serve", "--no-accounts", "--port", str(_free_port())]) == 0
+    assert not recorded.calls[-1][0].state.settings.accounts

@@ -37,9 +37,9 @@ def test_upgrade_create_and_disable(
 ) -> None:
     code, out, err = run(["db", "upgrade", "--database-url", url], capsys)
     assert (code, err) == (0, "")
-    assert "none -> a0002" in out
+    assert "none -> a0003" in out
     code, out, _ = run(["db", "upgrade", "--database-url", url], capsys)
-    assert code == 0 and "up to date (a0002)" in out
+    assert code == 0 and "up to date (a0003)" in out
 
     with_stdin(monkeypatch, PASSWORD + "\n")
     code, out, err = run(
@@ -99,7 +99,7 @@ def test_the_journal_home_is_the_default_database(
     monkeypatch.setenv("TWITCHWISE_DATABASE_URL", f"sqlite:///{other}")
     assert run(["db", "upgrade"], capsys)[0] == 0
     engine = make_engine(f"sqlite:///{other}")
-    assert current_revision(engine) == "a0002"
+    assert current_revision(engine) == "a0003"
     engine.dispose()
 
 
@@ -142,3 +142,30 @@ def test_before_the_upgrade_and_on_a_broken_database(
         assert err.count("\n") == 1
     code, _, err = run(["db", "upgrade", "--database-url", "nonsense://"], capsys)
     assert code == 2 and err.count("\n") == 1, err
+
+
+def test_upgrade_migrates_the_journal_too_and_says_so(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """So that the hosted service can run as a role that cannot change tables."""
+    from sqlalchemy import inspect
+
+    from twitchwise.server.db import describe
+
+    where = describe(url)
+    code, out, err = run(["db", "upgrade", "--database-url", url], capsys)
+    assert (code, err) == (0, "")
+    assert out == (
+        f"upgraded the journal schema of {where}: none -> 0003\n"
+        f"upgraded the accounts schema of {where}: none -> a0003\n"
+    )
+    engine = make_engine(url)
+    names = set(inspect(engine).get_table_names())
+    engine.dispose()
+    assert {"episodes", "days", "imports", "workouts", "experiments", "experiment_days",
+            "alembic_version", "accounts", "login_attempts"} <= names  # fmt: skip
+    code, out, _ = run(["db", "upgrade", "--database-url", url], capsys)
+    assert out == (
+        f"the journal schema of {where} is up to date (0003)\n"
+        f"the accounts schema of {where} is up to date (a0003)\n"
+    )

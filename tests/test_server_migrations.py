@@ -31,7 +31,7 @@ from twitchwise.server.db import (
 )
 from twitchwise.server.models import Base
 
-TABLES = {"accounts", "sessions", "api_tokens"}
+TABLES = {"accounts", "sessions", "api_tokens", "login_attempts"}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -114,7 +114,7 @@ def test_row_level_security_is_on_only_on_postgresql(url: str) -> None:
             for name, on, forced in conn.execute(
                 text(
                     "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class "
-                    "WHERE relname IN ('accounts', 'sessions', 'api_tokens') "
+                    "WHERE relname IN ('accounts', 'sessions', 'api_tokens', 'login_attempts') "
                     "AND relnamespace = current_schema()::regnamespace"
                 )
             )
@@ -125,8 +125,30 @@ def test_row_level_security_is_on_only_on_postgresql(url: str) -> None:
         }  # fmt: skip
     engine.dispose()
     assert flags == {
-        "accounts": (False, False),
+        "accounts": (True, True),
         "sessions": (True, True),
         "api_tokens": (True, True),
+        "login_attempts": (True, True),
     }
-    assert policies == {"sessions_own", "sessions_lookup", "api_tokens_own", "api_tokens_lookup"}
+    assert policies == {
+        "accounts_own", "accounts_lookup", "sessions_own", "sessions_lookup",
+        "api_tokens_own", "api_tokens_lookup", "login_attempts_named",
+    }  # fmt: skip
+
+
+def test_a0003_keeps_the_sessions_and_tokens_already_there(url: str) -> None:
+    engine = make_engine(url)
+    assert upgrade(engine, "a0002") == "a0002"
+    assert not inspect(engine).has_table("login_attempts")
+    accounts = Accounts(engine, passwords=Passwords(PasswordHasher(time_cost=1, memory_cost=1024)))
+    made = accounts.create_account("ann@example.org", "a long enough password")
+    login = accounts.create_session(made.id)
+    token = accounts.create_api_token(made.id, "script", ["read"])
+    assert upgrade(engine) == HEAD_REVISION == "a0003"
+    found = accounts.session(login.token)
+    assert found is not None and found.account == made
+    used = accounts.api_token(token.token)
+    assert used is not None and used.id == token.info.id and used.scopes == ("read",)
+    assert accounts.find("ANN@example.org") == made
+    assert accounts.login("ann@example.org", "a long enough password").session.account == made
+    engine.dispose()

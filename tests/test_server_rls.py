@@ -175,3 +175,55 @@ def test_the_repository_works_through_the_restricted_role(world: World) -> None:
         assert owners(conn, "api_tokens") == [str(world.bob.id)]
         remaining = [r[0] for r in conn.execute(text("SELECT email FROM accounts"))]
     assert remaining == ["bob@example.org"]
+
+
+def test_accounts_are_seen_only_by_their_own_transaction(world: World) -> None:
+    """Migration a0003: the accounts table has row-level security too."""
+    with world.app.begin() as conn:
+        assert conn.execute(text("SELECT count(*) FROM accounts")).scalar() == 0  # no one named
+    with world.app.begin() as conn:
+        act_for(conn, world.ann)
+        emails = [r[0] for r in conn.execute(text("SELECT email FROM accounts"))]
+        assert emails == ["ann@example.org"]
+        assert conn.execute(text("UPDATE accounts SET consent = true")).rowcount == 1
+        assert conn.execute(text("DELETE FROM accounts WHERE email = 'bob@example.org'")
+                            ).rowcount == 0  # fmt: skip
+    with world.app.begin() as conn:
+        act_for(conn, world.ann)
+        with pytest.raises(ProgrammingError, match="row-level security"):
+            conn.execute(
+                text("INSERT INTO accounts (id, email, password_hash, created_at) "
+                     "VALUES (gen_random_uuid(), 'eve@example.org', 'x', now())")
+            )  # fmt: skip
+    with world.app.begin() as conn:  # a login names the email it looks up: that row only
+        conn.execute(text("SELECT set_config('twitchwise.email', 'bob@example.org', true)"))
+        assert [r[0] for r in conn.execute(text("SELECT email FROM accounts"))] == [
+            "bob@example.org"
+        ]
+        assert conn.execute(text("UPDATE accounts SET disabled = true")).rowcount == 0
+    with world.owner.connect() as conn:
+        states = dict(conn.execute(text("SELECT email, consent OR disabled FROM accounts")).all())
+    assert states == {"ann@example.org": True, "bob@example.org": False}
+
+
+def test_login_attempts_are_seen_only_by_the_keys_a_transaction_names(world: World) -> None:
+    from twitchwise.server.throttle import keys_for
+
+    accounts = Accounts(world.app, passwords=_passwords())
+    for email in ("ann@example.org", "nobody@example.org"):
+        with pytest.raises(Exception, match="wrong email or password"):
+            accounts.login(email, "not the password", client="192.0.2.1")
+    with world.owner.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM login_attempts")).scalar() == 3
+    with world.app.begin() as conn:
+        assert conn.execute(text("SELECT count(*) FROM login_attempts")).scalar() == 0
+        assert conn.execute(text("DELETE FROM login_attempts")).rowcount == 0
+    named = ",".join(k.digest for k in keys_for("ann@example.org", None))
+    with world.app.begin() as conn:
+        conn.execute(text("SELECT set_config('twitchwise.throttle_keys', :k, true)"), {"k": named})
+        assert conn.execute(text("SELECT kind, failures FROM login_attempts")).all() == [
+            ("account", 1)
+        ]
+        with pytest.raises(ProgrammingError, match="row-level security"):
+            conn.execute(text("INSERT INTO login_attempts (key, kind, failures, last_failure_at)"
+                              " VALUES ('other', 'account', 1, now())"))  # fmt: skip

@@ -71,21 +71,30 @@ def _connect(database_url: str | None) -> tuple[Engine, str, str | None]:
 
 
 def db_upgrade(database_url: DatabaseUrlOpt = None) -> None:
-    """Create or upgrade the accounts' tables (accounts, sessions, API tokens).
+    """Create or upgrade the journal's tables and the accounts' (accounts, sessions, API
+    tokens, login throttling).
 
     Example: twitchwise db upgrade --database-url postgresql+psycopg://twitchwise@db/twitchwise
     """
     engine, where, before = _connect(database_url)
+    from twitchwise.journal.settings import JournalSettings
+    from twitchwise.journal.store import current_revision as journal_revision
+    from twitchwise.journal.store import open_journal
+    from twitchwise.server.db import database_url as url_of
     from twitchwise.server.db import upgrade
 
     try:
+        journal_before = journal_revision(engine)
+        open_journal(JournalSettings.from_url(url_of(database_url))).close()  # migrates it
+        journal_after = journal_revision(engine)
         after = upgrade(engine)
     finally:
         engine.dispose()
-    if before == after:
-        typer.echo(f"the accounts schema of {where} is up to date ({after})")
-    else:
-        typer.echo(f"upgraded the accounts schema of {where}: {before or 'none'} -> {after}")
+    for what, was, now in (("journal", journal_before, journal_after), ("accounts", before, after)):
+        if was == now:
+            typer.echo(f"the {what} schema of {where} is up to date ({now})")
+        else:
+            typer.echo(f"upgraded the {what} schema of {where}: {was or 'none'} -> {now}")
 
 
 def _open(database_url: str | None) -> Accounts:

@@ -1,7 +1,9 @@
-"""``twitchwise serve``: the web app and REST API on this computer (FastAPI with uvicorn).
+"""``twitchwise serve``: the web app and REST API on this computer (FastAPI with uvicorn), or
+with ``--accounts`` the hosted service (docs/hosted.md).
 
 FastAPI and uvicorn come with the ``web`` extra and are imported inside the command, after a
-check that names the install command when they are missing.
+check that names the install command when they are missing; accounts need the ``server``
+extra too.
 """
 
 from __future__ import annotations
@@ -54,6 +56,35 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    accounts: Annotated[
+        bool | None,
+        typer.Option(
+            "--accounts/--no-accounts",
+            help="The hosted service: sign-up, login, API tokens and each person's own "
+            "journal in the database (run 'twitchwise db upgrade' first; the server extra). "
+            "Also TWITCHWISE_ACCOUNTS=1.",
+            show_default=False,
+        ),
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            metavar="URL",
+            help="SQLAlchemy URL of the database (default: TWITCHWISE_DATABASE_URL, else the "
+            "journal's SQLite file), e.g. postgresql+psycopg://twitchwise@db/twitchwise.",
+        ),
+    ] = None,
+    trust_proxy: Annotated[
+        bool | None,
+        typer.Option(
+            "--trust-proxy/--no-trust-proxy",
+            help="Believe X-Forwarded-Proto (for Secure cookies) and X-Forwarded-For (the "
+            "address login throttling counts) from the reverse proxy in front; only when "
+            "every request comes through it. Also TWITCHWISE_TRUST_PROXY=1.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Start the web app and REST API: ask, questions, guides and your journal, in a browser.
 
@@ -77,7 +108,12 @@ def serve(
         allowed_hosts=tuple(allowed_host or ()),
         log_format=log_format.strip().lower() if log_format else None,
         metrics=metrics,
+        accounts=accounts,
+        trust_proxy=trust_proxy,
+        database_url=database_url,
     )
+    if settings.accounts:
+        _check_accounts(settings)
     _check_free(host, port)
 
     import uvicorn
@@ -87,8 +123,14 @@ def serve(
 
     shown = f"[{host}]" if ":" in host else host
     typer.echo(f"twitchwise is running at http://{shown}:{port}/ (API: /api, docs: /docs).")
-    typer.echo("Press Ctrl+C to stop it. Nothing you type leaves this computer.")
-    if not settings.loopback:
+    if settings.accounts:
+        typer.echo(
+            "Press Ctrl+C to stop it. Accounts are on: sign up at /signup; each person sees "
+            "only their own journal."
+        )
+    else:
+        typer.echo("Press Ctrl+C to stop it. Nothing you type leaves this computer.")
+    if not settings.loopback and not settings.accounts:
         typer.echo(
             f"warning: listening on {host} lets other computers on the network reach the app and "
             f"your journal as {', '.join(settings.allowed_hosts)}; there is no login. "
@@ -96,6 +138,31 @@ def serve(
             err=True,
         )
     uvicorn.run(create_app(settings), **uvicorn_options(settings))
+
+
+def _check_accounts(settings: object) -> None:
+    """One line, before anything starts, when the accounts cannot be served: no server
+    extra, a database that does not answer, or one that is not upgraded."""
+    try:
+        import argon2  # noqa: F401
+    except ImportError as exc:
+        raise ConfigError(
+            "twitchwise serve --accounts needs the server extra: pip install 'twitchwise[server]'"
+        ) from exc
+    from types import SimpleNamespace
+
+    from twitchwise.app.core import Twitchwise
+    from twitchwise.web.deps import accounts_of, close_journal
+
+    tw = Twitchwise(journal_settings=getattr(settings, "journal", None))
+    state = SimpleNamespace(twitchwise=tw)
+    try:
+        accounts_of(state)
+    except ConfigError as exc:
+        where = tw.journal_settings.where
+        raise ConfigError(f"{where}: {exc}") from None
+    finally:
+        close_journal(state)
 
 
 def _missing_module() -> str | None:

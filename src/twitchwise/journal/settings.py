@@ -49,6 +49,12 @@ class JournalSettings:
     url: str
     path: Path | None
 
+    @classmethod
+    def from_url(cls, url: str) -> JournalSettings:
+        """The settings of the journal at ``url`` (its SQLite file, when it has one)."""
+        url = url.strip()
+        return cls(url, _sqlite_file(url))
+
     @property
     def where(self) -> str:
         """The journal's location for messages: the file, or the URL without a password."""

@@ -11,6 +11,7 @@
     accounts.api_token(made.token)                 # TokenInfo, or None
     accounts.revoke_all_sessions(person.id)        # "log out everywhere"
     accounts.delete_account(person.id)             # everything of that account, journal too
+    accounts.login(email, password, client="203.0.113.7")   # throttled; NewSession or an error
 
 Every method is one transaction and returns plain frozen dataclasses, never ORM rows. No other
 module queries these tables. The person's journal is in the same database, owned by the
@@ -18,10 +19,17 @@ account's id; :meth:`Accounts.delete_account` deletes it through the journal's r
 (:func:`twitchwise.journal.store.erase_owner`), in the same transaction.
 
 **Row-level security.** On PostgreSQL every transaction that acts for an account says so with
-``set_config('twitchwise.account_id', id, true)`` (``SET LOCAL``), and a lookup by token names
-the hash it looks for (``twitchwise.session_id``, ``twitchwise.token_hash``): the policies of
-migration ``a0002`` then hide every other account's sessions and tokens, even from a query
-that forgets its ``WHERE``. Every method here works through a role that obeys them.
+``set_config('twitchwise.account_id', id, true)`` (``SET LOCAL``), and a lookup names what it
+looks for (``twitchwise.session_id``, ``twitchwise.token_hash``: a token's hash;
+``twitchwise.email``: the email of a login; ``twitchwise.throttle_keys``: the hashed keys of
+a login's throttling): the policies of migrations ``a0002`` and ``a0003`` then hide every
+other account, session, token and throttling count, even from a query that forgets its
+``WHERE``. Every method here works through a role that obeys them.
+
+**Login throttling.** :meth:`Accounts.login` refuses a login while its email or its client's
+address must wait after failed logins (:class:`~twitchwise.server.access.LoginThrottled`,
+:mod:`twitchwise.server.throttle`), without checking the password, and counts every failure
+in ``login_attempts``, for an unknown email as for a known one.
 
 **No user enumeration.** :meth:`Accounts.authenticate` raises the same
 :class:`AuthenticationError` for an unknown email, a wrong password and a disabled account,
@@ -36,13 +44,15 @@ from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Engine, delete, func, select, text, update
+from sqlalchemy import Engine, case, delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from twitchwise.errors import InputError, TwitchwiseError
+from twitchwise.errors import InputError
 from twitchwise.journal.store import erase_owner
+from twitchwise.server.access import AuthenticationError, LoginThrottled
 from twitchwise.server.credentials import (
     API_TOKEN_PREFIX,
     SESSION_PREFIX,
@@ -52,13 +62,15 @@ from twitchwise.server.credentials import (
     same_hash,
 )
 from twitchwise.server.db import DatabaseError
-from twitchwise.server.models import Account, ApiToken, LoginSession
+from twitchwise.server.models import Account, ApiToken, LoginAttempt, LoginSession
+from twitchwise.server.throttle import RESET_AFTER, Key, keys_for
 
 __all__ = [
     "SCOPES",
     "AccountInfo",
     "Accounts",
     "AuthenticationError",
+    "LoginThrottled",
     "NewSession",
     "NewToken",
     "SessionInfo",
@@ -74,13 +86,6 @@ SESSION_TTL = timedelta(days=14)
 PASSWORD_MIN = 10
 PASSWORD_MAX = 1024
 _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
-
-
-class AuthenticationError(TwitchwiseError):
-    """Wrong email or password (or a disabled account): one message for all of them."""
-
-    def __init__(self) -> None:
-        super().__init__("wrong email or password")
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,8 +236,9 @@ class Accounts:
 
     def find(self, email: str) -> AccountInfo | None:
         """The account with this email (whatever its case), or None."""
-        with self._transaction() as session:
-            row = _by_email(session, email.strip().lower())
+        email = email.strip().lower()
+        with self._transaction(email=email) as session:
+            row = _by_email(session, email)
             return None if row is None else _account(row)
 
     def get(self, account_id: uuid.UUID) -> AccountInfo | None:
@@ -243,9 +249,11 @@ class Accounts:
     def authenticate(self, email: str, password: str) -> AccountInfo:
         """The account whose email and password these are, else :class:`AuthenticationError`
         (the same for an unknown email, a wrong password and a disabled account, after the
-        same work). A hash made with older parameters is made again."""
-        with self._transaction() as session:
-            row = _by_email(session, email.strip().lower())
+        same work). A hash made with older parameters is made again. Not throttled: the web
+        logs in with :meth:`login`."""
+        email = email.strip().lower()
+        with self._transaction(email=email) as session:
+            row = _by_email(session, email)
             if row is None:
                 self.passwords.waste(password)
                 raise AuthenticationError()
@@ -257,6 +265,41 @@ class Accounts:
                 row.password_hash = self.passwords.hash(password)
             return _account(row)
 
+    def login(self, email: str, password: str, *, client: str | None = None) -> NewSession:
+        """A new session for the account whose email and password these are, throttled per
+        email and per ``client`` address: :class:`LoginThrottled` while either must wait
+        (the password is not checked then), else :class:`AuthenticationError` (counted as a
+        failure for both, whether the email has an account or not) or the session."""
+        keys = keys_for(email, client)
+        self._check_throttle(keys)
+        try:
+            account = self.authenticate(email, password)
+        except AuthenticationError:
+            self._count_failure(keys)
+            raise
+        self._clear_throttle(keys[:1])
+        return self.create_session(account.id)
+
+    def confirm_password(
+        self, account_id: uuid.UUID, password: str, *, client: str | None = None
+    ) -> AccountInfo:
+        """The account, when ``password`` is its password (before deleting it, say); throttled
+        and counted as :meth:`login` is, else :class:`AuthenticationError`."""
+        found = self.get(account_id)
+        if found is None:
+            self.passwords.waste(password)
+            raise AuthenticationError()
+        keys = keys_for(found.email, client)
+        self._check_throttle(keys)
+        try:
+            confirmed = self.authenticate(found.email, password)
+        except AuthenticationError:
+            self._count_failure(keys)
+            raise
+        if confirmed.id != account_id:  # pragma: no cover - emails are unique
+            raise AuthenticationError()
+        return confirmed
+
     def change_password(
         self,
         account_id: uuid.UUID,
@@ -264,21 +307,77 @@ class Accounts:
         new: str,
         *,
         keep_session: str | None = None,
+        client: str | None = None,
     ) -> None:
         """Set a new password after checking the current one; every session of the account
-        but ``keep_session`` (the token of the one making the change) is revoked."""
+        but ``keep_session`` (the token of the one making the change) is revoked. With
+        ``client``, a wrong current password is throttled and counted as a failed login."""
         check_password(new)
+        keys: tuple[Key, ...] = ()
+        if client is not None:
+            found = self.get(account_id)
+            keys = keys_for(found.email if found else str(account_id), client)
+            self._check_throttle(keys)
         with self._transaction(account_id) as session:
             row = session.get(Account, account_id)
             if row is None:
                 self.passwords.waste(current)
-                raise AuthenticationError()
-            ok, _ = self.passwords.verify(row.password_hash, current)
-            if not ok or row.disabled:
-                raise AuthenticationError()
-            row.password_hash = self.passwords.hash(new)
-            kept = hash_token(keep_session) if keep_session else None
-            self._revoke_sessions(session, account_id, except_id=kept)
+                ok = False
+            else:
+                ok, _ = self.passwords.verify(row.password_hash, current)
+            if row is not None and ok and not row.disabled:
+                row.password_hash = self.passwords.hash(new)
+                kept = hash_token(keep_session) if keep_session else None
+                self._revoke_sessions(session, account_id, except_id=kept)
+                return
+        if keys:
+            self._count_failure(keys)
+        raise AuthenticationError()
+
+    def set_consent(self, account_id: uuid.UUID, consent: bool) -> AccountInfo | None:
+        """Give or withdraw the account's consent to keeping its health data; None when
+        there is no such account."""
+        with self._transaction(account_id) as session:
+            row = session.get(Account, account_id)
+            if row is None:
+                return None
+            row.consent = consent
+            return _account(row)
+
+    # ------------------------------------------------------------------ cohort export
+    # (issue 16, docs/cohort.md#the-export): who may be in a population export
+
+    def consenting_accounts(self, page: int = 500) -> Iterator[uuid.UUID]:
+        """The id of every account that consents and is not disabled, in id order, read
+        ``page`` ids at a time (one short transaction each, so a long export holds none open).
+
+        On PostgreSQL this must see every account: a role under the row-level security of
+        ``accounts`` (the app's role, or the tables' owner) would see none, and that is a
+        :class:`DatabaseError` here, not an empty list."""
+        after: uuid.UUID | None = None
+        while True:
+            with self._transaction() as session:
+                if after is None and self._postgres:
+                    hidden = session.execute(text("SELECT row_security_active('accounts')"))
+                    if hidden.scalar():
+                        raise DatabaseError(
+                            "row-level security hides the accounts from this database role, "
+                            "so no consenting account can be listed: export as a role with "
+                            "BYPASSRLS (read-only is enough; see docs/cohort.md)"
+                        )
+                query = (
+                    select(Account.id)
+                    .where(Account.consent.is_(True), Account.disabled.is_(False))
+                    .order_by(Account.id)
+                    .limit(page)
+                )
+                if after is not None:
+                    query = query.where(Account.id > after)
+                ids = list(session.scalars(query))
+            yield from ids
+            if len(ids) < page:
+                return
+            after = ids[-1]
 
     def disable_account(self, account_id: uuid.UUID) -> bool:
         """Refuse every login, session and token of the account from now on; False when
@@ -418,6 +517,12 @@ class Accounts:
     def api_token(self, token: str) -> TokenInfo | None:
         """The live token with this secret (its last use noted), or None: unknown, revoked,
         or of a disabled account."""
+        found = self.api_token_account(token)
+        return None if found is None else found[0]
+
+    def api_token_account(self, token: str) -> tuple[TokenInfo, AccountInfo] | None:
+        """The live token with this secret and its account (its last use noted), in one
+        transaction; None as for :meth:`api_token`."""
         digest = hash_token(token)
         with self._transaction(token_hash=digest) as session:
             row = session.scalars(
@@ -430,7 +535,76 @@ class Accounts:
             if account is None or account.disabled:
                 return None
             row.last_used_at = self.clock()
-            return _token(row)
+            return _token(row), _account(account)
+
+    # ------------------------------------------------------------------ throttling
+
+    def _check_throttle(self, keys: tuple[Key, ...]) -> None:
+        """:class:`LoginThrottled` while any of ``keys`` must wait."""
+        now = self.clock()
+        with self._transaction(throttle_keys=_named(keys)) as session:
+            rows = session.scalars(
+                select(LoginAttempt).where(LoginAttempt.key.in_([k.digest for k in keys]))
+            )
+            waits = [
+                (row.blocked_until - now).total_seconds()
+                for row in rows
+                if row.blocked_until is not None
+                and row.blocked_until > now
+                and row.last_failure_at > now - RESET_AFTER
+            ]
+        if waits:
+            raise LoginThrottled(int(-(-max(waits) // 1)))
+
+    def _count_failure(self, keys: tuple[Key, ...]) -> None:
+        """One more failure for each key (from one again when its last is stale), and how
+        long the next login through it must wait; atomic, whichever worker counts."""
+        now = self.clock()
+        stale = now - RESET_AFTER
+        with self._transaction(throttle_keys=_named(keys)) as session:
+            for key in keys:
+                upsert = _insert(self.engine.dialect.name)(LoginAttempt).values(
+                    key=key.digest, kind=key.kind, failures=1, last_failure_at=now
+                )
+                upsert = upsert.on_conflict_do_update(
+                    index_elements=[LoginAttempt.key],
+                    set_={
+                        "failures": case(
+                            (LoginAttempt.last_failure_at < stale, 1),
+                            else_=LoginAttempt.failures + 1,
+                        ),
+                        "last_failure_at": now,
+                    },
+                ).returning(LoginAttempt.failures)
+                failures = int(session.execute(upsert).scalar_one())
+                wait = key.policy.wait(failures)
+                session.execute(
+                    update(LoginAttempt)
+                    .where(LoginAttempt.key == key.digest)
+                    .values(blocked_until=now + wait if wait else None)
+                )
+
+    def _clear_throttle(self, keys: tuple[Key, ...]) -> None:
+        with self._transaction(throttle_keys=_named(keys)) as session:
+            session.execute(
+                delete(LoginAttempt).where(LoginAttempt.key.in_([k.digest for k in keys]))
+            )
+
+
+def _named(keys: tuple[Key, ...]) -> str:
+    """The keys as ``twitchwise.throttle_keys`` names them (the row-level security's list)."""
+    return ",".join(k.digest for k in keys)
+
+
+def _insert(dialect: str) -> Any:
+    """The dialect's INSERT that can become an UPDATE on a conflict (an upsert)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
 def _by_email(session: Session, email: str) -> Account | None:

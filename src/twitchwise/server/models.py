@@ -1,4 +1,5 @@
-"""The accounts' tables as typed SQLAlchemy 2 models: ``accounts``, ``sessions``, ``api_tokens``.
+"""The accounts' tables as typed SQLAlchemy 2 models: ``accounts``, ``sessions``, ``api_tokens``,
+``login_attempts``.
 
 The schema is created and changed only by the Alembic migrations in
 ``twitchwise/server/migrations`` (their own version table, so they never meet the journal's);
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Boolean,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
     String,
     Uuid,
@@ -29,7 +31,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from twitchwise.journal.models import NAMING_CONVENTION, UTCDateTime
 
-__all__ = ["Account", "ApiToken", "Base", "LoginSession"]
+__all__ = ["Account", "ApiToken", "Base", "LoginAttempt", "LoginSession"]
 
 #: A SHA-256 in hexadecimal.
 HASH_LENGTH = 64
@@ -88,3 +90,18 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class LoginAttempt(Base):
+    """Failed logins counted against one key, for throttling (:mod:`twitchwise.server.throttle`):
+    ``key`` is the SHA-256 of an email or of a client's address, never the email or address."""
+
+    __tablename__ = "login_attempts"
+
+    key: Mapped[str] = mapped_column(String(HASH_LENGTH), primary_key=True)
+    #: ``account`` (an email) or ``address`` (a client's address or IPv6 /64).
+    kind: Mapped[str] = mapped_column(String(10))
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: No login through this key before then; None when it need not wait.
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

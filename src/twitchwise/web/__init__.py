@@ -1,4 +1,5 @@
-"""The local web app and REST API behind ``twitchwise serve`` (the ``web`` extra).
+"""The web app and REST API behind ``twitchwise serve`` (the ``web`` extra): the local app,
+or with ``--accounts`` the hosted service (docs/hosted.md).
 
 ::
 
@@ -11,7 +12,10 @@
      ├── service    the data behind every endpoint and page (library calls only)
      ├── errors     the one exception handler and the one JSON error shape
      ├── security   security headers, host and cross-site checks, body limits, CSRF tokens
-     ├── routes/    api.py (/api, JSON) and pages.py (HTML, htmx partials)
+     ├── accounts   with accounts (the hosted service): who each request acts for, cookies,
+     │              the import bound, the OpenAPI security schemes
+     ├── routes/    api.py (/api, JSON), pages.py (HTML, htmx partials), ops.py (probes),
+     │              account.py (sign-up, login, /account, /api/account: with accounts only)
      ├── templates/ the pages (they include the answer and guide templates of the package)
      └── static/    htmx (vendored), the stylesheet and script; nothing from a CDN
 

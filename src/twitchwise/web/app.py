@@ -1,13 +1,17 @@
 """``create_app(settings)``: assemble the web app. Nothing here builds data or renders pages.
 
 Request ids, JSON logs and metrics (:mod:`twitchwise.web.observe`) are added only when the
-settings ask for them: the local app is the same without them."""
+settings ask for them: the local app is the same without them. So are accounts
+(``settings.accounts``, :mod:`twitchwise.web.accounts`): the sign-up, login and account
+pages, ``/api/account``, the middleware that finds who each request acts for, and the
+OpenAPI document's security schemes."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -25,7 +29,18 @@ from twitchwise.web.routes import api, ops, pages
 from twitchwise.web.security import SecurityMiddleware
 from twitchwise.web.settings import WebSettings
 
+if TYPE_CHECKING:
+    from twitchwise.server.credentials import Passwords
+
 __all__ = ["create_app", "templates"]
+
+LOCAL = "Not a diagnosis. Runs on your own computer; nothing leaves it."
+HOSTED = (
+    "Not a diagnosis. A hosted twitchwise: each person's journal is theirs alone. The journal "
+    "routes need an account: an API token (`Authorization: Bearer twt_...`, scope `read` for "
+    "GET and `write` for the rest) or a browser's session; answers, interviews and guides need "
+    "none."
+)
 
 HERE = Path(__file__).parent
 
@@ -47,9 +62,15 @@ def templates() -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
-def create_app(settings: WebSettings | None = None, tw: Twitchwise | None = None) -> FastAPI:
+def create_app(
+    settings: WebSettings | None = None,
+    tw: Twitchwise | None = None,
+    *,
+    passwords: Passwords | None = None,
+) -> FastAPI:
     """The web app for ``settings``; every use case goes through ``tw`` (by default a new
-    :class:`~twitchwise.app.Twitchwise` with the settings' journal)."""
+    :class:`~twitchwise.app.Twitchwise` with the settings' journal). With accounts,
+    ``passwords`` sets the argon2id parameters (tests use cheap ones)."""
     settings = settings or WebSettings()
     metrics = Metrics() if settings.metrics else None
 
@@ -64,7 +85,7 @@ def create_app(settings: WebSettings | None = None, tw: Twitchwise | None = None
         title="twitchwise",
         version=__version__,
         summary="Quick, clear, evidence-based answers to 'why is my muscle twitching?'",
-        description="Not a diagnosis. Runs on your own computer; nothing leaves it.",
+        description=HOSTED if settings.accounts else LOCAL,
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
@@ -79,10 +100,20 @@ def create_app(settings: WebSettings | None = None, tw: Twitchwise | None = None
     app.state.twitchwise = tw or Twitchwise(journal_settings=settings.journal)
     app.state.templates = templates()
     app.state.metrics = metrics
+    app.state.passwords = passwords
     app.include_router(ops.router)
     app.include_router(api.router)
+    if settings.accounts:
+        from twitchwise.web.accounts import AccountsMiddleware, secure_openapi
+        from twitchwise.web.routes import account
+
+        app.include_router(account.api_router)
+        app.include_router(account.router)
+        secure_openapi(app, (api.router, account.api_router))
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    if settings.accounts:
+        app.add_middleware(AccountsMiddleware, settings=settings)  # inside the security checks
     app.add_middleware(SecurityMiddleware, settings=settings)
     if metrics is not None or settings.log_format == "json":
         # outermost: it sees every request, those the security checks refuse too

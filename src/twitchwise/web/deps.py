@@ -3,8 +3,16 @@
 - ``SettingsDep``: the :class:`WebSettings` the app was created with;
 - ``AppDep``: the application object (:class:`~twitchwise.app.Twitchwise`) the web app was
   created with: every use case goes through it (a broken knowledge base is a 503);
-- ``JournalDep``: the journal, opened on first use and shared by the app's requests
-  (SQLAlchemy's pool gives each request its own connection);
+- ``JournalDep``: the journal the request works on. The local app has one, opened on first
+  use and shared by the app's requests (SQLAlchemy's pool gives each request its own
+  connection). With accounts it is the signed-in person's, taken from that same database and
+  engine (:meth:`~twitchwise.journal.store.Journal.for_owner`), after the access rules of
+  :mod:`twitchwise.server.access` (signed in, the token's scope, consent to write);
+- ``PrincipalDep`` and ``SignedInDep``: who the request acts for (None when no one), and the
+  same when someone must be signed in (with accounts);
+- :func:`get_accounts`: the accounts repository
+  (:class:`~twitchwise.server.accounts.Accounts`) on the journal's engine, with accounts
+  (``AccountsDep`` in :mod:`twitchwise.web.routes.account`);
 - ``TemplatesDep``: the Jinja2 templates of the pages;
 - ``CsrfToken`` and ``CsrfChecked``: the form token of the page being rendered, and the
   check that a posted form repeats it.
@@ -13,24 +21,34 @@
 from __future__ import annotations
 
 import threading
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Form, Request
 from fastapi.templating import Jinja2Templates
 
 from twitchwise.app.core import Twitchwise
+from twitchwise.errors import ConfigError
 from twitchwise.journal.store import Journal
+from twitchwise.server.access import Principal, check
 from twitchwise.web.security import CSRF_COOKIE, CSRF_FIELD, check_csrf, new_csrf_token
 from twitchwise.web.settings import WebSettings
+
+if TYPE_CHECKING:
+    from twitchwise.server.accounts import Accounts
 
 __all__ = [
     "AppDep",
     "CsrfChecked",
     "CsrfToken",
     "JournalDep",
+    "PrincipalDep",
     "SettingsDep",
+    "SignedInDep",
     "TemplatesDep",
+    "accounts_of",
     "close_journal",
+    "get_accounts",
+    "root_journal",
 ]
 
 _lock = threading.Lock()
@@ -46,16 +64,23 @@ def get_app(request: Request) -> Twitchwise:
     return tw
 
 
-def get_journal(request: Request) -> Journal:
-    state = request.app.state
+def root_journal(state: Any) -> Journal:
+    """The journal the app opened (on first use): the local person's, and with accounts the
+    one whose engine every person's journal shares."""
     journal: Journal | None = getattr(state, "journal", None)
     if journal is None:
         with _lock:
             journal = getattr(state, "journal", None)
             if journal is None:
-                journal = get_app(request).open_journal()
+                tw: Twitchwise = state.twitchwise
+                journal = tw.open_journal()
                 state.journal = journal
     return journal
+
+
+def get_journal(request: Request) -> Journal:
+    """The app's own journal (see :func:`root_journal`); routes take ``JournalDep``."""
+    return root_journal(request.app.state)
 
 
 def close_journal(state: object) -> None:
@@ -64,6 +89,56 @@ def close_journal(state: object) -> None:
     if journal is not None:
         journal.close()
         state.journal = None  # type: ignore[attr-defined]
+        state.accounts = None  # type: ignore[attr-defined]
+
+
+def accounts_of(state: Any) -> Accounts:
+    """The accounts repository on the journal's engine (made on first use); a
+    :class:`ConfigError` when the database's accounts schema is not up to date."""
+    accounts: Accounts | None = getattr(state, "accounts", None)
+    if accounts is None:
+        from twitchwise.server.accounts import Accounts
+        from twitchwise.server.db import HEAD_REVISION, current_revision
+
+        root = root_journal(state)
+        with _lock:
+            accounts = getattr(state, "accounts", None)
+            if accounts is None:
+                found = current_revision(root.engine)
+                if found != HEAD_REVISION:  # no URL here: the message may reach a browser
+                    raise ConfigError(
+                        f"the database's accounts schema is at {found or 'none'}, not "
+                        f"{HEAD_REVISION}: run 'twitchwise db upgrade' first"
+                    )
+                accounts = Accounts(root.engine, passwords=getattr(state, "passwords", None))
+                state.accounts = accounts
+    return accounts
+
+
+def get_accounts(request: Request) -> Accounts:
+    return accounts_of(request.app.state)
+
+
+def principal_of(request: Request) -> Principal | None:
+    """Who the request acts for (set by the accounts middleware); None when no one."""
+    found: Principal | None = getattr(request.state, "principal", None)
+    return found
+
+
+def signed_in(request: Request) -> Principal:
+    """The person the request acts for, with the scope its method needs; else NotSignedIn
+    or MissingScope (401, 403)."""
+    return check(principal_of(request), request.method)
+
+
+def journal_for_request(request: Request) -> Journal:
+    """The journal of the request: the local journal, or with accounts the signed-in
+    person's (after :func:`twitchwise.server.access.check`), on the same engine."""
+    root = get_journal(request)
+    if not get_settings(request).accounts:
+        return root
+    principal = check(principal_of(request), request.method, journal=True)
+    return root.for_owner(principal.account.id)
 
 
 def get_templates(request: Request) -> Jinja2Templates:
@@ -72,8 +147,10 @@ def get_templates(request: Request) -> Jinja2Templates:
 
 
 def csrf_token(request: Request) -> str:
-    """The token forms on this page carry: the cookie's, or a new one (set by the page)."""
-    token = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "csrf_token", None)
+    """The token forms on this page carry: bound to the session when someone is signed in
+    (with accounts), else the cookie's, or a new one (set by the page)."""
+    bound = getattr(request.state, "csrf_bound", None)
+    token = bound or request.cookies.get(CSRF_COOKIE) or getattr(request.state, "csrf_token", None)
     if not token:
         token = new_csrf_token()
     request.state.csrf_token = token
@@ -88,7 +165,9 @@ def csrf_checked(
 
 SettingsDep = Annotated[WebSettings, Depends(get_settings)]
 AppDep = Annotated[Twitchwise, Depends(get_app)]
-JournalDep = Annotated[Journal, Depends(get_journal)]
+JournalDep = Annotated[Journal, Depends(journal_for_request)]
+PrincipalDep = Annotated[Principal | None, Depends(principal_of)]
+SignedInDep = Annotated[Principal, Depends(signed_in)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
 CsrfToken = Annotated[str, Depends(csrf_token)]
 CsrfChecked = Annotated[None, Depends(csrf_checked)]

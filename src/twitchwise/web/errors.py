@@ -17,6 +17,14 @@ Exception                         Status  Notes
 ``ApiError``                      its own ``errors`` as given
 ``HTTPException``                 its own 404, 405, 413 (``PayloadTooLarge``), 403, ...
 ``InputError``                    422     a library check refused the input
+``NotSignedIn``, ``InvalidToken`` 401     with accounts: no login, or an API token that is
+                                          not valid (``WWW-Authenticate: Bearer``); a page
+                                          is redirected to ``/login`` instead
+``AuthenticationError``           401     wrong email or password
+``MissingScope``,                 403     the API token lacks the scope; the account has
+``ConsentRequired``                       not allowed keeping health data
+``LoginThrottled``                429     too many failed logins (``Retry-After``)
+``DatabaseError``                 503     the accounts' database does not answer
 ``JournalError``                  503     the journal could not be read or written
 ``ConfigError``, ``KnowledgeError`` 503   a missing extra, a broken knowledge base
 anything else                     500     logged with its traceback; never shown
@@ -33,10 +41,18 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import HTTPException
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from twitchwise.errors import ConfigError, InputError, JournalError, KnowledgeError
+from twitchwise.server.access import (
+    AccessError,
+    AuthenticationError,
+    InvalidToken,
+    LoginThrottled,
+    NotSignedIn,
+)
+from twitchwise.server.db import DatabaseError
 from twitchwise.web.models import FIELD_HINTS
 
 if TYPE_CHECKING:
@@ -62,12 +78,14 @@ _ABSOLUTE_PATH = re.compile(
 TITLES = {
     400: "Bad request",
     403: "Forbidden",
+    401: "Sign in",
     404: "Not found",
     405: "Method not allowed",
     408: "Too slow",
     413: "Too large",
     415: "Unsupported media type",
     422: "Check what you entered",
+    429: "Too many attempts",
     500: "Something went wrong",
     503: "Not available",
 }
@@ -193,6 +211,11 @@ def classify(request: Request, exc: Exception) -> tuple[int, str, list[dict[str,
         return status, detail, []
     if isinstance(exc, InputError):  # the library names the inputs at fault, when it knows
         return 422, str(exc), [{"field": f, "message": m} for f, m in exc.problems]
+    if isinstance(exc, AccessError):
+        return _access_status(exc), str(exc), []
+    if isinstance(exc, DatabaseError):
+        log.warning("the accounts' database is not available: %s", exc)
+        return 503, "the database is not available; try again in a moment", []
     if isinstance(exc, JournalError):
         log.warning("the journal is not available: %s", exc)
         return 503, without_paths(str(exc), _journal_path(request)), []
@@ -230,15 +253,49 @@ def _journal_path(request: Request) -> Path | None:
     return path
 
 
+def _access_status(exc: AccessError) -> int:
+    if isinstance(exc, NotSignedIn | InvalidToken | AuthenticationError):
+        return 401
+    if isinstance(exc, LoginThrottled):
+        return 429
+    return 403
+
+
+def _access_headers(exc: Exception) -> dict[str, str]:
+    """``WWW-Authenticate`` for a 401 of the API, ``Retry-After`` for a throttled login."""
+    if isinstance(exc, InvalidToken):
+        return {"www-authenticate": 'Bearer realm="twitchwise", error="invalid_token"'}
+    if isinstance(exc, NotSignedIn):
+        return {"www-authenticate": 'Bearer realm="twitchwise"'}
+    if isinstance(exc, LoginThrottled):
+        return {"retry-after": str(exc.retry_after)}
+    return {}
+
+
 async def handle_exception(request: Request, exc: Exception) -> Response:
-    """The one exception handler: JSON under /api, an HTML page elsewhere."""
+    """The one exception handler: JSON under /api, an HTML page elsewhere (a page that needs
+    a login redirects to ``/login``)."""
     status, message, errors = classify(request, exc)
-    headers = dict(getattr(exc, "headers", None) or {})
+    headers = dict(getattr(exc, "headers", None) or {}) | _access_headers(exc)
+    if isinstance(exc, NotSignedIn) and not wants_json(request):
+        if request.headers.get("hx-request") != "true":
+            return RedirectResponse(_login_address(request), status_code=303)
+        headers.pop("www-authenticate", None)
     if wants_json(request):
         return JSONResponse(
             error_body(status, message, errors), status_code=status, headers=headers
         )
     return _html_error(request, status, message, errors, headers)
+
+
+def _login_address(request: Request) -> str:
+    """``/login``, with the page to come back to (a GET's own path) as ``next``."""
+    from urllib.parse import quote
+
+    path = request.url.path
+    if request.method != "GET" or not path.startswith("/") or path.startswith("//"):
+        return "/login"
+    return f"/login?next={quote(path, safe='/')}"
 
 
 def _html_error(

@@ -26,12 +26,20 @@
 
 Forms are also protected by a double-submit token (:func:`check_csrf`): a random value in
 an ``HttpOnly``, ``SameSite=Strict`` cookie that every form repeats in the ``csrf_token``
-field.
+field. With accounts, the token of a signed-in browser is bound to its session
+(:func:`csrf_for`, an HMAC of the session's secret token): a cookie planted by someone else
+does not help them, and nothing is kept on the server.
+
+With accounts, a request under ``/api/`` that carries an ``Authorization`` header (an API
+token) needs no CSRF token: a browser cannot send that header to another site without a
+preflight, and such a request is authenticated by the header alone, never by a cookie.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -51,6 +59,7 @@ __all__ = [
     "UPLOAD_PATHS",
     "SecurityMiddleware",
     "check_csrf",
+    "csrf_for",
     "new_csrf_token",
 ]
 
@@ -173,6 +182,7 @@ class SecurityMiddleware:
                 request.url.path.startswith("/api/")
                 and _simple_content_type(request)
                 and not _header_token_matches(request)
+                and not (self.settings.accounts and "authorization" in request.headers)
             ):
                 return ApiError(
                     403,
@@ -250,10 +260,22 @@ def new_csrf_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def csrf_for(session_token: str) -> str:
+    """The form token of a signed-in browser: an HMAC of its session's secret token, so
+    only a page served to that session can know it (nothing is stored)."""
+    digest = hmac.new(session_token.encode(), b"twitchwise csrf", hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
 def check_csrf(request: Request, submitted: str | None) -> None:
-    """Refuse a form post whose ``csrf_token`` does not repeat the cookie (403)."""
-    cookie = request.cookies.get(CSRF_COOKIE, "")
-    if not cookie or not submitted or not hmac.compare_digest(cookie, submitted):
+    """Refuse a form post whose ``csrf_token`` does not repeat the cookie, or, for a
+    signed-in browser, its session's token (403)."""
+    expected = getattr(request.state, "csrf_bound", None) or request.cookies.get(CSRF_COOKIE, "")
+    if (
+        not expected
+        or not submitted
+        or not hmac.compare_digest(expected.encode(), submitted.encode())
+    ):
         raise ApiError(
             403,
             "this form has expired or did not come from twitchwise's own page; "

@@ -19,6 +19,14 @@ Setting                         Default     Meaning
                                             id (``--log-format``, ``TWITCHWISE_LOG_FORMAT``).
 ``metrics``                     False       Prometheus metrics at ``/metrics`` (``--metrics``,
                                             ``TWITCHWISE_METRICS``); else 404.
+``accounts``                    False       The hosted service: sign-up, login, API tokens, each
+                                            person's own journal (``--accounts``,
+                                            ``TWITCHWISE_ACCOUNTS``; docs/hosted.md).
+``trust_proxy``                 False       Believe ``X-Forwarded-Proto`` and ``X-Forwarded-For``
+                                            of the reverse proxy in front (``--trust-proxy``,
+                                            ``TWITCHWISE_TRUST_PROXY``).
+``max_imports``                 2           Journal imports one process runs at once with
+                                            accounts; more get 503 (``TWITCHWISE_MAX_IMPORTS``).
 ``journal``                     None        The journal's :class:`JournalSettings`; None reads
                                             ``TWITCHWISE_HOME`` / ``TWITCHWISE_DATABASE_URL``.
 =============================== =========== ==================================================
@@ -81,6 +89,24 @@ SETTINGS = (
         "False",
         "Prometheus metrics at /metrics (--metrics, TWITCHWISE_METRICS); else /metrics is 404.",
     ),
+    Setting(
+        "accounts",
+        "False",
+        "The hosted service: sign-up, login, API tokens and each person's own journal "
+        "(--accounts, TWITCHWISE_ACCOUNTS).",
+    ),
+    Setting(
+        "trust_proxy",
+        "False",
+        "Believe X-Forwarded-Proto and X-Forwarded-For from the reverse proxy in front "
+        "(--trust-proxy, TWITCHWISE_TRUST_PROXY).",
+    ),
+    Setting(
+        "max_imports",
+        "2",
+        "With accounts: journal imports one process runs at once; more get 503 "
+        "(TWITCHWISE_MAX_IMPORTS).",
+    ),
     Setting("journal", "None", "Journal settings; None reads TWITCHWISE_HOME and friends."),
 )
 
@@ -100,6 +126,9 @@ class WebSettings:
     max_connections: int = 100
     log_format: str = "text"
     metrics: bool = False
+    accounts: bool = False
+    trust_proxy: bool = False
+    max_imports: int = 2
     journal: JournalSettings | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -108,6 +137,8 @@ class WebSettings:
         for name in ("max_body_bytes", "max_upload_bytes"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1 byte")
+        if not 1 <= self.max_imports <= 64:
+            raise ConfigError(f"max_imports must be from 1 to 64, not {self.max_imports}")
         for name in ("header_timeout_s", "body_timeout_s", "keep_alive_s", "max_connections"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"{name} must be above 0, not {getattr(self, name)}")
@@ -132,14 +163,25 @@ class WebSettings:
         allowed_hosts: tuple[str, ...] = (),
         log_format: str | None = None,
         metrics: bool | None = None,
+        accounts: bool | None = None,
+        trust_proxy: bool | None = None,
+        database_url: str | None = None,
     ) -> WebSettings:
         """Settings for ``twitchwise serve``: the options, ``TWITCHWISE_ALLOWED_HOSTS``
-        (comma-separated, added to ``allowed_hosts``), ``TWITCHWISE_MAX_UPLOAD_MB``, and
-        ``TWITCHWISE_LOG_FORMAT`` and ``TWITCHWISE_METRICS`` unless an option gives them."""
+        (comma-separated, added to ``allowed_hosts``), ``TWITCHWISE_MAX_UPLOAD_MB``,
+        ``TWITCHWISE_MAX_IMPORTS``, and ``TWITCHWISE_LOG_FORMAT``, ``TWITCHWISE_METRICS``,
+        ``TWITCHWISE_ACCOUNTS`` and ``TWITCHWISE_TRUST_PROXY`` unless an option gives them.
+        ``database_url`` (``--database-url``) replaces ``TWITCHWISE_DATABASE_URL``."""
         env = environment_settings()
         allowed_hosts += env.allowed_hosts  # type: ignore[attr-defined]
         megabytes: float | None = env.max_upload_mb  # type: ignore[attr-defined]
         upload = MAX_UPLOAD_BYTES if megabytes is None else int(megabytes * MIB)
+        imports: int | None = env.max_imports  # type: ignore[attr-defined]
+        journal = None
+        if database_url is not None and database_url.strip():
+            from twitchwise.journal.settings import JournalSettings
+
+            journal = JournalSettings.from_url(database_url)
         return cls(
             host=host,
             port=port,
@@ -147,6 +189,14 @@ class WebSettings:
             log_format=log_format or env.log_format,  # type: ignore[attr-defined]
             metrics=env.metrics if metrics is None else metrics,  # type: ignore[attr-defined]
             max_upload_bytes=upload,
+            accounts=env.accounts if accounts is None else accounts,  # type: ignore[attr-defined]
+            trust_proxy=(
+                env.trust_proxy  # type: ignore[attr-defined]
+                if trust_proxy is None
+                else trust_proxy
+            ),
+            max_imports=2 if imports is None else imports,
+            journal=journal,
         )
 
     @property

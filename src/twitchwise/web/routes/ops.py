@@ -3,8 +3,8 @@
 - ``GET /healthz``: liveness. The process answers; no database, no work.
 - ``GET /readyz``: readiness. The knowledge base is loaded (loading it on the first call)
   and the journal's database (``TWITCHWISE_DATABASE_URL``, else the SQLite file) answers
-  ``SELECT 1``; else 503 in the one error shape with a one-line reason (the details go to
-  the server's log only).
+  ``SELECT 1``, and with accounts its accounts schema is up to date; else 503 in the one
+  error shape with a one-line reason (the details go to the server's log only).
 - ``GET /metrics``: Prometheus' text format when ``WebSettings.metrics`` is on, else 404.
 
 All three are GETs (no CSRF check applies), plain JSON except the metrics, and listed in the
@@ -20,7 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from twitchwise.errors import TwitchwiseError
-from twitchwise.web.deps import AppDep, get_journal
+from twitchwise.web.deps import AppDep, accounts_of, get_journal
 from twitchwise.web.errors import ApiError
 from twitchwise.web.models import ErrorPublic
 
@@ -72,6 +72,12 @@ def readyz(request: Request, tw: AppDep) -> JSONResponse:
     except TwitchwiseError as exc:
         log.warning("not ready: the database: %s", exc)
         raise ApiError(503, "not ready: the database does not answer") from None
+    if request.app.state.settings.accounts:
+        try:
+            accounts_of(request.app.state)
+        except TwitchwiseError as exc:
+            log.warning("not ready: the accounts: %s", exc)
+            raise ApiError(503, "not ready: the accounts schema is not up to date") from None
     return JSONResponse({"ok": True, "knowledge_base": "loaded", "database": "answers"})
 
 
