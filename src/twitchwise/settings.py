@@ -13,6 +13,15 @@ Variable                        Meaning
                                 JSON line per request with a request id (``serve --log-format``).
 ``TWITCHWISE_METRICS``          ``1`` (or ``true``): Prometheus metrics at ``/metrics``
                                 (``serve --metrics``); off by default (404).
+``TWITCHWISE_ACCOUNTS``         ``1`` (or ``true``): ``twitchwise serve`` is the hosted service,
+                                with accounts (``serve --accounts``); off by default.
+``TWITCHWISE_TRUST_PROXY``      ``1`` (or ``true``): believe ``X-Forwarded-Proto`` and
+                                ``X-Forwarded-For`` from the reverse proxy in front
+                                (``serve --trust-proxy``); off by default.
+``TWITCHWISE_MAX_IMPORTS``      Journal imports one web worker process runs at once (hosted
+                                service; default 2).
+``TWITCHWISE_COHORT_KEY``       The secret key of ``twitchwise cohort export`` (at least 32
+                                characters) when no ``--key-file`` is given.
 ``TWITCHWISE_CACHE_DIR``        Folder of the compiled knowledge base and parser.
 ``TWITCHWISE_NO_CACHE``         Any value: build them on every run, write no cache.
 =============================== ================================================================
@@ -78,6 +87,9 @@ _EXPECTED = {
     "max_upload_mb": "a number of megabytes above 0",
     "log_format": "text or json",
     "metrics": "1 or 0 (true or false)",
+    "accounts": "1 or 0 (true or false)",
+    "trust_proxy": "1 or 0 (true or false)",
+    "max_imports": "a whole number from 1 to 64",
 }
 
 
@@ -98,7 +110,7 @@ def _model() -> type[BaseSettings]:
         return _MODEL
     from typing import Annotated, Literal
 
-    from pydantic import Field, field_validator
+    from pydantic import Field, SecretStr, field_validator
     from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
     class Settings(BaseSettings):
@@ -122,6 +134,16 @@ def _model() -> type[BaseSettings]:
             "text", description="How the web app logs: text, or json (a line per request)."
         )
         metrics: bool = Field(False, description="Prometheus metrics at /metrics (serve).")
+        accounts: bool = Field(False, description="The hosted service, with accounts (serve).")
+        trust_proxy: bool = Field(
+            False, description="Believe X-Forwarded-Proto and X-Forwarded-For (serve)."
+        )
+        max_imports: int | None = Field(
+            None, ge=1, le=64, description="Journal imports a web worker runs at once."
+        )
+        cohort_key: SecretStr | None = Field(
+            None, description="The secret key of twitchwise cohort export (--key-file)."
+        )
         cache_dir: Path | None = Field(
             None, description="Folder of the compiled knowledge base and parser."
         )

@@ -1,4 +1,4 @@
-"""The cohort format: the Parquet files ``twitchwise cohort export`` will write and
+"""The cohort format: the Parquet files ``twitchwise cohort export`` writes and
 ``twitchwise cohort report`` reads (docs/cohort.md#the-format).
 
 ::
@@ -12,8 +12,8 @@
 Every table is partitioned the same way (Hive style): a person's rows all sit in the bucket
 ``int(person_id, 16) % buckets``, so an exporter writes one bucket at a time and a reader
 can take a person whole from one file. There is no free text anywhere: every string column
-holds a value of a closed vocabulary (below) or the pseudonymous person id, which is random
-per export and never shown in a report.
+holds a value of a closed vocabulary (below) or the pseudonymous person id (random in a
+synthetic cohort, a keyed hash in an export: :mod:`.export`), never shown in a report.
 
 pyarrow is imported inside the functions that write (the ``cohort`` extra).
 """
@@ -74,7 +74,7 @@ FACTORS: dict[str, tuple[float, str]] = {
 COLUMNS: dict[str, dict[str, tuple[str, bool]]] = {
     "people": {
         "person_id": ("string", False),
-        "age_band": ("string", False),
+        "age_band": ("string", True),
         "sex": ("string", True),
     },
     "days": {
@@ -233,9 +233,7 @@ def _check_values(table: str, whole: Any) -> None:
             raise InputError("effects.se must be finite and above 0")
 
 
-def write_table(
-    root: Path, table: str, columns: Mapping[str, Sequence[Any]], buckets: int
-) -> None:
+def write_table(root: Path, table: str, columns: Mapping[str, Sequence[Any]], buckets: int) -> None:
     """Write one table of the format, partitioned by bucket, from columns of Python or numpy
     values (the same length each, in the format's column order or any)."""
     import numpy as np

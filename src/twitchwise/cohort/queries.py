@@ -20,7 +20,7 @@ __all__ = ["DIMENSIONS", "QUERIES", "Z95", "meta_pooled", "meta_sums", "overview
 DIMENSIONS = ("age_band", "sex", "season", "week")
 #: The two-sided 95% normal quantile, for "this person's own interval excludes no effect".
 Z95 = 1.959963984540054
-#: What a missing sex is reported as.
+#: What a missing age band or sex is reported as.
 NOT_GIVEN = "not_given"
 
 
@@ -40,7 +40,10 @@ def _calendar(days: Any) -> Any:
 
 
 def _people(t: Tables) -> Any:
-    return t.people.mutate(sex=t.people.sex.fill_null(NOT_GIVEN))
+    """The people, a missing age band or sex as ``not_given``."""
+    return t.people.mutate(
+        age_band=t.people.age_band.fill_null(NOT_GIVEN), sex=t.people.sex.fill_null(NOT_GIVEN)
+    )
 
 
 def _days(t: Tables) -> Any:
@@ -98,9 +101,7 @@ def levels_by(t: Tables, dim: str) -> Any:
     """People (and days) per group and triage level of the answers they had."""
     d = _days(t)
     d = d.filter(d.triage_level.notnull())
-    return d.group_by([dim, "triage_level"]).aggregate(
-        people=d.person_id.nunique(), days=d.count()
-    )
+    return d.group_by([dim, "triage_level"]).aggregate(people=d.person_id.nunique(), days=d.count())
 
 
 def meta_sums(t: Tables) -> Any:
