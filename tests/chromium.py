@@ -1,6 +1,7 @@
 """Real headless Chromium for the browser tests (tests/test_web_browser.py,
-tests/test_site_browser.py): Debian's binary, the flags CI needs, a launched browser and
-:class:`Watched`, a page that records console errors and requests off this machine.
+tests/test_web_browser_accounts.py, tests/test_site_browser.py): Debian's binary, the flags CI
+needs, a launched browser, :class:`Watched` (a page that records console errors and requests
+off this machine), and :func:`serving`, a server process for the pages under test.
 
 Importing this module skips the importing test module when Chromium or playwright is missing;
 a module's ``browser`` fixture is ``yield from launched()``.
@@ -8,7 +9,11 @@ a module's ``browser`` fixture is ``yield from launched()``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,6 +39,39 @@ sync_api = pytest.importorskip(
     "playwright.sync_api",
     reason="browser tests need the playwright package (pip install playwright)",
 )
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serving(
+    argv: Sequence[str], env: Mapping[str, str], base: str, ready: str, what: str
+) -> Iterator[str]:
+    """Start a server process (``argv``), wait until ``base + ready`` answers 200, yield
+    ``base``, and stop the process afterwards: for a module's ``server`` fixture."""
+    proc = subprocess.Popen(list(argv), env=dict(env), stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(base + ready, timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{what} did not start") from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def launched() -> Iterator[Any]:

@@ -10,34 +10,24 @@ folder to keep screenshots of the home page with an answer.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from chromium import Watched, launched
+from chromium import Watched, free_port, launched, serving
 
 pytest.importorskip("uvicorn", reason="the web extra is not installed")
 
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``uvicorn`` serving ``create_app()`` on a free port, with its own empty journal."""
-    port = _free_port()
+    port = free_port()
     home = tmp_path_factory.mktemp("browser-home")
     env = {**os.environ, "TWITCHWISE_HOME": str(home)}
     env.pop("TWITCHWISE_DATABASE_URL", None)
@@ -45,26 +35,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "import uvicorn; from twitchwise.web.app import create_app; "
         f"uvicorn.run(create_app(), host='127.0.0.1', port={port}, log_level='warning')"
     )
-    proc = subprocess.Popen([sys.executable, "-c", code], env=env)
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/api/causes", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the web server did not start") from None
-                time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    yield from serving([sys.executable, "-c", code], env, base, "/api/causes", "the web server")
 
 
 @pytest.fixture(scope="module")

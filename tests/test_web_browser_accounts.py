@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from chromium import Watched, launched
+from chromium import Watched, free_port, launched, serving
 
 pytest.importorskip("uvicorn", reason="the web extra is not installed")
 pytest.importorskip("argon2", reason="the server extra is not installed")
@@ -28,12 +25,6 @@ pytest.importorskip("argon2", reason="the server extra is not installed")
 pytestmark = pytest.mark.slow
 
 PASSWORD = "a long enough password"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -47,31 +38,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     command = [sys.executable, "-m", "twitchwise"]
     subprocess.run([*command, "db", "upgrade", "--database-url", url], env=env, check=True,
                    capture_output=True)  # fmt: skip
-    port = _free_port()
-    proc = subprocess.Popen(
-        [*command, "serve", "--accounts", "--database-url", url, "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
+    port = free_port()
+    argv = [*command, "serve", "--accounts", "--database-url", url, "--port", str(port)]
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the hosted server did not start") from None
-                time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    yield from serving(argv, env, base, "/healthz", "the hosted server")
 
 
 @pytest.fixture(scope="module")
