@@ -375,6 +375,18 @@ def test_a_503_does_not_show_where_the_journal_is(tmp_path: Path) -> None:
         assert str(tmp_path) not in text and "my folder" not in text
 
 
+def test_a_503_does_not_show_a_database_url() -> None:
+    """The hosted mode's journal is a database URL: its user and host stay in the log."""
+    from twitchwise.web.errors import without_paths
+
+    message = (
+        "could not read the journal at 'postgresql+psycopg://app@db.internal:5432/twitchwise': "
+        "connection refused"
+    )
+    shown = without_paths(message)
+    assert shown == "could not read the journal at 'the database': connection refused"
+
+
 EPISODE = json.dumps({"region": "calf"}).encode()
 
 

@@ -74,6 +74,8 @@ log = logging.getLogger("twitchwise.web")
 _ABSOLUTE_PATH = re.compile(
     r"(?<![\w.])(?:[A-Za-z]:\\|/)(?:[^\s/\\:;,'\"()<>]+[/\\])*([^\s/\\:;,'\"()<>]+)"
 )
+#: A database URL ("postgresql+psycopg://app@db.internal/twitchwise"): it names a user and a host.
+_DATABASE_URL = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s'\"]+")
 
 TITLES = {
     400: "Bad request",
@@ -234,8 +236,10 @@ def classify(request: Request, exc: Exception) -> tuple[int, str, list[dict[str,
 
 def without_paths(message: str, journal: Path | None = None) -> str:
     """``message`` with every absolute path cut to its file name (``journal``, the journal's
-    file, first, as it may hold spaces): a response never tells a browser where the journal
-    lives. The server's log keeps the whole message."""
+    file, first, as it may hold spaces) and every database URL replaced by "the database": a
+    response never tells a browser where the journal lives, nor a database's user and host.
+    The server's log keeps the whole message."""
+    message = _DATABASE_URL.sub("the database", message)
     if journal is not None:
         for known, shown in ((journal, journal.name), (journal.parent, "the journal's folder")):
             if known.is_absolute() and len(known.parts) > 1:
