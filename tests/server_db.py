@@ -11,10 +11,15 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 PG_CONNINFO = "host=127.0.0.1 port=5432 dbname=test user=postgres connect_timeout=3"
 PG_URL = "postgresql+psycopg://{user}@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
@@ -69,3 +74,28 @@ def database(kind: str, tmp_path: Path) -> Iterator[str]:
         return
     with pg_schema() as schema:
         yield pg_url(schema)
+
+
+@contextmanager
+def upgraded(kind: str, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on an empty database of this kind with the accounts' migrations run."""
+    from twitchwise.server.db import make_engine, upgrade
+
+    with database(kind, tmp_path) as url:
+        made = make_engine(url)
+        upgrade(made)
+        yield made
+        made.dispose()
+
+
+class Clock:
+    """A clock the tests move by hand: the repository's ``clock``."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def wait(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)

@@ -14,7 +14,7 @@ import pytest
 
 from owned_rows import AT, DAY, fill, owners_of, view
 from owned_rows import TABLES as OWNED
-from server_db import database
+from server_db import Clock, upgraded
 
 pytest.importorskip("argon2", reason="the server extra is not installed")
 
@@ -28,7 +28,6 @@ from twitchwise.journal.settings import JournalSettings
 from twitchwise.journal.store import erase_owner, open_journal
 from twitchwise.server.accounts import Accounts, AuthenticationError
 from twitchwise.server.credentials import Passwords
-from twitchwise.server.db import make_engine, upgrade
 
 PASSWORD = "correct horse battery"
 
@@ -38,21 +37,10 @@ def cheap() -> Passwords:
     return Passwords(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    with database(request.param, tmp_path) as url:
-        made = make_engine(url)
-        upgrade(made)
+    with upgraded(request.param, tmp_path) as made:
         yield made
-        made.dispose()
 
 
 @pytest.fixture

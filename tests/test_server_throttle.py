@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from server_db import database
+from server_db import Clock, upgraded
 
 pytest.importorskip("argon2", reason="the server extra is not installed")
 
@@ -22,7 +22,6 @@ from sqlalchemy import Engine, text
 from twitchwise.server.access import AuthenticationError, LoginThrottled
 from twitchwise.server.accounts import Accounts
 from twitchwise.server.credentials import Passwords
-from twitchwise.server.db import make_engine, upgrade
 from twitchwise.server.throttle import ACCOUNT, ADDRESS, RESET_AFTER, Policy, keys_for, network
 
 PASSWORD = "correct horse battery"
@@ -39,24 +38,10 @@ class Counting(Passwords):
         return super().verify(stored, password)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def wait(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    with database(request.param, tmp_path) as url:
-        made = make_engine(url)
-        upgrade(made)
+    with upgraded(request.param, tmp_path) as made:
         yield made
-        made.dispose()
 
 
 @pytest.fixture
