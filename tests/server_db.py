@@ -99,3 +99,22 @@ class Clock:
 
     def wait(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)
+
+
+def assert_restricted_role(engine: Engine, role: str) -> None:
+    """The engine's role is no superuser, cannot bypass row-level security and owns none of
+    the schema's tables: the policies apply to it."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        me = conn.execute(
+            text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+        ).one()
+        table_owners = {
+            r[0]
+            for r in conn.execute(
+                text("SELECT tableowner FROM pg_tables WHERE schemaname = current_schema()")
+            )
+        }
+    assert tuple(me) == (False, False)
+    assert role not in table_owners

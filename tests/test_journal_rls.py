@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.exc import ProgrammingError
 
 from owned_rows import AT, DAY, TABLES, fill, owners_of, view
-from server_db import pg_execute, pg_schema, pg_url
+from server_db import assert_restricted_role, pg_execute, pg_schema, pg_url
 from twitchwise.journal.models import LOCAL_OWNER
 from twitchwise.journal.records import EpisodeIn
 from twitchwise.journal.settings import JournalSettings
@@ -75,16 +75,7 @@ def seen(conn: Connection, table: str) -> list[uuid.UUID]:
 
 
 def test_the_role_is_not_the_owner_and_cannot_bypass(world: World) -> None:
-    with world.app.connect() as conn:
-        me = conn.execute(
-            text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
-        ).one()
-        table_owners = {
-            r[0] for r in conn.execute(text("SELECT tableowner FROM pg_tables WHERE "
-                                            "schemaname = current_schema()"))
-        }  # fmt: skip
-    assert tuple(me) == (False, False)
-    assert world.role not in table_owners
+    assert_restricted_role(world.app, world.role)
 
 
 @pytest.mark.parametrize("table", TABLES)

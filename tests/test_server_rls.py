@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from server_db import pg_execute, pg_schema, pg_url
+from server_db import assert_restricted_role, pg_execute, pg_schema, pg_url
 
 pytest.importorskip("argon2", reason="the server extra is not installed")
 
@@ -88,16 +88,7 @@ def owners(conn: Connection, table: str) -> list[str]:
 
 
 def test_the_role_is_not_the_owner_and_cannot_bypass(world: World) -> None:
-    with world.app.connect() as conn:
-        me = conn.execute(
-            text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
-        ).one()
-        table_owners = {
-            r[0] for r in conn.execute(text("SELECT tableowner FROM pg_tables WHERE "
-                                            "schemaname = current_schema()"))
-        }  # fmt: skip
-    assert tuple(me) == (False, False)
-    assert world.role not in table_owners
+    assert_restricted_role(world.app, world.role)
 
 
 @pytest.mark.parametrize("table", ["sessions", "api_tokens"])
