@@ -512,8 +512,7 @@ class QuantityReader:
             elif nxt == "last" and k + 2 < len(q) and q[k + 2].norm in self.units:
                 days, span = self.units[q[k + 2].norm], 3
             elif nxt in self.weekdays:
-                delta = (today.weekday() - self.weekdays.index(nxt)) % 7
-                days = delta or 7
+                days = self._weekday_back(nxt, today)
             elif (dated := self._calendar(q, k + 1, today)) is not None:
                 days, span = dated[0], 1 + dated[1]
             elif (
@@ -538,21 +537,16 @@ class QuantityReader:
             span = 1 if word in ("today", "tonight") else 2
             out.durations.append(Amount(0.5, q[k].index, q[min(k + span - 1, len(q) - 1)].index))
             return k + span
-        if word in ("in", "on") or (word == "last" and nxt in self.weekdays):
-            # "started in March", "it began on Tuesday", "last Wednesday": a point in time,
-            # a duration only if something started then (like "3 days ago")
-            at = k + 1 if word != "last" else k
-            when: tuple[float, int] | None = None
-            if word == "on" and nxt in self.weekdays:
-                when = ((today.weekday() - self.weekdays.index(nxt)) % 7 or 7, 1)
-            elif word == "last":
-                when = ((today.weekday() - self.weekdays.index(nxt)) % 7 or 7, 2)
-            elif word == "in":
-                when = self._calendar(q, at, today, days_of_year=False)
-            if when is not None:
-                end = min(at + when[1] - 1, len(q) - 1) if word != "last" else k + 1
-                out.durations.append(Amount(when[0], q[k].index, q[end].index, ago=True))
-                return end + 1
+        # "it began on Tuesday", "last Wednesday", "started in March": a point in time, a
+        # duration only if something started then (like "3 days ago")
+        when: tuple[float, int] | None = None  # days back, and the last token it took
+        if word in ("on", "last") and nxt in self.weekdays:
+            when = self._weekday_back(nxt, today), k + 1
+        elif word == "in" and (dated := self._calendar(q, k + 1, today, days_of_year=False)):
+            when = dated[0], min(k + dated[1], len(q) - 1)
+        if when is not None:
+            out.durations.append(Amount(when[0], q[k].index, q[when[1]].index, ago=True))
+            return when[1] + 1
         if word in ("lunch", "lunchtime", "breakfast") and prev == "at":
             # "it started at lunch": earlier today, a point in time
             out.durations.append(Amount(0.3, q[k - 1].index, q[k].index, ago=True))
@@ -604,6 +598,10 @@ class QuantityReader:
                     month, day = self.calendar_days[phrase]
                     return self._back_to(month, day, today), skip + size
         return None
+
+    def _weekday_back(self, name: str, today: date) -> float:
+        """Days back to the last such weekday (a week for today's own name)."""
+        return float((today.weekday() - self.weekdays.index(name)) % 7 or 7)
 
     @staticmethod
     def _back_to(month: int, day: int, today: date) -> float:
