@@ -441,6 +441,7 @@ class Lexicon(Strict, frozen=True, kw_only=True):
     female_words: list[str] = []
     male_words: list[str] = []
     third_person: list[str] = []
+    third_person_possessives: list[str] = []
     #: People who are not the writer's relatives ("friend", "mate", "colleague"): a family
     #: history said of one of them, or of their relative, is not the writer's.
     non_relatives: list[str] = []

@@ -204,11 +204,23 @@ def scopes(
     def inside_longer(cue: Match) -> bool:
         return bool(covering.containing(cue.first, cue.last))
 
+    cues = [m for m in matches if m.category in CUE_CATEGORIES and not inside_longer(m)]
+    # Two cues that share words: the one that starts first governs the clause, so in "not
+    # sure if it was a seizure" the doubt ("not sure if") holds, not the conditional ("if it
+    # was") that starts inside it.
+    cue_index = SpanIndex(cues)
+    governed = {
+        id(later)
+        for earlier in cues
+        for later in cue_index.starting_in(earlier.first + 1, earlier.last)
+        if later.category != earlier.category and later.last > earlier.last
+    }
     cue_at: dict[int, str] = {}
-    for m in matches:
-        if m.category in CUE_CATEGORIES and not inside_longer(m):
+    for m in cues:
+        if id(m) not in governed:
             for i in range(m.first, m.last + 1):
                 cue_at.setdefault(i, m.category)
+
     out: list[Scope] = []
     n = len(tokens)
     list_commas = _list_commas(tokens, breaks, matches)
@@ -217,6 +229,8 @@ def scopes(
             continue
         if inside_longer(cue):
             continue  # "not" inside "not sleeping", "no" inside "no reason"
+        if id(cue) in governed:
+            continue
         if cue.value == AT_CLAUSE_END and not _ends_clause(tokens, cue, breaks, filler):
             continue  # "my pee has gone dark": a change of state, not "gone away"
         window_fwd = NORMAL_WINDOW if cue.category == "normal" else FORWARD_WINDOW

@@ -133,7 +133,10 @@ class Lexicon:
 
     def key(self, words: Iterable[str]) -> str:
         skip = self.stopwords | getattr(self, "side_words", {}).keys()
-        stems = [stem(w) for w in words if w not in skip]
+        norms = list(words)
+        stems = [
+            stem(w) for i, w in enumerate(norms) if w not in skip and not linking_been(norms, i)
+        ]
         return " " + " ".join(stems) + " " if stems else ""
 
     def _add(self, phrase: str, category: str, value: str, direction: str = "forward") -> str:
@@ -214,8 +217,9 @@ class Lexicon:
         stems: list[str] = []
         corrections: dict[int, str] = {}
         sides: list[Match] = []
+        norms = [t.norm for t in tokens]
         for i, tok in enumerate(tokens):
-            if tok.norm in self.stopwords:
+            if tok.norm in self.stopwords or linking_been(norms, i):
                 continue
             side = self.side_words.get(tok.norm)
             if side is not None:
@@ -251,3 +255,46 @@ class Lexicon:
             for category, value, direction in entries:
                 matches.append(Match(category, value, direction, first, last))
         return matches, corrections
+
+
+#: Words between "been" and what it links to that do not change it ("has been really tight").
+# fmt: off
+_INTENSIFIERS = frozenset(
+    {
+        "really", "very", "quite", "pretty", "so", "super", "proper", "bit", "little", "kinda",
+        "sorta", "abit", "slightly", "extra", "more", "less", "still", "always", "constantly"
+    }
+)
+# fmt: on
+_A_BIT = (["bit"], ["little"])
+#: After "been", words that make it part of a verb or a phrase of its own ("been running",
+#: "been on it for ages", "been told", "been a headache"): "been" stays.
+# fmt: off
+_BEEN_KEEPS = frozenset(
+    {
+        "on", "in", "off", "to", "at", "for", "with", "like", "through", "out", "up", "down",
+        "over", "under", "there", "here", "told", "given", "seen", "taken", "sober", "a", "an",
+        "the", "my", "his", "her", "their", "our", "your", "this", "that", "and", "or", "no", "not",
+        "never", "around", "away", "back", "about", "since", "ages", "years", "months", "weeks",
+        "days", "sick"
+    }
+)
+# fmt: on
+
+
+def linking_been(norms: list[str], i: int) -> bool:
+    """Whether ``norms[i]`` is "been" as a linking verb before a state ("my chest has been
+    tight", "has been really sore"): it is left out of phrase matching, as "is" is, so the
+    phrase "chest tight" is found. "been" before a verb form, a preposition or a noun phrase
+    ("been running", "been on it", "been a nightmare") is kept."""
+    if norms[i] != "been":
+        return False
+    j = i + 1
+    while j < len(norms) and (
+        norms[j] in _INTENSIFIERS or (norms[j] == "a" and norms[j + 1 : j + 2] in _A_BIT)
+    ):
+        j += 1
+    if j >= len(norms):
+        return False
+    nxt = norms[j]
+    return nxt.isalpha() and nxt not in _BEEN_KEEPS and not nxt.endswith(("ing", "ed", "in"))

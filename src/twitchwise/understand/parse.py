@@ -145,8 +145,14 @@ class Parser:
         self.third_person = frozenset(lex.third_person)
         #: Words that start a clause about someone already named: "and she", ", he".
         self.subject_pronouns = frozenset(lex.pronouns) & self.third_person
+        # "and she", and "and her hands": the same person's story goes on
+        self.continuing = self.subject_pronouns | frozenset(lex.third_person_possessives)
         self.non_relatives = frozenset(lex.non_relatives)
         self.relatives = frozenset(lex.relative_words) - self.non_relatives
+        #: words that point at a person without naming one ("he", "her", "our")
+        self.pronoun_words = frozenset(
+            {*lex.pronouns, *self.third_person, *self.first_person, "our", "their", "they"}
+        )
         self.onset_words = frozenset(lex.onset_words)
         self.reader = QuantityReader(lex, {d.id: d.mg for d in kb.plan.caffeine_drinks})
         self.composed = [(f, c) for f in kb.findings.values() for c in compositions(f)]
@@ -180,7 +186,7 @@ class Parser:
                 matches,
                 breaks,
                 self.filler,
-                third_person=self.subject_pronouns,
+                third_person=self.continuing,
                 writer=self.pronouns & self.writer_as_subject,
             ),
             len(tokens),
@@ -295,6 +301,8 @@ class Parser:
                 someone_else != about_other and not (other_is_patient and not about_other)
             ):
                 continue
+            if other_is_patient and someone_else and self._of_a_third_person(m, coverage, tokens):
+                continue  # "my sister's little boy had convulsions": not the one asked about
             if about == "relative" and self._said_of_a_non_relative(m, tokens):
                 continue
             kind = self.kind(m.value)
@@ -361,23 +369,37 @@ class Parser:
         a twitch speaks of "she" or "he" and never of "I" or "my". Then that person is the one
         the answer is for, and their findings count.
 
-        A text that mentions no twitch is judged the same way by all its findings, but only
+        A text that mentions no twitch, or whose twitches are in sentences that name nobody, is
+        judged the same way by all its findings, but only
         when it names a relative plainly ("Dad says his legs feel like lead", "Mum is 84 and
         coughs on every cup of tea") and reads nothing as family history: "my dad had ALS with
         weakness in his arms" and "my friend has cramps" are not the person the answer is
         for."""
         findings = [m for m in matches if m.category == FINDING]
         twitches = [m for m in findings if self.kind(m.value) == "twitch"]
-        if not twitches:
-            cues = [m for m in matches if m.category == EXPERIENCER]
-            if not cues or not all(self._names_a_person(m, tokens) for m in cues):
-                return False
-            if any(self.kb.findings[m.value].about != "self" for m in findings):
-                return False  # "my dad had ALS": a relative's illness, read as family history
-            twitches = findings
-        if not twitches:
+        if twitches:
+            verdict = self._whose(twitches, tokens, matches, coverage)
+            if verdict is not None:
+                return verdict
+        # no twitch, or none says whose it is: judged by every finding, but only when a
+        # relative is named plainly and nothing is read as their past illness
+        cues = [m for m in matches if m.category == EXPERIENCER]
+        if not cues or not all(self._names_a_person(m, tokens) for m in cues):
             return False
-        if all(coverage.covers(m, EXPERIENCER) for m in twitches):
+        if any(self.kb.findings[m.value].about != "self" for m in findings):
+            return False  # "my dad had ALS": a relative's illness, read as family history
+        return self._whose(findings, tokens, matches, coverage) is True
+
+    def _whose(
+        self, spans: list[Match], tokens: list[Token], matches: list[Match], coverage: Coverage
+    ) -> bool | None:
+        """Whether ``spans`` are someone else's: True when each is in an other-person scope or
+        in a sentence that speaks of "she" or "he", False when one is in a sentence of the
+        writer's ("I", "my"), None when no sentence of theirs names anyone ("It started with
+        twitching in that arm", "They twitch constantly")."""
+        if not spans:
+            return None
+        if all(coverage.covers(m, EXPERIENCER) for m in spans):
             return True
         if not any(m.category == EXPERIENCER for m in matches):
             return False
@@ -388,11 +410,16 @@ class Parser:
             if t.norm in self.first_person and nxt in self.sex_words:
                 continue  # "my mum": the writer naming someone else, not the writer
             words_of.setdefault(n, set()).add(t.norm)
-        for m in twitches:
+        voted = False
+        for m in spans:
+            if coverage.covers(m, EXPERIENCER):
+                voted = True
+                continue
             words = words_of[sentences[m.first]]
-            if words & self.writer_as_subject or not words & self.third_person:
+            if words & self.writer_as_subject:
                 return False
-        return True
+            voted = voted or bool(words & self.third_person)
+        return True if voted else None
 
     def _names_a_person(self, cue: Match, tokens: list[Token]) -> bool:
         """An other-person cue made only of a relative's name ("Mum", "my dad"), not telling
@@ -403,6 +430,23 @@ class Parser:
             words <= self.first_person | self.relatives
             and not words <= self.first_person
             and after not in self.history_verbs
+        )
+
+    def _of_a_third_person(self, m: Match, coverage: Coverage, tokens: list[Token]) -> bool:
+        """``m`` is in the scope of someone named through another person ("my sister's little
+        boy", "my friend's dad", "my wife's mother"): a third person, not the one the text asks
+        about."""
+        scope = coverage.scope(m.first, m.last, EXPERIENCER)
+        if scope is None:
+            return False
+        people = (self.relatives | self.sex_words.keys() | self.non_relatives) - self.pronoun_words
+        words = [t.norm for t in tokens[scope.cue.first : scope.cue.last + 2]]
+        named = [w for w in words if w in people]
+        return len(named) >= 2 or (
+            len(named) == 1
+            and scope.cue.last + 2 < len(tokens)
+            and tokens[scope.cue.last + 1].norm in _PERSON_ADJECTIVES
+            and tokens[scope.cue.last + 2].norm in people
         )
 
     def _said_of_a_non_relative(self, m: Match, tokens: list[Token]) -> bool:
@@ -924,6 +968,17 @@ def _subject_age(q: Quantities) -> Amount | None:
     if q.ages:
         return q.ages[0]
     return q.ages_other[0] if q.ages_other else None
+
+
+#: Words between two person words that still name one person ("my sister's little boy").
+# fmt: off
+_PERSON_ADJECTIVES = frozenset(
+    {
+        "little", "baby", "big", "older", "younger", "eldest", "oldest", "youngest", "new", "old",
+        "best"
+    }
+)
+# fmt: on
 
 
 def _without_guarded(matches: list[Match]) -> list[Match]:

@@ -16,7 +16,9 @@ from functools import lru_cache
 import snowballstemmer  # type: ignore[import-untyped]
 
 _WORD = re.compile(r"\d+(?:[.,]\d+)?(?:[a-z°]+)?|[a-z]+(?:['’][a-z]+)*|[/&]|[.!?;:,()\-]")
-_SENTENCE_PUNCT = frozenset(".!?;:()")
+#: The token of a dash with space on both sides (or at either end of the text): a clause boundary.
+SPACED_DASH = " - "
+_SENTENCE_PUNCT = frozenset((*".!?;:()", SPACED_DASH))
 _stemmer = snowballstemmer.stemmer("english")
 
 
@@ -95,6 +97,12 @@ def tokenize(
                 tokens.append(Token(raw, spellings.get(part, part), start, end))
             continue
         if word == "-":
+            if _spaced(cleaned, text[start:end], start, end) and not (
+                tokens and tokens[-1].norm == SPACED_DASH
+            ):
+                # a dash between spaces sets a clause apart ("a seizure or a spasm - my leg
+                # jerked"; "no chest pain - well actually there is"): a clause boundary
+                tokens.append(Token(raw, SPACED_DASH, start, end))
             continue  # hyphens join words ("61-year-old"): drop them
         if word == "not" and tokens and tokens[-1].norm == "can":
             # "can not" is "cannot" (one token, as the contraction "can't" gives)
@@ -103,3 +111,18 @@ def tokenize(
             continue
         tokens.append(Token(raw, spellings.get(word, word), start, end))
     return tokens
+
+
+def _spaced(text: str, raw: str, start: int, end: int) -> bool:
+    """A dash that sets a clause apart: white space (or the end of the text) on both sides of
+    it or of a run of dashes ("--"), or an em dash between words ("pain—well, actually")."""
+    first, last = start, end
+    while first > 0 and text[first - 1] == "-":
+        first -= 1
+    while last < len(text) and text[last] == "-":
+        last += 1
+    before = text[first - 1] if first > 0 else " "
+    after = text[last] if last < len(text) else " "
+    if before.isspace() and after.isspace():
+        return True
+    return raw == "\u2014" and before.isalpha() and after.isalpha()
