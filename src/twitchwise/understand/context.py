@@ -105,6 +105,10 @@ _SENTENCE_ENDS = frozenset({".", "!", "?", ";"})
 
 #: Cue value of a change-of-state cue that counts only at the end of its clause.
 AT_CLAUSE_END = "at_clause_end"
+#: Cue value of a cue saying something is over ("years ago", "used to").
+PAST = "past"
+#: Where a past cue's scope stops going back.
+_PAST_STOPS = frozenset({",", "since", "because", "cos", "till", "until"})
 
 
 class SpanIndex:
@@ -257,8 +261,16 @@ def scopes(
                 out.append(Scope(cue.category, cue.last + 1, last, cue))
         if cue.direction in ("backward", "both"):
             first = cue.first
+            if cue.value == PAST:
+                # "I had sciatica down my left leg a couple of years back": the whole clause is
+                # over, back to a comma or a word that ties it to something still going on
+                # ("twitching ever since I had my baby 2 years ago")
+                window_bwd = FORWARD_WINDOW
             while (
-                first - 1 >= 0 and cue.first - (first - 1) <= window_bwd and first - 1 not in breaks
+                first - 1 >= 0
+                and cue.first - (first - 1) <= window_bwd
+                and first - 1 not in breaks
+                and not (cue.value == PAST and tokens[first - 1].norm in _PAST_STOPS)
             ):
                 first -= 1
             anaphoric = first > 0 and _only_anaphora(tokens, first, cue.first)

@@ -992,8 +992,13 @@ def _without_guarded(matches: list[Match]) -> list[Match]:
     return [
         m
         for m in matches
-        if m.category == GUARD or not index.containing(m.last, m.last, strictly=False)
+        if m.category not in _GUARDED or not index.containing(m.last, m.last, strictly=False)
     ]
+
+
+#: What a word-sense guard takes away: readings of words, not cues ("years back" is both a
+#: guard against the back and a cue that sciatica then is over).
+_GUARDED = frozenset({FINDING, ABSENT, FUNCTION, DRINK})
 
 
 def _clause_numbers(n: int, breaks: set[int]) -> list[int]:

@@ -65,7 +65,9 @@ class Quantities:
         return total if has_any else None
 
 
-_ONSET_AFTER = frozenset({"ago"})
+#: After an amount of time, a point in the past ("3 days ago", "a couple of years back").
+_AGO = frozenset({"ago", "back"})
+_ONSET_AFTER = _AGO
 _EVENT_RELATIVE = frozenset({"later", "after", "afterwards", "before", "earlier", "into"})
 _DURATION_LEAD = frozenset(
     {
@@ -152,7 +154,9 @@ _EARLIER_TODAY = frozenset(
 )
 _RATE_WORDS = frozenset({"a", "an", "per", "each", "every"})
 #: Words after "N day/week/month" that still say how long ("3 day straight", "2 week now").
-_DURATION_TAIL = frozenset({"ago", "straight", "now", "or", "and", "so", "already", "long", "old"})
+_DURATION_TAIL = frozenset(
+    {"ago", "back", "straight", "now", "or", "and", "so", "already", "long", "old"}
+)
 _SENTENCE = frozenset({".", "!", "?", ";", ",", ":"})
 _SEX_LETTERS = {"m": "male", "f": "female", "male": "male", "female": "female"}
 _WATER = frozenset({"water", "fluid", "fluids", "liquid", "liquids"})
@@ -409,7 +413,7 @@ class QuantityReader:
         if unit in self.units and self.units[unit] >= 0.04:
             if after in _EVENT_RELATIVE and prev not in ("for", "past", "last", "since"):
                 return j + 1
-            if prev in ("in", "next", "within") and after != "ago":
+            if prev in ("in", "next", "within") and after not in _AGO:
                 return j + 1  # "a check-up in 3 months": the future, not how long
             if (
                 high > 1
@@ -425,14 +429,14 @@ class QuantityReader:
             if (
                 word in _RATE_WORDS
                 and j == k + 1  # "a day", "per week"; not "a couple of months"
-                and after != "ago"
+                and after not in _AGO
                 and prev
                 and prev not in _DURATION_LEAD
                 and prev not in _SENTENCE
             ):
                 return j + 1  # "5 hours a night", "3 coffees a day": a rate, not a duration
             days = high * self.units[unit]
-            ago = after == "ago"
+            ago = after in _AGO
             out.durations.append(
                 Amount(days, self._lead(q, k), q[j + 1].index if ago else last, ago=ago)
             )
@@ -559,11 +563,14 @@ class QuantityReader:
         if word in self.units and self.units[word] >= 1:
             plural = (word.endswith("s") and word != "ages") or word == "ages"
             if prev in ("for", "few") and plural:
+                after = q[k + 1].norm if k + 1 < len(q) else ""
+                ago = after in _AGO  # "a few years back": when, not how long
                 out.durations.append(
                     Amount(
                         2 * self.units[word] if word != "ages" else self.units[word],
                         q[k - 1].index,
-                        q[k].index,
+                        q[k + 1].index if ago else q[k].index,
+                        ago=ago,
                     )
                 )
             elif prev in ("last", "past") and not plural:
