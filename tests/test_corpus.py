@@ -129,3 +129,17 @@ def test_d9_dev_cases_floor() -> None:
     assert result.triage_acceptable.rate >= 0.85
     assert result.top1.rate >= 0.85
     assert result.top3.rate >= 0.95
+
+
+def test_d10_dev_cases_floor() -> None:
+    """The D10 cases (sixth session): harmless cases a nervous tool over-triages, and serious
+    ones in lay words. When studied: under-triaged 3 -> 0 (dialysis and new weakness, a
+    reliever every 2-3 hours, serotonin syndrome described by a friend), acceptable 40/48 ->
+    45/48, self-care kept 13/18 -> 14/18."""
+    result = evaluate(load_cases(CORPUS / "cases" / "dev_d10.yaml"))
+    assert len(result.results) == 48
+    assert not result.under_triaged, [c.id for c in result.under_triaged]
+    assert result.triage_acceptable.rate >= 0.9
+    assert result.self_care_kept.rate >= 0.75
+    assert result.top1.rate >= 0.88
+    assert result.top3.rate >= 0.95
