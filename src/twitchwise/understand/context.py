@@ -274,6 +274,19 @@ def scopes(
             ):
                 first -= 1
             anaphoric = first > 0 and _only_anaphora(tokens, first, cue.first)
+            if cue.value == AT_CLAUSE_END and not anaphoric:
+                # ", gone now", ", all sorted now": a clause with no subject of its own after a
+                # comma is about the clause before ("chest pain last week, gone now")
+                k = cue.first
+                while k - 1 >= first and tokens[k - 1].norm != ",":
+                    k -= 1
+                anaphoric = (
+                    k - 1 >= first
+                    and k - 1 > 0
+                    and all(tokens[j].norm in _ANAPHORA for j in range(k, cue.first))
+                )
+                if anaphoric:
+                    first = k
             if cue.value == AT_CLAUSE_END and anaphoric:
                 # "a headache this morning but that's gone now": "that" is the clause before
                 first -= 1

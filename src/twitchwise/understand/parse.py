@@ -320,7 +320,7 @@ class Parser:
             doubt = "hedged" if uncertain else ""
             if m.value in self.red_flags:
                 if negated and scope is not None and m.category != ABSENT:
-                    doubt = self._doubt(m, scope, content)
+                    doubt = self._doubt(m, scope, content, tokens)
                     if doubt:
                         negated, uncertain = False, True
                 if not negated and any(i in corrected for i in range(m.first, m.last + 1)):
@@ -461,13 +461,19 @@ class Parser:
         )
 
     @staticmethod
-    def _doubt(m: Match, scope: Scope, content: list[bool]) -> str:
+    def _doubt(m: Match, scope: Scope, content: list[bool], tokens: list[Token]) -> str:
         """Why a red flag's denial is in doubt, or "" when it is certain: the cue must be in
         the same clause and close to the finding (only list words between)."""
         cue = scope.cue
         lo, hi = (cue.last + 1, m.first) if cue.last < m.first else (m.last + 1, cue.first)
         gap = sum(1 for i in range(lo, hi) if content[i])
         if cue.value == "at_clause_end":
+            start = min(scope.first, m.first)
+            while start > 0 and tokens[start - 1].norm not in _SENTENCE_END:
+                start -= 1  # from the start of its sentence ("Years ago I had ..., all sorted")
+            words = {t.norm for t in tokens[start : cue.first]}
+            if words & _LONG_UNITS and words & _PAST_MARKERS:
+                return ""  # over for a month or more ("last year, all cleared up")
             return "resolved"  # just stopped ("it has gone"): still worth checking
         if cue.value == "past":
             return ""  # long over ("as a child", "used to"): not happening now
@@ -969,6 +975,12 @@ def _subject_age(q: Quantities) -> Amount | None:
         return q.ages[0]
     return q.ages_other[0] if q.ages_other else None
 
+
+#: A red flag that stopped this long ago ("breathless with covid last year, all cleared up")
+#: is over; one that stopped lately is still asked about (a stroke sign that passed is a TIA).
+_LONG_UNITS = frozenset({"month", "months", "year", "years"})
+_PAST_MARKERS = frozenset({"last", "ago", "back"})
+_SENTENCE_END = frozenset({".", "!", "?", ";"})
 
 #: Words between two person words that still name one person ("my sister's little boy").
 # fmt: off
