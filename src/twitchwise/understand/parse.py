@@ -21,6 +21,7 @@ from twitchwise.knowledge.schema import compositions
 from twitchwise.understand.backstop import DATA as BACKSTOP_DATA
 from twitchwise.understand.backstop import Backstop, Reading
 from twitchwise.understand.context import (
+    PAST,
     Coverage,
     Scope,
     SpanIndex,
@@ -178,7 +179,7 @@ class Parser:
         if not tokens:
             return Evidence()
         matches, corrections = self.lexicon.match(tokens)
-        matches = _without_guarded(matches)
+        matches = _without_guarded(matches) + _past_years(tokens, today)
         breaks = clause_breaks(tokens, matches, self.subjects)
         coverage = Coverage(
             scopes(
@@ -1006,6 +1007,24 @@ def _without_guarded(matches: list[Match]) -> list[Match]:
         for m in matches
         if m.category not in _GUARDED or not index.containing(m.last, m.last, strictly=False)
     ]
+
+
+def _past_years(tokens: list[Token], today: date) -> list[Match]:
+    """ "In 2019 I had ...", "back in 2019, ...": a clause that opens with an earlier year is over
+    (a forward past cue). Only at the start of a clause: "it started in 2019" and "since 2019"
+    are still going on."""
+    out = []
+    for i, tok in enumerate(tokens):
+        if not (tok.norm.isdigit() and len(tok.norm) == 4 and 1900 < int(tok.norm) < today.year):
+            continue
+        if i == 0 or tokens[i - 1].norm != "in":
+            continue
+        first = i - 1
+        if first > 0 and tokens[first - 1].norm == "back":
+            first -= 1
+        if first == 0 or tokens[first - 1].is_boundary or tokens[first - 1].norm == ",":
+            out.append(Match(NEGATION, PAST, "forward", first, i))
+    return out
 
 
 #: What a word-sense guard takes away: readings of words, not cues ("years back" is both a
