@@ -159,6 +159,16 @@ class Parser:
         self.composed = [(f, c) for f in kb.findings.values() for c in compositions(f)]
         self.filler = frozenset(w for phrase in lex.clause_end_filler for w in phrase.split())
         self.red_flags = kb.red_flag_findings
+        # the warning signs a rule weighs with a sudden start ("slurred speech that started
+        # today"): only their start today is read as sudden
+        self.sudden_partners = frozenset(
+            f
+            for rule in kb.red_flags
+            if any(NEW_TODAY in g for g in rule.groups())
+            for g in rule.groups()
+            if NEW_TODAY not in g
+            for f in g
+        )
         self.backstop = Backstop.load(kb.closure)
         self.glue = _FILLER | _GAP_GLUE | self.subjects | self.filler
 
@@ -223,12 +233,14 @@ class Parser:
             today,
         )
         observations = [obs for obs, _ in mentions]
-        observations += self._from_quantities(
+        from_quantities, anchored = self._from_quantities(
             text, tokens, quantities, mentions, sentences, breaks, other_is_patient
         )
+        observations += from_quantities
         observations += self._composed(
             mentions + [(o, None) for o in observations if o.derived], tokens, breaks, text
         )
+        observations += self._sudden(anchored, observations, tokens, sentences, text)
         observations += self._sites(mentions, self._site_clauses(tokens, matches))
         observations += self._sides(observations)
         observations = self._now_normal(observations, mentions, sentences)
@@ -541,7 +553,9 @@ class Parser:
         sentences: list[int],
         breaks: set[int],
         other_is_patient: bool = False,
-    ) -> list[Observation]:
+    ) -> tuple[list[Observation], list[tuple[Amount, str | None, bool, int]]]:
+        """Findings from amounts (durations, ages, caffeine...), and each duration with the
+        finding it is anchored to (see :meth:`_anchor`)."""
         out: list[Observation] = []
 
         def derived(finding: str, amount: Amount) -> Observation:
@@ -607,7 +621,40 @@ class Parser:
             last = max([d[4] for d in q.drinks] + [a.last for a in q.caffeine_mg_stated])
             level = caffeine_level(self.kb, caffeine, present | {o.id for o in out})
             out.append(derived(level, Amount(caffeine, first, last)))
-        return out
+        return out, anchored
+
+    def _sudden(
+        self,
+        anchored: list[tuple[Amount, str | None, bool, int]],
+        observations: list[Observation],
+        tokens: list[Token],
+        sentences: list[int],
+        text: str,
+    ) -> list[Observation]:
+        """A time under a day said of a warning sign, or said on its own before one ("today
+        was odd. he was fine at lunch. by tea he couldn't hold his cup, his words were a bit
+        mushy"): the sign is new today, however long the twitch has gone on (``sudden_onset``).
+        Only the signs a rule weighs with a sudden start count (slurred speech is a stroke
+        when it is sudden, a slow illness when it creeps)."""
+        index_at = {t.start: i for i, t in enumerate(tokens)}
+        flags = [
+            sentences[index_at[o.start]]
+            for o in observations
+            if not o.negated and o.id in self.sudden_partners and o.start in index_at
+        ]
+        if not flags:
+            return []
+        for amount, anchor, crosses, _ in anchored:
+            if amount.value >= 1 or amount.ago:
+                continue
+            if (anchor in self.sudden_partners and not crosses) or (
+                anchor is None and any(n >= sentences[amount.first] for n in flags)
+            ):
+                start, end = tokens[amount.first].start, tokens[amount.last].end
+                return [
+                    Observation(NEW_TODAY, False, False, text[start:end], start, end, derived=True)
+                ]
+        return []
 
     def _subject_sexes(
         self, q: Quantities, tokens: list[Token], other_is_patient: bool
@@ -821,7 +868,8 @@ class Parser:
     def _sites(
         self, mentions: list[tuple[Observation, Match]], sentences: list[int]
     ) -> list[Observation]:
-        """Twitching in two or more areas of the body -> multiple_sites.
+        """Twitching in two or more areas of the body -> multiple_sites (none without a twitch
+        word that is not denied).
 
         ``sentences`` are site clauses (see _site_clauses). A region counts when a twitch word
         is in its clause, at most :data:`SITE_REACH` tokens away with no other symptom between
@@ -843,11 +891,13 @@ class Parser:
                     return True
             return False
 
+        if not twitches:
+            return []  # cramps or a spasm in two places are not twitching in two places
         areas: dict[str, Observation] = {}
         for o, m in mentions:
             if o.negated or self.kind(o.id) != "region":
                 continue
-            if twitches and not twitching_there(m):
+            if not twitching_there(m):
                 continue
             area = self.kb.findings[o.id].area or o.id
             areas.setdefault(area, o)
@@ -1025,6 +1075,10 @@ def _past_years(tokens: list[Token], today: date) -> list[Match]:
         if first == 0 or tokens[first - 1].is_boundary or tokens[first - 1].norm == ",":
             out.append(Match(NEGATION, PAST, "forward", first, i))
     return out
+
+
+#: The finding for a red flag that started today (see :meth:`Parser._red_flag_new_today`).
+NEW_TODAY = "sudden_onset"
 
 
 #: What a word-sense guard takes away: readings of words, not cues ("years back" is both a
