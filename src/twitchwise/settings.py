@@ -20,6 +20,17 @@ Variable                        Meaning
                                 (``serve --trust-proxy``); off by default.
 ``TWITCHWISE_MAX_IMPORTS``      Journal imports one web worker process runs at once (hosted
                                 service; default 2).
+``TWITCHWISE_HOST``             Address ``twitchwise serve`` listens on (``serve --host``;
+                                default 127.0.0.1).
+``TWITCHWISE_PORT``             Port ``twitchwise serve`` listens on (``serve --port``; 8000).
+``TWITCHWISE_WORKERS``          Worker processes of ``twitchwise serve --accounts`` on PostgreSQL
+                                (``serve --workers``; default 1).
+``TWITCHWISE_GRACEFUL_TIMEOUT`` Seconds ``twitchwise serve`` lets requests in flight finish
+                                after SIGTERM or SIGINT (default 20).
+``TWITCHWISE_MAX_CONNECTIONS``  Connections one worker process serves at once; more get 503
+                                (default 100).
+``TWITCHWISE_KEEP_ALIVE``       Seconds an idle keep-alive connection stays open (default 5;
+                                behind a proxy, longer than the proxy's idle timeout).
 ``TWITCHWISE_COHORT_KEY``       The secret key of ``twitchwise cohort export`` (at least 32
                                 characters) when no ``--key-file`` is given.
 ``TWITCHWISE_CACHE_DIR``        Folder of the compiled knowledge base and parser.
@@ -90,6 +101,11 @@ _EXPECTED = {
     "accounts": "1 or 0 (true or false)",
     "trust_proxy": "1 or 0 (true or false)",
     "max_imports": "a whole number from 1 to 64",
+    "port": "a whole number from 1 to 65535",
+    "workers": "a whole number from 1 to 64",
+    "graceful_timeout": "a number of seconds above 0, at most 3600",
+    "max_connections": "a whole number from 1 to 100000",
+    "keep_alive": "a whole number of seconds from 1 to 3600",
 }
 
 
@@ -141,6 +157,25 @@ def _model() -> type[BaseSettings]:
         max_imports: int | None = Field(
             None, ge=1, le=64, description="Journal imports a web worker runs at once."
         )
+        host: str | None = Field(None, description="Address serve listens on (--host).")
+        port: int | None = Field(
+            None, ge=1, le=65535, description="Port serve listens on (--port)."
+        )
+        workers: int | None = Field(
+            None, ge=1, le=64, description="Worker processes of serve --accounts (--workers)."
+        )
+        graceful_timeout: float | None = Field(
+            None,
+            gt=0,
+            le=3600,
+            description="Seconds requests in flight may take to finish at shutdown (serve).",
+        )
+        max_connections: int | None = Field(
+            None, ge=1, le=100_000, description="Connections one web worker serves at once."
+        )
+        keep_alive: int | None = Field(
+            None, ge=1, le=3600, description="Seconds an idle keep-alive connection stays open."
+        )
         cohort_key: SecretStr | None = Field(
             None, description="The secret key of twitchwise cohort export (--key-file)."
         )
@@ -156,7 +191,7 @@ def _model() -> type[BaseSettings]:
                 return tuple(name.strip() for name in value.split(",") if name.strip())
             return value
 
-        @field_validator("database_url", mode="before")
+        @field_validator("database_url", "host", mode="before")
         @classmethod
         def _strip(cls, value: object) -> object:
             return value.strip() or None if isinstance(value, str) else value

@@ -1,5 +1,6 @@
 """``twitchwise serve``: the web app and REST API on this computer (FastAPI with uvicorn), or
-with ``--accounts`` the hosted service (docs/hosted.md).
+with ``--accounts`` the hosted service (docs/hosted.md), in one process or, with
+``--workers N`` on PostgreSQL, in N worker processes (docs/hosted.md, "worker processes").
 
 FastAPI and uvicorn come with the ``web`` extra and are imported inside the command, after a
 check that names the install command when they are missing; accounts need the ``server``
@@ -8,12 +9,18 @@ extra too.
 
 from __future__ import annotations
 
-from typing import Annotated
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from twitchwise.commands._common import long_running
 from twitchwise.errors import ConfigError, InputError
+
+if TYPE_CHECKING:
+    from twitchwise.web.settings import WebSettings
 
 #: The web extra's modules; python-multipart is importable as either name.
 WEB_MODULES = (("fastapi",), ("uvicorn",), ("python_multipart", "multipart"))
@@ -22,12 +29,24 @@ INSTALL = "pip install 'twitchwise[web]'"
 
 def serve(
     host: Annotated[
-        str,
+        str | None,
         typer.Option(
-            "--host", help="Address to listen on; the default lets only this computer in."
+            "--host",
+            metavar="ADDRESS",
+            help="Address to listen on; the default, 127.0.0.1, lets only this computer in. "
+            "Also TWITCHWISE_HOST.",
+            show_default=False,
         ),
-    ] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port to listen on (1-65535).")] = 8000,
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            "--port",
+            metavar="PORT",
+            help="Port to listen on (1-65535; default 8000). Also TWITCHWISE_PORT.",
+            show_default=False,
+        ),
+    ] = None,
     allowed_host: Annotated[
         list[str] | None,
         typer.Option(
@@ -75,6 +94,17 @@ def serve(
             "journal's SQLite file), e.g. postgresql+psycopg://twitchwise@db/twitchwise.",
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            metavar="N",
+            help="Worker processes (default 1). Above 1 needs --accounts and a PostgreSQL "
+            "database: each process serves requests and shares nothing but the database. "
+            "Also TWITCHWISE_WORKERS.",
+            show_default=False,
+        ),
+    ] = None,
     trust_proxy: Annotated[
         bool | None,
         typer.Option(
@@ -96,10 +126,12 @@ def serve(
         raise ConfigError(
             f"twitchwise serve needs the web extra ({missing} is not installed); run: {INSTALL}"
         )
-    if not 1 <= port <= 65535:
+    if port is not None and not 1 <= port <= 65535:
         raise InputError(f"--port must be from 1 to 65535, not {port}")
-    from twitchwise.web.settings import LOG_FORMATS, WebSettings
+    from twitchwise.web.settings import LOG_FORMATS, MAX_WORKERS, WebSettings
 
+    if workers is not None and not 1 <= workers <= MAX_WORKERS:
+        raise InputError(f"--workers must be from 1 to {MAX_WORKERS}, not {workers}")
     if log_format is not None and log_format.strip().lower() not in LOG_FORMATS:
         raise InputError(f"--log-format must be text or json, not {log_format!r}")
     settings = WebSettings.from_env(
@@ -111,9 +143,13 @@ def serve(
         accounts=accounts,
         trust_proxy=trust_proxy,
         database_url=database_url,
+        workers=workers,
     )
+    if settings.workers > 1:
+        _check_workers(settings)
     if settings.accounts:
         _check_accounts(settings)
+    host, port = settings.host, settings.port
     _check_free(host, port)
 
     import uvicorn
@@ -137,7 +173,65 @@ def serve(
             "Use --host 127.0.0.1 unless you mean it.",
             err=True,
         )
+    if settings.workers > 1:
+        typer.echo(f"{settings.workers} worker processes; SIGTERM or Ctrl+C lets requests finish.")
+        from twitchwise.web.server import WORKER_APP
+
+        with _worker_environment(settings):
+            uvicorn.run(WORKER_APP, **uvicorn_options(settings))
+        return
     uvicorn.run(create_app(settings), **uvicorn_options(settings))
+
+
+def _check_workers(settings: WebSettings) -> None:
+    """Several workers only for the hosted service on PostgreSQL: one line otherwise. The
+    local app is one person's (and opens, and may create and migrate, its SQLite file on
+    first use, which two processes must not do at once); SQLite takes one writer at a time,
+    so processes would wait on each other and gain nothing."""
+    if not settings.accounts:
+        raise InputError(
+            f"--workers {settings.workers} needs --accounts: the local app is one person's "
+            "and runs in one process (use --workers 1)"
+        )
+    from twitchwise.journal.settings import journal_settings
+
+    journal = settings.journal or journal_settings()
+    if journal.url.startswith("sqlite"):
+        raise InputError(
+            f"--workers {settings.workers} needs a PostgreSQL database (--database-url "
+            "postgresql+psycopg://...): SQLite serves one process (use --workers 1)"
+        )
+
+
+@contextmanager
+def _worker_environment(settings: WebSettings) -> Iterator[None]:
+    """The environment the worker processes start with, while they run: the settings as
+    ``TWITCHWISE_*`` variables (each worker reads them back: nothing else of this process
+    reaches them), and for metrics a private, empty ``PROMETHEUS_MULTIPROC_DIR`` made here
+    and removed afterwards (one given in the environment is used as it is), so that
+    ``/metrics`` on any worker sums them all. The environment is restored at the end."""
+    import shutil
+    import tempfile
+
+    from twitchwise.web.observe import MULTIPROC_DIR
+
+    variables = settings.environment()
+    made: str | None = None
+    if settings.metrics and not os.environ.get(MULTIPROC_DIR):
+        made = tempfile.mkdtemp(prefix="twitchwise-metrics-")  # 0700: this user's only
+        variables[MULTIPROC_DIR] = made
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
 
 
 def _check_accounts(settings: object) -> None:

@@ -8,15 +8,17 @@ OpenAPI document's security schemes."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from twitchwise.__about__ import __version__
@@ -32,7 +34,7 @@ from twitchwise.web.settings import WebSettings
 if TYPE_CHECKING:
     from twitchwise.server.credentials import Passwords
 
-__all__ = ["create_app", "templates"]
+__all__ = ["create_app", "create_worker_app", "templates"]
 
 LOCAL = "Not a diagnosis. Runs on your own computer; nothing leaves it."
 HOSTED = (
@@ -43,6 +45,8 @@ HOSTED = (
 )
 
 HERE = Path(__file__).parent
+
+log = logging.getLogger("twitchwise.web")
 
 
 def templates() -> Jinja2Templates:
@@ -62,22 +66,60 @@ def templates() -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
+def create_worker_app() -> FastAPI:
+    """The app of one worker process of ``twitchwise serve --workers`` (uvicorn's
+    ``factory=True``): its settings come from the environment alone
+    (:meth:`WebSettings.from_env`, the variables serve set from its options), never from the
+    parent's memory, so each worker is the same app and holds nothing another needs."""
+    return create_app(WebSettings.from_env(), warm=True)
+
+
+def warm_up(state: Any) -> None:
+    """Do before the first request what it would do: load the knowledge base and the parser
+    (one answer), open the database's connection pool (and with accounts check its schema).
+    A worker that starts, or is started again after one died, then takes requests at full
+    speed. A failure is logged, never fatal: the worker serves, and ``/readyz`` says what is
+    wrong."""
+    from twitchwise.web.deps import accounts_of, root_journal
+
+    tw: Twitchwise = state.twitchwise
+    try:
+        tw.ask("my calf has been twitching for a week")
+    except TwitchwiseError as exc:
+        log.warning("warm-up: the knowledge base: %s", exc)
+    try:
+        if state.settings.accounts:
+            accounts_of(state)
+        else:
+            root_journal(state)
+    except TwitchwiseError as exc:
+        log.warning("warm-up: the database: %s", exc)
+
+
 def create_app(
     settings: WebSettings | None = None,
     tw: Twitchwise | None = None,
     *,
     passwords: Passwords | None = None,
+    warm: bool = False,
 ) -> FastAPI:
     """The web app for ``settings``; every use case goes through ``tw`` (by default a new
     :class:`~twitchwise.app.Twitchwise` with the settings' journal). With accounts,
-    ``passwords`` sets the argon2id parameters (tests use cheap ones)."""
+    ``passwords`` sets the argon2id parameters (tests use cheap ones). With ``warm``, the
+    app's start-up runs :func:`warm_up` before the server takes connections."""
     settings = settings or WebSettings()
     metrics = Metrics() if settings.metrics else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if warm:
+            await run_in_threadpool(warm_up, app.state)
         yield
+        # after the requests in flight finished (or the graceful timeout cancelled them)
+        opened = getattr(app.state, "journal", None) is not None
         close_journal(app.state)
+        if opened:
+            log.info("shutdown: the database's connection pool is disposed")
         if metrics is not None:
             metrics.process_exited()
 

@@ -17,8 +17,11 @@ request:
   ``twitchwise_http_request_duration_seconds`` by ``method``, ``route`` and ``status`` (its
   class: ``2xx``, ``4xx``, ...), and the gauge ``twitchwise_http_requests_in_progress`` by
   ``method``. prometheus-client (the ``server`` extra) is imported only then. With
-  ``PROMETHEUS_MULTIPROC_DIR`` set (prometheus-client's own variable), every worker process
-  writes its values to that folder and ``/metrics`` sums them (docs/hosted.md).
+  ``PROMETHEUS_MULTIPROC_DIR`` set (prometheus-client's own variable; ``twitchwise serve
+  --workers N --metrics`` makes a private one), every worker process writes its values to
+  that folder and ``/metrics`` sums them (docs/hosted.md); a worker that died without marking
+  itself dead (SIGKILL) is found by its process id and its requests in progress no longer
+  count (:func:`forget_dead_workers`).
 
 :class:`JsonFormatter` writes any log record as one JSON object (``twitchwise serve
 --log-format json`` gives it to uvicorn's and twitchwise's loggers: :func:`logging_config`).
@@ -50,6 +53,7 @@ __all__ = [
     "JsonFormatter",
     "Metrics",
     "ObserveMiddleware",
+    "forget_dead_workers",
     "logging_config",
     "request_id",
     "route_template",
@@ -141,9 +145,11 @@ class Metrics:
         ``PROMETHEUS_MULTIPROC_DIR`` set, those of every process that writes there."""
         from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-        if os.environ.get(MULTIPROC_DIR):
+        folder = os.environ.get(MULTIPROC_DIR)
+        if folder:
             from prometheus_client import multiprocess
 
+            forget_dead_workers(folder)
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
             return generate_latest(registry), CONTENT_TYPE_LATEST
@@ -156,6 +162,43 @@ class Metrics:
             from prometheus_client import multiprocess
 
             multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+
+
+#: A live gauge's file in the multi-process folder: ``gauge_livesum_<pid>.db``.
+_LIVE_GAUGE_FILE = re.compile(r"gauge_live(?:sum|all|max|min|mostrecent)_(\d+)\.db")
+
+
+def forget_dead_workers(folder: str) -> list[int]:
+    """Mark dead the worker processes whose live gauges are still in ``folder`` but which no
+    longer run (killed, say, so they never marked themselves): their requests in progress
+    stop counting. Their counters and histograms stay, as prometheus-client means them to.
+    Returns the process ids forgotten."""
+    from prometheus_client import multiprocess
+
+    gone: list[int] = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return gone
+    for name in names:
+        found = _LIVE_GAUGE_FILE.fullmatch(name)
+        if found is None:
+            continue
+        pid = int(found.group(1))
+        if pid not in gone and not _running(pid):
+            multiprocess.mark_process_dead(pid, folder)  # type: ignore[no-untyped-call]
+            gone.append(pid)
+    return gone
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
 
 
 class ObserveMiddleware:

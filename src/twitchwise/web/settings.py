@@ -3,8 +3,10 @@
 =============================== =========== ==================================================
 Setting                         Default     Meaning
 =============================== =========== ==================================================
-``host``                        127.0.0.1   Address to listen on (``twitchwise serve --host``).
-``port``                        8000        Port (``twitchwise serve --port``).
+``host``                        127.0.0.1   Address to listen on (``twitchwise serve --host``,
+                                            ``TWITCHWISE_HOST``).
+``port``                        8000        Port (``twitchwise serve --port``,
+                                            ``TWITCHWISE_PORT``).
 ``allowed_hosts``               ()          More names accepted in the ``Host`` header
                                             (``--allowed-host``, ``TWITCHWISE_ALLOWED_HOSTS``);
                                             required when ``host`` is not loopback.
@@ -13,8 +15,16 @@ Setting                         Default     Meaning
                                             (``TWITCHWISE_MAX_UPLOAD_MB``).
 ``header_timeout_s``            10          Seconds to send a request's headers.
 ``body_timeout_s``              60          Seconds to send a whole request body (else 408).
-``keep_alive_s``                5           Seconds an idle keep-alive connection stays open.
-``max_connections``             100         Connections served at once; more get 503.
+``keep_alive_s``                5           Seconds an idle keep-alive connection stays open
+                                            (``TWITCHWISE_KEEP_ALIVE``).
+``max_connections``             100         Connections one process serves at once; more get
+                                            503 (``TWITCHWISE_MAX_CONNECTIONS``).
+``workers``                     1           Worker processes (``--workers``,
+                                            ``TWITCHWISE_WORKERS``); above 1 only with
+                                            accounts on PostgreSQL.
+``graceful_timeout_s``          20          Seconds requests in flight may take to finish
+                                            after SIGTERM or SIGINT
+                                            (``TWITCHWISE_GRACEFUL_TIMEOUT``).
 ``log_format``                  text        ``json``: one JSON log line per request with a request
                                             id (``--log-format``, ``TWITCHWISE_LOG_FORMAT``).
 ``metrics``                     False       Prometheus metrics at ``/metrics`` (``--metrics``,
@@ -36,20 +46,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from twitchwise.errors import ConfigError
-from twitchwise.settings import Setting, environment_settings
+from twitchwise.settings import PREFIX, Setting, environment_settings
 
 if TYPE_CHECKING:
     from twitchwise.journal.settings import JournalSettings
 
-__all__ = ["LOG_FORMATS", "LOOPBACK_HOSTS", "SETTINGS", "Setting", "WebSettings"]
+__all__ = ["LOG_FORMATS", "LOOPBACK_HOSTS", "MAX_WORKERS", "SETTINGS", "Setting", "WebSettings"]
 
 MIB = 1024 * 1024
 #: How the web app may log (``log_format``): ``text`` is the local app's default.
 LOG_FORMATS = ("text", "json")
 MAX_UPLOAD_BYTES = 256 * MIB
+#: The most worker processes ``twitchwise serve --workers`` starts.
+MAX_WORKERS = 64
 #: Host names that always mean this machine.
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 #: Addresses that listen on every interface: never a name a browser asks for.
@@ -76,8 +88,29 @@ SETTINGS = (
     ),
     Setting("header_timeout_s", "10", "Seconds a connection has to send a request's headers."),
     Setting("body_timeout_s", "60", "Seconds a request has to send its whole body (else 408)."),
-    Setting("keep_alive_s", "5", "Seconds an idle keep-alive connection stays open."),
-    Setting("max_connections", "100", "Connections served at once; past it, 503 at once."),
+    Setting(
+        "keep_alive_s",
+        "5",
+        "Seconds an idle keep-alive connection stays open (TWITCHWISE_KEEP_ALIVE).",
+    ),
+    Setting(
+        "max_connections",
+        "100",
+        "Connections one process serves at once; past it, 503 at once "
+        "(TWITCHWISE_MAX_CONNECTIONS).",
+    ),
+    Setting(
+        "workers",
+        "1",
+        "Worker processes (--workers, TWITCHWISE_WORKERS); above 1 only with accounts on "
+        "PostgreSQL.",
+    ),
+    Setting(
+        "graceful_timeout_s",
+        "20",
+        "Seconds requests in flight may take to finish after SIGTERM or SIGINT "
+        "(TWITCHWISE_GRACEFUL_TIMEOUT).",
+    ),
     Setting(
         "log_format",
         "text",
@@ -124,6 +157,8 @@ class WebSettings:
     body_timeout_s: float = 60.0
     keep_alive_s: int = 5
     max_connections: int = 100
+    workers: int = 1
+    graceful_timeout_s: float = 20.0
     log_format: str = "text"
     metrics: bool = False
     accounts: bool = False
@@ -139,7 +174,15 @@ class WebSettings:
                 raise ConfigError(f"{name} must be at least 1 byte")
         if not 1 <= self.max_imports <= 64:
             raise ConfigError(f"max_imports must be from 1 to 64, not {self.max_imports}")
-        for name in ("header_timeout_s", "body_timeout_s", "keep_alive_s", "max_connections"):
+        if not 1 <= self.workers <= MAX_WORKERS:
+            raise ConfigError(f"workers must be from 1 to {MAX_WORKERS}, not {self.workers}")
+        for name in (
+            "header_timeout_s",
+            "body_timeout_s",
+            "keep_alive_s",
+            "max_connections",
+            "graceful_timeout_s",
+        ):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"{name} must be above 0, not {getattr(self, name)}")
         if self.log_format not in LOG_FORMATS:
@@ -158,46 +201,85 @@ class WebSettings:
     @classmethod
     def from_env(
         cls,
-        host: str = "127.0.0.1",
-        port: int = 8000,
+        host: str | None = None,
+        port: int | None = None,
         allowed_hosts: tuple[str, ...] = (),
         log_format: str | None = None,
         metrics: bool | None = None,
         accounts: bool | None = None,
         trust_proxy: bool | None = None,
         database_url: str | None = None,
+        workers: int | None = None,
     ) -> WebSettings:
         """Settings for ``twitchwise serve``: the options, ``TWITCHWISE_ALLOWED_HOSTS``
         (comma-separated, added to ``allowed_hosts``), ``TWITCHWISE_MAX_UPLOAD_MB``,
-        ``TWITCHWISE_MAX_IMPORTS``, and ``TWITCHWISE_LOG_FORMAT``, ``TWITCHWISE_METRICS``,
-        ``TWITCHWISE_ACCOUNTS`` and ``TWITCHWISE_TRUST_PROXY`` unless an option gives them.
-        ``database_url`` (``--database-url``) replaces ``TWITCHWISE_DATABASE_URL``."""
-        env = environment_settings()
-        allowed_hosts += env.allowed_hosts  # type: ignore[attr-defined]
-        megabytes: float | None = env.max_upload_mb  # type: ignore[attr-defined]
+        ``TWITCHWISE_MAX_IMPORTS``, ``TWITCHWISE_MAX_CONNECTIONS``, ``TWITCHWISE_KEEP_ALIVE``,
+        ``TWITCHWISE_GRACEFUL_TIMEOUT``, and ``TWITCHWISE_HOST``, ``TWITCHWISE_PORT``,
+        ``TWITCHWISE_LOG_FORMAT``, ``TWITCHWISE_METRICS``, ``TWITCHWISE_ACCOUNTS``,
+        ``TWITCHWISE_TRUST_PROXY`` and ``TWITCHWISE_WORKERS`` unless an option gives them.
+        ``database_url`` (``--database-url``) replaces ``TWITCHWISE_DATABASE_URL``.
+
+        A worker process of ``twitchwise serve --workers`` builds its settings with this and
+        no arguments, from the variables :meth:`environment` gave it."""
+        env: Any = environment_settings()
+        allowed_hosts += env.allowed_hosts
+        megabytes: float | None = env.max_upload_mb
         upload = MAX_UPLOAD_BYTES if megabytes is None else int(megabytes * MIB)
-        imports: int | None = env.max_imports  # type: ignore[attr-defined]
         journal = None
         if database_url is not None and database_url.strip():
             from twitchwise.journal.settings import JournalSettings
 
             journal = JournalSettings.from_url(database_url)
+        default = cls.__dataclass_fields__
+
+        def pick(given: Any, name: str, field_name: str) -> Any:
+            if given is not None:
+                return given
+            found = getattr(env, name)
+            return default[field_name].default if found is None else found
+
         return cls(
-            host=host,
-            port=port,
+            host=pick(host, "host", "host"),
+            port=pick(port, "port", "port"),
             allowed_hosts=allowed_hosts,
-            log_format=log_format or env.log_format,  # type: ignore[attr-defined]
-            metrics=env.metrics if metrics is None else metrics,  # type: ignore[attr-defined]
+            log_format=log_format or env.log_format,
+            metrics=env.metrics if metrics is None else metrics,
             max_upload_bytes=upload,
-            accounts=env.accounts if accounts is None else accounts,  # type: ignore[attr-defined]
-            trust_proxy=(
-                env.trust_proxy  # type: ignore[attr-defined]
-                if trust_proxy is None
-                else trust_proxy
-            ),
-            max_imports=2 if imports is None else imports,
+            max_connections=pick(None, "max_connections", "max_connections"),
+            keep_alive_s=pick(None, "keep_alive", "keep_alive_s"),
+            workers=pick(workers, "workers", "workers"),
+            graceful_timeout_s=pick(None, "graceful_timeout", "graceful_timeout_s"),
+            accounts=env.accounts if accounts is None else accounts,
+            trust_proxy=env.trust_proxy if trust_proxy is None else trust_proxy,
+            max_imports=pick(None, "max_imports", "max_imports"),
             journal=journal,
         )
+
+    def environment(self) -> dict[str, str]:
+        """The ``TWITCHWISE_*`` variables from which :meth:`from_env` (with no arguments)
+        gives these settings again: how ``twitchwise serve --workers`` hands its settings
+        to the worker processes, which share nothing with it but the environment. The
+        journal's database is ``TWITCHWISE_DATABASE_URL``, or ``TWITCHWISE_HOME``'s file
+        as the environment already says; the timeouts and body limit other than the upload
+        size have no variable and keep their defaults."""
+        variables = {
+            "HOST": self.host,
+            "PORT": str(self.port),
+            "ALLOWED_HOSTS": ",".join(self.allowed_hosts),
+            "LOG_FORMAT": self.log_format,
+            "METRICS": "1" if self.metrics else "0",
+            "ACCOUNTS": "1" if self.accounts else "0",
+            "TRUST_PROXY": "1" if self.trust_proxy else "0",
+            "MAX_UPLOAD_MB": repr(self.max_upload_bytes / MIB),
+            "MAX_IMPORTS": str(self.max_imports),
+            "MAX_CONNECTIONS": str(self.max_connections),
+            "KEEP_ALIVE": str(self.keep_alive_s),
+            "WORKERS": str(self.workers),
+            "GRACEFUL_TIMEOUT": repr(self.graceful_timeout_s),
+        }
+        if self.journal is not None:
+            variables["DATABASE_URL"] = self.journal.url
+        return {f"{PREFIX}{name}": value for name, value in variables.items()}
 
     @property
     def accepted_hosts(self) -> frozenset[str]:
