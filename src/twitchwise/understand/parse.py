@@ -323,6 +323,9 @@ class Parser:
                 m.first, m.last, NEGATION, backward=kind not in _NOT_DENIED_BACKWARD
             )
             negated = m.category == ABSENT or scope is not None
+            if kind == "side" and not negated:
+                # "the right leg is fine", "left side ok": not the side it is on
+                negated = self._side_said_normal(m, tokens, matches)
             if m.category == FUNCTION:
                 normal = coverage.scope(m.first, m.last, NORMAL)
                 negated = negated or normal is not None
@@ -444,6 +447,21 @@ class Parser:
             and not words <= self.first_person
             and after not in self.history_verbs
         )
+
+    @staticmethod
+    def _side_said_normal(m: Match, tokens: list[Token], matches: list[Match]) -> bool:
+        """A normal-state word right after a side and its body part, in the same clause and
+        with no comma between ("right leg is fine", "the left one is ok")."""
+        normal_at = {x.last: x.first for x in matches if x.category == NORMAL}
+        end = min(m.last + 1 + _SIDE_NORMAL_REACH, len(tokens))
+        for i in range(m.last + 1, end):
+            if tokens[i].is_punct:
+                return False
+            if i in normal_at:
+                # said of it, at the end of the clause: "is fine." (not "a fine twitch")
+                nxt = tokens[i + 1].norm if i + 1 < len(tokens) else "."
+                return nxt in _CLAUSE_GOES_ON or not nxt[:1].isalnum()
+        return False
 
     def _of_a_third_person(self, m: Match, coverage: Coverage, tokens: list[Token]) -> bool:
         """``m`` is in the scope of someone named through another person ("my sister's little
@@ -1032,6 +1050,11 @@ def _subject_age(q: Quantities) -> Amount | None:
 _LONG_UNITS = frozenset({"month", "months", "year", "years"})
 _PAST_MARKERS = frozenset({"last", "ago", "back"})
 _SENTENCE_END = frozenset({".", "!", "?", ";"})
+
+#: Tokens after a side word within which a normal-state word says that side is well.
+_SIDE_NORMAL_REACH = 5
+#: Words after a normal-state word that still end what it says ("right leg is fine and...").
+_CLAUSE_GOES_ON = frozenset({"and", "but", "so", "though", "now", "too", "thanks", "thankfully"})
 
 #: Words between two person words that still name one person ("my sister's little boy").
 # fmt: off
