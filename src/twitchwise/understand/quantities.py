@@ -146,6 +146,8 @@ _AGE_UNITS = {
     "day": 1 / 365,
     "days": 1 / 365,
 }
+#: Words just before "N years" that make it the writer's age ("I am 35 years").
+_WRITER_AGE_LEAD = frozenset({"am", "aged", "age"})
 #: Age units that need no "old" after them ("my 6yo").
 _AGE_GLUED = frozenset({"yo", "yearold"})
 #: Times earlier today: a symptom that started then has lasted less than a day.
@@ -393,6 +395,16 @@ class QuantityReader:
             out.sexes.append((_PERSON[person], first))
             return j + 1
         years_per = _AGE_UNITS.get(unit)
+        if (
+            years_per == 1
+            and prev in _WRITER_AGE_LEAD
+            and after not in _AGO
+            and 10 <= low <= 110
+            and _NUM.match(word)
+        ):
+            # "I am 35 years" (without "old"), "aged 70 years": the writer's age, not how long
+            self._age(low, first, last, out)
+            return j + 1
         if years_per is not None and (after == "old" or unit in _AGE_GLUED):
             someone_else = prev in ("my", "our") or bool(
                 {q[x].norm for x in range(max(0, k - 4), k)} & self.relatives
