@@ -143,3 +143,16 @@ def test_d10_dev_cases_floor() -> None:
     assert result.self_care_kept.rate >= 0.75
     assert result.top1.rate >= 0.88
     assert result.top3.rate >= 0.95
+
+
+def test_d11_dev_cases_floor() -> None:
+    """The D11 cases (sixth session): serious cases whose warning sign is hidden in everyday
+    words. When studied: under-triaged 2 -> 0 (a stroke that began by teatime in a man whose
+    hand had twitched for weeks; weakness and an irregular heartbeat after a missed
+    dialysis), acceptable 37/48 -> 44/48."""
+    result = evaluate(load_cases(CORPUS / "cases" / "dev_d11.yaml"))
+    assert len(result.results) == 48
+    assert not result.under_triaged, [c.id for c in result.under_triaged]
+    assert result.triage_acceptable.rate >= 0.88
+    assert result.top1.rate >= 0.85
+    assert result.top3.rate >= 0.95
