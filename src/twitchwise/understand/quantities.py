@@ -146,6 +146,8 @@ _AGE_UNITS = {
     "day": 1 / 365,
     "days": 1 / 365,
 }
+#: Words after "N weeks" that make it how far along a pregnancy is.
+_GESTATION = frozenset({"pregnant", "gestation", "along"})
 #: Words just before "N years" that make it the writer's age ("I am 35 years").
 _WRITER_AGE_LEAD = frozenset({"am", "aged", "age"})
 #: Age units that need no "old" after them ("my 6yo").
@@ -425,6 +427,8 @@ class QuantityReader:
         if unit in self.units and self.units[unit] >= 0.04:
             if after in _EVENT_RELATIVE and prev not in ("for", "past", "last", "since"):
                 return j + 1
+            if after in _GESTATION:
+                return j + 1  # "32 weeks pregnant": how far along, not how long it has twitched
             if prev in ("in", "next", "within") and after not in _AGO:
                 return j + 1  # "a check-up in 3 months": the future, not how long
             if (
