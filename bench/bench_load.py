@@ -301,7 +301,7 @@ class Person:
     account: uuid.UUID
     headers: dict[str, str]
     cookies: dict[str, str]
-    episodes: set[int] = field(default_factory=set)  # ids answered 201
+    episodes: set[str] = field(default_factory=set)  # public ids answered 201
     days: set[date] = field(default_factory=set)  # dates answered 200
 
 
@@ -469,7 +469,7 @@ async def person_loop(
                 elapsed = time.perf_counter() - started
                 ok = 200 <= r.status_code < 300
                 if ok and action == "log":
-                    person.episodes.add(int(r.json()["id"]))
+                    person.episodes.add(str(uuid.UUID(r.json()["id"])))
                 elif ok and action == "day":
                     person.days.add(day)
                 kind = "ok" if ok else f"http {r.status_code}"
@@ -538,8 +538,8 @@ async def run_load(
 
 def count_check(pg: PrivatePostgres, people: list[Person]) -> dict[str, int]:
     """Every episode and day answered 2xx is in the database (read as the superuser)."""
-    episodes = {(str(a), int(i)) for a, i in pg.execute(
-        "twitchwise", "SELECT owner_id, id FROM episodes")}  # fmt: skip
+    episodes = {(str(a), str(i)) for a, i in pg.execute(
+        "twitchwise", "SELECT owner_id, public_id FROM episodes")}  # fmt: skip
     days = {(str(a), d) for a, d in pg.execute("twitchwise", "SELECT owner_id, date FROM days")}
     acked_episodes = {(str(p.account), i) for p in people for i in p.episodes}
     acked_days = {(str(p.account), d) for p in people for d in p.days}

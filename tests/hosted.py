@@ -28,7 +28,7 @@ from fastapi.testclient import TestClient
 
 from server_db import pg_execute, pg_schema, pg_url
 from twitchwise.cli import main
-from twitchwise.journal.settings import JournalSettings
+from twitchwise.journal.settings import JournalSettings, PoolSettings
 from twitchwise.server.credentials import Passwords
 from twitchwise.web.app import create_app
 from twitchwise.web.security import CSRF_HEADER
@@ -62,13 +62,16 @@ def upgraded(url: str) -> None:
 
 
 @contextmanager
-def hosted(kind: str, tmp_path: Path, **settings: Any) -> Iterator[Hosted]:
+def hosted(
+    kind: str, tmp_path: Path, pool: PoolSettings | None = None, **settings: Any
+) -> Iterator[Hosted]:
     """The app with accounts on an upgraded database of ``kind`` (``sqlite`` or
-    ``postgresql``); closed (its engine disposed) afterwards."""
+    ``postgresql``), its engine's connection pool ``pool`` (SQLAlchemy's by default); closed
+    (its engine disposed) afterwards."""
     if kind == "sqlite":
         url = f"sqlite:///{tmp_path / 'hosted.sqlite'}"
         upgraded(url)
-        with _made(kind, url, url, settings) as site:
+        with _made(kind, url, url, settings, pool) as site:
             yield site
         return
     with pg_schema() as schema:
@@ -82,7 +85,7 @@ def hosted(kind: str, tmp_path: Path, **settings: Any) -> Iterator[Hosted]:
             f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
         )
         try:
-            with _made(kind, owner, pg_url(schema, user=role), settings) as site:
+            with _made(kind, owner, pg_url(schema, user=role), settings, pool) as site:
                 yield site
         finally:
             pg_execute(
@@ -91,10 +94,13 @@ def hosted(kind: str, tmp_path: Path, **settings: Any) -> Iterator[Hosted]:
 
 
 @contextmanager
-def _made(kind: str, owner: str, url: str, options: dict[str, Any]) -> Iterator[Hosted]:
+def _made(
+    kind: str, owner: str, url: str, options: dict[str, Any], pool: PoolSettings | None = None
+) -> Iterator[Hosted]:
     from twitchwise.web.deps import close_journal
 
-    settings = WebSettings(accounts=True, journal=JournalSettings.from_url(url), **options)
+    journal = JournalSettings.from_url(url, pool)
+    settings = WebSettings(accounts=True, journal=journal, **options)
     app = create_app(settings, passwords=cheap())
     try:
         yield Hosted(kind, owner, url, settings, app)

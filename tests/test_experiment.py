@@ -191,7 +191,7 @@ def test_the_migration_upgrades_a_journal_that_holds_data(home: Path) -> None:
         assert journal.counts()["episodes"] == 1
         with journal.engine.connect() as conn:
             version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        assert version == HEAD_REVISION == "0003"
+        assert version == HEAD_REVISION == "0004"
         row = journal.start_experiment(
             kind="caffeine", change=None, started_on=START, block_days=7, washout_days=2,
             schedule="ABBA", seed=1, today=START,

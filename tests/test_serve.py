@@ -289,3 +289,16 @@ def test_serve_with_accounts(
     assert recorded.calls[-1][0].state.settings.accounts
     assert main(["serve", "--no-accounts", "--port", str(_free_port())]) == 0
     assert not recorded.calls[-1][0].state.settings.accounts
+    # sign-up closed: by the option or the variable, and serve says how accounts are made
+    capsys.readouterr()
+    assert main(["serve", "--signup", "CLOSED", "--port", str(_free_port())]) == 0
+    out, _ = capsys.readouterr()
+    assert "sign-up is closed: make them with 'twitchwise admin create-user'" in out
+    app = recorded.calls[-1][0]
+    assert app.state.settings.signup == "closed"
+    assert TestClient(app, base_url="http://127.0.0.1").get("/signup").status_code == 403
+    monkeypatch.setenv("TWITCHWISE_SIGNUP", "closed")
+    assert main(["serve", "--port", str(_free_port())]) == 0
+    assert recorded.calls[-1][0].state.settings.signup == "closed"
+    assert main(["serve", "--signup", "open", "--port", str(_free_port())]) == 0
+    assert recorded.calls[-1][0].state.settings.signup == "open"

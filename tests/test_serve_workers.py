@@ -32,7 +32,7 @@ pytest.importorskip("prometheus_client", reason="the server extra is not install
 
 from server_db import pg_problem, pg_schema, pg_url
 from twitchwise.cli import main
-from twitchwise.journal.settings import JournalSettings
+from twitchwise.journal.settings import JournalSettings, PoolSettings, journal_settings
 from twitchwise.web.settings import WebSettings
 
 WORKER_VARIABLES = (
@@ -42,6 +42,7 @@ WORKER_VARIABLES = (
     "TWITCHWISE_LOG_FORMAT",
     "TWITCHWISE_METRICS",
     "TWITCHWISE_ACCOUNTS",
+    "TWITCHWISE_SIGNUP",
     "TWITCHWISE_TRUST_PROXY",
     "TWITCHWISE_MAX_UPLOAD_MB",
     "TWITCHWISE_MAX_IMPORTS",
@@ -50,6 +51,10 @@ WORKER_VARIABLES = (
     "TWITCHWISE_WORKERS",
     "TWITCHWISE_GRACEFUL_TIMEOUT",
     "TWITCHWISE_DATABASE_URL",
+    "TWITCHWISE_DB_POOL_SIZE",
+    "TWITCHWISE_DB_POOL_MAX_OVERFLOW",
+    "TWITCHWISE_DB_POOL_TIMEOUT",
+    "TWITCHWISE_DB_POOL_RECYCLE",
     "PROMETHEUS_MULTIPROC_DIR",
 )
 
@@ -169,17 +174,22 @@ def test_settings_travel_through_the_environment(monkeypatch: pytest.MonkeyPatch
         log_format="json",
         metrics=True,
         accounts=True,
+        signup="closed",
         trust_proxy=True,
         max_imports=5,
-        journal=JournalSettings.from_url("postgresql+psycopg://app@db/twitchwise"),
+        journal=JournalSettings.from_url(
+            "postgresql+psycopg://app@db/twitchwise",
+            PoolSettings(size=12, max_overflow=3, timeout_s=4.5, recycle_s=1800),
+        ),
     )
     variables = settings.environment()
     assert set(variables) <= set(WORKER_VARIABLES)
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
     again = WebSettings.from_env()
-    assert again == replace(settings, journal=None)  # the journal: from the variable
+    assert again == replace(settings, journal=None)  # the journal: from the variables
     assert variables["TWITCHWISE_DATABASE_URL"] == "postgresql+psycopg://app@db/twitchwise"
+    assert journal_settings() == settings.journal  # its pool too
     assert again.accepted_hosts == settings.accepted_hosts
     # and the defaults
     for name in variables:

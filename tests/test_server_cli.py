@@ -156,7 +156,7 @@ def test_upgrade_migrates_the_journal_too_and_says_so(
     code, out, err = run(["db", "upgrade", "--database-url", url], capsys)
     assert (code, err) == (0, "")
     assert out == (
-        f"upgraded the journal schema of {where}: none -> 0003\n"
+        f"upgraded the journal schema of {where}: none -> 0004\n"
         f"upgraded the accounts schema of {where}: none -> a0003\n"
     )
     engine = make_engine(url)
@@ -166,6 +166,6 @@ def test_upgrade_migrates_the_journal_too_and_says_so(
             "alembic_version", "accounts", "login_attempts"} <= names  # fmt: skip
     code, out, _ = run(["db", "upgrade", "--database-url", url], capsys)
     assert out == (
-        f"the journal schema of {where} is up to date (0003)\n"
+        f"the journal schema of {where} is up to date (0004)\n"
         f"the accounts schema of {where} is up to date (a0003)\n"
     )

@@ -15,11 +15,14 @@ path wherever it takes one (her days, her token...), and again with ids that no 
 On SQLite, and on PostgreSQL with the app connected as a restricted role (row-level security
 on). A new operation in the document without a case here fails the test. The only ids in
 URLs are a guide topic (public), a date (each person's own day) and an API token's id (a
-random UUID version 4): no sequential id is ever in a URL.
+random UUID version 4): no sequential id is ever in a URL. Nor in a response: every JSON body
+of the walk is searched for an integer under a key that names an id, an episode is named by
+its random public id (never its row's), and the document declares no id as an integer.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import uuid
 from collections.abc import Callable, Iterator
@@ -54,6 +57,7 @@ class World:
     bob_token: str
     secrets: tuple[str, ...]  # what must never reach Bob
     ann_token_id: str
+    ann_episode_id: str  # the public id of the episode she logged through the API
 
 
 def _ann_export(tmp_path: Path) -> bytes:
@@ -70,14 +74,13 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
         ann = sign_up(site, ANN)
         token = make_token(ann, f"{MARK} token", ["read", "write"])
         program = site.client()
-        assert (
-            program.post(
-                "/api/journal/episodes",
-                headers=bearer(token),
-                json={"region": "calf", "note": f"{MARK} note"},
-            ).status_code
-            == 201
+        logged = program.post(
+            "/api/journal/episodes",
+            headers=bearer(token),
+            json={"region": "calf", "note": f"{MARK} note"},
         )
+        assert logged.status_code == 201
+        episode_id = logged.json()["id"]
         assert ann.put(f"/api/journal/days/{ANN_DAY}", json={
             "stress": 4, "medicines": [f"{MARK} pill"], "workout_type": f"{MARK} yoga"}
         ).status_code == 200  # fmt: skip
@@ -94,8 +97,9 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
         bob = sign_up(site, BOB)
         bob_token = make_token(bob, "bob's", ["read", "write"])
         bob.post("/api/journal/episodes", json={"region": "eyelid", "note": "BOB-OWN"})
-        secrets = (MARK, ANN, account["id"], listed["id"], token, ann.cookies["twitchwise_session"])
-        yield World(site, ann, bob, site.client(), bob_token, secrets, listed["id"])
+        secrets = (MARK, ANN, account["id"], listed["id"], token, ann.cookies["twitchwise_session"],
+                   episode_id)  # fmt: skip
+        yield World(site, ann, bob, site.client(), bob_token, secrets, listed["id"], episode_id)
 
 
 def _interview(client: TestClient, headers: dict[str, str]) -> dict[str, Any]:
@@ -169,6 +173,28 @@ def _leaks(world: World, response: Any) -> list[str]:
     return [s for s in world.secrets if s.lower() in text]
 
 
+def _integer_ids(value: Any, where: str = "") -> list[str]:
+    """Where a JSON value holds an integer under a key that names an id (``id``,
+    ``..._id``): a sequential id that would address a row."""
+    found = []
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            named = key == "id" or key.endswith("_id")
+            if named and isinstance(inner, int) and not isinstance(inner, bool):
+                found.append(f"{where}.{key}")
+            found += _integer_ids(inner, f"{where}.{key}")
+    elif isinstance(value, list):
+        for i, inner in enumerate(value):
+            found += _integer_ids(inner, f"{where}[{i}]")
+    return found
+
+
+def _sequential(response: Any) -> list[str]:
+    if not response.headers.get("content-type", "").startswith("application/json"):
+        return []
+    return _integer_ids(response.json())
+
+
 def _normal(response: Any, ids: tuple[str, ...]) -> tuple[int, str]:
     body = response.content.decode("latin-1")
     for value in ids:
@@ -208,6 +234,7 @@ def test_bob_never_sees_anything_of_anns(world: World, how: str) -> None:
                 assert found.status_code < 500, (where, found.text[:300])
                 assert found.status_code not in (401, 403), (where, found.text[:300])
                 assert not _leaks(world, found), (where, _leaks(world, found))
+                assert not _sequential(found) and not _sequential(fresh), (where, found.text)
                 if ids:
                     assert _normal(found, ids) == _normal(fresh, ids), where
     assert walked == set(CASES)
@@ -241,6 +268,28 @@ def test_bob_s_pages_show_nothing_of_anns(world: World) -> None:
     assert [e["note"] for e in mine["episodes"]] == ["BOB-OWN"]
 
 
+def _random(ids: list[str]) -> None:
+    """Version-4 UUIDs, all different, no two next to each other as numbers."""
+    values = sorted(uuid.UUID(value).int for value in ids)
+    assert all(uuid.UUID(value).version == 4 for value in ids)
+    assert len(set(values)) == len(values)
+    assert all(b - a > 2**64 for a, b in itertools.pairwise(values))
+
+
+def _row_ids(world: World, public: list[str]) -> list[int]:
+    """The episodes' integer row ids in the database, in the order of their public ids."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(world.site.owner_url)  # the superuser or the file: every row
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT public_id, id FROM episodes")).all()
+    finally:
+        engine.dispose()
+    by_public = {uuid.UUID(str(p)): i for p, i in rows}
+    return [by_public[uuid.UUID(value)] for value in public]
+
+
 def test_the_ids_in_addresses_are_not_guessable(world: World) -> None:
     for token in world.ann.get("/api/account/tokens").json():
         assert uuid.UUID(token["id"]).version == 4
@@ -250,3 +299,31 @@ def test_the_ids_in_addresses_are_not_guessable(world: World) -> None:
     schema = world.site.client().get("/openapi.json").json()
     param = schema["paths"]["/api/account/tokens/{token_id}"]["delete"]["parameters"][0]
     assert param["schema"] == {"type": "string", "format": "uuid", "title": "Token Id"}
+    # the document: no path parameter and no id of any schema is an integer
+    for template, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for p in operation.get("parameters", []):
+                if p["in"] == "path":
+                    assert p["schema"].get("type") == "string", (method, template, p)
+    for name, component in schema["components"]["schemas"].items():
+        for key, prop in component.get("properties", {}).items():
+            if key == "id" or key.endswith("_id"):
+                assert prop.get("type") == "string", (name, key, prop)
+    episode = schema["components"]["schemas"]["EpisodePublic"]["properties"]["id"]
+    assert episode["format"] == "uuid"
+
+
+def test_episode_ids_are_random_not_sequential(world: World) -> None:
+    """Episodes logged one after the other, by two people, through the session and a token:
+    each gets a random public id, and none is the row's own (sequential) id."""
+    made = [world.ann_episode_id]
+    for client, headers in ((world.ann, {}), (world.bob, {}), (world.bob_program,
+                            bearer(world.bob_token)), (world.ann, {})):  # fmt: skip
+        r = client.post("/api/journal/episodes", json={"region": "calf"}, headers=headers)
+        assert r.status_code == 201 and isinstance(r.json()["id"], str), r.text
+        assert not _sequential(r)
+        made.append(r.json()["id"])
+    _random(made)
+    rows = _row_ids(world, made)  # what the API would have said: a number counting up
+    assert sorted(rows) == rows and len(set(rows)) == len(rows)
+    assert not {str(row) for row in rows} & set(made)

@@ -302,6 +302,87 @@ def test_multiprocess_metrics_are_summed_from_the_folder(
     assert _sample(text, total, method="GET", route="/healthz", status="2xx") == 1
 
 
+def _gauge(text: str, name: str) -> float:
+    """The value of a gauge without labels."""
+    for line in text.splitlines():
+        if line.startswith(f"{name} "):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"{name} is not in the metrics")
+
+
+def _pool(text: str) -> dict[str, float]:
+    return {
+        name: _gauge(text, f"twitchwise_db_pool_{name}")
+        for name in ("checked_out", "idle", "overflow", "limit")
+    }
+
+
+def test_metrics_show_the_database_pool(tmp_path: Path) -> None:
+    """The pool's connections in use, idle and in overflow, and its limit, as the pool has
+    them at the scrape and when each request ends."""
+    from twitchwise.journal.settings import PoolSettings
+
+    path = tmp_path / "journal.sqlite"
+    pool = PoolSettings(size=1, max_overflow=2)
+    settings = WebSettings(journal=JournalSettings(f"sqlite:///{path}", path, pool), metrics=True)
+    c = client_for(settings)
+    before = _pool(c.get("/metrics").text)
+    assert before == {"checked_out": 0, "idle": 0, "overflow": 0, "limit": 0}, "not opened yet"
+    assert c.get("/api/journal/days").status_code == 200  # opens the journal, gives it back
+    assert _pool(c.get("/metrics").text) == {
+        "checked_out": 0, "idle": 1, "overflow": 0, "limit": 3
+    }  # fmt: skip
+    engine = c.app.state.journal.engine  # type: ignore[attr-defined]
+    with engine.connect(), engine.connect():  # two requests' worth: one beyond the size
+        held = _pool(c.get("/metrics").text)
+        assert held == {"checked_out": 2, "idle": 0, "overflow": 1, "limit": 3}
+    # given back: the overflow one is closed, the other waits in the pool; the next request
+    # that ends says so before any scrape
+    c.get("/healthz")
+    registry = c.app.state.metrics.registry  # type: ignore[attr-defined]
+    assert registry.get_sample_value("twitchwise_db_pool_idle") == 1
+    assert registry.get_sample_value("twitchwise_db_pool_overflow") == 0
+    assert registry.get_sample_value("twitchwise_db_pool_checked_out") == 0
+
+
+def test_the_pool_gauges_sum_the_live_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Multi-process mode: each worker writes its own pool gauges (``livesum``) and the
+    scrape of any worker is their sum over the workers alive. The second worker here is this
+    process under another live process's id (its parent's)."""
+    import os
+
+    from prometheus_client import values
+
+    from twitchwise.journal.settings import PoolSettings
+
+    folder = tmp_path / "prometheus"
+    folder.mkdir()
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
+    clients = []
+    for name, pid, pool in (
+        ("one", os.getpid(), PoolSettings(size=4, max_overflow=6)),
+        ("two", os.getppid(), PoolSettings(size=2, max_overflow=0)),
+    ):
+        monkeypatch.setattr(values, "ValueClass", values.MultiProcessValue(lambda p=pid: p))
+        path = tmp_path / f"{name}.sqlite"
+        journal = JournalSettings(f"sqlite:///{path}", path, pool)
+        c = client_for(WebSettings(journal=journal, metrics=True))
+        assert c.get("/api/journal/days").status_code == 200
+        clients.append(c)
+    files = {p.name for p in folder.glob("gauge_livesum_*.db")}
+    assert files == {f"gauge_livesum_{os.getpid()}.db", f"gauge_livesum_{os.getppid()}.db"}
+    summed = _pool(clients[0].get("/metrics").text)
+    assert summed == {"checked_out": 0, "idle": 2, "overflow": 0, "limit": 12}
+    # a worker that is gone no longer counts: its pool went with it
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(os.getppid(), str(folder))  # type: ignore[no-untyped-call]
+    alone = _pool(clients[0].get("/metrics").text)
+    assert alone == {"checked_out": 0, "idle": 1, "overflow": 0, "limit": 10}
+
+
 # --------------------------------------------------------------------------- docs
 
 

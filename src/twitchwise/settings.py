@@ -1,41 +1,54 @@
 """Every setting twitchwise reads from the environment, in one pydantic-settings model.
 
-=============================== ================================================================
-Variable                        Meaning
-=============================== ================================================================
-``TWITCHWISE_HOME``             Folder of the journal (``journal.sqlite``); default: the user
-                                data folder (platformdirs; ``~/.local/share/twitchwise``).
-``TWITCHWISE_DATABASE_URL``     A SQLAlchemy URL that replaces the SQLite file.
-``TWITCHWISE_ALLOWED_HOSTS``    Comma-separated host names ``twitchwise serve`` accepts besides
-                                this computer's (``--allowed-host``).
-``TWITCHWISE_MAX_UPLOAD_MB``    Largest journal import upload the web app takes, in MB.
-``TWITCHWISE_LOG_FORMAT``       ``text`` (default: the local app logs as before) or ``json``: one
-                                JSON line per request with a request id (``serve --log-format``).
-``TWITCHWISE_METRICS``          ``1`` (or ``true``): Prometheus metrics at ``/metrics``
-                                (``serve --metrics``); off by default (404).
-``TWITCHWISE_ACCOUNTS``         ``1`` (or ``true``): ``twitchwise serve`` is the hosted service,
-                                with accounts (``serve --accounts``); off by default.
-``TWITCHWISE_TRUST_PROXY``      ``1`` (or ``true``): believe ``X-Forwarded-Proto`` and
-                                ``X-Forwarded-For`` from the reverse proxy in front
-                                (``serve --trust-proxy``); off by default.
-``TWITCHWISE_MAX_IMPORTS``      Journal imports one web worker process runs at once (hosted
-                                service; default 2).
-``TWITCHWISE_HOST``             Address ``twitchwise serve`` listens on (``serve --host``;
-                                default 127.0.0.1).
-``TWITCHWISE_PORT``             Port ``twitchwise serve`` listens on (``serve --port``; 8000).
-``TWITCHWISE_WORKERS``          Worker processes of ``twitchwise serve --accounts`` on PostgreSQL
-                                (``serve --workers``; default 1).
-``TWITCHWISE_GRACEFUL_TIMEOUT`` Seconds ``twitchwise serve`` lets requests in flight finish
-                                after SIGTERM or SIGINT (default 20).
-``TWITCHWISE_MAX_CONNECTIONS``  Connections one worker process serves at once; more get 503
-                                (default 100).
-``TWITCHWISE_KEEP_ALIVE``       Seconds an idle keep-alive connection stays open (default 5;
-                                behind a proxy, longer than the proxy's idle timeout).
-``TWITCHWISE_COHORT_KEY``       The secret key of ``twitchwise cohort export`` (at least 32
-                                characters) when no ``--key-file`` is given.
-``TWITCHWISE_CACHE_DIR``        Folder of the compiled knowledge base and parser.
-``TWITCHWISE_NO_CACHE``         Any value: build them on every run, write no cache.
-=============================== ================================================================
+=================================== ============================================================
+Variable                            Meaning
+=================================== ============================================================
+``TWITCHWISE_HOME``                 Folder of the journal (``journal.sqlite``); default: the user
+                                    data folder (platformdirs; ``~/.local/share/twitchwise``).
+``TWITCHWISE_DATABASE_URL``         A SQLAlchemy URL that replaces the SQLite file.
+``TWITCHWISE_DB_POOL_SIZE``         Connections the database's pool keeps open, per process
+                                    (default 5).
+``TWITCHWISE_DB_POOL_MAX_OVERFLOW`` Connections the pool may open beyond its size at a peak,
+                                    closed when given back (default 10).
+``TWITCHWISE_DB_POOL_TIMEOUT``      Seconds to wait for a pooled connection when all are in use,
+                                    then fail (503 in the web app; default 30).
+``TWITCHWISE_DB_POOL_RECYCLE``      Seconds after which a pooled connection is replaced when
+                                    next taken (default, and 0: never).
+``TWITCHWISE_ALLOWED_HOSTS``        Comma-separated host names ``twitchwise serve`` accepts besides
+                                    this computer's (``--allowed-host``).
+``TWITCHWISE_MAX_UPLOAD_MB``        Largest journal import upload the web app takes, in MB.
+``TWITCHWISE_LOG_FORMAT``           ``text`` (default: the local app logs as before) or ``json``:
+                                    one JSON line per request with a request id
+                                    (``serve --log-format``).
+``TWITCHWISE_METRICS``              ``1`` (or ``true``): Prometheus metrics at ``/metrics``
+                                    (``serve --metrics``); off by default (404).
+``TWITCHWISE_ACCOUNTS``             ``1`` (or ``true``): ``twitchwise serve`` is the hosted service,
+                                    with accounts (``serve --accounts``); off by default.
+``TWITCHWISE_SIGNUP``               ``open`` (default): anyone may sign up at ``/signup`` of the
+                                    hosted service; ``closed``: no one may, and accounts are
+                                    made with ``twitchwise admin create-user`` (``serve
+                                    --signup``).
+``TWITCHWISE_TRUST_PROXY``          ``1`` (or ``true``): believe ``X-Forwarded-Proto`` and
+                                    ``X-Forwarded-For`` from the reverse proxy in front
+                                    (``serve --trust-proxy``); off by default.
+``TWITCHWISE_MAX_IMPORTS``          Journal imports one web worker process runs at once (hosted
+                                    service; default 2).
+``TWITCHWISE_HOST``                 Address ``twitchwise serve`` listens on (``serve --host``;
+                                    default 127.0.0.1).
+``TWITCHWISE_PORT``                 Port ``twitchwise serve`` listens on (``serve --port``; 8000).
+``TWITCHWISE_WORKERS``              Worker processes of ``twitchwise serve --accounts`` on
+                                    PostgreSQL (``serve --workers``; default 1).
+``TWITCHWISE_GRACEFUL_TIMEOUT``     Seconds ``twitchwise serve`` lets requests in flight finish
+                                    after SIGTERM or SIGINT (default 20).
+``TWITCHWISE_MAX_CONNECTIONS``      Connections one worker process serves at once; more get 503
+                                    (default 100).
+``TWITCHWISE_KEEP_ALIVE``           Seconds an idle keep-alive connection stays open (default 5;
+                                    behind a proxy, longer than the proxy's idle timeout).
+``TWITCHWISE_COHORT_KEY``           The secret key of ``twitchwise cohort export`` (at least 32
+                                    characters) when no ``--key-file`` is given.
+``TWITCHWISE_CACHE_DIR``            Folder of the compiled knowledge base and parser.
+``TWITCHWISE_NO_CACHE``             Any value: build them on every run, write no cache.
+=================================== ============================================================
 
 An empty variable counts as unset. The settings are read again on every call of
 :func:`environment_settings` (tests and long-lived processes change the environment).
@@ -99,6 +112,7 @@ _EXPECTED = {
     "log_format": "text or json",
     "metrics": "1 or 0 (true or false)",
     "accounts": "1 or 0 (true or false)",
+    "signup": "open or closed",
     "trust_proxy": "1 or 0 (true or false)",
     "max_imports": "a whole number from 1 to 64",
     "port": "a whole number from 1 to 65535",
@@ -106,6 +120,10 @@ _EXPECTED = {
     "graceful_timeout": "a number of seconds above 0, at most 3600",
     "max_connections": "a whole number from 1 to 100000",
     "keep_alive": "a whole number of seconds from 1 to 3600",
+    "db_pool_size": "a whole number from 1 to 1000",
+    "db_pool_max_overflow": "a whole number from 0 to 1000",
+    "db_pool_timeout": "a number of seconds above 0, at most 3600",
+    "db_pool_recycle": "a whole number of seconds from 0 (never) to 86400",
 }
 
 
@@ -140,6 +158,18 @@ def _model() -> type[BaseSettings]:
         database_url: str | None = Field(
             None, description="SQLAlchemy URL of the journal database; replaces the SQLite file."
         )
+        db_pool_size: int | None = Field(
+            None, ge=1, le=1000, description="Connections the database pool keeps open."
+        )
+        db_pool_max_overflow: int | None = Field(
+            None, ge=0, le=1000, description="More connections the pool may open at a peak."
+        )
+        db_pool_timeout: float | None = Field(
+            None, gt=0, le=3600, description="Seconds to wait for a pooled connection."
+        )
+        db_pool_recycle: int | None = Field(
+            None, ge=0, le=86_400, description="Seconds until a connection is replaced (0: never)."
+        )
         allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
             (), description="More Host header names the web app accepts, comma-separated."
         )
@@ -151,6 +181,9 @@ def _model() -> type[BaseSettings]:
         )
         metrics: bool = Field(False, description="Prometheus metrics at /metrics (serve).")
         accounts: bool = Field(False, description="The hosted service, with accounts (serve).")
+        signup: Literal["open", "closed"] = Field(
+            "open", description="Whether anyone may sign up to the hosted service (serve)."
+        )
         trust_proxy: bool = Field(
             False, description="Believe X-Forwarded-Proto and X-Forwarded-For (serve)."
         )
@@ -196,7 +229,7 @@ def _model() -> type[BaseSettings]:
         def _strip(cls, value: object) -> object:
             return value.strip() or None if isinstance(value, str) else value
 
-        @field_validator("log_format", mode="before")
+        @field_validator("log_format", "signup", mode="before")
         @classmethod
         def _lower(cls, value: object) -> object:
             return value.strip().lower() if isinstance(value, str) else value

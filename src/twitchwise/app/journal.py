@@ -8,6 +8,7 @@ field at fault; the command line and the web only translate.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -65,7 +66,9 @@ def log_episode(
     note: str | None = None,
     at_name: str = "at",
 ) -> tuple[int, EpisodeIn]:
-    """Log one episode; ``region`` is an id or a plain word, ``at`` defaults to now."""
+    """Log one episode; ``region`` is an id or a plain word, ``at`` defaults to now. Returns
+    its row id and the episode as stored, with its random ``public_id`` (the id the hosted
+    API gives it)."""
     from twitchwise.app.entry import check_moment, region_id
     from twitchwise.journal.records import EpisodeIn
 
@@ -83,6 +86,7 @@ def log_episode(
         intensity=intensity,
         duration_s=duration_s,
         note=note.strip() or None if note else None,
+        public_id=uuid.uuid4(),
     )
     (episode_id,) = journal.log([episode])
     return episode_id, episode

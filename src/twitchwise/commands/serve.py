@@ -85,6 +85,17 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    signup: Annotated[
+        str | None,
+        typer.Option(
+            "--signup",
+            metavar="open|closed",
+            help="With --accounts: open (the default), anyone may sign up at /signup; closed, "
+            "no one may (403) and 'twitchwise admin create-user' makes the accounts. Also "
+            "TWITCHWISE_SIGNUP.",
+            show_default=False,
+        ),
+    ] = None,
     database_url: Annotated[
         str | None,
         typer.Option(
@@ -128,12 +139,14 @@ def serve(
         )
     if port is not None and not 1 <= port <= 65535:
         raise InputError(f"--port must be from 1 to 65535, not {port}")
-    from twitchwise.web.settings import LOG_FORMATS, MAX_WORKERS, WebSettings
+    from twitchwise.web.settings import LOG_FORMATS, MAX_WORKERS, SIGNUP_MODES, WebSettings
 
     if workers is not None and not 1 <= workers <= MAX_WORKERS:
         raise InputError(f"--workers must be from 1 to {MAX_WORKERS}, not {workers}")
     if log_format is not None and log_format.strip().lower() not in LOG_FORMATS:
         raise InputError(f"--log-format must be text or json, not {log_format!r}")
+    if signup is not None and signup.strip().lower() not in SIGNUP_MODES:
+        raise InputError(f"--signup must be open or closed, not {signup!r}")
     settings = WebSettings.from_env(
         host=host,
         port=port,
@@ -144,6 +157,7 @@ def serve(
         trust_proxy=trust_proxy,
         database_url=database_url,
         workers=workers,
+        signup=signup.strip().lower() if signup else None,
     )
     if settings.workers > 1:
         _check_workers(settings)
@@ -159,10 +173,15 @@ def serve(
 
     shown = f"[{host}]" if ":" in host else host
     typer.echo(f"twitchwise is running at http://{shown}:{port}/ (API: /api, docs: /docs).")
-    if settings.accounts:
+    if settings.accounts and settings.signup == "open":
         typer.echo(
             "Press Ctrl+C to stop it. Accounts are on: sign up at /signup; each person sees "
             "only their own journal."
+        )
+    elif settings.accounts:
+        typer.echo(
+            "Press Ctrl+C to stop it. Accounts are on and sign-up is closed: make them with "
+            "'twitchwise admin create-user'; each person sees only their own journal."
         )
     else:
         typer.echo("Press Ctrl+C to stop it. Nothing you type leaves this computer.")

@@ -25,6 +25,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    FetchedValue,
     Float,
     ForeignKey,
     Index,
@@ -134,7 +135,11 @@ class ImportRecord(Base):
 
 
 class Episode(Base):
-    """One twitch episode. ``local_date`` is the day it happened for the person."""
+    """One twitch episode. ``local_date`` is the day it happened for the person.
+
+    ``id`` counts up over the whole table (the key the database joins on); ``public_id`` is a
+    random UUID (version 4), unique over the table, by which the hosted service's API names
+    the episode (migration ``0004``): it says nothing of how many episodes anyone has."""
 
     __tablename__ = "episodes"
     __table_args__ = (
@@ -144,10 +149,17 @@ class Episode(Base):
         UniqueConstraint("owner_id", "uid", name="uq_episodes_owner_uid"),
         Index("ix_episodes_owner_at", "owner_id", "at"),
         Index("ix_episodes_owner_local_date", "owner_id", "local_date"),
+        Index("uq_episodes_public_id", "public_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     owner_id: Mapped[uuid.UUID] = owner_column()
+    #: The store gives each episode a version-4 UUID; the database's own default (migration
+    #: ``0004``: ``gen_random_uuid()``, or 16 random bytes on SQLite) fills a row written
+    #: without one, by hand.
+    public_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, default=uuid.uuid4, server_default=FetchedValue()
+    )
     uid: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     local_date: Mapped[date] = mapped_column(Date)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import uuid
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime
 
@@ -108,6 +109,9 @@ class EpisodeIn:
     note: str | None = None
     source: str = "log"
     uid: str | None = None  # natural key; the store makes a random one when missing
+    #: The id the hosted API names the episode by (a random UUID version 4, unique over the
+    #: database); the store makes one when missing. Never read from or written to a file.
+    public_id: uuid.UUID | None = None
 
     def __post_init__(self) -> None:
         if self.at.tzinfo is None:

@@ -51,7 +51,7 @@ import time as _time
 import uuid
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time
 from itertools import islice
 from pathlib import Path
@@ -75,6 +75,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.pool import QueuePool
 
 from twitchwise.errors import ConfigError, InputError, JournalError
 from twitchwise.journal.dates import EARLIEST, RULE, date_problem, latest, moment_problem
@@ -108,7 +109,7 @@ from twitchwise.journal.rows import (
     day_row,
     stored,
 )
-from twitchwise.journal.settings import JournalSettings, journal_settings
+from twitchwise.journal.settings import JournalSettings, PoolSettings, journal_settings
 from twitchwise.journal.summary import EpisodeTally, JournalSummary
 
 __all__ = [
@@ -123,13 +124,14 @@ __all__ = [
     "JournalData",
     "JournalStream",
     "JournalSummary",
+    "PoolUse",
     "WorkoutRow",
     "erase_owner",
     "open_journal",
 ]
 
 #: The newest migration; opening a journal at this revision skips Alembic entirely.
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 #: The revisions before rows had owners: a journal at one of them holds the local person's
 #: rows only.
 UNOWNED_REVISIONS = frozenset({"0001", "0002"})
@@ -157,6 +159,18 @@ WRITE_WAIT_S = 600.0
 _RETRY_FIRST_S = 0.05
 _RETRY_MAX_S = 2.0
 _SQLITE_BUSY = 5
+
+
+@dataclass(frozen=True, slots=True)
+class PoolUse:
+    """The connections of a journal's engine at one moment: ``checked_out`` (in use by a
+    request), ``idle`` (open in the pool, ready), ``overflow`` (open beyond the pool's size)
+    and ``limit``, the most it may open (size plus max overflow)."""
+
+    checked_out: int
+    idle: int
+    overflow: int
+    limit: int
 
 
 def open_journal(
@@ -187,7 +201,7 @@ class Journal:
         if settings.path is not None:
             _create_private_file(settings.path)
         try:
-            self.engine = _engine(settings.url)
+            self.engine = _engine(settings.url, settings.pool)
         except (SQLAlchemyError, ImportError) as exc:
             raise ConfigError(
                 f"TWITCHWISE_DATABASE_URL {self.where!r} cannot be used: "
@@ -226,6 +240,21 @@ class Journal:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def pool_use(self) -> PoolUse | None:
+        """How the engine's connections are used now (for metrics), or None when it keeps no
+        pool of connections (an in-memory SQLite database). Shared with :meth:`for_owner`'s
+        journals, which use the same engine."""
+        pool = self.engine.pool
+        if not isinstance(pool, QueuePool):
+            return None
+        return PoolUse(
+            checked_out=pool.checkedout(),
+            idle=pool.checkedin(),
+            # SQLAlchemy counts the overflow from -size: below 0 while the pool is not full
+            overflow=max(0, pool.overflow()),
+            limit=self.settings.pool.limit,  # the pool was made with it (or its defaults)
+        )
 
     def ping(self) -> None:
         """Ask the database a trivial query (``SELECT 1``); ``JournalError`` when it does not
@@ -1084,6 +1113,7 @@ def _episode_row(
 ) -> dict[str, Any]:
     return {
         "owner_id": owner,
+        "public_id": episode.public_id or uuid.uuid4(),
         "uid": uid or episode.uid or uuid.uuid4().hex,
         "at": episode.at,
         "local_date": episode.day,
@@ -1219,8 +1249,14 @@ def _create_private_file(path: Path) -> None:
         ) from exc
 
 
-def _engine(url: str) -> Engine:
+def _engine(url: str, pool: PoolSettings | None = None) -> Engine:
+    """An engine for ``url``; its connection pool as ``pool`` says (SQLAlchemy's by default).
+    Only a pool of connections (``QueuePool``: a database server, a SQLite file) is sized: an
+    in-memory SQLite database keeps SQLAlchemy's own."""
     engine = create_engine(url)
+    if pool is not None and pool != PoolSettings() and isinstance(engine.pool, QueuePool):
+        engine.dispose()  # nothing was connected yet: made again, with the pool's options
+        engine = create_engine(url, **pool.engine_options())
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)

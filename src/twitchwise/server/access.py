@@ -42,6 +42,7 @@ __all__ = [
     "MissingScope",
     "NotSignedIn",
     "Principal",
+    "SignupClosed",
     "bearer_token",
     "check",
     "required_scope",
@@ -93,6 +94,17 @@ class ConsentRequired(AccessError):
         super().__init__(
             "twitchwise keeps nothing in your journal until you allow it to keep your health "
             "data: turn that on in your account (/account), then try again"
+        )
+
+
+class SignupClosed(AccessError):
+    """Sign-up is closed on this service (``TWITCHWISE_SIGNUP=closed``): an administrator
+    makes the accounts."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "sign-up is closed on this twitchwise: ask the people who run it to make you an "
+            "account, then log in at /login"
         )
 
 

@@ -214,7 +214,8 @@ def secure_openapi(app: FastAPI, routers: tuple[APIRouter, ...]) -> None:
     """Make ``app``'s OpenAPI document say how to sign in: the bearer token and the session
     cookie as security schemes, and on each operation of ``routers`` (those under ``/api``)
     whether it needs an account and which scope (``x-twitchwise-scope``), derived from the
-    routes' own dependencies."""
+    routes' own dependencies. The ids of :data:`PUBLIC_IDS` are declared as the UUIDs the
+    hosted service gives."""
     original = app.openapi
     routes = [r for router in routers for r in router.routes if isinstance(r, APIRoute)]
 
@@ -227,8 +228,24 @@ def secure_openapi(app: FastAPI, routers: tuple[APIRouter, ...]) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+#: The schemas whose ``id`` is an integer row id in the local app and a public id (a random
+#: UUID, version 4) with accounts: no sequential id leaves the hosted service.
+PUBLIC_IDS = {
+    "EpisodePublic": "The episode's public id: a random UUID (version 4), never sequential.",
+}
+
+
 def _declare(routes: list[APIRoute], schema: dict[str, Any]) -> None:
     components = schema.setdefault("components", {})
+    for name, text in PUBLIC_IDS.items():
+        properties = components.get("schemas", {}).get(name, {}).get("properties", {})
+        if "id" in properties:
+            properties["id"] = {
+                "type": "string",
+                "format": "uuid",
+                "title": "Id",
+                "description": text,
+            }
     components["securitySchemes"] = {
         BEARER_SCHEME: {
             "type": "http",

@@ -22,7 +22,8 @@ Exception                         Status  Notes
                                           is redirected to ``/login`` instead
 ``AuthenticationError``           401     wrong email or password
 ``MissingScope``,                 403     the API token lacks the scope; the account has
-``ConsentRequired``                       not allowed keeping health data
+``ConsentRequired``,                      not allowed keeping health data; sign-up is
+``SignupClosed``                          closed (``TWITCHWISE_SIGNUP=closed``)
 ``LoginThrottled``                429     too many failed logins (``Retry-After``)
 ``DatabaseError``                 503     the accounts' database does not answer
 ``JournalError``                  503     the journal could not be read or written

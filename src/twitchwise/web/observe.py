@@ -15,13 +15,19 @@ request:
   ``request_id``. Never a body, a query string, a cookie or any other header.
 - **Metrics** (``metrics=True``): ``twitchwise_http_requests_total`` and the histogram
   ``twitchwise_http_request_duration_seconds`` by ``method``, ``route`` and ``status`` (its
-  class: ``2xx``, ``4xx``, ...), and the gauge ``twitchwise_http_requests_in_progress`` by
-  ``method``. prometheus-client (the ``server`` extra) is imported only then. With
+  class: ``2xx``, ``4xx``, ...), the gauge ``twitchwise_http_requests_in_progress`` by
+  ``method``, and the database's connection pool: ``twitchwise_db_pool_checked_out``,
+  ``_idle``, ``_overflow`` and ``_limit`` (:data:`POOL_GAUGES`), read from the pool of the
+  app's engine when each request ends and at each scrape. prometheus-client (the ``server``
+  extra) is imported only then. With
   ``PROMETHEUS_MULTIPROC_DIR`` set (prometheus-client's own variable; ``twitchwise serve
   --workers N --metrics`` makes a private one), every worker process writes its values to
   that folder and ``/metrics`` sums them (docs/hosted.md); a worker that died without marking
   itself dead (SIGKILL) is found by its process id and its requests in progress no longer
-  count (:func:`forget_dead_workers`).
+  count (:func:`forget_dead_workers`). The gauges are prometheus-client's ``livesum``: the
+  sum over the worker processes alive now, each as of its own last request (the one that
+  answers the scrape: as of the scrape), so the pool gauges are the connections the whole
+  service holds on the database, which is what its ``max_connections`` must allow.
 
 :class:`JsonFormatter` writes any log record as one JSON object (``twitchwise serve
 --log-format json`` gives it to uvicorn's and twitchwise's loggers: :func:`logging_config`).
@@ -45,6 +51,7 @@ from starlette.routing import Mount
 from twitchwise.errors import ConfigError
 
 if TYPE_CHECKING:
+    from twitchwise.journal.store import Journal
     from twitchwise.web.settings import WebSettings
 
 __all__ = [
@@ -76,6 +83,18 @@ PROBES = frozenset(("/healthz", "/readyz", "/metrics"))
 #: Latency buckets in seconds (an answer takes about 1 ms, an import up to minutes).
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+#: The gauges of the database's connection pool (``twitchwise_db_pool_<name>``), from
+#: :class:`twitchwise.journal.store.PoolUse`.
+POOL_GAUGES = {
+    "checked_out": "Database connections in use by a request now (summed over the live "
+    "worker processes).",
+    "idle": "Database connections open in the pool and ready (summed over the live worker "
+    "processes).",
+    "overflow": "Database connections open beyond the pool's size (summed over the live "
+    "worker processes).",
+    "limit": "The most database connections the pools may open: size plus max overflow "
+    "(summed over the live worker processes).",
+}
 
 #: The id of the request being served (empty outside a request, or with text logs).
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
@@ -139,6 +158,25 @@ class Metrics:
             registry=self.registry,
             multiprocess_mode="livesum",
         )
+        # the database's connection pool: each process's own, summed over the live ones
+        self.pool = {
+            name: Gauge(
+                f"twitchwise_db_pool_{name}",
+                text,
+                registry=self.registry,
+                multiprocess_mode="livesum",
+            )
+            for name, text in POOL_GAUGES.items()
+        }
+
+    def sample_pool(self, journal: Journal | None) -> None:
+        """Set the pool gauges from the connections of ``journal``'s engine now (nothing
+        when it is not open yet, or keeps no pool)."""
+        use = journal.pool_use() if journal is not None else None
+        if use is None:
+            return
+        for name in POOL_GAUGES:
+            self.pool[name].set(getattr(use, name))
 
     def exposition(self) -> tuple[bytes, str]:
         """The metrics in Prometheus' text format, and its media type. With
@@ -248,6 +286,7 @@ class ObserveMiddleware:
                 self.metrics.in_progress.labels(method).dec()
                 self.metrics.requests.labels(method, route, status_class).inc()
                 self.metrics.duration.labels(method, route, status_class).observe(seconds)
+                self.metrics.sample_pool(opened_journal(scope))
             if self.logs:
                 fields = {
                     "event": "request",
@@ -266,6 +305,13 @@ class ObserveMiddleware:
                 )
             if token is not None:
                 request_id.reset(token)
+
+
+def opened_journal(scope: Scope) -> Journal | None:
+    """The journal the app has opened (its engine is every request's), or None before the
+    first use: looking never opens it."""
+    journal: Journal | None = getattr(getattr(scope.get("app"), "state", None), "journal", None)
+    return journal
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -183,8 +183,10 @@ def log_episode(
     duration_s: float | None = None,
     at: datetime | None = None,
     note: str | None = None,
+    public: bool = False,
 ) -> dict[str, Any]:
-    """Log one episode; returns it as stored (``id``, ``at``, ``date``, ...)."""
+    """Log one episode; returns it as stored (``id``, ``at``, ``date``, ...). ``id`` is the
+    journal's row id, or with ``public`` (the hosted service) the episode's random public id."""
     episode_id, episode = tw.log_episode(
         journal,
         region,
@@ -194,12 +196,15 @@ def log_episode(
         at=at,
         note=note,
     )
-    return episode_dict(episode_id, episode)
+    return episode_dict(episode_id, episode, public=public)
 
 
-def episode_dict(episode_id: int, e: EpisodeIn) -> dict[str, Any]:
+def episode_dict(episode_id: int, e: EpisodeIn, *, public: bool = False) -> dict[str, Any]:
+    """The episode as the API gives it: ``id`` is its row id in the local app (an integer, as
+    it always was), and its public id (a random UUID) with ``public``: in the hosted service no
+    sequential id leaves the server."""
     return {
-        "id": episode_id,
+        "id": str(e.public_id) if public else episode_id,
         "at": e.at.isoformat(),
         "date": e.day.isoformat(),
         "region": e.region,

@@ -32,6 +32,10 @@ Setting                         Default     Meaning
 ``accounts``                    False       The hosted service: sign-up, login, API tokens, each
                                             person's own journal (``--accounts``,
                                             ``TWITCHWISE_ACCOUNTS``; docs/hosted.md).
+``signup``                      open        With accounts: ``open``, anyone may sign up at
+                                            ``/signup``; ``closed``, it answers 403 and accounts
+                                            are made with ``twitchwise admin create-user``
+                                            (``--signup``, ``TWITCHWISE_SIGNUP``).
 ``trust_proxy``                 False       Believe ``X-Forwarded-Proto`` and ``X-Forwarded-For``
                                             of the reverse proxy in front (``--trust-proxy``,
                                             ``TWITCHWISE_TRUST_PROXY``).
@@ -54,11 +58,22 @@ from twitchwise.settings import PREFIX, Setting, environment_settings
 if TYPE_CHECKING:
     from twitchwise.journal.settings import JournalSettings
 
-__all__ = ["LOG_FORMATS", "LOOPBACK_HOSTS", "MAX_WORKERS", "SETTINGS", "Setting", "WebSettings"]
+__all__ = [
+    "LOG_FORMATS",
+    "LOOPBACK_HOSTS",
+    "MAX_WORKERS",
+    "SETTINGS",
+    "SIGNUP_MODES",
+    "Setting",
+    "WebSettings",
+]
 
 MIB = 1024 * 1024
 #: How the web app may log (``log_format``): ``text`` is the local app's default.
 LOG_FORMATS = ("text", "json")
+#: Who may sign up to the hosted service (``signup``): anyone, or no one (an administrator
+#: makes the accounts).
+SIGNUP_MODES = ("open", "closed")
 MAX_UPLOAD_BYTES = 256 * MIB
 #: The most worker processes ``twitchwise serve --workers`` starts.
 MAX_WORKERS = 64
@@ -129,6 +144,12 @@ SETTINGS = (
         "(--accounts, TWITCHWISE_ACCOUNTS).",
     ),
     Setting(
+        "signup",
+        "open",
+        "With accounts: open, anyone may sign up at /signup; closed, it answers 403 and "
+        "accounts are made with twitchwise admin create-user (--signup, TWITCHWISE_SIGNUP).",
+    ),
+    Setting(
         "trust_proxy",
         "False",
         "Believe X-Forwarded-Proto and X-Forwarded-For from the reverse proxy in front "
@@ -162,6 +183,7 @@ class WebSettings:
     log_format: str = "text"
     metrics: bool = False
     accounts: bool = False
+    signup: str = "open"
     trust_proxy: bool = False
     max_imports: int = 2
     journal: JournalSettings | None = field(default=None, repr=False)
@@ -189,6 +211,8 @@ class WebSettings:
             raise ConfigError(
                 f"log_format must be {' or '.join(LOG_FORMATS)}, not {self.log_format!r}"
             )
+        if self.signup not in SIGNUP_MODES:
+            raise ConfigError(f"signup must be {' or '.join(SIGNUP_MODES)}, not {self.signup!r}")
         names = tuple(_host_name(name) for name in self.allowed_hosts)
         object.__setattr__(self, "allowed_hosts", names)
         if not self.loopback and not names:
@@ -210,14 +234,17 @@ class WebSettings:
         trust_proxy: bool | None = None,
         database_url: str | None = None,
         workers: int | None = None,
+        signup: str | None = None,
     ) -> WebSettings:
         """Settings for ``twitchwise serve``: the options, ``TWITCHWISE_ALLOWED_HOSTS``
         (comma-separated, added to ``allowed_hosts``), ``TWITCHWISE_MAX_UPLOAD_MB``,
         ``TWITCHWISE_MAX_IMPORTS``, ``TWITCHWISE_MAX_CONNECTIONS``, ``TWITCHWISE_KEEP_ALIVE``,
         ``TWITCHWISE_GRACEFUL_TIMEOUT``, and ``TWITCHWISE_HOST``, ``TWITCHWISE_PORT``,
         ``TWITCHWISE_LOG_FORMAT``, ``TWITCHWISE_METRICS``, ``TWITCHWISE_ACCOUNTS``,
-        ``TWITCHWISE_TRUST_PROXY`` and ``TWITCHWISE_WORKERS`` unless an option gives them.
-        ``database_url`` (``--database-url``) replaces ``TWITCHWISE_DATABASE_URL``.
+        ``TWITCHWISE_TRUST_PROXY``, ``TWITCHWISE_WORKERS`` and ``TWITCHWISE_SIGNUP`` unless an
+        option gives them.
+        ``database_url`` (``--database-url``) replaces ``TWITCHWISE_DATABASE_URL``; its
+        connection pool is ``TWITCHWISE_DB_POOL_*``'s.
 
         A worker process of ``twitchwise serve --workers`` builds its settings with this and
         no arguments, from the variables :meth:`environment` gave it."""
@@ -227,9 +254,9 @@ class WebSettings:
         upload = MAX_UPLOAD_BYTES if megabytes is None else int(megabytes * MIB)
         journal = None
         if database_url is not None and database_url.strip():
-            from twitchwise.journal.settings import JournalSettings
+            from twitchwise.journal.settings import JournalSettings, pool_settings
 
-            journal = JournalSettings.from_url(database_url)
+            journal = JournalSettings.from_url(database_url, pool_settings())
         default = cls.__dataclass_fields__
 
         def pick(given: Any, name: str, field_name: str) -> Any:
@@ -250,6 +277,7 @@ class WebSettings:
             workers=pick(workers, "workers", "workers"),
             graceful_timeout_s=pick(None, "graceful_timeout", "graceful_timeout_s"),
             accounts=env.accounts if accounts is None else accounts,
+            signup=env.signup if signup is None else signup,
             trust_proxy=env.trust_proxy if trust_proxy is None else trust_proxy,
             max_imports=pick(None, "max_imports", "max_imports"),
             journal=journal,
@@ -259,8 +287,9 @@ class WebSettings:
         """The ``TWITCHWISE_*`` variables from which :meth:`from_env` (with no arguments)
         gives these settings again: how ``twitchwise serve --workers`` hands its settings
         to the worker processes, which share nothing with it but the environment. The
-        journal's database is ``TWITCHWISE_DATABASE_URL``, or ``TWITCHWISE_HOME``'s file
-        as the environment already says; the timeouts and body limit other than the upload
+        journal's database is ``TWITCHWISE_DATABASE_URL`` with its pool
+        (``TWITCHWISE_DB_POOL_*``), or ``TWITCHWISE_HOME``'s file and the pool as the
+        environment already says; the timeouts and body limit other than the upload
         size have no variable and keep their defaults."""
         variables = {
             "HOST": self.host,
@@ -269,6 +298,7 @@ class WebSettings:
             "LOG_FORMAT": self.log_format,
             "METRICS": "1" if self.metrics else "0",
             "ACCOUNTS": "1" if self.accounts else "0",
+            "SIGNUP": self.signup,
             "TRUST_PROXY": "1" if self.trust_proxy else "0",
             "MAX_UPLOAD_MB": repr(self.max_upload_bytes / MIB),
             "MAX_IMPORTS": str(self.max_imports),
@@ -278,7 +308,12 @@ class WebSettings:
             "GRACEFUL_TIMEOUT": repr(self.graceful_timeout_s),
         }
         if self.journal is not None:
+            pool = self.journal.pool
             variables["DATABASE_URL"] = self.journal.url
+            variables["DB_POOL_SIZE"] = str(pool.size)
+            variables["DB_POOL_MAX_OVERFLOW"] = str(pool.max_overflow)
+            variables["DB_POOL_TIMEOUT"] = repr(pool.timeout_s)
+            variables["DB_POOL_RECYCLE"] = str(pool.recycle_s or 0)
         return {f"{PREFIX}{name}": value for name, value in variables.items()}
 
     @property

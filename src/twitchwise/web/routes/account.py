@@ -7,7 +7,9 @@ deletion are its rules) and renders or redirects. Cookies are set by
 :mod:`twitchwise.web.accounts`. Every form carries the CSRF token; a plain form post that
 changed something is redirected (303) to a page that says what was done, with a fixed text
 chosen by a word in the address (nothing from the address is shown). These routers are
-included only when ``WebSettings.accounts`` is on.
+included only when ``WebSettings.accounts`` is on. With ``WebSettings.signup`` closed,
+``/signup`` answers 403 (:class:`~twitchwise.server.access.SignupClosed`) before anything
+else: accounts are made with ``twitchwise admin create-user``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from twitchwise.errors import InputError
-from twitchwise.server.access import AuthenticationError, LoginThrottled, Principal
+from twitchwise.server.access import AuthenticationError, LoginThrottled, Principal, SignupClosed
 from twitchwise.server.accounts import SCOPES, AccountInfo, Accounts, NewToken, TokenInfo
 from twitchwise.web.accounts import clear_session, client_address, set_session
 from twitchwise.web.deps import (
@@ -82,9 +84,23 @@ def _see(path: str) -> RedirectResponse:
 # --------------------------------------------------------------------------- sign up, log in
 
 
+def signup_open(settings: SettingsDep) -> None:
+    """Sign-up is open (``WebSettings.signup``), else :class:`SignupClosed` (403), before
+    anything of the request is looked at."""
+    if settings.signup != "open":
+        raise SignupClosed()
+
+
+SignupOpen = Annotated[None, Depends(signup_open)]
+
+
 @router.get("/signup", response_class=HTMLResponse, response_model=None)
 def signup_page(
-    request: Request, templates: TemplatesDep, csrf: CsrfToken, principal: PrincipalDep
+    _open: SignupOpen,
+    request: Request,
+    templates: TemplatesDep,
+    csrf: CsrfToken,
+    principal: PrincipalDep,
 ) -> Response:
     if principal is not None:
         return _see("/account")
@@ -93,6 +109,7 @@ def signup_page(
 
 @router.post("/signup", response_class=HTMLResponse, response_model=None)
 def signup(
+    _open: SignupOpen,
     request: Request,
     templates: TemplatesDep,
     accounts: AccountsDep,

@@ -18,7 +18,7 @@ from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from twitchwise.web import service
-from twitchwise.web.deps import AppDep, JournalDep
+from twitchwise.web.deps import AppDep, JournalDep, SettingsDep
 from twitchwise.web.models import (
     EPISODES_PAGE,
     MAX_EPISODES_PAGE,
@@ -160,7 +160,12 @@ def episodes(
 @router.post(
     "/journal/episodes", status_code=201, response_model=EpisodePublic, summary="Log an episode"
 )
-def log_episode(body: EpisodeLogIn, journal: JournalDep, tw: AppDep) -> JSONResponse:
+def log_episode(
+    body: EpisodeLogIn, journal: JournalDep, tw: AppDep, settings: SettingsDep
+) -> JSONResponse:
+    """201 with the episode as stored. Its `id` is the journal's row id (an integer) in the
+    local app; with accounts, the episode's public id, a random UUID (no sequential id leaves
+    a hosted service)."""
     episode = service.log_episode(
         tw,
         journal,
@@ -170,6 +175,7 @@ def log_episode(body: EpisodeLogIn, journal: JournalDep, tw: AppDep) -> JSONResp
         duration_s=body.duration_s,
         at=body.at,
         note=body.note,
+        public=settings.accounts,
     )
     return JSONResponse(episode, status_code=201)
 

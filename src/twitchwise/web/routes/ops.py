@@ -5,7 +5,8 @@
   and the journal's database (``TWITCHWISE_DATABASE_URL``, else the SQLite file) answers
   ``SELECT 1``, and with accounts its accounts schema is up to date; else 503 in the one
   error shape with a one-line reason (the details go to the server's log only).
-- ``GET /metrics``: Prometheus' text format when ``WebSettings.metrics`` is on, else 404.
+- ``GET /metrics``: Prometheus' text format when ``WebSettings.metrics`` is on, else 404;
+  the database pool's gauges are read from the pool at the scrape.
 
 All three are GETs (no CSRF check applies), plain JSON except the metrics, and listed in the
 OpenAPI document.
@@ -91,7 +92,8 @@ def readyz(request: Request, tw: AppDep) -> JSONResponse:
     },
 )
 def metrics(request: Request) -> Response:
-    """Request counts, latencies and requests in progress, in Prometheus' text format;
+    """Request counts, latencies, requests in progress and the database's connection pool
+    (connections checked out, idle, in overflow, and the limit), in Prometheus' text format;
     404 unless `TWITCHWISE_METRICS=1` (or `twitchwise serve --metrics`)."""
     collected: Metrics | None = getattr(request.app.state, "metrics", None)
     if collected is None:
@@ -99,5 +101,6 @@ def metrics(request: Request) -> Response:
             404,
             "metrics are off; turn them on with TWITCHWISE_METRICS=1 or twitchwise serve --metrics",
         )
+    collected.sample_pool(getattr(request.app.state, "journal", None))
     body, media_type = collected.exposition()
     return Response(body, media_type=media_type)
