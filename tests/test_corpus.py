@@ -93,29 +93,37 @@ def test_d6_dev_cases_floor() -> None:
     assert result.top3.rate >= 0.9
 
 
+def _floor(
+    name: str,
+    under: list[str],
+    acceptable: float,
+    self_care: float,
+    top1: float,
+    top3: float,
+) -> None:
+    """A dev case file of 48 holds its floor: exactly ``under`` under-triaged (named, by choice)
+    and the rates it reached when studied."""
+    result = evaluate(load_cases(CORPUS / "cases" / name))
+    assert len(result.results) == 48
+    assert [c.id for c in result.under_triaged] == under
+    assert result.triage_acceptable.rate >= acceptable
+    assert result.self_care_kept.rate >= self_care
+    assert result.top1.rate >= top1
+    assert result.top3.rate >= top3
+
+
 def test_d7_dev_cases_floor() -> None:
     """The D7 cases (medicines and conditions people live with). One serious case is
     under-triaged by choice and named here (repeated hypos after a gliclazide increase: the
     writer says the same day, NHS guidance says tell the diabetes team); no other may be.
     When studied: under-triaged 3 -> 1, acceptable 35/48 -> 37/48."""
-    result = evaluate(load_cases(CORPUS / "cases" / "dev_d7.yaml"))
-    assert len(result.results) == 48
-    assert [c.id for c in result.under_triaged] == ["D7-003"]
-    assert result.triage_acceptable.rate >= 0.75
-    assert result.top1.rate >= 0.78
-    assert result.top3.rate >= 0.9
+    _floor("dev_d7.yaml", ["D7-003"], acceptable=0.75, self_care=0.0, top1=0.78, top3=0.9)
 
 
 def test_d8_dev_cases_floor() -> None:
     """The D8 cases (questions posted to doctor Q&A sites and forums, fifth session). When
     studied: under-triaged 2 -> 0, acceptable 38/48 -> 42/48, self-care kept 6/12 -> 7/12."""
-    result = evaluate(load_cases(CORPUS / "cases" / "dev_d8.yaml"))
-    assert len(result.results) == 48
-    assert not result.under_triaged, [c.id for c in result.under_triaged]
-    assert result.triage_acceptable.rate >= 0.85
-    assert result.self_care_kept.rate >= 0.55
-    assert result.top1.rate >= 0.8
-    assert result.top3.rate >= 0.95
+    _floor("dev_d8.yaml", [], acceptable=0.85, self_care=0.55, top1=0.8, top3=0.95)
 
 
 def test_d9_dev_cases_floor() -> None:
@@ -123,12 +131,7 @@ def test_d9_dev_cases_floor() -> None:
     session). One emergency case is answered urgent, which its writer also accepts (a TIA in
     a parent that has passed; the NHS says 999 even then): it is named. When studied:
     under-triaged 2 -> 1, acceptable 41/48 -> 42/48."""
-    result = evaluate(load_cases(CORPUS / "cases" / "dev_d9.yaml"))
-    assert len(result.results) == 48
-    assert [c.id for c in result.under_triaged] == ["D9-017"]
-    assert result.triage_acceptable.rate >= 0.85
-    assert result.top1.rate >= 0.85
-    assert result.top3.rate >= 0.95
+    _floor("dev_d9.yaml", ["D9-017"], acceptable=0.85, self_care=0.0, top1=0.85, top3=0.95)
 
 
 def test_d10_dev_cases_floor() -> None:
@@ -136,13 +139,7 @@ def test_d10_dev_cases_floor() -> None:
     ones in lay words. When studied: under-triaged 3 -> 0 (dialysis and new weakness, a
     reliever every 2-3 hours, serotonin syndrome described by a friend), acceptable 40/48 ->
     45/48, self-care kept 13/18 -> 14/18."""
-    result = evaluate(load_cases(CORPUS / "cases" / "dev_d10.yaml"))
-    assert len(result.results) == 48
-    assert not result.under_triaged, [c.id for c in result.under_triaged]
-    assert result.triage_acceptable.rate >= 0.9
-    assert result.self_care_kept.rate >= 0.75
-    assert result.top1.rate >= 0.88
-    assert result.top3.rate >= 0.95
+    _floor("dev_d10.yaml", [], acceptable=0.9, self_care=0.75, top1=0.88, top3=0.95)
 
 
 def test_d11_dev_cases_floor() -> None:
@@ -150,20 +147,10 @@ def test_d11_dev_cases_floor() -> None:
     words. When studied: under-triaged 2 -> 0 (a stroke that began by teatime in a man whose
     hand had twitched for weeks; weakness and an irregular heartbeat after a missed
     dialysis), acceptable 37/48 -> 44/48."""
-    result = evaluate(load_cases(CORPUS / "cases" / "dev_d11.yaml"))
-    assert len(result.results) == 48
-    assert not result.under_triaged, [c.id for c in result.under_triaged]
-    assert result.triage_acceptable.rate >= 0.88
-    assert result.top1.rate >= 0.85
-    assert result.top3.rate >= 0.95
+    _floor("dev_d11.yaml", [], acceptable=0.88, self_care=0.0, top1=0.85, top3=0.95)
 
 
 def test_d12_dev_cases_floor() -> None:
     """The D12 cases (sixth session): forum and chat posts with updates, numbers and medicines.
     When studied: none under-triaged as they arrived; acceptable 37/48 -> 38/48."""
-    result = evaluate(load_cases(CORPUS / "cases" / "dev_d12.yaml"))
-    assert len(result.results) == 48
-    assert not result.under_triaged, [c.id for c in result.under_triaged]
-    assert result.triage_acceptable.rate >= 0.77
-    assert result.top1.rate >= 0.77
-    assert result.top3.rate >= 0.93
+    _floor("dev_d12.yaml", [], acceptable=0.77, self_care=0.0, top1=0.77, top3=0.93)

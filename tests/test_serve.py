@@ -8,24 +8,16 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import twitchwise
+from helpers import free_port, threaded_server
 from twitchwise.cli import main
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_serve_without_the_web_extra(
@@ -86,7 +78,7 @@ def test_serve_refuses_a_network_bind_without_allowed_hosts(
     host: str, recorded: _Recorded, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Issue 11, item 6: ``--host 0.0.0.0`` used to start with the Host check off."""
-    assert main(["serve", "--host", host, "--port", str(_free_port())]) == 2
+    assert main(["serve", "--host", host, "--port", str(free_port())]) == 2
     out, err = capsys.readouterr()
     assert recorded.calls == []
     assert out == "" and err.count("\n") == 1
@@ -101,7 +93,7 @@ def test_serve_on_the_network_keeps_the_host_check(
 
     monkeypatch.setenv("TWITCHWISE_ALLOWED_HOSTS", "nas.local, 10.0.0.5")
     argv = ["serve", "--host", "0.0.0.0", "--allowed-host", "Pi.local"]
-    assert main([*argv, "--port", str(_free_port())]) == 0
+    assert main([*argv, "--port", str(free_port())]) == 0
     _, err = capsys.readouterr()
     assert "warning: listening on 0.0.0.0" in err and "pi.local, nas.local, 10.0.0.5" in err
     [(app, _)] = recorded.calls
@@ -118,7 +110,7 @@ def test_serve_on_the_network_keeps_the_host_check(
 @pytest.mark.slow
 def test_serve_answers_over_http(tmp_path: Path) -> None:
     pytest.importorskip("uvicorn")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "TWITCHWISE_HOME": str(tmp_path)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "twitchwise", "serve", "--port", str(port)],
@@ -160,32 +152,6 @@ def test_serve_answers_over_http(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- slow clients
 
 
-@contextmanager
-def _server(tmp_path: Path, **limits: Any) -> Iterator[int]:
-    """A real uvicorn with serve's options, in a thread, on a free port."""
-    uvicorn = pytest.importorskip("uvicorn")
-    from twitchwise.journal.settings import JournalSettings
-    from twitchwise.web.app import create_app
-    from twitchwise.web.server import uvicorn_options
-    from twitchwise.web.settings import WebSettings
-
-    path = tmp_path / "journal.sqlite"
-    journal = JournalSettings(f"sqlite:///{path}", path)
-    settings = WebSettings(port=_free_port(), journal=journal, **limits)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), **uvicorn_options(settings)))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
-        time.sleep(0.02)
-    try:
-        yield settings.port
-    finally:
-        server.should_exit = True
-        thread.join(10)
-
-
 def _closed_within(conn: socket.socket, seconds: float) -> bytes:
     """Everything the server sends until it closes (fails past ``seconds``)."""
     conn.settimeout(seconds)
@@ -198,7 +164,7 @@ def _closed_within(conn: socket.socket, seconds: float) -> bytes:
 def test_serve_passes_its_connection_limits(recorded: _Recorded) -> None:
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
-    assert main(["serve", "--port", str(_free_port())]) == 0
+    assert main(["serve", "--port", str(free_port())]) == 0
     [(_, options)] = recorded.calls
     assert options["timeout_keep_alive"] == 5 and options["limit_concurrency"] == 100
     assert issubclass(options["http"], H11Protocol)
@@ -209,7 +175,7 @@ def test_slow_and_idle_connections_are_closed(tmp_path: Path) -> None:
     """Issue 11, item 9: a silent connection, headers a byte at a time and a trickled body
     used to be kept open as long as the client liked."""
     limits = {"header_timeout_s": 0.5, "body_timeout_s": 0.5, "keep_alive_s": 1}
-    with _server(tmp_path, **limits) as port:
+    with threaded_server(tmp_path, **limits) as port:
         started = time.monotonic()
         with socket.create_connection(("127.0.0.1", port)) as silent:
             assert _closed_within(silent, 5) == b""
@@ -233,7 +199,7 @@ def test_slow_and_idle_connections_are_closed(tmp_path: Path) -> None:
 
 
 def test_connections_past_the_limit_get_503(tmp_path: Path) -> None:
-    with _server(tmp_path, max_connections=3, header_timeout_s=5) as port:
+    with threaded_server(tmp_path, max_connections=3, header_timeout_s=5) as port:
         idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]
         try:
             time.sleep(0.2)
@@ -262,7 +228,7 @@ def test_serve_with_accounts(
 
     monkeypatch.delenv("TWITCHWISE_ACCOUNTS", raising=False)
     url = f"sqlite:///{tmp_path / 'hosted.sqlite'}"
-    argv = ["serve", "--accounts", "--database-url", url, "--port", str(_free_port())]
+    argv = ["serve", "--accounts", "--database-url", url, "--port", str(free_port())]
     assert main(argv) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and recorded.calls == []
@@ -285,20 +251,20 @@ def test_serve_with_accounts(
     assert client.get("/api/journal/days").status_code == 401
     monkeypatch.setenv("TWITCHWISE_ACCOUNTS", "1")
     monkeypatch.setenv("TWITCHWISE_DATABASE_URL", url)
-    assert main(["serve", "--port", str(_free_port())]) == 0
+    assert main(["serve", "--port", str(free_port())]) == 0
     assert recorded.calls[-1][0].state.settings.accounts
-    assert main(["serve", "--no-accounts", "--port", str(_free_port())]) == 0
+    assert main(["serve", "--no-accounts", "--port", str(free_port())]) == 0
     assert not recorded.calls[-1][0].state.settings.accounts
     # sign-up closed: by the option or the variable, and serve says how accounts are made
     capsys.readouterr()
-    assert main(["serve", "--signup", "CLOSED", "--port", str(_free_port())]) == 0
+    assert main(["serve", "--signup", "CLOSED", "--port", str(free_port())]) == 0
     out, _ = capsys.readouterr()
     assert "sign-up is closed: make them with 'twitchwise admin create-user'" in out
     app = recorded.calls[-1][0]
     assert app.state.settings.signup == "closed"
     assert TestClient(app, base_url="http://127.0.0.1").get("/signup").status_code == 403
     monkeypatch.setenv("TWITCHWISE_SIGNUP", "closed")
-    assert main(["serve", "--port", str(_free_port())]) == 0
+    assert main(["serve", "--port", str(free_port())]) == 0
     assert recorded.calls[-1][0].state.settings.signup == "closed"
-    assert main(["serve", "--signup", "open", "--port", str(_free_port())]) == 0
+    assert main(["serve", "--signup", "open", "--port", str(free_port())]) == 0
     assert recorded.calls[-1][0].state.settings.signup == "open"

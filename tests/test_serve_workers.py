@@ -30,6 +30,7 @@ pytest.importorskip("uvicorn", reason="the web extra is not installed")
 pytest.importorskip("argon2", reason="the server extra is not installed")
 pytest.importorskip("prometheus_client", reason="the server extra is not installed")
 
+from helpers import free_port, threaded_server
 from server_db import pg_problem, pg_schema, pg_url
 from twitchwise.cli import main
 from twitchwise.journal.settings import JournalSettings, PoolSettings, journal_settings
@@ -57,12 +58,6 @@ WORKER_VARIABLES = (
     "TWITCHWISE_DB_POOL_RECYCLE",
     "PROMETHEUS_MULTIPROC_DIR",
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(autouse=True)
@@ -114,7 +109,7 @@ def test_several_workers_need_accounts(
 ) -> None:
     """The local app is one person's, in one process: ``--workers 2`` without
     ``--accounts`` is one line and exit status 2, from the option or the environment."""
-    port = str(_free_port())
+    port = str(free_port())
     assert main(["serve", "--workers", "2", "--port", port]) == 2
     out, err = capsys.readouterr()
     assert out == "" and recorded.calls == []
@@ -139,7 +134,7 @@ def test_several_workers_need_postgresql(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'hosted.sqlite'}"
     argv = ["serve", "--accounts", "--database-url", url, "--workers", "2"]
-    assert main([*argv, "--port", str(_free_port())]) == 2
+    assert main([*argv, "--port", str(free_port())]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and recorded.calls == []
     assert "--workers 2 needs a PostgreSQL database (--database-url postgresql+psycopg://" in err
@@ -149,13 +144,13 @@ def test_graceful_timeout_is_a_setting(
     recorded: _Recorded, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert WebSettings().graceful_timeout_s == 20
-    assert main(["serve", "--port", str(_free_port())]) == 0
+    assert main(["serve", "--port", str(free_port())]) == 0
     assert recorded.calls[-1][1]["timeout_graceful_shutdown"] == 20
     monkeypatch.setenv("TWITCHWISE_GRACEFUL_TIMEOUT", "2.5")
-    assert main(["serve", "--port", str(_free_port())]) == 0
+    assert main(["serve", "--port", str(free_port())]) == 0
     assert recorded.calls[-1][1]["timeout_graceful_shutdown"] == 2.5
     monkeypatch.setenv("TWITCHWISE_GRACEFUL_TIMEOUT", "0")
-    assert main(["serve", "--port", str(_free_port())]) == 2
+    assert main(["serve", "--port", str(free_port())]) == 2
     err = capsys.readouterr().err
     assert "TWITCHWISE_GRACEFUL_TIMEOUT must be a number of seconds above 0" in err
 
@@ -224,7 +219,7 @@ def test_serve_hands_the_workers_their_settings(
     with pg_schema() as schema:
         url = pg_url(schema)
         assert main(["db", "upgrade", "--database-url", url]) == 0
-        port = _free_port()
+        port = free_port()
         argv = ["serve", "--accounts", "--database-url", url, "--workers", "3", "--metrics",
                 "--trust-proxy", "--port", str(port),
                 "--allowed-host", "tw.example.org"]  # fmt: skip
@@ -259,7 +254,7 @@ def test_a_multiproc_folder_given_is_kept(
         url = pg_url(schema)
         assert main(["db", "upgrade", "--database-url", url]) == 0
         argv = ["serve", "--accounts", "--database-url", url, "--workers", "2", "--metrics"]
-        assert main([*argv, "--port", str(_free_port())]) == 0
+        assert main([*argv, "--port", str(free_port())]) == 0
     assert recorded.environment["PROMETHEUS_MULTIPROC_DIR"] == str(folder)
     assert folder.is_dir()
 
@@ -284,31 +279,6 @@ def _dead_pid() -> int:
     return proc.pid
 
 
-@contextmanager
-def _one_process(tmp_path: Path, **limits: Any) -> Iterator[int]:
-    """A real uvicorn with serve's options, in a thread, on a free port."""
-    import uvicorn
-
-    from twitchwise.web.app import create_app
-    from twitchwise.web.server import uvicorn_options
-
-    path = tmp_path / "journal.sqlite"
-    journal = JournalSettings(f"sqlite:///{path}", path)
-    settings = WebSettings(port=_free_port(), journal=journal, **limits)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), **uvicorn_options(settings)))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
-        time.sleep(0.02)
-    try:
-        yield settings.port
-    finally:
-        server.should_exit = True
-        thread.join(10)
-
-
 def _response(conn: socket.socket) -> bytes:
     conn.settimeout(5)
     got = b""
@@ -330,7 +300,7 @@ def test_keep_alive_longer_than_the_header_timeout(
     monkeypatch.setenv("TWITCHWISE_KEEP_ALIVE", "4")
     assert WebSettings.from_env().keep_alive_s == 4
     request = b"GET /api/causes HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n"
-    with _one_process(tmp_path, header_timeout_s=0.5, keep_alive_s=4) as port:
+    with threaded_server(tmp_path, header_timeout_s=0.5, keep_alive_s=4) as port:
         with socket.create_connection(("127.0.0.1", port)) as conn:
             conn.sendall(request)
             assert _response(conn).startswith(b"HTTP/1.1 200")
@@ -395,7 +365,7 @@ def _serving(tmp_path: Path, *extra: str, graceful: float = 4) -> Iterator[Serve
     with pg_schema() as schema:
         url = pg_url(schema)
         assert main(["db", "upgrade", "--database-url", url]) == 0
-        port = _free_port()
+        port = free_port()
         env = {k: v for k, v in os.environ.items() if k not in WORKER_VARIABLES}
         env["TWITCHWISE_HOME"] = str(tmp_path / "home")
         env["TWITCHWISE_GRACEFUL_TIMEOUT"] = str(graceful)
