@@ -18,7 +18,21 @@ What is simulated, person by person and day by day (all vectorised with numpy):
 - where: a personal main region (eyelid in the young, calf and thigh later in life), a
   second one, and now and then another; triage: on some twitching days the person asked
   twitchwise, and the level is self-care mostly, more often "see a doctor" with age;
-- the effects table: each person's own quasi-Poisson model (twitchwise.cohort.effects).
+- the effects table: each person's own quasi-Poisson model (twitchwise.cohort.effects);
+- self-experiments (``--experimenters``: the share of people who run one; a quarter of them
+  run a second, of another change): a change drawn from the format's (caffeine most often,
+  then sleep, magnesium-rich food, stretching and a change of one's own), 6 weeks (or 8) of
+  7-day blocks with 2 washout days, the schedule from the project's own ``draw_schedule``.
+  Each person's true effect of a change is ``b_ic ~ N(mu_c, tau_c^2)`` on the log rate ratio
+  (change / usual; PLANTED_EXPERIMENTS). Their twitches over the experiment's days are drawn
+  from their own baseline rate, with good and bad weeks (each block x exp(N(0, 0.2))),
+  over-dispersed days (gamma, shape 4), the rate half-way over a washout, days missed now and
+  then (no check-in, nothing logged), the change kept on a personal share of change days
+  (about 94% on average; on a day it is not kept it does nothing, and the check-in says so)
+  and 8% stopped early. Each experiment then goes through the project's own
+  ``experiment_result`` and into the experiments table as ``twitchwise cohort export``
+  writes it (twitchwise.cohort.export.experiment_rows). The experiments' days are drawn on
+  their own, not from the days table.
 """
 
 from __future__ import annotations
@@ -27,15 +41,24 @@ import argparse
 import math
 import sys
 import time
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from twitchwise.cohort.effects import fit_person
-from twitchwise.cohort.format import AGE_BANDS, FACTORS, LEVELS, REGIONS, write_cohort
+from twitchwise.cohort.format import (
+    AGE_BANDS,
+    CHANGES,
+    COLUMNS,
+    FACTORS,
+    LEVELS,
+    REGIONS,
+    write_cohort,
+)
 
 #: factor -> (mu: the population's mean log rate ratio per step, tau: its spread across people)
 PLANTED: dict[str, tuple[float, float]] = {
@@ -47,6 +70,26 @@ PLANTED: dict[str, tuple[float, float]] = {
     "alcohol_units": (math.log(1.04), 0.05),
 }
 
+#: change -> (mu: the population's mean log rate ratio of an experiment of it, change / usual;
+#: tau: its spread across people). Magnesium-rich food does nothing, for anyone.
+PLANTED_EXPERIMENTS: dict[str, tuple[float, float]] = {
+    "caffeine": (math.log(0.80), 0.15),
+    "sleep": (math.log(0.88), 0.10),
+    "magnesium_food": (0.0, 0.0),
+    "stretching": (math.log(0.92), 0.08),
+    "other": (math.log(0.95), 0.20),
+}
+#: How often each change (CHANGES' order) is the one tested.
+CHANGE_SHARES = (0.38, 0.24, 0.14, 0.12, 0.12)
+#: The share of people who run a self-experiment, of them who run a second, and of the
+#: experiments that are stopped early.
+EXPERIMENTERS, SECOND_EXPERIMENT, STOPPED_EARLY = 0.4, 0.25, 0.08
+#: The kind an experiment of each change is (``other``: a change of one's own, in words that
+#: must never reach the cohort).
+KIND_OF = {"caffeine": "caffeine", "sleep": "sleep", "magnesium_food": "magnesium_food",
+           "stretching": "stretching", "other": "custom"}  # fmt: skip
+CUSTOM_WORDS = "no screens after 10 pm, at my sister's"
+
 AGE_SHARES = (0.20, 0.22, 0.20, 0.17, 0.13, 0.08)
 #: The main region's chances by age band (rows) over REGIONS (columns).
 _YOUNG = np.array([30, 4, 3, 3, 4, 6, 4, 2, 2, 10, 22, 6, 4], dtype=float)
@@ -56,16 +99,29 @@ START = date(2024, 1, 1)
 
 @dataclass
 class Simulated:
-    """A simulated cohort in memory: the three tables' columns and the planted truth."""
+    """A simulated cohort in memory: the tables' columns and the planted truth."""
 
     people: dict[str, Any]
     days: dict[str, Any]
     effects: dict[str, Any]
     true_effects: dict[str, Any]  # factor -> each person's true b_if
+    experiments: dict[str, list[Any]] = field(default_factory=dict)
+    true_experiments: dict[str, Any] = field(default_factory=dict)  # change -> each b_ic
+
+
+def baseline_rates(rng: np.random.Generator, age: Any) -> Any:
+    """Each person's log baseline rate of twitches a day (older people a little more)."""
+    return rng.normal(math.log(0.8), 0.7, len(age)) + 0.05 * age
 
 
 def simulate(
-    people: int, days: int, seed: int, *, planted: dict[str, tuple[float, float]] | None = None
+    people: int,
+    days: int,
+    seed: int,
+    *,
+    planted: dict[str, tuple[float, float]] | None = None,
+    experimenters: float = EXPERIMENTERS,
+    planted_experiments: dict[str, tuple[float, float]] | None = None,
 ) -> Simulated:
     planted = PLANTED if planted is None else planted
     rng = np.random.default_rng(seed)
@@ -105,7 +161,7 @@ def simulate(
     values = {"caffeine_mg": caffeine, "sleep_h": sleep, "water_l": water,
               "workout_min": workout, "stress": stress, "alcohol_units": alcohol}  # fmt: skip
 
-    baseline = rng.normal(math.log(0.8), 0.7, P) + 0.05 * age
+    baseline = baseline_rates(rng, age)
     true = {f: rng.normal(mu, tau, P) if tau > 0 else np.full(P, mu)
             for f, (mu, tau) in planted.items()}  # fmt: skip
     lp = person(baseline) + season
@@ -160,22 +216,161 @@ def simulate(
             effects["se"].append(e.se)
             effects["n_days"].append(e.n_days)
     bands = np.array(AGE_BANDS, dtype=object)[age]
+    experiments, true_experiments = simulate_experiments(
+        list(ids), np.exp(baseline), START, D, seed,
+        share=experimenters, planted=planted_experiments,
+    )  # fmt: skip
     return Simulated(
         people={"person_id": ids.astype(object), "age_band": bands, "sex": sex},
         days=day_columns,
         effects=effects,
         true_effects=true,
+        experiments=experiments,
+        true_experiments=true_experiments,
     )
 
 
-def generate(out: Path, people: int, days: int = 365, seed: int = 1, buckets: int = 8) -> Simulated:
+@cache
+def _kinds() -> dict[str, Any]:
+    """The experiment kinds of the packaged knowledge base (plan/experiments.yaml, read on
+    its own: the generator needs nothing else of the knowledge base)."""
+    from importlib.resources import files
+
+    import msgspec
+    import yaml
+
+    from twitchwise.knowledge.schema import ExperimentKind
+
+    path = files("twitchwise.knowledge") / "data" / "plan" / "experiments.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    kinds = msgspec.convert(data["experiments"], list[ExperimentKind])
+    return {k.id: k for k in kinds}
+
+
+def simulate_experiments(
+    ids: list[str],
+    rates: Any,
+    start: date,
+    days: int,
+    seed: int,
+    *,
+    share: float = EXPERIMENTERS,
+    planted: dict[str, tuple[float, float]] | None = None,
+    adherence: bool = True,
+) -> tuple[dict[str, list[Any]], dict[str, Any]]:
+    """The experiments table's columns for people ``ids`` with baseline rates ``rates``
+    (twitches a day), each experiment starting within ``days`` days of ``start``, and each
+    person's true effect per change. Its own random numbers (``seed``), so the other tables
+    are the same whether experiments are simulated or not. ``adherence`` False: the change
+    is kept on every change day."""
+    from twitchwise.cohort.export import experiment_rows
+
+    planted = PLANTED_EXPERIMENTS if planted is None else planted
+    rng = np.random.default_rng([seed, 16])
+    P = len(ids)
+    true = {c: rng.normal(mu, tau, P) if tau > 0 else np.full(P, mu)
+            for c, (mu, tau) in planted.items()}  # fmt: skip
+    columns: dict[str, list[Any]] = {name: [] for name in COLUMNS["experiments"]}
+    runs = rng.random(P) < share
+    second = rng.random(P) < SECOND_EXPERIMENT
+    shares = np.array([CHANGE_SHARES[CHANGES.index(c)] for c in planted])
+    for i in np.flatnonzero(runs):
+        picked = rng.choice(len(planted), size=min(2 if second[i] else 1, len(planted)),
+                            replace=False,
+                            p=shares / shares.sum())  # fmt: skip
+        for c in picked:
+            change = list(planted)[c]
+            result = _one_experiment(rng, change, float(true[change][i]), float(rates[i]),
+                                     start, days, adherence)  # fmt: skip
+            batch = experiment_rows([result], person_id=ids[i], shift_days=0)
+            for name, values in batch.to_pydict().items():
+                columns[name].extend(values)
+    return columns, true
+
+
+def _one_experiment(
+    rng: np.random.Generator, change: str, effect: float, rate: float, start: date,
+    days: int, adherence: bool,
+) -> Any:  # fmt: skip
+    """One simulated experiment of ``change`` (true log rate ratio ``effect``) by a person
+    who twitches ``rate`` times a day, analysed by the project's ``experiment_result``."""
+    from twitchwise.insights.experiment import CHANGE, USUAL, draw_schedule, experiment_result
+    from twitchwise.journal.rows import ExperimentRow
+    from twitchwise.journal.summary import EpisodeGroup, JournalSummary
+
+    weeks = 8 if rng.random() < 0.2 else 6
+    length = weeks * 7
+    begin = start + timedelta(days=int(rng.integers(0, max(days - length, 0) + 1)))
+    seed = int(rng.integers(0, 2**62))
+    schedule = draw_schedule(begin, weeks=weeks, block_days=7, washout_days=2, seed=seed)
+    letters = schedule.letters
+    missed = rng.beta(1.5, 15.0)
+    kept_share = rng.beta(20.0, 1.2) if adherence else 1.0
+    weekly = np.exp(rng.normal(0.0, 0.2, len(letters)))
+    frailty = rng.gamma(4.0, 0.25, length)
+    u_kept, u_missed = rng.random(length), rng.random(length)
+    stopped_on = None
+    if rng.random() < STOPPED_EARLY:
+        stopped_on = begin + timedelta(days=int(rng.integers(14, length - 1)))
+    ratio = math.exp(effect)
+    groups: list[Any] = []
+    check_ins: dict[date, bool] = {}
+    for offset in range(length):
+        day = begin + timedelta(days=offset)
+        if stopped_on is not None and day > stopped_on:
+            break
+        block = offset // schedule.block_days
+        usual = rate * weekly[block] * frailty[offset]
+        kept = True
+        lam = usual
+        if letters[block] == CHANGE:
+            kept = bool(u_kept[offset] < kept_share)
+            lam = usual * ratio if kept else usual
+        if schedule.washout(day):  # half-way between the block before and this one
+            before = letters[block - 1] if block else USUAL
+            lam = math.sqrt(lam * usual * (ratio if before == CHANGE else 1.0))
+        if u_missed[offset] < missed:
+            continue  # no check-in, nothing logged
+        check_ins[day] = kept
+        count = int(rng.poisson(lam))
+        if count:
+            at = datetime(day.year, day.month, day.day, 9, tzinfo=UTC)
+            groups.append(EpisodeGroup(day, None, None, count, len(groups), (at, len(groups))))
+    kind = _kinds()[KIND_OF[change]]
+    row = ExperimentRow(
+        id=1,
+        kind=kind.id,
+        change=CUSTOM_WORDS if kind.id == "custom" else None,
+        started_on=begin,
+        block_days=7,
+        washout_days=2,
+        schedule=letters,
+        seed=seed,
+        created_at=datetime(begin.year, begin.month, begin.day, tzinfo=UTC),
+        stopped_on=stopped_on,
+        stop_reason="felt worse at my sister's" if stopped_on is not None else None,
+        check_ins=check_ins,
+    )
+    summary = JournalSummary(episodes=sum(g.count for g in groups), groups=groups)
+    return experiment_result(row, kind, summary, schedule.end + timedelta(days=1))
+
+
+def generate(
+    out: Path,
+    people: int,
+    days: int = 365,
+    seed: int = 1,
+    buckets: int = 8,
+    experimenters: float = EXPERIMENTERS,
+) -> Simulated:
     """Simulate a cohort and write it into the folder ``out`` in the cohort format."""
-    sim = simulate(people, days, seed)
+    sim = simulate(people, days, seed, experimenters=experimenters)
     write_cohort(
         out,
         people=sim.people,
         days=sim.days,
         effects=sim.effects,
+        experiments=sim.experiments,
         buckets=buckets,
         source=f"synthetic: bench/cohort_synth.py --people {people} --days {days} --seed {seed}",
     )
@@ -189,14 +384,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--buckets", type=int, default=8)
+    parser.add_argument("--experimenters", type=float, default=EXPERIMENTERS,
+                        help="share of people who run a self-experiment")  # fmt: skip
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    generate(args.out, args.people, args.days, args.seed, args.buckets)
+    generate(args.out, args.people, args.days, args.seed, args.buckets, args.experimenters)
     print(f"wrote {args.people} people x {args.days} days to {args.out} "
           f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
     print("planted (rate ratio per step, spread of the log rate ratio across people):")
     for f, (mu, tau) in PLANTED.items():
         print(f"  {f:14} {math.exp(mu):.3f} per {FACTORS[f][1]}, tau {tau}")
+    print("planted self-experiments (rate ratio change / usual, spread across people):")
+    for c, (mu, tau) in PLANTED_EXPERIMENTS.items():
+        print(f"  {c:14} {math.exp(mu):.3f}, tau {tau}")
     return 0
 
 

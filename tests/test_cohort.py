@@ -1,7 +1,9 @@
 """Population analytics (twitchwise.cohort, docs/cohort.md): the Parquet format the generator
 writes, every Ibis query on DuckDB and on Spark over the same cohort, the small-cell rule, no
 ids or free text in any output, the terminal report on a fixed seed, and the
-DerSimonian-Laird meta-analysis against a hand-computed example."""
+DerSimonian-Laird meta-analysis against a hand-computed example. The self-experiments: their
+table (written, refused when it breaks the format), their pooled effects against a
+computation by hand, the small-cell rule on them, and the planted effect recovered."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import os
 import re
 import sys
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +25,32 @@ pytest.importorskip("ibis")
 pytest.importorskip("duckdb")
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
+np = pytest.importorskip("numpy")
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from cohort_synth import PLANTED, generate, simulate  # noqa: E402
+from cohort_synth import (  # noqa: E402
+    AGE_SHARES,
+    CUSTOM_WORDS,
+    PLANTED,
+    PLANTED_EXPERIMENTS,
+    START,
+    baseline_rates,
+    generate,
+    simulate,
+    simulate_experiments,
+)
 
 from twitchwise.cohort import format as cf  # noqa: E402
 from twitchwise.cohort.engines import connect, java_available  # noqa: E402
 from twitchwise.cohort.meta import dersimonian_laird  # noqa: E402
-from twitchwise.cohort.queries import QUERIES, meta_pooled  # noqa: E402
+from twitchwise.cohort.queries import (  # noqa: E402
+    QUERIES,
+    experiment_pooled,
+    experiment_sums,
+    meta_pooled,
+)
 from twitchwise.cohort.report import MIN_CELL, cohort_report  # noqa: E402
 from twitchwise.errors import ConfigError, InputError  # noqa: E402
 
@@ -165,7 +184,7 @@ def test_the_pooled_effect_recovers_the_planted_one() -> None:
     them for every factor (bench/cohort_coverage.py runs 200 larger ones: 91-96%)."""
     hits = dict.fromkeys(PLANTED, 0)
     for seed in range(30):
-        sim = simulate(120, 180, 500 + seed)
+        sim = simulate(120, 180, 500 + seed, experimenters=0.0)
         for f, (mu, _) in PLANTED.items():
             rows = [i for i, name in enumerate(sim.effects["factor"]) if name == f]
             meta = dersimonian_laird([sim.effects["log_rr"][i] for i in rows],
@@ -190,7 +209,8 @@ def _counts(value: Any, key: str = "") -> Iterator[tuple[str, Any]]:
 
 def test_no_count_under_ten_people_is_shown(report: Any) -> None:
     data = report.to_dict()
-    people_keys = {"people", "twitching", "own_above", "own_below", "people_twitching"}
+    people_keys = {"people", "twitching", "own_above", "own_below", "people_twitching",
+                   "own_excludes", "own_fewer", "own_more", "without_effect", "stopped_early"}
     shown = [v for k, v in _counts(data) if k in people_keys and v is not None]
     assert shown and all(v == 0 or v >= MIN_CELL for v in shown)
     # what was held back is there as null, and listed
@@ -223,6 +243,7 @@ def test_a_cohort_under_ten_people_shows_nothing(tmp_path: Path) -> None:
     generate(tmp_path / "c", people=8, days=30, seed=1, buckets=1)
     data = cohort_report(tmp_path / "c").to_dict()
     assert data["cohort"] == {"people": None} and data["factors"] == [] and data["groups"] == {}
+    assert data["experiments"] == []
     assert data["suppressed"] == [{"table": "cohort", "group": "all", "item": None}]
 
 
@@ -234,6 +255,8 @@ def test_no_person_id_or_free_text_in_any_output(cohort: Path, report: Any) -> N
             assert pid not in out
     # every string value in the JSON is from the format's vocabularies, a label or a date
     allowed = {*cf.REGIONS, *cf.LEVELS, *cf.AGE_BANDS, *cf.SEXES, "not_given", *cf.FACTORS,
+               *cf.CHANGES, "own_excludes", "own_fewer", "own_more", "without_effect",
+               "stopped_early", "adherence", "experiments",
                "duckdb", "own_above", "own_below", "twitching", "all",
                "winter", "spring", "summer", "autumn",
                *(step for _, step in cf.FACTORS.values())}  # fmt: skip
@@ -262,6 +285,225 @@ def test_html_and_json(report: Any) -> None:
     data = json.loads(report.render_json())
     assert [f["factor"] for f in data["factors"]] == list(cf.FACTORS)
     assert [g["group"] for g in data["groups"]["season"]] == ["winter", "spring"]
+
+
+# --------------------------------------------------------------------------- self-experiments
+
+
+def test_the_generator_writes_the_experiments_table(cohort: Path) -> None:
+    rows = pq.read_table(cohort / "experiments").drop_columns(["bucket"]).to_pylist()
+    assert rows and {r["change"] for r in rows} <= set(cf.CHANGES)
+    assert "other" in {r["change"] for r in rows}  # a change of one's own, never its words
+    for f in (cohort / "experiments").rglob("*.parquet"):
+        assert CUSTOM_WORDS.encode() not in f.read_bytes() and b"sister" not in f.read_bytes()
+    for r in rows:
+        assert cf.experiment_problem(r) is None, r
+        assert r["block_days"] == 7 and r["blocks"] in (6, 8)
+        assert r["days"] < r["blocks"] * 7 if r["stopped_early"] else r["days"] == r["blocks"] * 7
+        assert (r["log_rr"] is None) == (r["se"] is None)
+        assert START <= r["start_date"] <= date(2024, 4, 29)
+
+
+def _crafted(tmp_path: Path, experiments: list[dict[str, Any]], people: int = 40) -> Path:
+    """A cohort of ``people`` people with a day each, and these experiments."""
+    ids = [f"{i + 1:016x}" for i in range(people)]
+    columns: dict[str, list[Any]] = {name: [] for name in cf.COLUMNS["experiments"]}
+    defaults = {"start_date": date(2024, 2, 5), "block_days": 7, "blocks": 6,
+                "blocks_analysed": 6, "days": 42, "days_analysed": 30, "adherence": 0.95,
+                "stopped_early": False, "log_rr": None, "se": None}  # fmt: skip
+    for row in experiments:
+        whole = {**defaults, **row, "person_id": ids[row["person"]]}
+        for name in columns:
+            columns[name].append(whole[name])
+    out = tmp_path / "crafted"
+    cf.write_cohort(
+        out,
+        people={"person_id": ids, "age_band": [None] * people, "sex": [None] * people},
+        days={"person_id": ids, "date": [date(2024, 2, 5)] * people,
+              "twitch_count": [1] * people, "region": ["calf"] * people,
+              "triage_level": [None] * people,
+              **{f: [1.0] * people for f in cf.FACTORS}},
+        effects={name: [] for name in cf.COLUMNS["effects"]},
+        experiments=columns,
+        buckets=2,
+        source="test",
+    )  # fmt: skip
+    return out
+
+
+def _by_hand(rows: list[dict[str, Any]], change: str) -> tuple[Any, int, int, int]:
+    """The report's pooling by hand: each person's experiments of the change combined by
+    inverse variance, then DerSimonian-Laird; and the people whose own interval (t with the
+    summed degrees of freedom) lies below or above 0, and who stopped one early."""
+    from twitchwise.insights.stats import t_ppf
+
+    person: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        if r["change"] == change:
+            person.setdefault(r["person_id"], []).append(r)
+    y, se, fewer, more, stopped = [], [], 0, 0, 0
+    for runs in person.values():
+        stopped += any(r["stopped_early"] for r in runs)
+        got = [r for r in runs if r["log_rr"] is not None]
+        if not got:
+            continue
+        sw = sum(1 / r["se"] ** 2 for r in got)
+        mean = sum(r["log_rr"] / r["se"] ** 2 for r in got) / sw
+        half = t_ppf(0.975, sum(r["blocks_analysed"] - 2 for r in got)) / math.sqrt(sw)
+        fewer += mean + half < 0
+        more += mean - half > 0
+        y.append(mean)
+        se.append(1 / math.sqrt(sw))
+    return dersimonian_laird(y, se), fewer, more, stopped
+
+
+def test_the_report_pools_what_the_experiments_table_holds(cohort: Path, report: Any) -> None:
+    rows = pq.read_table(cohort / "experiments").to_pylist()
+    shown = report.to_dict()["experiments"]
+    assert shown, "the fixed seed pools at least one change"
+    for x in shown:
+        meta, fewer, more, stopped = _by_hand(rows, x["change"])
+        assert x["people"] == meta.k >= MIN_CELL
+        assert x["log_rr"] == pytest.approx(meta.mu, rel=1e-3)
+        assert x["se"] == pytest.approx(meta.se, rel=1e-3)
+        assert x["tau2"] == pytest.approx(meta.tau2, rel=1e-3, abs=1e-9)
+        assert x["rate_ratio"] == pytest.approx(math.exp(meta.mu), rel=1e-3)
+        assert x["own_excludes"] in (fewer + more, None)
+        assert x["stopped_early"] in (stopped, None)
+
+
+def test_experiments_by_hand_and_the_small_cell_rule(tmp_path: Path) -> None:
+    """caffeine: 12 people with an effect, 11 of them clearly fewer twitches and 1 clearly
+    more (so neither side is shown: the total less the other would give the 1), 3 more who
+    ran it without an effect, one person with two experiments (combined); sleep: 9 people
+    (not pooled); magnesium-rich food: 10 people, none clear, 2 stopped early, adherence
+    known for 4; stretching: nobody."""
+    experiments: list[dict[str, Any]] = []
+    for i in range(11):
+        experiments.append({"person": i, "change": "caffeine", "log_rr": -1.0 - 0.05 * i,
+                            "se": 0.1 + 0.01 * i})  # fmt: skip
+    experiments.append({"person": 0, "change": "caffeine", "log_rr": -0.2, "se": 0.3,
+                        "blocks_analysed": 4, "stopped_early": True})  # fmt: skip
+    experiments.append({"person": 11, "change": "caffeine", "log_rr": 0.9, "se": 0.1})
+    for i in range(12, 15):
+        experiments.append({"person": i, "change": "caffeine", "blocks_analysed": 2})
+    for i in range(15, 24):
+        experiments.append({"person": i, "change": "sleep", "log_rr": -0.1, "se": 0.4})
+    for i in range(24, 34):
+        experiments.append({"person": i, "change": "magnesium_food", "log_rr": 0.02 * i - 0.5,
+                            "se": 0.5, "stopped_early": i < 26,
+                            "adherence": 0.9 if i < 28 else None})  # fmt: skip
+    folder = _crafted(tmp_path, experiments)
+    data = cohort_report(folder).to_dict()
+    rows = pq.read_table(folder / "experiments").to_pylist()
+    shown = {x["change"]: x for x in data["experiments"]}
+    assert list(shown) == ["caffeine", "magnesium_food"]
+    caffeine, magnesium = shown["caffeine"], shown["magnesium_food"]
+    meta, fewer, more, _ = _by_hand(rows, "caffeine")
+    assert (meta.k, fewer, more) == (12, 11, 1)
+    assert caffeine["people"] == 12 and caffeine["log_rr"] == pytest.approx(meta.mu, rel=1e-3)
+    assert caffeine["tau2"] == pytest.approx(meta.tau2, rel=1e-3)
+    assert caffeine["i2"] == pytest.approx(meta.i2, rel=1e-3)
+    assert caffeine["own_excludes"] == 12 and caffeine["share_own_excludes"] == 1.0
+    assert caffeine["own_fewer"] is None and caffeine["own_more"] is None
+    assert caffeine["without_effect"] is None and caffeine["stopped_early"] is None
+    assert caffeine["adherence"] == 0.95
+    assert magnesium["people"] == 10 and magnesium["own_excludes"] == 0
+    assert (magnesium["own_fewer"], magnesium["own_more"]) == (0, 0)
+    assert magnesium["stopped_early"] is None and magnesium["adherence"] is None
+    assert magnesium["without_effect"] == 0
+    held = {(s["group"], s["item"]) for s in data["suppressed"] if s["table"] == "experiments"}
+    assert held == {
+        ("all", "sleep"),
+        ("caffeine", "own_fewer"), ("caffeine", "own_more"),
+        ("caffeine", "without_effect"), ("caffeine", "stopped_early"),
+        ("magnesium_food", "stopped_early"), ("magnesium_food", "adherence"),
+    }  # fmt: skip
+    report = cohort_report(folder)
+    text = report.render_terminal()
+    assert "Not pooled (fewer than 10 people with an effect): earlier bedtime." in text
+    assert "less caffeine" in text and "magnesium-rich food" in text
+    assert "daily stretching" not in text  # nobody ran it: nothing to hold back
+    assert "  experiments: 7" in text
+    page = report.render_html()
+    assert "How self-experiments came out across people" in page and "earlier bedtime" in page
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"change": "no screens after 10 pm"}, "change outside the format"),
+        ({"se": None}, "with an effect and error that do not fit"),
+        ({"se": -0.1}, "with an effect and error that do not fit"),
+        ({"blocks_analysed": 2}, "with an effect and error that do not fit"),
+        ({"adherence": 1.5}, "out of range"),
+        ({"days_analysed": 50}, "out of range"),
+    ],
+)
+def test_the_reader_refuses_experiments_that_break_the_format(
+    tmp_path: Path, change: dict[str, Any], message: str
+) -> None:
+    """Rows written past the writer (which refuses them too) are refused before any query."""
+    good = [{"person": i, "change": "caffeine", "log_rr": -0.2, "se": 0.3} for i in range(12)]
+    folder = _crafted(tmp_path, good)
+    f = next((folder / "experiments").rglob("*.parquet"))
+    table = pq.read_table(f)
+    first = {**table.slice(0, 1).to_pylist()[0], **change}
+    schema = table.schema
+    pq.write_table(pa.concat_tables([pa.Table.from_pylist([first], schema=schema),
+                                     table.slice(1)]), f)  # fmt: skip
+    with pytest.raises(InputError, match=message):
+        cohort_report(folder)
+    # the writer refuses the row too (a change: by the vocabulary's check)
+    words = r"experiments\.change holds values outside" if "change" in change else "experiments: "
+    with pytest.raises(InputError, match=words):
+        cf.write_table(tmp_path / "again", "experiments", {k: [v] for k, v in first.items()}, 1)
+
+
+def test_the_reader_refuses_experiments_of_the_wrong_type_or_version(
+    cohort: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    copy = tmp_path / "c"
+    shutil.copytree(cohort, copy)
+    for f in (copy / "experiments").rglob("*.parquet"):
+        table = pq.read_table(f)
+        se = pa.array([None if v is None else str(v) for v in table.column("se").to_pylist()],
+                      pa.string())  # fmt: skip
+        pq.write_table(table.set_column(table.schema.get_field_index("se"), "se", se), f)
+    with pytest.raises(InputError, match="experiments table has columns of the wrong type: se"):
+        cohort_report(copy)
+    old = tmp_path / "old"
+    shutil.copytree(cohort, old)
+    manifest = json.loads((old / "cohort.json").read_text())
+    (old / "cohort.json").write_text(json.dumps({**manifest, "version": 1}))
+    with pytest.raises(InputError, match="format version 1; this twitchwise reads version 2"):
+        cf.read_manifest(old)
+    shutil.rmtree(old / "experiments")
+    (old / "cohort.json").write_text(json.dumps(manifest))
+    with pytest.raises(InputError, match="experiments/ holds no Parquet file"):
+        cf.read_manifest(old)
+
+
+def test_the_pooled_experiment_effect_recovers_the_planted_one() -> None:
+    """12 simulated cohorts of 400 people: the 95% interval holds the planted effect of
+    every change in at least 9 of them (bench/cohort_coverage.py --experiments runs 200
+    cohorts of 1,000 people)."""
+    hits = dict.fromkeys(PLANTED_EXPERIMENTS, 0)
+    for c in range(12):
+        rng = np.random.default_rng([77, c])
+        age = rng.choice(len(AGE_SHARES), size=400, p=AGE_SHARES)
+        ids = [f"{i:016x}" for i in range(400)]
+        columns, _ = simulate_experiments(ids, np.exp(baseline_rates(rng, age)), START, 365,
+                                          300 + c)  # fmt: skip
+        for change, (mu, _) in PLANTED_EXPERIMENTS.items():
+            got = [i for i, name in enumerate(columns["change"])
+                   if name == change and columns["log_rr"][i] is not None]  # fmt: skip
+            meta = dersimonian_laird([columns["log_rr"][i] for i in got],
+                                     [columns["se"][i] for i in got])  # fmt: skip
+            hits[change] += meta.ci[0] <= mu <= meta.ci[1]
+    assert min(hits.values()) >= 9, hits
 
 
 # --------------------------------------------------------------------------- the command line
@@ -342,7 +584,13 @@ def test_every_query_gives_the_same_rows_on_duckdb_and_spark(cohort: Path, spark
     try:
         dt, st = duck.tables(cohort), sparky.tables(cohort)
         tau2 = {("caffeine_mg", 0): 0.01, ("sleep_h", 0): 0.0025}
-        named = {**QUERIES, "meta_pooled": lambda t: meta_pooled(t, tau2)}
+        crit = {df: 2.0 + 1 / df for df in range(1, 20)}
+        named = {
+            **QUERIES,
+            "meta_pooled": lambda t: meta_pooled(t, tau2),
+            "experiment_sums": lambda t: experiment_sums(t, crit),
+            "experiment_pooled": lambda t: experiment_pooled(t, {"caffeine": 0.02}),
+        }
         for name, query in named.items():
             a, b = _normal(duck.rows(query(dt))), _normal(sparky.rows(query(st)))
             assert a, name

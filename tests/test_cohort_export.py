@@ -1,10 +1,12 @@
 """``twitchwise cohort export`` (docs/cohort.md#the-export), on SQLite and on PostgreSQL: only
 consenting, enabled accounts; withdrawn consent honoured (in a later export, and in a resumed
 one); no free text, account id or email anywhere in the folder; ages banded, dates moved by
-whole weeks, regions on the vocabulary; the insights' model's effects; ``cohort report`` on
-the folder as it is, with its small-cell rule; an interrupted export resumed to the same
-cohort as one run, never mistaken for a whole one; one line and exit status 2 for bad input;
-memory that does not grow with the number of people."""
+whole weeks, regions on the vocabulary; the insights' model's effects; the self-experiments'
+results (finished and stopped ones; a change of one's own as ``other``, never its words nor
+why it was stopped); ``cohort report`` on the folder as it is, with its small-cell rule; an
+interrupted export resumed to the same cohort as one run, never mistaken for a whole one;
+one line and exit status 2 for bad input; memory that does not grow with the number of
+people."""
 
 from __future__ import annotations
 
@@ -45,6 +47,7 @@ from twitchwise.journal.records import (  # noqa: E402
     Batch,
     DayFactors,
     EpisodeIn,
+    ExperimentIn,
     FileInfo,
     WorkoutIn,
 )
@@ -115,7 +118,37 @@ def journal_of(seed: int, days: int, marker: str) -> Batch:
             episodes.append(EpisodeIn(at=at, day=day, region=rng.choice(regions),
                                       note=f"NOTE-{marker} felt it {j}"))  # fmt: skip
     workouts = [WorkoutIn(datetime(2025, 1, 8, 18, tzinfo=UTC), 1800, sport=f"SPORT-{marker}")]
-    return Batch("json", days=out_days, episodes=episodes, workouts=workouts)
+    return Batch("json", days=out_days, episodes=episodes, workouts=workouts,
+                 experiments=experiments_of(seed, days, marker))  # fmt: skip
+
+
+def experiments_of(seed: int, days: int, marker: str) -> list[ExperimentIn]:
+    """Self-experiments, by ``seed`` modulo 3: a finished caffeine one then a finished sleep
+    one; a change of one's own (its words carrying ``marker``) stopped early (why, too); or
+    one still running (started three days ago)."""
+    rng = random.Random(seed)
+
+    def one(kind: str, start: date, schedule: str, *, change: str | None = None,
+            stopped: date | None = None, reason: str | None = None) -> ExperimentIn:  # fmt: skip
+        last = start + timedelta(days=7 * len(schedule) - 1)
+        check_ins = {
+            start + timedelta(days=i): rng.random() < 0.9
+            for i in range(((stopped or last) - start).days + 1)
+            if start + timedelta(days=i) < START + timedelta(days=days) and rng.random() < 0.9
+        }
+        return ExperimentIn(kind, change, start, 7, 2, schedule, rng.getrandbits(40),
+                            datetime(start.year, start.month, start.day, tzinfo=UTC),
+                            stopped, reason, check_ins)  # fmt: skip
+
+    if seed % 3 == 0:
+        return [one("caffeine", START, "ABBABA"),
+                one("sleep", START + timedelta(days=42), "BAABAB")]  # fmt: skip
+    if seed % 3 == 1:
+        stopped = START + timedelta(days=7 + 31)
+        return [one("custom", START + timedelta(days=7), "ABBABAAB",
+                    change=f"CHANGE-{marker} no screens after ten", stopped=stopped,
+                    reason=f"STOP-{marker} felt worse")]  # fmt: skip
+    return [one("caffeine", date.today() - timedelta(days=3), "ABBABA")]
 
 
 def populate(url: str, tmp_path: Path, *, consenting: int = 12, days: int = 84) -> Hosted:
@@ -212,6 +245,13 @@ def test_only_consenting_people_and_withdrawn_consent_honoured(
     caffeine = data["factors"][0]
     assert caffeine["lag_days"] == 0 and caffeine["ci"][0] > 1  # the planted effect
     _check_small_cells(data)
+    # self-experiments: of consenting people only; under 10 people per change, none pooled
+    ran = {r["person_id"] for r in tables(first)["experiments"]}
+    assert ran == pseudonyms(site, [p for p in site.people[:12] if int(p.marker[1:3]) % 3 != 2])
+    assert data["experiments"] == []
+    assert {s["item"] for s in data["suppressed"] if s["table"] == "experiments"} == {
+        "caffeine", "sleep", "other"
+    }
 
     # consent withdrawn: in no later export
     gone = site.people[0]
@@ -240,7 +280,8 @@ def test_consenting_accounts_are_listed_a_page_at_a_time(site: Hosted) -> None:
 
 
 def _check_small_cells(data: dict[str, Any]) -> None:
-    counted = {"people", "twitching", "own_above", "own_below", "people_twitching"}
+    counted = {"people", "twitching", "own_above", "own_below", "people_twitching",
+               "own_excludes", "own_fewer", "own_more", "without_effect", "stopped_early"}
 
     def walk(value: Any, key: str = "") -> Iterator[tuple[str, Any]]:
         if isinstance(value, dict):
@@ -341,6 +382,7 @@ def test_no_free_text_raw_id_or_email_anywhere(exported: Path, sqlite_site: Host
                     pa.types.is_floating(field.type)
                     or pa.types.is_integer(field.type)
                     or pa.types.is_date(field.type)
+                    or pa.types.is_boolean(field.type)
                 ), field
 
 
@@ -441,6 +483,59 @@ def test_the_effects_are_those_of_the_insights_model(exported: Path, sqlite_site
         )
         assert (low, high) == pytest.approx(e.ci, rel=1e-9)
         assert row["n_days"] == result.days > 80
+
+
+def test_the_experiments_are_those_of_the_experiment_analysis(
+    exported: Path, sqlite_site: Hosted
+) -> None:
+    """Each consenting person's finished and stopped experiments, one row each, with the
+    numbers ``twitchwise experiment result`` gives them; a running one is left out."""
+    from twitchwise.app.core import Twitchwise
+    from twitchwise.app.experiment import results_of
+    from twitchwise.insights.experiment import ALPHA, blocks_of
+    from twitchwise.insights.stats import t_ppf
+
+    key = cx.ExportKey(KEY.encode())
+    rows = tables(exported)["experiments"]
+    tw = Twitchwise()
+    seen: Counter[tuple[str, bool, bool]] = Counter()
+    with open_journal(JournalSettings.from_url(sqlite_site.url)) as root:
+        for person in sqlite_site.people:
+            pid, shift = key.person_id(person.account.id), key.shift_days(person.account.id)
+            mine = sorted((r for r in rows if r["person_id"] == pid),
+                          key=lambda r: r["start_date"])  # fmt: skip
+            journal = root.for_owner(person.account.id)
+            stored = journal.experiments()
+            if not person.exported:
+                assert not mine
+                continue
+            results = results_of(tw, stored, journal.summary(0), date.today())
+            assert len(mine) == len(results)
+            for row, result in zip(mine, results, strict=True):
+                s = result.status
+                assert row["change"] == ("other" if s.kind == "custom" else s.kind)
+                assert row["start_date"] == s.started_on + timedelta(days=shift)
+                assert row["start_date"].weekday() == s.started_on.weekday()
+                assert (row["block_days"], row["blocks"]) == (7, len(s.schedule))
+                analysed = len(blocks_of(result.days))
+                assert row["blocks_analysed"] == analysed
+                assert row["days"] == len(result.days)
+                assert row["days_analysed"] == result.usual_days + result.change_days
+                assert row["adherence"] == pytest.approx(s.adherence.share)
+                assert row["stopped_early"] == (s.state == "stopped")
+                e = result.estimate
+                assert (row["log_rr"] is None) == (e is None)
+                if e is not None:
+                    crit = t_ppf(1 - ALPHA / 2, analysed - 2)
+                    assert row["log_rr"] == pytest.approx(math.log(e.ratio), rel=1e-9)
+                    ci = (math.exp(row["log_rr"] - crit * row["se"]),
+                          math.exp(row["log_rr"] + crit * row["se"]))  # fmt: skip
+                    assert ci == pytest.approx(e.ci, rel=1e-9)
+                seen[(row["change"], row["stopped_early"], e is not None)] += 1
+            assert len(stored) - len(results) == (1 if int(person.marker[1:3]) % 3 == 2 else 0)
+    # finished caffeine and sleep experiments with effects; stopped changes of one's own
+    assert seen[("caffeine", False, True)] == 4 and seen[("sleep", False, True)] == 4
+    assert seen[("other", True, True)] + seen[("other", True, False)] == 4
 
 
 def test_the_key_makes_the_pseudonyms(

@@ -1,6 +1,8 @@
 """The cohort export as a use case: consenting accounts of the hosted service's database,
 each journal read through its owner's :class:`~twitchwise.journal.store.Journal`, written by
-:mod:`twitchwise.cohort.export` (docs/cohort.md#the-export).
+:mod:`twitchwise.cohort.export` (docs/cohort.md#the-export). A person's self-experiments that
+have finished or were stopped go in as their results (:func:`twitchwise.app.experiment.results_of`,
+the analysis ``twitchwise experiment result`` gives them).
 
 ::
 
@@ -13,6 +15,7 @@ Every import of SQLAlchemy, the server extra, pyarrow and numpy is inside the fu
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +23,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from twitchwise.app.core import Twitchwise
     from twitchwise.cohort.export import ExportResult
 
 __all__ = ["export_cohort"]
@@ -34,15 +38,22 @@ def export_cohort(
     buckets: int = 8,
     batch_size: int | None = None,
     progress: Callable[[str], None] | None = None,
+    tw: Twitchwise | None = None,
+    today: date | None = None,
 ) -> ExportResult:
     """Export every consenting, enabled account's journal into the folder ``out``.
 
     Checks come before anything is written: the extras, the key, the folder (a finished
     export, or an interrupted one without ``resume``, is an :class:`InputError`), the
     database (unreachable, or not upgraded) and whether the accounts can be listed. Each
-    person's consent is read again just before their journal is; the journal is read in one
-    transaction that names its owner (row-level security on PostgreSQL)."""
+    person's consent is read again just before their journal is; the journal (its summary,
+    then its experiments) is read in transactions that name its owner (row-level security
+    on PostgreSQL). The experiments are those no longer running on ``today`` (default: the
+    day it runs), analysed with the kinds of ``tw``'s knowledge base (default: the packaged
+    one)."""
     from twitchwise.__about__ import __version__
+    from twitchwise.app.core import Twitchwise
+    from twitchwise.app.experiment import results_of
     from twitchwise.cohort.export import (
         BATCH_PEOPLE,
         CohortExport,
@@ -54,6 +65,8 @@ def export_cohort(
 
     require_export()
     key = ExportKey(secret)
+    tw = tw or Twitchwise()
+    now = today or date.today()
     target = destination(out, resume=resume)
     engine = _upgraded_engine(database_url)
     try:
@@ -85,12 +98,16 @@ def export_cohort(
                     info = accounts.get(account_id)
                     if info is None or not info.consent or info.disabled:
                         continue  # withdrawn (or disabled) since the page was listed
-                    summary = root.for_owner(account_id).summary(notes_days=0)
+                    journal = root.for_owner(account_id)
+                    summary = journal.summary(notes_days=0)
+                    stored = journal.experiments()
+                    experiments = results_of(tw, stored, summary, now) if stored else []
                     rows = person_rows(
                         summary,
                         person_id=person,
                         shift_days=key.shift_days(account_id),
                         buckets=export.buckets,
+                        experiments=experiments,
                     )
                     export.add(person, rows)
                 return export.finish()

@@ -3,17 +3,18 @@
 ::
 
     twitchwise.cohort
-     ├── format    the Parquet cohort format (people, days, effects; partitioned by bucket)
+     ├── format    the Parquet cohort format (people, days, effects, experiments; by bucket)
      ├── engines   DuckDB (embedded, the default) and Spark (PySpark), both through Ibis
      ├── queries   every query, written once with Ibis
-     ├── meta      DerSimonian-Laird random-effects meta-analysis of the personal effects
+     ├── meta      DerSimonian-Laird random-effects meta-analysis (factors, self-experiments)
      ├── effects   one quasi-Poisson model per person: the effects table's rows
      └── report    the report with its small-cell rule: JSON, terminal, HTML
 
-A layer of its own: it imports only :mod:`twitchwise.errors` and the t distribution of
-:mod:`twitchwise.insights.stats`; only the command line and the application object import
-it. ibis, duckdb, pyspark, pyarrow and numpy are imported inside functions (the ``cohort``
-and ``spark`` extras).
+A layer of its own: it imports only :mod:`twitchwise.errors`, the t distribution and the
+personal model of :mod:`twitchwise.insights.stats` and (for the export) what an experiment's
+result holds (:mod:`twitchwise.insights.experiment`); only the command line and the
+application object import it. ibis, duckdb, pyspark, pyarrow and numpy are imported inside
+functions (the ``cohort`` and ``spark`` extras).
 """
 
 from __future__ import annotations

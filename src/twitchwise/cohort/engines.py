@@ -26,11 +26,12 @@ DUCKDB_MEMORY = "1GB"
 
 @dataclass(frozen=True, slots=True)
 class Tables:
-    """The three tables of a cohort as Ibis tables of one backend (format columns only)."""
+    """The tables of a cohort as Ibis tables of one backend (format columns only)."""
 
     people: Any
     days: Any
     effects: Any
+    experiments: Any
 
 
 @dataclass(slots=True)
@@ -54,6 +55,7 @@ class Engine:
             else:
                 t = self.con.read_parquet(str(root / table), table_name=f"cohort_{table}")
             check_columns(table, t.columns)
+            check_types(table, t.schema())
             read[table] = t.select(*COLUMNS[table])
         return Tables(**read)
 
@@ -66,6 +68,26 @@ class Engine:
             self.session.stop()
         elif self.name == "duckdb":
             self.con.disconnect()
+
+
+#: The format's column types (:data:`.format.COLUMNS`) as Ibis names their classes.
+_IBIS_TYPES = {"string": "String", "date32": "Date", "int32": "Int32", "float64": "Float64",
+               "bool": "Boolean"}  # fmt: skip
+
+
+def check_types(table: str, schema: Any) -> None:
+    """Refuse a table whose columns do not have the format's types (a number written as
+    text, say), before any query runs."""
+    wrong = []
+    for name, (kind, _) in COLUMNS[table].items():
+        found = schema[name]
+        if type(found).__name__ != _IBIS_TYPES[kind]:
+            wrong.append(f"{name} is {str(found).lstrip('!')}, not {_IBIS_TYPES[kind].lower()}")
+    if wrong:
+        raise InputError(
+            f"the cohort's {table} table has columns of the wrong type: {'; '.join(wrong)}",
+            field="dir",
+        )
 
 
 def require(engine: str) -> None:

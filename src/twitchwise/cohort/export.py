@@ -25,7 +25,12 @@ counts leave a journal: the twitches of each day, the region reported most that 
 onto the format's closed vocabulary) and the six numeric daily factors; no note, no
 medicine, no workout name, no file name, no episode time. The personal effects are those of
 the insights' model (:func:`twitchwise.insights.stats.estimate_effects`), fitted on the
-journal's own dates before they are moved.
+journal's own dates before they are moved. A self-experiment that has finished or was
+stopped is one row of numbers from its own result
+(:func:`twitchwise.insights.experiment.experiment_result`): the change on the closed
+vocabulary (a change of the person's own is ``other``, never its words), the effect and its
+error, blocks, days, adherence, whether it was stopped early (never why) and its first day,
+moved like the rest.
 
 **Streaming and resuming.** People are written in batches (:data:`BATCH_PEOPLE` people or
 :data:`BATCH_DAYS` days, whichever comes first): each batch is one Parquet file per table and
@@ -62,6 +67,7 @@ from typing import Any
 
 from twitchwise.cohort.format import (
     AGE_BANDS,
+    CHANGES,
     COLUMNS,
     FACTORS,
     MANIFEST,
@@ -88,6 +94,8 @@ __all__ = [
     "PersonRows",
     "age_band",
     "destination",
+    "experiment_rows",
+    "format_change",
     "format_region",
     "person_rows",
     "require_export",
@@ -110,7 +118,7 @@ MAX_PENDING = 10_000
 #: A progress line at most this often (seconds).
 PROGRESS_EVERY_S = 10.0
 #: Progress manifests this twitchwise reads.
-PROGRESS_FORMAT = "twitchwise-cohort-export/1"
+PROGRESS_FORMAT = "twitchwise-cohort-export/2"
 
 #: The journal's regions (the knowledge base's ``region_*`` ids, or plain words from an
 #: import) on the format's closed vocabulary; anything else given is ``other``.
@@ -128,6 +136,11 @@ REGION_OF: dict[str, str] = {
     "calf": "calf",
     "foot": "foot",
 }  # fmt: skip
+
+
+#: The experiment kinds the format names (``twitchwise experiment start KIND``); any other
+#: kind, a change of the person's own (``custom``) among them, is ``other``.
+CHANGE_OF: dict[str, str] = {kind: kind for kind in CHANGES if kind != "other"}
 
 
 def require_export() -> None:
@@ -205,6 +218,12 @@ def format_region(region: str | None) -> str | None:
     return REGION_OF.get(word, "other")
 
 
+def format_change(kind: str) -> str:
+    """An experiment's kind on the format's vocabulary: ``other`` for a change of the
+    person's own (``custom``) and for any kind the format does not name."""
+    return CHANGE_OF.get(kind, "other")
+
+
 @dataclass(frozen=True, slots=True)
 class PersonRows:
     """One person's rows of each table (pyarrow record batches in the format's columns),
@@ -217,6 +236,12 @@ class PersonRows:
     effects: Any
     first_day: date
     last_day: date
+    experiments: Any = None
+
+    def table(self, name: str) -> Any:
+        """The rows of the table ``name``."""
+        return {"people": self.people, "days": self.days, "effects": self.effects,
+                "experiments": self.experiments}[name]  # fmt: skip
 
     @property
     def n_days(self) -> int:
@@ -231,9 +256,11 @@ def person_rows(
     buckets: int,
     age: int | None = None,
     sex: str | None = None,
+    experiments: Iterable[Any] = (),
 ) -> PersonRows | None:
     """A person's rows from their journal's summary (``Journal.summary``; its notes are never
-    read); None when it has no day with a twitch count (nothing to export).
+    read); None when it has no day with a twitch count (nothing to export). ``experiments``
+    are the results of their self-experiments (:func:`experiment_rows`).
 
     The days are those the insights analyse: from the first day twitches were counted to the
     last entry, less the days whose count was left blank. Each day's factors are the
@@ -286,7 +313,64 @@ def person_rows(
         schema=_schema("people"),
     )
     return PersonRows(
-        person_id, bucket_of(person_id, buckets), people, days, effects, dates[0], dates[-1]
+        person_id,
+        bucket_of(person_id, buckets),
+        people,
+        days,
+        effects,
+        dates[0],
+        dates[-1],
+        experiment_rows(experiments, person_id=person_id, shift_days=shift_days),
+    )
+
+
+def experiment_rows(results: Iterable[Any], *, person_id: str, shift_days: int) -> Any:
+    """The experiments table's rows of a person's self-experiments that have finished or
+    were stopped: one per result of the project's own analysis (``experiment_result`` of
+    :mod:`twitchwise.insights.experiment`; a running one is left out).
+
+    ``log_rr`` is the log of its rate ratio (change / usual), ``se`` its standard error (from
+    the 95% interval, which is ``log_rr`` +- t(0.975, blocks_analysed - 2) se); both null when
+    no effect could be estimated. The change is the format's (:func:`format_change`), the
+    first day moved by ``shift_days``; the person's own words (a custom change, why it was
+    stopped) are never read."""
+    import pyarrow as pa
+
+    from twitchwise.insights.experiment import ALPHA, blocks_of
+    from twitchwise.insights.stats import t_ppf
+
+    rows: dict[str, list[Any]] = {name: [] for name in COLUMNS["experiments"]}
+    shift = timedelta(days=shift_days)
+    for result in results:
+        status = result.status
+        if status.state not in ("finished", "stopped"):
+            continue
+        analysed = len(blocks_of(result.days))
+        log_rr: float | None = None
+        se: float | None = None
+        e = result.estimate
+        if e is not None and analysed > 2:
+            crit = t_ppf(1 - ALPHA / 2, analysed - 2)
+            log_rr = math.log(e.ratio)
+            se = (math.log(e.ci[1]) - math.log(e.ci[0])) / (2 * crit)
+            if not (math.isfinite(log_rr) and math.isfinite(se) and se > 0):
+                log_rr = se = None
+        share = status.adherence.share
+        rows["person_id"].append(person_id)
+        rows["change"].append(format_change(status.kind))
+        rows["start_date"].append(status.started_on + shift)
+        rows["block_days"].append(status.block_days)
+        rows["blocks"].append(len(status.schedule))
+        rows["blocks_analysed"].append(analysed)
+        rows["days"].append(len(result.days))
+        rows["days_analysed"].append(result.usual_days + result.change_days)
+        rows["adherence"].append(None if share is None else float(share))
+        rows["stopped_early"].append(status.state == "stopped")
+        rows["log_rr"].append(log_rr)
+        rows["se"].append(se)
+    schema = _schema("experiments")
+    return pa.RecordBatch.from_arrays(
+        [pa.array(rows[f.name], f.type) for f in schema], schema=schema
     )
 
 
@@ -587,9 +671,9 @@ class CohortExport:
         if rows is None:
             pending.people.append((person_id, None, None))
         else:
-            for table, piece in (("people", rows.people), ("days", rows.days),
-                                 ("effects", rows.effects)):  # fmt: skip
-                if piece.num_rows:
+            for table in TABLES:
+                piece = rows.table(table)
+                if piece is not None and piece.num_rows:
                     pending.pieces[table][rows.bucket].append(piece)
             pending.people.append(
                 (person_id, rows.first_day.isoformat(), rows.last_day.isoformat())

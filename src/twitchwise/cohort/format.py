@@ -8,6 +8,7 @@
       people/bucket=000/part-0.parquet    one row per person
       days/bucket=000/part-0.parquet      one row per person and day
       effects/bucket=000/part-0.parquet   one row per person, factor and lag: the personal effect
+      experiments/bucket=000/part-0.parquet   one row per finished (or stopped) self-experiment
 
 Every table is partitioned the same way (Hive style): a person's rows all sit in the bucket
 ``int(person_id, 16) % buckets``, so an exporter writes one bucket at a time and a reader
@@ -21,6 +22,7 @@ pyarrow is imported inside the functions that write (the ``cohort`` extra).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +32,7 @@ from twitchwise.errors import InputError
 
 __all__ = [
     "AGE_BANDS",
+    "CHANGES",
     "COLUMNS",
     "FACTORS",
     "FORMAT",
@@ -41,14 +44,16 @@ __all__ = [
     "VERSION",
     "Manifest",
     "bucket_of",
+    "experiment_problem",
     "read_manifest",
     "write_cohort",
 ]
 
 FORMAT = "twitchwise-cohort"
-VERSION = 1
+#: 2: the experiments table (a cohort of version 1 has none: export it again).
+VERSION = 2
 MANIFEST = "cohort.json"
-TABLES = ("people", "days", "effects")
+TABLES = ("people", "days", "effects", "experiments")
 
 AGE_BANDS = ("18-29", "30-39", "40-49", "50-59", "60-69", "70+")
 SEXES = ("female", "male")
@@ -69,6 +74,11 @@ FACTORS: dict[str, tuple[float, str]] = {
     "stress": (1.0, "1 point"),
     "alcohol_units": (1.0, "1 unit"),
 }
+
+#: The change a self-experiment tested (``twitchwise experiment start KIND``): the knowledge
+#: base's kinds, and ``other`` for a change of the person's own (``custom``; its words are
+#: never written) or any kind the format does not name.
+CHANGES = ("caffeine", "sleep", "magnesium_food", "stretching", "other")
 
 #: Every table's columns: name -> (Arrow type name, nullable). The reader refuses any other.
 COLUMNS: dict[str, dict[str, tuple[str, bool]]] = {
@@ -93,6 +103,20 @@ COLUMNS: dict[str, dict[str, tuple[str, bool]]] = {
         "se": ("float64", False),
         "n_days": ("int32", False),
     },
+    "experiments": {
+        "person_id": ("string", False),
+        "change": ("string", False),
+        "start_date": ("date32", False),
+        "block_days": ("int32", False),
+        "blocks": ("int32", False),
+        "blocks_analysed": ("int32", False),
+        "days": ("int32", False),
+        "days_analysed": ("int32", False),
+        "adherence": ("float64", True),
+        "stopped_early": ("bool", False),
+        "log_rr": ("float64", True),
+        "se": ("float64", True),
+    },
 }
 
 #: The vocabulary of each string column (the person id aside).
@@ -102,6 +126,7 @@ VOCABULARY: dict[tuple[str, str], tuple[str, ...]] = {
     ("days", "region"): REGIONS,
     ("days", "triage_level"): LEVELS,
     ("effects", "factor"): tuple(FACTORS),
+    ("experiments", "change"): CHANGES,
 }
 
 #: The Hive partition column every table carries in its folder names.
@@ -128,6 +153,7 @@ class Manifest:
             "last_day": self.last_day,
             "buckets": self.buckets,
             "factors": list(FACTORS),
+            "changes": list(CHANGES),
             "source": self.source,
         }
 
@@ -143,7 +169,8 @@ def read_manifest(path: Path) -> Manifest:
     if not path.exists():
         raise InputError(
             f"no folder {path}: give the folder of a cohort (cohort.json, people/, days/, "
-            "effects/), for example one made with 'python bench/cohort_synth.py OUT'",
+            "effects/, experiments/), for example one made with 'python bench/cohort_synth.py "
+            "OUT'",
             field="dir",
         )
     if not path.is_dir():
@@ -210,7 +237,7 @@ def _arrow_schema(table: str) -> Any:
     import pyarrow as pa
 
     types = {"string": pa.string(), "date32": pa.date32(), "int32": pa.int32(),
-             "float64": pa.float64()}  # fmt: skip
+             "float64": pa.float64(), "bool": pa.bool_()}  # fmt: skip
     return pa.schema(
         [pa.field(name, types[kind], nullable=nullable)
          for name, (kind, nullable) in COLUMNS[table].items()]
@@ -231,6 +258,34 @@ def _check_values(table: str, whole: Any) -> None:
         se = whole.column("se")
         if pc.any(pc.invert(pc.greater(se, 0.0))).as_py() or not pc.all(pc.is_finite(se)).as_py():
             raise InputError("effects.se must be finite and above 0")
+    if table == "experiments" and whole.num_rows:
+        rows = whole.to_pylist()
+        for row in rows:
+            problem = experiment_problem(row)
+            if problem:
+                raise InputError(f"experiments: {problem}")
+
+
+def experiment_problem(row: Mapping[str, Any]) -> str | None:
+    """What is wrong with one row of the experiments table (None: nothing): the effect and
+    its error come together, the error finite and above 0, an effect only from 3 analysed
+    blocks, counts that fit inside each other, adherence a share. The report's reader runs
+    the same checks in the engine (:func:`.queries.experiment_problems`)."""
+    log_rr, se = row["log_rr"], row["se"]
+    if (log_rr is None) != (se is None):
+        return "log_rr and se must both be given or both be null"
+    if se is not None and not (0 < se < math.inf and math.isfinite(log_rr)):
+        return "se must be finite and above 0, log_rr finite"
+    if log_rr is not None and row["blocks_analysed"] < 3:
+        return "an effect needs at least 3 analysed blocks"
+    if not 0 <= row["blocks_analysed"] <= row["blocks"] or row["block_days"] < 1:
+        return "blocks_analysed must be from 0 to blocks, block_days at least 1"
+    if not 0 <= row["days_analysed"] <= row["days"]:
+        return "days_analysed must be from 0 to days"
+    adherence = row["adherence"]
+    if adherence is not None and not 0 <= adherence <= 1:
+        return "adherence must be a share from 0 to 1"
+    return None
 
 
 def write_table(root: Path, table: str, columns: Mapping[str, Sequence[Any]], buckets: int) -> None:
@@ -260,14 +315,19 @@ def write_cohort(
     people: Mapping[str, Sequence[Any]],
     days: Mapping[str, Sequence[Any]],
     effects: Mapping[str, Sequence[Any]],
+    experiments: Mapping[str, Sequence[Any]] | None = None,
     buckets: int,
     source: str,
 ) -> Manifest:
-    """Write a whole cohort into the folder ``root`` (created; it must hold no cohort yet)."""
+    """Write a whole cohort into the folder ``root`` (created; it must hold no cohort yet);
+    ``experiments`` None writes an empty experiments table."""
     if (root / MANIFEST).exists():
         raise InputError(f"{root} already holds a cohort: choose an empty folder")
     root.mkdir(parents=True, exist_ok=True)
-    for table, columns in (("people", people), ("days", days), ("effects", effects)):
+    if experiments is None:
+        experiments = {name: [] for name in COLUMNS["experiments"]}
+    for table, columns in (("people", people), ("days", days), ("effects", effects),
+                           ("experiments", experiments)):  # fmt: skip
         check_columns(table, columns)
         write_table(root, table, columns, buckets)
     import numpy as np

@@ -13,8 +13,20 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from twitchwise.cohort.engines import Tables
+from twitchwise.cohort.format import CHANGES
 
-__all__ = ["DIMENSIONS", "QUERIES", "Z95", "meta_pooled", "meta_sums", "overview"]
+__all__ = [
+    "DIMENSIONS",
+    "QUERIES",
+    "Z95",
+    "experiment_dfs",
+    "experiment_pooled",
+    "experiment_problems",
+    "experiment_sums",
+    "meta_pooled",
+    "meta_sums",
+    "overview",
+]
 
 #: The groups every report is broken down by.
 DIMENSIONS = ("age_band", "sex", "season", "week")
@@ -136,11 +148,118 @@ def meta_pooled(t: Tables, tau2: Mapping[tuple[str, int], float]) -> Any:
     return e.group_by(["factor", "lag_days"]).aggregate(sw=w.sum(), swy=(w * e.log_rr).sum())
 
 
+# ---------------------------------------------------------------------- self-experiments
+
+
+def experiment_problems(t: Tables) -> Any:
+    """One row: the experiments and how many break the format's rules (the reader's check,
+    :func:`.format.experiment_problem`, in the engine): a change outside the vocabulary; an
+    effect without its error or the other way round, an error not finite and above 0, an
+    effect from fewer than 3 analysed blocks; counts that do not fit; adherence not a share."""
+    e = t.experiments
+    has = e.log_rr.notnull()
+    bad_effect = (
+        (has != e.se.notnull())
+        | (has & (e.se.isnan() | e.se.isinf() | (e.se <= 0)))
+        | (has & (e.log_rr.isnan() | e.log_rr.isinf()))
+        | (has & (e.blocks_analysed < 3))
+    )
+    bad_counts = (
+        (e.blocks_analysed < 0)
+        | (e.blocks_analysed > e.blocks)
+        | (e.block_days < 1)
+        | (e.days_analysed < 0)
+        | (e.days_analysed > e.days)
+        | (e.adherence.notnull() & ((e.adherence < 0) | (e.adherence > 1)))
+    )
+    return e.aggregate(
+        rows=e.count(),
+        bad_change=(~e.change.isin(CHANGES)).fill_null(True).cast("int64").sum(),
+        bad_effect=bad_effect.fill_null(True).cast("int64").sum(),
+        bad_counts=bad_counts.fill_null(True).cast("int64").sum(),
+    )
+
+
+def _experiments_by_person(t: Tables) -> Any:
+    """One row per person and change: their experiments of it combined by inverse variance
+    (one person's experiments of one change estimate one effect, theirs): ``sw`` the sum of
+    ``1/se^2`` and ``swy`` of ``log_rr/se^2`` (null without an effect), ``df`` the sum of
+    their degrees of freedom (analysed blocks - 2 each); whether one was stopped early, the
+    mean adherence and analysed days."""
+    e = t.experiments
+    has = e.log_rr.notnull()
+    w = 1.0 / (e.se * e.se)
+    return e.group_by(["person_id", "change"]).aggregate(
+        sw=w.sum(),
+        swy=(w * e.log_rr).sum(),
+        df=(e.blocks_analysed - 2).sum(where=has),
+        stopped=e.stopped_early.cast("int64").max(),
+        adherence=e.adherence.mean(),
+        days=e.days_analysed.mean(),
+    )
+
+
+def _t_quantile(df: Any, crit: Mapping[int, float]) -> Any:
+    """The 97.5% t quantile of each degrees of freedom in ``crit`` (given by the caller: the
+    engines have no t distribution); 1.96 for any other."""
+    import ibis
+
+    cases = [(df == value, ibis.literal(float(q))) for value, q in sorted(crit.items())]
+    return ibis.cases(*cases, else_=ibis.literal(Z95)) if cases else ibis.literal(Z95)
+
+
+def experiment_dfs(t: Tables) -> Any:
+    """The degrees of freedom people's combined effects have (one row per value, no count):
+    the report looks up their t quantiles for :func:`experiment_sums`."""
+    p = _experiments_by_person(t)
+    return p.filter(p.df.notnull()).select("df").distinct()
+
+
+def experiment_sums(t: Tables, crit: Mapping[int, float]) -> Any:
+    """Per change: the people who ran it (``ran``) and those with an effect (``people``);
+    the DerSimonian-Laird sums over the people's effects (``w = 1/se^2``); how many people's
+    own 95% interval (``y +- t(df) se``, the t quantiles in ``crit``) lies below no effect
+    (fewer twitches with the change) or above it; the people who stopped one early; the mean
+    adherence (and the people it rests on) and analysed days per person."""
+    p = _experiments_by_person(t)
+    y = p.swy / p.sw
+    half = _t_quantile(p.df, crit) / p.sw.sqrt()
+    return p.group_by("change").aggregate(
+        ran=p.count(),
+        people=p.sw.notnull().cast("int64").sum(),
+        sw=p.sw.sum(),
+        swy=p.swy.sum(),
+        swy2=(p.swy * p.swy / p.sw).sum(),
+        sw2=(p.sw * p.sw).sum(),
+        fewer=((y + half) < 0).cast("int64").sum(),
+        more=((y - half) > 0).cast("int64").sum(),
+        stopped=p.stopped.sum(),
+        adherence=p.adherence.mean(),
+        adherence_people=p.adherence.notnull().cast("int64").sum(),
+        days=p.days.mean(),
+    )
+
+
+def experiment_pooled(t: Tables, tau2: Mapping[str, float]) -> Any:
+    """Per change, the random-effects sums: weights ``1/(se^2 + tau^2)`` of each person's
+    (combined) effect, with the between-person variance ``tau2`` of each change."""
+    import ibis
+
+    p = _experiments_by_person(t)
+    p = p.filter(p.sw.notnull())
+    cases = [(p.change == change, ibis.literal(float(v))) for change, v in sorted(tau2.items())]
+    tau = ibis.cases(*cases, else_=ibis.literal(0.0)) if cases else ibis.literal(0.0)
+    w = 1.0 / (1.0 / p.sw + tau)
+    return p.group_by("change").aggregate(sw=w.sum(), swy=(w * p.swy / p.sw).sum())
+
+
 def _named() -> dict[str, Callable[..., Any]]:
     named: dict[str, Callable[..., Any]] = {
         "overview": overview,
         "people_count": people_count,
         "meta_sums": meta_sums,
+        "experiment_problems": experiment_problems,
+        "experiment_dfs": experiment_dfs,
     }
     for dim in DIMENSIONS:
         named[f"people_by_{dim}"] = lambda t, dim=dim: group_sizes(t, dim)
@@ -149,5 +268,6 @@ def _named() -> dict[str, Callable[..., Any]]:
     return named
 
 
-#: Every query of the report that takes only the tables (``meta_pooled`` also takes tau^2).
+#: Every query of the report that takes only the tables (``meta_pooled`` and
+#: ``experiment_pooled`` also take tau^2, ``experiment_sums`` the t quantiles).
 QUERIES: dict[str, Callable[[Tables], Any]] = _named()

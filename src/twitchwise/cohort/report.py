@@ -1,10 +1,10 @@
 """``twitchwise cohort report``: the population report of a cohort, on DuckDB or Spark.
 
-It runs the queries of :mod:`.queries` on an engine, pools the personal effects
-(:mod:`.meta`) and applies the small-cell rule: no count of fewer than :data:`MIN_CELL`
-people (and no share, effect or group built on one) is shown; every cell held back is listed
-in ``suppressed``. Counts of 0 are shown (they point at no one). Person ids never leave the
-engine: every query returns aggregates.
+It runs the queries of :mod:`.queries` on an engine, pools the personal effects and the
+self-experiments' effects (:mod:`.meta`) and applies the small-cell rule: no count of fewer
+than :data:`MIN_CELL` people (and no share, effect or group built on one) is shown; every
+cell held back is listed in ``suppressed``. Counts of 0 are shown (they point at no one).
+Person ids never leave the engine: every query returns aggregates.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from twitchwise.cohort.format import FACTORS, LEVELS, REGIONS, read_manifest
+from twitchwise.cohort.format import CHANGES, FACTORS, LEVELS, REGIONS, read_manifest
 from twitchwise.cohort.queries import DIMENSIONS
+from twitchwise.errors import InputError
 
 __all__ = ["MIN_CELL", "CohortReport", "cohort_report"]
 
@@ -26,6 +27,14 @@ MIN_CELL = 10
 
 DIMENSION_NAMES = {"age_band": "age band", "sex": "sex", "season": "season", "week": "week"}
 SEASONS = ("winter", "spring", "summer", "autumn")
+#: The changes of self-experiments in words (the JSON keeps the format's names).
+CHANGE_NAMES = {
+    "caffeine": "less caffeine",
+    "sleep": "earlier bedtime",
+    "magnesium_food": "magnesium-rich food",
+    "stretching": "daily stretching",
+    "other": "own change",
+}
 LEVEL_NAMES = {
     "self_care": "self-care",
     "see_doctor_routine": "routine",
@@ -47,6 +56,7 @@ class CohortReport:
     engine: str
     cohort: dict[str, Any]
     factors: list[dict[str, Any]] = field(default_factory=list)
+    experiments: list[dict[str, Any]] = field(default_factory=list)
     groups: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     suppressed: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -58,6 +68,7 @@ class CohortReport:
             "min_cell": self.min_cell,
             "cohort": self.cohort,
             "factors": self.factors,
+            "experiments": self.experiments,
             "groups": self.groups,
             "suppressed": self.suppressed,
             "notes": self.notes,
@@ -116,6 +127,7 @@ def _build(eng: Any, root: Path, min_cell: int) -> CohortReport:
     from twitchwise.cohort import queries
 
     t = eng.tables(root)
+    _check_experiments(eng, t)
     guard = _Guard(min_cell)
     [over] = eng.rows(queries.overview(t))
     [counted] = eng.rows(queries.people_count(t))
@@ -137,6 +149,7 @@ def _build(eng: Any, root: Path, min_cell: int) -> CohortReport:
         )
         return report
     report.factors = _factors(eng, t, guard)
+    report.experiments = _experiments(eng, t, guard)
     for dim in DIMENSIONS:
         report.groups[dim] = _groups(eng, t, dim, guard)
     report.suppressed = guard.held
@@ -144,7 +157,38 @@ def _build(eng: Any, root: Path, min_cell: int) -> CohortReport:
         f"Counts are of people; no count of 1 to {min_cell - 1} people is shown, nor any "
         "share or effect resting on one (listed under suppressed)."
     )
+    report.notes.append(
+        "Self-experiments: the rate ratio of twitches on change days over usual days (below 1: "
+        "fewer with the change), each person's experiments of a change combined into one "
+        f"effect; a change with fewer than {min_cell} people's effects is not pooled. When "
+        "people twitch a few times a day or less, the pooled ratio of a change that works "
+        "leans towards 1: read a pooled reduction as at least that large "
+        "(docs/cohort.md#pooled-self-experiments)."
+    )
     return report
+
+
+def _check_experiments(eng: Any, t: Any) -> None:
+    """Refuse an experiments table that breaks the format's rules (the reader's check of its
+    values; the columns and their types were checked when it was read)."""
+    from twitchwise.cohort import queries
+
+    [found] = eng.rows(queries.experiment_problems(t))
+    problems = [
+        f"{n} {what}"
+        for n, what in (
+            (found["bad_change"], "with a change outside the format's"),
+            (found["bad_effect"], "with an effect and error that do not fit"),
+            (found["bad_counts"], "with blocks, days or adherence out of range"),
+        )
+        if n
+    ]
+    if problems:
+        raise InputError(
+            f"the cohort's experiments table breaks the format (docs/cohort.md): rows "
+            f"{'; '.join(problems)}",
+            field="dir",
+        )
 
 
 def _factors(eng: Any, t: Any, guard: _Guard) -> list[dict[str, Any]]:
@@ -193,6 +237,87 @@ def _factors(eng: Any, t: Any, guard: _Guard) -> list[dict[str, Any]]:
                 # small-cell rule are held back)
                 "own_above": guard.count(int(r["above"]), "factors", label(key), "own_above"),
                 "own_below": guard.count(int(r["below"]), "factors", label(key), "own_below"),
+            }
+        )
+    return out
+
+
+def _experiments(eng: Any, t: Any, guard: _Guard) -> list[dict[str, Any]]:
+    """Per change, the people's effects pooled (DerSimonian-Laird) with the small-cell rule:
+    a change with fewer than ``min_cell`` people's effects is not pooled (listed), and no
+    count of 1 to ``min_cell - 1`` people is shown."""
+    from twitchwise.cohort import queries
+    from twitchwise.cohort.meta import Sums, pool, tau_squared
+    from twitchwise.insights.stats import t_ppf
+
+    dfs = sorted(int(r["df"]) for r in eng.rows(queries.experiment_dfs(t)))
+    crit = {df: t_ppf(0.975, df) for df in dfs if df > 0}
+    rows = {r["change"]: r for r in eng.rows(queries.experiment_sums(t, crit))}
+    shown: dict[str, Sums] = {}
+    for change in CHANGES:
+        r = rows.get(change)
+        if r is None:
+            continue
+        people = int(r["people"] or 0)
+        if people < guard.min_cell:  # (or nobody's experiment gave an effect)
+            guard.held.append({"table": "experiments", "group": "all", "item": change})
+            continue
+        shown[change] = Sums(people, r["sw"], r["swy"], r["swy2"], r["sw2"])
+    if not shown:
+        return []
+    tau2 = {change: tau_squared(s)[0] for change, s in shown.items()}
+    pooled = {r["change"]: r for r in eng.rows(queries.experiment_pooled(t, tau2))}
+    out = []
+    for change, s in shown.items():
+        meta = pool(s, pooled[change]["sw"], pooled[change]["swy"])
+        r = rows[change]
+        people = s.k
+
+        def count(n: Any, item: str, change: str = change) -> int | None:
+            return guard.count(int(n or 0), "experiments", change, item)
+
+        fewer, more = int(r["fewer"] or 0), int(r["more"] or 0)
+        excludes = count(fewer + more, "own_excludes")
+        if excludes is not None and any(0 < n < guard.min_cell for n in (fewer, more)):
+            # one side is small: show neither, or it would be the total less the other
+            for item in ("own_fewer", "own_more"):
+                guard.held.append({"table": "experiments", "group": change, "item": item})
+            own_fewer = own_more = None
+        else:
+            own_fewer, own_more = count(fewer, "own_fewer"), count(more, "own_more")
+        adherence = None
+        if int(r["adherence_people"] or 0) >= guard.min_cell:
+            adherence = _round(float(r["adherence"]), 3)
+        elif int(r["adherence_people"] or 0) > 0:
+            guard.held.append({"table": "experiments", "group": change, "item": "adherence"})
+        out.append(
+            {
+                "change": change,
+                "people": people,
+                "without_effect": count(int(r["ran"]) - people, "without_effect"),
+                "rate_ratio": _round(math.exp(meta.mu)),
+                "ci": [_round(math.exp(meta.ci[0])), _round(math.exp(meta.ci[1]))],
+                "prediction_interval": (
+                    [_round(math.exp(meta.prediction[0])), _round(math.exp(meta.prediction[1]))]
+                    if meta.prediction
+                    else None
+                ),
+                "log_rr": _round(meta.mu),
+                "se": _round(meta.se),
+                "tau2": _round(meta.tau2),
+                "i2": _round(meta.i2),
+                "q": _round(meta.q),
+                # people whose own 95% interval excludes no effect (either side), and of them
+                # those with fewer / more twitches with the change
+                "own_excludes": excludes,
+                "share_own_excludes": (
+                    None if excludes is None else _round(excludes / people, 3)
+                ),
+                "own_fewer": own_fewer,
+                "own_more": own_more,
+                "stopped_early": count(r["stopped"], "stopped_early"),
+                "adherence": adherence,
+                "days_analysed": _round(float(r["days"]), 3),
             }
         )
     return out
@@ -289,6 +414,51 @@ def _factor_rows(report: CohortReport) -> list[list[str]]:
     return rows
 
 
+def _experiment_rows(report: CohortReport) -> list[list[str]]:
+    rows = []
+    for x in report.experiments:
+        pi = x["prediction_interval"]
+        share = x["share_own_excludes"]
+        rows.append(
+            [
+                CHANGE_NAMES[x["change"]],
+                _num(x["people"]),
+                f"{x['rate_ratio']:.3f}",
+                f"{x['ci'][0]:.3f}-{x['ci'][1]:.3f}",
+                f"{pi[0]:.2f}-{pi[1]:.2f}" if pi else "-",
+                f"{x['tau2']:.4f}",
+                f"{round(100 * x['i2'])}%",
+                "<10" if share is None else f"{round(100 * share)}%",
+                _num(x["own_fewer"]),
+                _num(x["own_more"]),
+                _num(x["without_effect"]),
+                _num(x["stopped_early"]),
+                "<10" if x["adherence"] is None else f"{round(100 * x['adherence'])}%",
+            ]
+        )
+    return rows
+
+
+EXPERIMENT_HEADER = [
+    "change", "people", "rate ratio", "95% CI", "95% PI", "tau^2", "I^2", "own CI excl. 1",
+    "fewer", "more", "no effect", "stopped early", "adherence",
+]  # fmt: skip
+
+
+def _not_pooled(report: CohortReport) -> list[str]:
+    """The changes held back as a whole, in words."""
+    held = [
+        CHANGE_NAMES[s["item"]]
+        for s in report.suppressed
+        if s["table"] == "experiments" and s["group"] == "all"
+    ]
+    if not held:
+        return []
+    return [
+        f"Not pooled (fewer than {report.min_cell} people with an effect): {', '.join(held)}."
+    ]
+
+
 FACTOR_HEADER = [
     "factor", "step", "people", "rate ratio", "95% CI", "95% PI", "tau^2", "I^2",
     "matters", "own CI >1", "own CI <1",
@@ -314,6 +484,22 @@ def _terminal(report: CohortReport) -> list[str]:
         "",
     ]
     lines += _table(FACTOR_HEADER, _factor_rows(report)) if report.factors else ["(none shown)"]
+    lines += [
+        "",
+        "How self-experiments came out across people (pooled N-of-1 effects)",
+        "(random-effects meta-analysis, DerSimonian-Laird, of each person's effect: the rate ratio",
+        "of twitches on change days over usual days, below 1 fewer with the change; PI: where",
+        "one new person's effect falls; own CI: people whose own interval excludes 1, and of",
+        "them with fewer or more twitches; no effect: people whose experiments gave none;",
+        "at low twitch counts a pooled reduction leans towards 1: read it as at least that large)",
+        "",
+    ]
+    lines += (
+        _table(EXPERIMENT_HEADER, _experiment_rows(report))
+        if report.experiments
+        else ["(none pooled)"]
+    )
+    lines += _not_pooled(report)
     for dim in ("age_band", "sex", "season"):
         groups = report.groups.get(dim, [])
         name = DIMENSION_NAMES[dim]
@@ -395,6 +581,16 @@ def _html(report: CohortReport) -> str:
     )
     parts.append("<h2>Which factors precede twitching</h2>")
     table(FACTOR_HEADER, _factor_rows(report))
+    parts.append("<h2>How self-experiments came out across people (pooled N-of-1 effects)</h2>")
+    parts.append(
+        "<p>The rate ratio of twitches on change days over usual days (below 1: fewer with the "
+        "change), each person's effect pooled by a random-effects meta-analysis.</p>"
+    )
+    if report.experiments:
+        table(EXPERIMENT_HEADER, _experiment_rows(report))
+    else:
+        parts.append("<p>None pooled.</p>")
+    parts += [f"<p>{esc(line)}</p>" for line in _not_pooled(report)]
     for dim in DIMENSIONS:
         groups = report.groups.get(dim, [])
         name = DIMENSION_NAMES[dim]
