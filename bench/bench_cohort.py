@@ -22,6 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cohort_synth import generate
 
+from twitchwise.cohort.format import VERSION
+
 _WRAPPER = (
     "import resource, subprocess, sys; "
     "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, "
@@ -55,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'people':>7} {'rows':>10} {'parquet MB':>10} {'generate s':>10} "
           f"{'duckdb s':>9} {'peak MB':>8} {'spark s':>8} {'ratio':>6}")  # fmt: skip
     for n in sizes:
-        folder = args.work / str(n)
+        folder = args.work / f"v{VERSION}" / str(n)  # a cohort of another format is not reused
         made = 0.0
         if not (folder / "cohort.json").exists():
             started = time.perf_counter()

@@ -29,7 +29,10 @@ cohort_app = typer.Typer(
 
 def report(
     folder: Annotated[
-        Path, typer.Argument(help="The cohort folder (cohort.json, people/, days/, effects/).")
+        Path,
+        typer.Argument(
+            help="The cohort folder (cohort.json, people/, days/, effects/, experiments/)."
+        ),
     ],
     engine: Annotated[
         str,
