@@ -43,10 +43,44 @@ in docs/insights.md; seeded):
   that does not matter);
 - the scenario's own question: caffeine blamed (``confounded``), caffeine found at lag 1.
 
+``--procedure`` runs the same journals (same seed, same fits) through another way of deciding
+what is significant, to measure it against the project's before adopting it (docs/insights.md,
+"What was tried"); ``model``, the default, is ``estimate_effects`` itself:
+
+==================== =========================================================================
+Procedure            What decides "significant"
+==================== =========================================================================
+model                the project's: max(quasi-Poisson, Newey-West) errors, t with n - p degrees
+                     of freedom, Benjamini-Hochberg over every factor x lag
+quasi                the same with the quasi-Poisson errors alone
+satterthwaite        the project's errors, t with the effective degrees of freedom of the
+                     dispersion (Satterthwaite: its kurtosis and runs from the squared Pearson
+                     residuals, Bartlett kernel by calendar day), at most n - p
+gatekeeping          one joint Wald test (F) per factor over its lags, Benjamini-Hochberg over the
+                     factors, then the lags of the R of m factors that passed, Benjamini-Hochberg
+                     at level q R / m (Benjamini and Bogomolov 2014)
+double-selection     each factor in its own model: its lags, the trend, the day of the week, the
+                     missing-value terms and every other factor that predicts the twitches (joint
+                     Wald p < 0.2 in the full model) or moves with it (F-test p < 0.2, Bonferroni
+                     over its lags); Satterthwaite degrees of freedom (Belloni, Chernozhukov and
+                     Hansen 2014, by factor)
+directional          the project's errors and degrees of freedom, but each test spends 4/5 of its
+                     level on the direction suspected (more twitches with caffeine, workouts,
+                     stress and alcohol; fewer with sleep and water) and 1/5 on the other
+oracle               a ceiling, not a method: only the real terms (and their missing-value
+                     terms) in the model, Poisson errors, and the threshold Benjamini-Hochberg
+                     gives one effect among the model's factor x lag tests (q / m): what no
+                     honest method that tests every factor x lag can beat when the counts are
+                     Poisson (real, sparse, sparse_each, confounded...; with over-dispersed
+                     counts its errors are too small, so it is no ceiling there)
+==================== =========================================================================
+
     python bench/insights_eval.py                          # every scenario, 200 journals
     python bench/insights_eval.py --journals 50 -s real -s confounded
     python bench/insights_eval.py --missing complete       # compare the missing-day rules
     python bench/insights_eval.py --module /tmp/old_stats.py   # an older stats.py from git
+    python bench/insights_eval.py --journals 1000 -s real -s sparse --days 180 \
+        --procedure double-selection                       # an alternative, same journals
 """
 
 from __future__ import annotations
@@ -258,8 +292,370 @@ def _stats(path: str | None) -> ModuleType:
     return module
 
 
+# ---------------------------------------------------------------------- other procedures
+
+PROCEDURES = (
+    "model",
+    "quasi",
+    "satterthwaite",
+    "gatekeeping",
+    "double-selection",
+    "directional",
+    "oracle",
+)
+#: double-selection keeps another factor when either of its tests gives a p-value below this:
+#: generous, so that a factor is left out only when it neither predicts the twitches nor
+#: moves with the factor tested
+SELECT_P = 0.2
+#: directional: the direction each factor is suspected to push twitching, and the share of a
+#: test's level spent on it
+SUSPECTED = {
+    "caffeine_mg": 1,
+    "sleep_h": -1,
+    "water_l": -1,
+    "workout_min": 1,
+    "stress": 1,
+    "alcohol_units": 1,
+    "steps": 1,
+    "hrv_ms": -1,
+}
+SUSPECTED_SHARE = 0.8
+
+
+@dataclass(frozen=True)
+class Decided:
+    """One factor x lag as a procedure reports it (what the evaluation reads of an Effect)."""
+
+    factor: str
+    lag_days: int
+    effect: float
+    ci: tuple[float, float]
+    significant: bool
+    p_value: float
+
+
+@dataclass
+class Joint:
+    """The project's joint model of one journal, built and fitted by its own functions."""
+
+    stats: ModuleType
+    X: Any
+    y: Any
+    rows: Any
+    kinds: list[tuple[str, int]]
+    params: Any
+    mu: Any
+    quasi: Any  # the coefficients' variances, quasi-Poisson ...
+    hac: Any  # ... and Newey-West
+    values: dict[str, Any]
+
+    @property
+    def df(self) -> int:
+        return int(self.X.shape[0] - self.X.shape[1])
+
+    def terms(self) -> dict[str, list[tuple[int, int]]]:
+        """Each factor's (lag, column) pairs, in the model's order."""
+        out: dict[str, list[tuple[int, int]]] = {}
+        for column, (factor, lag) in enumerate(self.kinds):
+            if factor:
+                out.setdefault(factor, []).append((lag, column))
+        return out
+
+    def nuisance(self) -> list[int]:
+        """Intercept, trend, day of week and missing-value columns."""
+        return [column for column, (factor, _) in enumerate(self.kinds) if not factor]
+
+
+def joint_fit(stats: ModuleType, series: Any, tested: list[str]) -> Joint:
+    """The model ``estimate_effects`` fitted for the factors it ``tested``."""
+    import numpy as np
+
+    y_all = np.array([np.nan if c is None else c for c in series.counts], dtype=float)
+    rows = np.flatnonzero(np.isfinite(y_all))
+    values = {
+        name: np.array([np.nan if v is None else v for v in column], dtype=float)
+        for name, column in series.factors.items()
+    }
+    design, dropped = stats._design(series, rows, values, tested)
+    assert not dropped, dropped
+    X = np.column_stack(design.columns)
+    y = y_all[rows]
+    fitted = stats._poisson(X, y)
+    assert fitted is not None
+    quasi, hac = stats._variances(X, y, fitted.mu, rows)
+    kinds = list(design.kinds)
+    return Joint(stats, X, y, rows, kinds, fitted.params, fitted.mu, quasi, hac, values)
+
+
+def effective_df(y: Any, mu: Any, rows: Any, parameters: int) -> float:
+    """Satterthwaite's degrees of freedom of the Pearson dispersion, at most n - p:
+    ``2 (n - p) m^2 / v`` with m the mean squared Pearson residual and v the long-run variance
+    of the squared residuals (Bartlett kernel over calendar days, the Newey-West bandwidth).
+    For normal errors it is n - p; heavy tails (kurtosis) and runs of bad days lower it."""
+    import math
+
+    import numpy as np
+
+    n = len(y)
+    squared = (y - mu) ** 2 / mu
+    m = float(squared.mean())
+    span = int(rows[-1] - rows[0]) + 1
+    calendar = np.zeros(span)
+    calendar[rows - rows[0]] = squared - m
+    lags = math.floor(4 * (span / 100) ** (2 / 9))
+    v = float(calendar @ calendar)
+    for lag in range(1, min(lags, span - 1) + 1):
+        v += 2 * (1 - lag / (lags + 1)) * float(calendar[lag:] @ calendar[:-lag])
+    v /= n
+    limit = float(n - parameters)
+    return limit if v <= 0 else min(limit, 2 * limit * m * m / v)
+
+
+def _f_sf(stats: ModuleType, f: float, d1: float, d2: float) -> float:
+    """P(F > f) for the F distribution with (d1, d2) degrees of freedom."""
+    if f <= 0:
+        return 1.0
+    return float(stats._betainc(d2 / 2, d1 / 2, d2 / (d2 + d1 * f)))
+
+
+def _decide(
+    joint: Joint,
+    columns: list[tuple[str, int, int]],
+    params: Any,
+    se: Any,
+    df: float,
+    alpha: float,
+    significant: list[bool] | None = None,
+) -> list[Decided]:
+    """t-tests of ``columns`` (factor, lag, column), Benjamini-Hochberg over them unless
+    ``significant`` is given; rate ratios per step with 95% intervals."""
+    import math
+
+    stats = joint.stats
+    pvalues = [2 * stats.t_sf(abs(params[c] / se[c]), df) for _, _, c in columns]
+    if significant is None:
+        significant = [q < alpha for q in stats.benjamini_hochberg(pvalues)]
+    crit = stats.t_ppf(0.975, df)
+    return [
+        Decided(
+            factor,
+            lag,
+            math.exp(params[c]),
+            (math.exp(params[c] - crit * se[c]), math.exp(params[c] + crit * se[c])),
+            sig,
+            p,
+        )
+        for (factor, lag, c), p, sig in zip(columns, pvalues, significant, strict=True)
+    ]
+
+
+def _all_columns(joint: Joint) -> list[tuple[str, int, int]]:
+    return [(f, lag, c) for f, terms in joint.terms().items() for lag, c in terms]
+
+
+def _max_se(joint: Joint) -> Any:
+    import numpy as np
+
+    return np.sqrt(np.maximum(joint.quasi, joint.hac))
+
+
+def _covariance(joint: Joint, se: Any) -> Any:
+    """The coefficients' covariance for joint tests: the correlations of the model's
+    information, the variances of the errors used."""
+    import numpy as np
+
+    bread = np.linalg.inv((joint.X.T * joint.mu) @ joint.X)
+    scale = np.sqrt(np.diag(bread))
+    return bread / np.outer(scale, scale) * np.outer(se, se)
+
+
+def _wald_p(joint: Joint, covariance: Any, columns: list[int], df: float) -> float:
+    import numpy as np
+
+    b = joint.params[columns]
+    w = float(b @ np.linalg.solve(covariance[np.ix_(columns, columns)], b)) / len(columns)
+    return _f_sf(joint.stats, w, len(columns), df)
+
+
+def _gatekeeping(joint: Joint, alpha: float) -> list[Decided]:
+    se = _max_se(joint)
+    covariance = _covariance(joint, se)
+    terms = joint.terms()
+    family_p = [_wald_p(joint, covariance, [c for _, c in t], joint.df) for t in terms.values()]
+    passed = [q < alpha for q in joint.stats.benjamini_hochberg(family_p)]
+    level = alpha * sum(passed) / len(terms)
+    columns, significant = [], []
+    for (factor, factor_terms), ok in zip(terms.items(), passed, strict=True):
+        inner = [
+            2 * joint.stats.t_sf(abs(joint.params[c] / se[c]), joint.df) for _, c in factor_terms
+        ]
+        inner_q = joint.stats.benjamini_hochberg(inner)
+        for (lag, c), q in zip(factor_terms, inner_q, strict=True):
+            columns.append((factor, lag, c))
+            significant.append(ok and q < level)
+    return _decide(joint, columns, joint.params, se, joint.df, alpha, significant)
+
+
+def _ols_f_p(joint: Joint, y: Any, base: Any, added: Any) -> float:
+    """p-value of the F-test of ``added`` columns in the least-squares fit of ``y`` on
+    ``base`` and ``added``."""
+    import numpy as np
+
+    both = np.column_stack([base, added])
+    r0 = y - base @ np.linalg.lstsq(base, y, rcond=None)[0]
+    r1 = y - both @ np.linalg.lstsq(both, y, rcond=None)[0]
+    df = len(y) - both.shape[1]
+    rss0, rss1 = float(r0 @ r0), float(r1 @ r1)
+    if rss1 <= 0:
+        return 0.0
+    return _f_sf(joint.stats, ((rss0 - rss1) / added.shape[1]) / (rss1 / df), added.shape[1], df)
+
+
+def selected_controls(joint: Joint, factor: str) -> list[str]:
+    """The other factors double selection keeps in ``factor``'s model: those that predict the
+    twitches (joint Wald test in the full model) or move with ``factor`` (the F-test of their
+    lags in a least-squares fit of each of ``factor``'s lags, weighted as the Poisson fit
+    weighs the days, on the nuisance columns; Bonferroni over its lags), at p < SELECT_P."""
+    import numpy as np
+
+    terms = joint.terms()
+    covariance = _covariance(joint, _max_se(joint))
+    weight = np.sqrt(joint.mu)
+    base = joint.X[:, joint.nuisance()] * weight[:, None]
+    own = [c for _, c in terms[factor]]
+    kept = []
+    for other, other_terms in terms.items():
+        if other == factor:
+            continue
+        columns = [c for _, c in other_terms]
+        if _wald_p(joint, covariance, columns, joint.df) < SELECT_P:
+            kept.append(other)
+            continue
+        added = joint.X[:, columns] * weight[:, None]
+        moves = min(_ols_f_p(joint, joint.X[:, c] * weight, base, added) for c in own)
+        if moves * len(own) < SELECT_P:
+            kept.append(other)
+    return kept
+
+
+def _double_selection(joint: Joint, alpha: float) -> list[Decided]:
+    import numpy as np
+
+    stats, terms = joint.stats, joint.terms()
+    decided: list[Decided] = []
+    for factor, factor_terms in terms.items():
+        own = [c for _, c in factor_terms]
+        columns = joint.nuisance() + own
+        for other in selected_controls(joint, factor):
+            columns += [c for _, c in terms[other]]
+        X = joint.X[:, columns]
+        fitted = stats._poisson(X, joint.y)
+        assert fitted is not None
+        quasi, hac = stats._variances(X, joint.y, fitted.mu, joint.rows)
+        se = np.sqrt(np.maximum(quasi, hac))
+        df = effective_df(joint.y, fitted.mu, joint.rows, X.shape[1])
+        inner = [(factor, lag, columns.index(c)) for lag, c in factor_terms]
+        sub = Joint(stats, X, joint.y, joint.rows, [], fitted.params, fitted.mu, quasi, hac, {})
+        decided += _decide(sub, inner, fitted.params, se, df, alpha, [False] * len(inner))
+    q = stats.benjamini_hochberg([d.p_value for d in decided])
+    return [
+        Decided(d.factor, d.lag_days, d.effect, d.ci, qq < alpha, d.p_value)
+        for d, qq in zip(decided, q, strict=True)
+    ]
+
+
+def _directional(joint: Joint, alpha: float) -> list[Decided]:
+    """p-values of tests that reject at level alpha with SUSPECTED_SHARE of it on the side
+    suspected: p = P(T beyond t) / share on that side, / (1 - share) on the other."""
+    stats, se = joint.stats, _max_se(joint)
+    columns = _all_columns(joint)
+    pvalues = []
+    for factor, _, c in columns:
+        t = float(joint.params[c] / se[c]) * SUSPECTED[factor]
+        share = SUSPECTED_SHARE if t > 0 else 1 - SUSPECTED_SHARE
+        pvalues.append(min(1.0, stats.t_sf(abs(t), joint.df) / share))
+    significant = [q < alpha for q in stats.benjamini_hochberg(pvalues)]
+    decided = _decide(joint, columns, joint.params, se, joint.df, alpha, significant)
+    return [
+        Decided(d.factor, d.lag_days, d.effect, d.ci, d.significant, p)
+        for d, p in zip(decided, pvalues, strict=True)
+    ]
+
+
+def _oracle(joint: Joint, truth: dict[tuple[str, int], float], alpha: float) -> list[Decided]:
+    import math
+
+    import numpy as np
+
+    from twitchwise.insights.stats import LAGS
+
+    tests = len(_all_columns(joint))
+    columns = [np.ones(len(joint.y))]
+    keys = []
+    for factor, lag in truth:
+        index = joint.kinds.index((factor, lag)) if (factor, lag) in joint.kinds else -1
+        if index < 0:
+            continue
+        keys.append((factor, lag, len(columns)))
+        columns.append(joint.X[:, index])
+        absent = ~np.isfinite(joint.values[factor][max(LAGS) - lag + joint.rows])
+        if absent.any():
+            columns.append(absent.astype(float))
+    X = np.column_stack(columns)
+    fitted = joint.stats._poisson(X, joint.y)
+    assert fitted is not None
+    se = np.sqrt(np.diag(np.linalg.inv((X.T * fitted.mu) @ X)))
+    out = []
+    for factor, lag, c in keys:
+        b, s = float(fitted.params[c]), float(se[c])
+        p = math.erfc(abs(b / s) / math.sqrt(2))
+        ci = (math.exp(b - 1.959964 * s), math.exp(b + 1.959964 * s))
+        out.append(Decided(factor, lag, math.exp(b), ci, p < alpha / tests, p))
+    return out
+
+
+def procedure_effects(
+    stats: ModuleType,
+    series: Any,
+    procedure: str,
+    truth: dict[tuple[str, int], float],
+    alpha: float = 0.05,
+) -> list[Any]:
+    """The effects ``procedure`` reports for ``series`` (none when the project's model
+    cannot be fitted to it)."""
+    result = stats.estimate_effects(series)
+    if procedure == "model" or not result.effects:
+        return list(result.effects)
+    joint = joint_fit(stats, series, result.tested)
+    if procedure in ("quasi", "satterthwaite"):
+        import numpy as np
+
+        se = np.sqrt(joint.quasi) if procedure == "quasi" else _max_se(joint)
+        df = (
+            joint.df
+            if procedure == "quasi"
+            else effective_df(joint.y, joint.mu, joint.rows, joint.X.shape[1])
+        )
+        return _decide(joint, _all_columns(joint), joint.params, se, df, alpha)
+    if procedure == "gatekeeping":
+        return _gatekeeping(joint, alpha)
+    if procedure == "double-selection":
+        return _double_selection(joint, alpha)
+    if procedure == "directional":
+        return _directional(joint, alpha)
+    if procedure == "oracle":
+        return _oracle(joint, truth, alpha)
+    raise ValueError(f"unknown procedure {procedure!r}")
+
+
 def evaluate(
-    scenario: Scenario, days: int, journals: int, seed: int, stats: ModuleType, missing: str
+    scenario: Scenario,
+    days: int,
+    journals: int,
+    seed: int,
+    stats: ModuleType,
+    missing: str,
+    procedure: str = "model",
 ) -> dict[str, Any]:
     import numpy as np
 
@@ -274,7 +670,11 @@ def evaluate(
     for _ in range(journals):
         sim = scenario.make(rng, days)
         data = JournalData.from_dicts(sim.episodes, sim.rows, [])
-        effects = stats.estimate_effects(stats.daily_series(data), **kwargs).effects
+        series = stats.daily_series(data)
+        if procedure == "model":
+            effects = stats.estimate_effects(series, **kwargs).effects
+        else:
+            effects = procedure_effects(stats, series, procedure, sim.truth)
         tested += bool(effects)
         hits = [e for e in effects if e.significant]
         false = [e for e in hits if (e.factor, e.lag_days) not in sim.truth]
@@ -294,6 +694,7 @@ def evaluate(
             question += any((e.factor, e.lag_days) == ("caffeine_mg", 1) for e in hits)
     out: dict[str, Any] = {
         "scenario": scenario.name,
+        "procedure": procedure,
         "days": days,
         "journals": journals,
         "tested": tested / journals,
@@ -322,15 +723,25 @@ def main() -> None:
         help="how days with a factor missing are used (if the stats module has the choice)",
     )
     parser.add_argument("--module", help="evaluate this stats.py file instead")
+    parser.add_argument(
+        "--procedure",
+        choices=PROCEDURES,
+        default="model",
+        help="how significance is decided (the docstring's table); model is the project's",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.procedure != "model" and (args.module or args.missing != "indicator"):
+        parser.error("--procedure needs the project's stats.py and --missing indicator")
     stats = _stats(args.module)
     t0 = time.perf_counter()
     results = []
     for name in args.scenario or list(SCENARIOS):
         scenario = SCENARIOS[name]
         for days in args.days or scenario.days:
-            r = evaluate(scenario, days, args.journals, args.seed, stats, args.missing)
+            r = evaluate(
+                scenario, days, args.journals, args.seed, stats, args.missing, args.procedure
+            )
             results.append(r)
             if not args.json:
                 print(_line(r), flush=True)
@@ -345,8 +756,9 @@ def _line(r: dict[str, Any]) -> str:
         return "   -  " if v is None else f"{100 * v:5.1f}%"
 
     extra = next((f"  {k} {pct(r[k])}" for k in (BLAMED, FOUND) if k in r), "")
+    procedure = "" if r["procedure"] == "model" else f"[{r['procedure']}] "
     return (
-        f"{r['scenario']:18} {r['days']:4d} d  tested {pct(r['tested'])}  any false "
+        f"{procedure}{r['scenario']:18} {r['days']:4d} d  tested {pct(r['tested'])}  any false "
         f"{pct(r['any_false'])}  FDP {pct(r['fdp'])}  power {pct(r['power'])}  coverage "
         f"{pct(r['coverage'])}{extra}"
     )

@@ -588,6 +588,31 @@ def test_days_without_factors_are_kept_with_indicators() -> None:
     assert caffeine.n_with + caffeine.n_without < result.days
 
 
+def test_each_lag_uses_every_day_its_own_day_was_logged() -> None:
+    """A lag term does not need the other days logged: yesterday's caffeine counts for
+    today's twitches when today was not logged (and today's when yesterday was not). So each
+    lag is estimated from exactly the days whose day `lag` days before was logged, which is
+    all the information a journal with days not logged holds (docs/insights.md, "What was
+    tried")."""
+    import numpy as np
+
+    rng = np.random.default_rng(8)
+    n = 180
+    f = _six_factors(rng, n)
+    counts = rng.poisson(1.0, size=n)
+    missing = rng.random(n) < 0.4
+    result = estimate_effects(daily_series(_simulated(counts, f, missing=missing)))
+    first = int(np.argmax(counts > 0))  # the model's days run from the first twitch
+    for lag in LAGS:
+        logged = sum(1 for t in range(first, n) if t - lag >= 0 and not missing[t - lag])
+        (effect,) = [e for e in result.effects if (e.factor, e.lag_days) == ("caffeine_mg", lag)]
+        assert effect.n_with + effect.n_without == logged
+        # ... more than the days with every lag logged
+        assert logged > sum(
+            1 for t in range(first, n) if t >= 2 and not missing[t - 2 : t + 1].any()
+        )
+
+
 def test_the_minimum_data_rule_says_what_is_missing() -> None:
     import numpy as np
 
