@@ -9,7 +9,6 @@ a module's ``browser`` fixture is ``yield from launched()``.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 import urllib.request
@@ -19,6 +18,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+
+from helpers import free_port as free_port  # re-exported for the page tests
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -39,13 +40,6 @@ sync_api = pytest.importorskip(
     "playwright.sync_api",
     reason="browser tests need the playwright package (pip install playwright)",
 )
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def serving(

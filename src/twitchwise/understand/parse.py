@@ -154,6 +154,10 @@ class Parser:
         self.pronoun_words = frozenset(
             {*lex.pronouns, *self.third_person, *self.first_person, "our", "their", "they"}
         )
+        #: words that name a person ("sister", "boy", "friend"), not pronouns
+        self.person_nouns = (
+            self.relatives | self.sex_words.keys() | self.non_relatives
+        ) - self.pronoun_words
         self.onset_words = frozenset(lex.onset_words)
         self.reader = QuantityReader(lex, {d.id: d.mg for d in kb.plan.caffeine_drinks})
         self.composed = [(f, c) for f in kb.findings.values() for c in compositions(f)]
@@ -470,7 +474,7 @@ class Parser:
         scope = coverage.scope(m.first, m.last, EXPERIENCER)
         if scope is None:
             return False
-        people = (self.relatives | self.sex_words.keys() | self.non_relatives) - self.pronoun_words
+        people = self.person_nouns
         words = [t.norm for t in tokens[scope.cue.first : scope.cue.last + 2]]
         named = [w for w in words if w in people]
         return len(named) >= 2 or (
