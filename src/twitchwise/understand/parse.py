@@ -53,6 +53,12 @@ _SITE_WORDS = frozenset(
     {"twitching", "jerking", "cramps", "tremor", "tongue_twitching", "carpopedal_spasm"}
 )
 _SYMPTOM_KINDS = frozenset({"symptom", "twitch", "pattern", "medicine", "side"})
+#: What a one-word side needs in its clause to name a side of the body.
+_SIDE_PARTNERS = frozenset({"region", "symptom", "twitch", "pattern"})
+#: Words before a one-word side that make it a noun or an adjective ("on the left", "my right").
+_SIDE_LEAD = frozenset({"the", "my", "his", "her", "their", "your", "on", "to", "its"})
+#: Words after one ("left side", "the right one", "both sides" is a phrase of its own).
+_SIDE_NOUNS = frozenset({"side", "sided", "one", "half"})
 _MAX_TEXT = 20_000
 #: Words that say nothing on their own, in a retraction's clause ("actually my calf too").
 _FILLER = frozenset(
@@ -222,6 +228,7 @@ class Parser:
             text, tokens, matches, coverage, set(corrections), other_is_patient=other_is_patient
         )
         mentions = self._retracted(mentions, matches, tokens, sentences)
+        mentions = self._bare_sides(mentions, tokens, breaks)
         drinks = [m for m in matches if m.category == DRINK]
         drinks = [  # "cups of coffee" contains "coffee": the longest term wins
             m
@@ -515,6 +522,32 @@ class Parser:
         if cue.value == "hedged_denial":
             return "hedged denial"
         return "long-range denial" if gap > CERTAIN_GAP else ""
+
+    def _bare_sides(
+        self, mentions: list[tuple[Observation, Match]], tokens: list[Token], breaks: set[int]
+    ) -> list[tuple[Observation, Match]]:
+        """A side said in one word names a side of the body when it is used as a noun or an
+        adjective ("the left", "on the right", "my left trainer", "left side", "the right
+        one") or has a body part or a symptom in its clause; otherwise it is another word:
+        "amlodipine and a statin, both for years", "I left work early", "right?", "a right
+        pain", "no to both"."""
+        clause_of = _clause_numbers(len(tokens), breaks)
+        out = []
+        for obs, m in mentions:
+            if self.kind(obs.id) == "side" and m.first == m.last:
+                before = tokens[m.first - 1].norm if m.first > 0 else ""
+                after = tokens[m.first + 1].norm if m.first + 1 < len(tokens) else ""
+                clause = clause_of[m.first]
+                named = (before in _SIDE_LEAD and tokens[m.first].norm != "both") or (
+                    after in _SIDE_NOUNS
+                )
+                if not named and not any(
+                    clause_of[o.first] == clause and self.kind(x.id) in _SIDE_PARTNERS
+                    for x, o in mentions
+                ):
+                    continue
+            out.append((obs, m))
+        return out
 
     def _retracted(
         self,
