@@ -269,6 +269,8 @@ _INTENSIFIERS = frozenset(
 _A_BIT = (["bit"], ["little"])
 #: After "been", words that make it part of a verb or a phrase of its own ("been running",
 #: "been on it for ages", "been told", "been a headache"): "been" stays.
+#: Before "been", words that make "been X-ing" a denied "X-ing".
+_NOT_BEEN = frozenset({"not", "never", "hardly", "barely"})
 # fmt: off
 _BEEN_KEEPS = frozenset(
     {
@@ -284,9 +286,11 @@ _BEEN_KEEPS = frozenset(
 
 def linking_been(norms: list[str], i: int) -> bool:
     """Whether ``norms[i]`` is "been" as a linking verb before a state ("my chest has been
-    tight", "has been really sore"): it is left out of phrase matching, as "is" is, so the
-    phrase "chest tight" is found. "been" before a verb form, a preposition or a noun phrase
-    ("been running", "been on it", "been a nightmare") is kept."""
+    tight", "has been really sore") or as the helper of a denied -ing form ("I've not been
+    weeing much"): it is left out of phrase matching, as "is" and "am" are, so the phrases
+    "chest tight" and "not weeing much" are found. "been" before any other verb form, a
+    preposition or a noun phrase ("been running", "been on it", "been a nightmare") is kept:
+    phrases such as "been running" say more than "running"."""
     if norms[i] != "been":
         return False
     j = i + 1
@@ -297,4 +301,6 @@ def linking_been(norms: list[str], i: int) -> bool:
     if j >= len(norms):
         return False
     nxt = norms[j]
+    if nxt.endswith(("ing", "in")) and i > 0 and norms[i - 1] in _NOT_BEEN:
+        return nxt.isalpha()  # "not been weeing much" is "not weeing much"
     return nxt.isalpha() and nxt not in _BEEN_KEEPS and not nxt.endswith(("ing", "ed", "in"))
