@@ -195,13 +195,16 @@ def scopes(
     filler: frozenset[str] = frozenset(),
     third_person: frozenset[str] = frozenset(),
     writer: frozenset[str] = frozenset(),
+    onsets: frozenset[str] = frozenset(),
 ) -> list[Scope]:
     """The scope of every cue that is not part of a longer phrase.
 
     An other-person scope runs on over a clause break whose new subject is a third-person
     pronoun: in "my sister had her thyroid out and she got tingly lips" the lips are still
     the sister's. A break into "I", "my" or a noun ends it as before, and so does the writer
-    as a subject without a break ("when I told my colleague I kept saying the wrong words")."""
+    as a subject without a break ("when I told my colleague I kept saying the wrong words").
+    A past cue whose clause has one of ``onsets`` ("started", "began") says when something
+    began, not that it is over ("my calf started twitching 2 years ago"): it covers nothing."""
     covering = SpanIndex([m for m in matches if m.category in (FINDING, PSEUDO)])
     findings = SpanIndex([m for m in matches if m.category == FINDING])
 
@@ -273,6 +276,10 @@ def scopes(
                 and not (cue.value == PAST and tokens[first - 1].norm in _PAST_STOPS)
             ):
                 first -= 1
+            if cue.value == PAST and any(tokens[j].norm in onsets for j in range(first, cue.first)):
+                # "my calf started twitching 2 years ago", "the weakness began years ago":
+                # when it began, not that it is over
+                continue
             anaphoric = first > 0 and _only_anaphora(tokens, first, cue.first)
             if cue.value == AT_CLAUSE_END and not anaphoric:
                 # ", gone now", ", all sorted now": a clause with no subject of its own after a

@@ -53,6 +53,9 @@ _SITE_WORDS = frozenset(
     {"twitching", "jerking", "cramps", "tremor", "tongue_twitching", "carpopedal_spasm"}
 )
 _SYMPTOM_KINDS = frozenset({"symptom", "twitch", "pattern", "medicine", "side"})
+#: Onset words that also tell of a past event ("it happened years ago"): they do not keep a past
+#: cue from closing its clause.
+_NOT_ONSET_ALONE = frozenset({"came", "happened", "happening"})
 #: What a one-word side needs in its clause to name a side of the body.
 _SIDE_PARTNERS = frozenset({"region", "symptom", "twitch", "pattern"})
 #: Words before a one-word side that make it a noun or an adjective ("on the left", "my right").
@@ -209,6 +212,7 @@ class Parser:
                 self.filler,
                 third_person=self.continuing,
                 writer=self.pronouns & self.writer_as_subject,
+                onsets=self.onset_words - _NOT_ONSET_ALONE,
             ),
             len(tokens),
         )
