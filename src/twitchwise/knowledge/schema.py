@@ -442,6 +442,9 @@ class Lexicon(Strict, frozen=True, kw_only=True):
     male_words: list[str] = []
     third_person: list[str] = []
     third_person_possessives: list[str] = []
+    #: Nouns after which "me" is "my" ("hurt me back", "can't catch me breath"), besides every
+    #: one-word body region synonym.
+    me_as_my_before: list[str] = []
     #: People who are not the writer's relatives ("friend", "mate", "colleague"): a family
     #: history said of one of them, or of their relative, is not the writer's.
     non_relatives: list[str] = []

@@ -10,7 +10,7 @@ a known word (typos) are corrected with rapidfuzz before matching.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import ahocorasick
@@ -74,6 +74,19 @@ class Lexicon:
             if " " not in syn and syn.isalpha() and syn not in lex.number_words
         }
         self._real_words = frozenset(lex.real_words)
+        # "me legs", "me breath", "me mum": "me" for "my" before a body word or a relative
+        pronouns = set(lex.pronouns) | set(lex.third_person) | set(lex.subjects)
+        self.me_as_my = (
+            frozenset(lex.me_as_my_before)
+            | {w for w in lex.relative_words if w not in pronouns}
+            | {
+                syn
+                for f in kb.findings.values()
+                if f.kind == "region"
+                for syn in f.synonyms
+                if " " not in syn and syn.isalpha()
+            }
+        )
         self._automaton: Any = ahocorasick.Automaton()
         self._entries: dict[str, list[tuple[str, str, str]]] = {}
         vocabulary: set[str] = set()
@@ -172,7 +185,11 @@ class Lexicon:
     # -- using
 
     def tokenize(self, text: str) -> list[Token]:
-        return tokenize(text, self.contractions, self.spellings)
+        tokens = tokenize(text, self.contractions, self.spellings)
+        for i in range(len(tokens) - 1):
+            if tokens[i].norm == "me" and tokens[i + 1].norm in self.me_as_my:
+                tokens[i] = replace(tokens[i], norm="my")
+        return tokens
 
     def _known(self, word: str) -> bool:
         return word in self._vocab_set or stem(word) in self._stem_set
