@@ -280,17 +280,27 @@ def scopes(
                 # "my calf started twitching 2 years ago", "the weakness began years ago":
                 # when it began, not that it is over
                 continue
-            anaphoric = first > 0 and _only_anaphora(tokens, first, cue.first)
+            anaphoric = first > 0 and _only_anaphora(tokens, first, cue.first, filler)
             if cue.value == AT_CLAUSE_END and not anaphoric:
                 # ", gone now", ", all sorted now": a clause with no subject of its own after a
-                # comma is about the clause before ("chest pain last week, gone now")
+                # comma is about the clause before ("chest pain last week, gone now"); so is
+                # one whose cue ends in a pointer after a short subject that reads as nothing
+                # ("..., physio fixed it", "..., the epipen sorted it")
                 k = cue.first
                 while k - 1 >= first and tokens[k - 1].norm != ",":
                     k -= 1
+                between = range(k, cue.first)
                 anaphoric = (
                     k - 1 >= first
                     and k - 1 > 0
-                    and all(tokens[j].norm in _ANAPHORA for j in range(k, cue.first))
+                    and (
+                        all(tokens[j].norm in _ANAPHORA | filler for j in between)
+                        or (
+                            tokens[cue.last].norm in _POINTERS
+                            and len(between) <= _SUBJECT_WORDS
+                            and not findings.starting_in(k, cue.first - 1)
+                        )
+                    )
                 )
                 if anaphoric:
                     first = k
@@ -303,6 +313,10 @@ def scopes(
                     and first - 1 not in breaks
                 ):
                     first -= 1
+            if cue.value == AT_CLAUSE_END and any(
+                c.value == PAST and first <= c.first < cue.first for c in cues
+            ):
+                continue  # "a reaction as a kid, long gone": the past cue already says so
             if first < cue.first:
                 out.append(Scope(cue.category, first, cue.first - 1, cue))
     return out
@@ -324,10 +338,14 @@ _ANAPHORA = frozenset(
     | {"thankfully", "luckily", ","}
 )
 _POINTERS = frozenset({"that", "it", "this", "which"})
+#: Words a subject may take before a cue that ends in a pointer ("the epipen sorted it").
+_SUBJECT_WORDS = 3
 
 
-def _only_anaphora(tokens: list[Token], first: int, end: int) -> bool:
-    """Only words that point back (and glue) lie between ``first`` and ``end``, one of them a
-    pointer ("but that")."""
+def _only_anaphora(
+    tokens: list[Token], first: int, end: int, filler: frozenset[str] = frozenset()
+) -> bool:
+    """Only words that point back (and glue, and filler such as "long") lie between ``first``
+    and ``end``, one of them a pointer ("but that", "that's long gone")."""
     words = {t.norm for t in tokens[first:end]}
-    return bool(words & _POINTERS) and words <= _ANAPHORA
+    return bool(words & _POINTERS) and words <= _ANAPHORA | filler

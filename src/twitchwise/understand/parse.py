@@ -168,6 +168,12 @@ class Parser:
             self.relatives | self.sex_words.keys() | self.non_relatives
         ) - self.pronoun_words
         self.onset_words = frozenset(lex.onset_words)
+        # "last winter", "in march", "at christmas": long enough ago for a red flag to be over
+        self.long_ago_units = (
+            _LONG_UNITS
+            | frozenset(lex.months)
+            | frozenset(w for day in lex.calendar_days for w in day.split() if w != "year")
+        )
         self.reader = QuantityReader(lex, {d.id: d.mg for d in kb.plan.caffeine_drinks})
         self.composed = [(f, c) for f in kb.findings.values() for c in compositions(f)]
         self.filler = frozenset(w for phrase in lex.clause_end_filler for w in phrase.split())
@@ -506,8 +512,7 @@ class Parser:
             if sentences[i] == here
         )
 
-    @staticmethod
-    def _doubt(m: Match, scope: Scope, content: list[bool], tokens: list[Token]) -> str:
+    def _doubt(self, m: Match, scope: Scope, content: list[bool], tokens: list[Token]) -> str:
         """Why a red flag's denial is in doubt, or "" when it is certain: the cue must be in
         the same clause and close to the finding (only list words between)."""
         cue = scope.cue
@@ -518,8 +523,10 @@ class Parser:
             while start > 0 and tokens[start - 1].norm not in _SENTENCE_END:
                 start -= 1  # from the start of its sentence ("Years ago I had ..., all sorted")
             words = {t.norm for t in tokens[start : cue.first]}
-            if words & _LONG_UNITS and words & _PAST_MARKERS:
-                return ""  # over for a month or more ("last year, all cleared up")
+            if words & self.long_ago_units and words & _PAST_MARKERS:
+                # over for a month or more ("last year, all cleared up", "couldn't swallow in
+                # march, that's long gone", "sciatica in both legs last winter, physio fixed it")
+                return ""
             return "resolved"  # just stopped ("it has gone"): still worth checking
         if cue.value == "past":
             return ""  # long over ("as a child", "used to"): not happening now
@@ -694,8 +701,32 @@ class Parser:
         was odd. he was fine at lunch. by tea he couldn't hold his cup, his words were a bit
         mushy"): the sign is new today, however long the twitch has gone on (``sudden_onset``).
         Only the signs a rule weighs with a sudden start count (slurred speech is a stroke
-        when it is sudden, a slow illness when it creeps)."""
+        when it is sudden, a slow illness when it creeps).
+
+        One of those signs that has just stopped ("slurred speech for 10 minutes this morning,
+        it's gone now") may have been a TIA, which the NHS treats as a stroke: it is a possible
+        sudden start, asked about, unless a time of a day or more is said of it."""
         index_at = {t.start: i for i, t in enumerate(tokens)}
+        passed = [
+            o
+            for o in observations
+            if o.doubt == "resolved" and o.id in self.sudden_partners and o.start is not None
+        ]
+        lasting = {anchor for amount, anchor, crosses, _ in anchored if amount.value >= 1}
+        for o in passed:
+            if o.id not in lasting:
+                return [
+                    Observation(
+                        NEW_TODAY,
+                        False,
+                        True,
+                        o.text,
+                        o.start,
+                        o.end,
+                        derived=True,
+                        doubt="resolved",
+                    )
+                ]
         flags = [
             sentences[index_at[o.start]]
             for o in observations
@@ -704,8 +735,10 @@ class Parser:
         if not flags:
             return []
         for amount, anchor, crosses, _ in anchored:
-            if amount.value >= 1 or amount.ago:
+            if amount.value >= 1:
                 continue
+            if amount.ago and not (anchor in self.sudden_partners and not crosses):
+                continue  # "the twitch started 3 hours ago": when the twitch began
             if (anchor in self.sudden_partners and not crosses) or (
                 anchor is None and any(n >= sentences[amount.first] for n in flags)
             ):
@@ -1086,10 +1119,11 @@ def _subject_age(q: Quantities) -> Amount | None:
     return q.ages_other[0] if q.ages_other else None
 
 
-#: A red flag that stopped this long ago ("breathless with covid last year, all cleared up")
-#: is over; one that stopped lately is still asked about (a stroke sign that passed is a TIA).
+#: A red flag that stopped a month or more ago ("breathless with covid last year, all cleared
+#: up"; a month, a season or a holiday named with one of these) is over; one that stopped lately
+#: is still asked about (a stroke sign that passed is a TIA).
 _LONG_UNITS = frozenset({"month", "months", "year", "years"})
-_PAST_MARKERS = frozenset({"last", "ago", "back"})
+_PAST_MARKERS = frozenset({"last", "ago", "back", "in"})
 _SENTENCE_END = frozenset({".", "!", "?", ";"})
 
 #: Tokens after a side word within which a normal-state word says that side is well.
