@@ -24,6 +24,10 @@ FORWARD_WINDOW = 12
 BACKWARD_WINDOW = 6
 NORMAL_WINDOW = 5
 _CONJUNCTIONS = frozenset({"and", ",", "or", "plus", "with"})
+#: The writer in a clause that would otherwise go on about someone else.
+_FIRST_PERSON = frozenset({"i", "my", "me", "mine", "myself", "we", "our", "us"})
+#: How far a clause after a comma is read for whose it is.
+_CLAUSE_REACH = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,7 +251,9 @@ def scopes(
             start = cue.last
             while last + 1 < n and last + 1 - start <= window_fwd:
                 nxt = last + 1
-                if cue.category == EXPERIENCER and _same_person_goes_on(tokens, nxt, third_person):
+                if cue.category == EXPERIENCER and _same_person_goes_on(
+                    tokens, nxt, third_person, writer
+                ):
                     last = start = nxt + 1  # over "and she": a new clause, the same person
                     continue
                 if (
@@ -322,13 +328,25 @@ def scopes(
     return out
 
 
-def _same_person_goes_on(tokens: list[Token], i: int, third_person: frozenset[str]) -> bool:
-    """A conjunction or comma before a third-person subject: "..., and she", ", he"."""
-    return (
-        tokens[i].norm in _CONJUNCTIONS
-        and i + 1 < len(tokens)
-        and tokens[i + 1].norm in third_person
-    )
+def _same_person_goes_on(
+    tokens: list[Token], i: int, third_person: frozenset[str], writer: frozenset[str] = frozenset()
+) -> bool:
+    """A conjunction or comma before a third-person subject ("..., and she", ", he"), or
+    before a clause told of "her" or "his" that never names the writer ("a colleague got GBS
+    after a chest infection, weakness climbed up from her feet")."""
+    if tokens[i].norm not in _CONJUNCTIONS or i + 1 >= len(tokens):
+        return False
+    if tokens[i + 1].norm in third_person:
+        return True
+    told_of_them = False
+    for j in range(i + 1, min(len(tokens), i + 1 + _CLAUSE_REACH)):
+        word = tokens[j].norm
+        if word == "," or tokens[j].is_boundary:
+            break
+        if word in writer or word in _FIRST_PERSON:
+            return False
+        told_of_them = told_of_them or word in third_person
+    return told_of_them
 
 
 #: A clause made of these before a resolution cue ("but that has gone", "which has stopped")
