@@ -437,6 +437,9 @@ class Lexicon(Strict, frozen=True, kw_only=True):
     first_person: list[str] = []
     first_person_object: list[str] = []
     history_verbs: list[str] = []
+    #: Times that make "my dad had ..." something happening now, not his past illness ("my
+    #: boyfriend had a seizure last night").
+    recent_times: list[str] = []
     #: Words that say someone is a woman or a man ("wife", "lady"; "husband", "guy").
     female_words: list[str] = []
     male_words: list[str] = []

@@ -26,6 +26,11 @@ NORMAL_WINDOW = 5
 _CONJUNCTIONS = frozenset({"and", ",", "or", "plus", "with"})
 #: The writer in a clause that would otherwise go on about someone else.
 _FIRST_PERSON = frozenset({"i", "my", "me", "mine", "myself", "we", "our", "us"})
+#: Verbs by which someone tells what they saw ("my wife says", "my husband noticed").
+_REPORTING = frozenset(
+    {"says", "said", "say", "thinks", "thought", "noticed", "notices", "reckons", "reckoned",
+     "spotted", "mentioned", "told", "tells", "swears", "pointed", "commented"}
+)  # fmt: skip
 #: How far a clause after a comma is read for whose it is.
 _CLAUSE_REACH = 10
 
@@ -246,6 +251,8 @@ def scopes(
             continue  # "my pee has gone dark": a change of state, not "gone away"
         window_fwd = NORMAL_WINDOW if cue.category == "normal" else FORWARD_WINDOW
         window_bwd = NORMAL_WINDOW if cue.category == "normal" else BACKWARD_WINDOW
+        if cue.category == EXPERIENCER and _reports_on_the_writer(tokens, cue, third_person):
+            continue  # "my wife says the webbing by my thumb looks hollow": mine, she saw it
         if cue.direction in ("forward", "both"):
             last = cue.last
             start = cue.last
@@ -326,6 +333,24 @@ def scopes(
             if first < cue.first:
                 out.append(Scope(cue.category, first, cue.first - 1, cue))
     return out
+
+
+def _reports_on_the_writer(tokens: list[Token], cue: Match, third_person: frozenset[str]) -> bool:
+    """Someone named, then a reporting verb, then a clause that speaks of the writer before it
+    speaks of anyone else ("my husband noticed my eyelid twitching", "my wife says the webbing
+    between my thumb and finger looks hollow"): what they report is the writer's."""
+    k = cue.last + 1
+    if k >= len(tokens) or tokens[k].norm not in _REPORTING:
+        return False
+    for j in range(k + 1, min(len(tokens), k + 1 + _CLAUSE_REACH)):
+        word = tokens[j].norm
+        if word in _SENTENCE_ENDS:
+            return False
+        if word in _FIRST_PERSON:
+            return True
+        if word in third_person:
+            return False
+    return False
 
 
 def _same_person_goes_on(

@@ -149,6 +149,7 @@ class Parser:
         self.first_person = frozenset(lex.first_person)
         self.writer_as_subject = self.first_person - frozenset(lex.first_person_object)
         self.history_verbs = frozenset(lex.history_verbs)
+        self.recent_times = tuple(tuple(phrase.split()) for phrase in lex.recent_times)
         self.sex_words = {w: "female" for w in lex.female_words} | {
             w: "male" for w in lex.male_words
         }
@@ -466,7 +467,18 @@ class Parser:
         return (
             words <= self.first_person | self.relatives
             and not words <= self.first_person
-            and after not in self.history_verbs
+            and (after not in self.history_verbs or self._said_just_now(cue, tokens))
+        )
+
+    def _said_just_now(self, cue: Match, tokens: list[Token]) -> bool:
+        """The cue's sentence says when, and it was just now ("my boyfriend had a seizure in
+        his sleep last night"): not a past illness."""
+        sentences = sentence_of(tokens)
+        words = [t.norm for i, t in enumerate(tokens) if sentences[i] == sentences[cue.first]]
+        return any(
+            tuple(words[i : i + len(phrase)]) == phrase
+            for phrase in self.recent_times
+            for i in range(len(words) - len(phrase) + 1)
         )
 
     @staticmethod
