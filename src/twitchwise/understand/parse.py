@@ -75,6 +75,9 @@ _NOT_DENIED_BACKWARD = frozenset({"medicine", "context", "condition", "demograph
 _FLAG_KINDS = frozenset({"symptom", "pattern", "condition", "twitch", "context", "medicine"})
 #: Content words allowed between a negation and a red flag for the denial to be certain.
 CERTAIN_GAP = 2
+#: Words before "actually" that make it an emphasis ("what actually helped", "how it actually
+#: works"), not a retraction.
+_WH_WORDS = frozenset({"what", "which", "who", "how", "why", "where", "when", "whether"})
 #: How many sentences after a denial a retraction ("actually...") still takes it back.
 RETRACTION_REACH = 1
 #: Words that may sit between a cue and the finding it denies without making it doubtful.
@@ -590,6 +593,8 @@ class Parser:
         }
         retractions = []
         for r in (m for m in matches if m.category == RETRACTION):
+            if r.first > 0 and tokens[r.first - 1].norm in _WH_WORDS:
+                continue  # "what actually helped": an emphasis, not a retraction
             clause = [
                 i
                 for i in range(r.last + 1, len(tokens))
