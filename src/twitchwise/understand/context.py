@@ -118,6 +118,8 @@ AT_CLAUSE_END = "at_clause_end"
 PAST = "past"
 #: Where a past cue's scope stops going back.
 _PAST_STOPS = frozenset({",", "since", "because", "cos", "till", "until"})
+#: Words that turn a denial into "not yet then" ("no twitching until I started the tablets").
+_UNTIL = frozenset({"until", "till", "til", "untill"})
 
 
 class SpanIndex:
@@ -249,6 +251,8 @@ def scopes(
             continue
         if cue.value == AT_CLAUSE_END and not _ends_clause(tokens, cue, breaks, filler):
             continue  # "my pee has gone dark": a change of state, not "gone away"
+        if cue.category == NEGATION and cue.value == NEGATION and _until_later(tokens, cue, breaks):
+            continue  # "I didn't notice the twitch till my wife pointed it out": it is there
         window_fwd = NORMAL_WINDOW if cue.category == "normal" else FORWARD_WINDOW
         window_bwd = NORMAL_WINDOW if cue.category == "normal" else BACKWARD_WINDOW
         if cue.category == EXPERIENCER and _reports_on_the_writer(tokens, cue, third_person):
@@ -349,6 +353,17 @@ def _reports_on_the_writer(tokens: list[Token], cue: Match, third_person: frozen
         if word in _FIRST_PERSON:
             return True
         if word in third_person:
+            return False
+    return False
+
+
+def _until_later(tokens: list[Token], cue: Match, breaks: set[int]) -> bool:
+    """A denial whose clause goes on with "until" or "till": "not X until Y" says X came
+    later, not that there is no X ("no twitching until I started the tablets")."""
+    for j in range(cue.last + 1, min(len(tokens), cue.last + 1 + FORWARD_WINDOW)):
+        if tokens[j].norm in _UNTIL:
+            return True
+        if tokens[j].norm in _SENTENCE_ENDS or tokens[j].norm == "," or j in breaks:
             return False
     return False
 
