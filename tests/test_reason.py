@@ -208,7 +208,10 @@ def test_typical_stories_rank_the_expected_cause_first(kb):
         (("chest_pain",), TriageLevel.EMERGENCY),
         (("twitching", "chest_pain"), TriageLevel.EMERGENCY),
         (("muscle_wasting",), TriageLevel.SEE_DOCTOR_URGENT),
-        (("duration_over_2_weeks",), TriageLevel.SEE_DOCTOR_ROUTINE),
+        (("twitching", "duration_over_2_weeks"), TriageLevel.SEE_DOCTOR_ROUTINE),
+        (("region_calf", "duration_over_3_months"), TriageLevel.SEE_DOCTOR_ROUTINE),
+        # jerks only on dropping off to sleep are normal however long (the rule needs a twitch)
+        (("hypnic_jerks", "duration_over_3_months"), TriageLevel.SELF_CARE),
         (("duration_over_2_weeks", "muscle_wasting"), TriageLevel.SEE_DOCTOR_URGENT),
         (("duration_over_2_weeks", "muscle_wasting", "chest_pain"), TriageLevel.EMERGENCY),
         (("saddle_numbness",), TriageLevel.EMERGENCY),
@@ -233,7 +236,9 @@ def test_chest_pain_reason_names_the_finding(kb):
 
 
 def test_reasons_are_most_urgent_first_and_unique(kb):
-    result = triage(kb, frozenset({"duration_over_2_weeks", "muscle_wasting", "chest_pain"}))
+    result = triage(
+        kb, frozenset({"twitching", "duration_over_2_weeks", "muscle_wasting", "chest_pain"})
+    )
     ranks = [r.level.rank for r in result.reasons]
     assert ranks == sorted(ranks, reverse=True)
     findings = [r.finding for r in result.reasons]

@@ -476,7 +476,13 @@ def _topic_flags(ctx: _Context) -> list[tuple[int, RedFlag]]:
     chosen: list[tuple[int, RedFlag]] = []
     for flag in kb.red_flags:
         ids = {f for group in flag.groups() for f in group}
-        pattern_only = all(kb.findings[f].kind in PATTERN_KINDS for f in ids)
+        # about the twitch's own pattern: every group is met by a pattern or a duration, or by
+        # the twitch itself ("a twitch, anywhere, for more than 2 weeks")
+        pattern_only = all(
+            all(kb.findings[f].kind in PATTERN_KINDS for f in group)
+            or any(kb.findings[f].kind == "twitch" for f in group)
+            for group in flag.groups()
+        )
         if ids & own:
             chosen.append((0, flag))
         elif flag.id in topic.red_flags:

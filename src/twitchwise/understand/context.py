@@ -241,6 +241,9 @@ def scopes(
 
     out: list[Scope] = []
     n = len(tokens)
+    in_phrase = frozenset(
+        i for m in matches if m.category == FINDING for i in range(m.first, m.last + 1)
+    )
     list_commas = _list_commas(tokens, breaks, matches)
     for cue in matches:
         if cue.category not in CUE_CATEGORIES:
@@ -251,7 +254,11 @@ def scopes(
             continue
         if cue.value == AT_CLAUSE_END and not _ends_clause(tokens, cue, breaks, filler):
             continue  # "my pee has gone dark": a change of state, not "gone away"
-        if cue.category == NEGATION and cue.value == NEGATION and _until_later(tokens, cue, breaks):
+        if (
+            cue.category == NEGATION
+            and cue.value == NEGATION
+            and _until_later(tokens, cue, breaks, in_phrase)
+        ):
             continue  # "I didn't notice the twitch till my wife pointed it out": it is there
         window_fwd = NORMAL_WINDOW if cue.category == "normal" else FORWARD_WINDOW
         window_bwd = NORMAL_WINDOW if cue.category == "normal" else BACKWARD_WINDOW
@@ -357,11 +364,14 @@ def _reports_on_the_writer(tokens: list[Token], cue: Match, third_person: frozen
     return False
 
 
-def _until_later(tokens: list[Token], cue: Match, breaks: set[int]) -> bool:
-    """A denial whose clause goes on with "until" or "till": "not X until Y" says X came
-    later, not that there is no X ("no twitching until I started the tablets")."""
+def _until_later(
+    tokens: list[Token], cue: Match, breaks: set[int], in_phrase: frozenset[int]
+) -> bool:
+    """A denial whose clause goes on with "until" or "till" (not inside a phrase: "numb until
+    the knee"): "not X until Y" says X came later, not that there is no X ("no twitching until
+    I started the tablets")."""
     for j in range(cue.last + 1, min(len(tokens), cue.last + 1 + FORWARD_WINDOW)):
-        if tokens[j].norm in _UNTIL:
+        if tokens[j].norm in _UNTIL and j not in in_phrase:
             return True
         if tokens[j].norm in _SENTENCE_ENDS or tokens[j].norm == "," or j in breaks:
             return False
