@@ -273,7 +273,7 @@ class Parser:
         merged = tuple(o for o in self._imply(merged) if self.kind(o.id) != "cue")
         evidence = Evidence(
             observations=merged,
-            quantities=self._quantity_values(quantities, merged),
+            quantities=self._quantity_values(quantities, merged, other_is_patient),
             not_understood=self._not_understood(
                 text, tokens, matches, quantities, breaks, _composed_spans(observations, self.kind)
             ),
@@ -671,7 +671,7 @@ class Parser:
         values: dict[str, Amount | None] = {
             "duration_days": max(symptom_days, key=lambda a: a.value, default=None),
             "sleep_h": min(q.sleep_h, key=lambda a: a.value, default=None),
-            "age_years": _subject_age(q),
+            "age_years": _subject_age(q, other_is_patient),
             "body_temp_c": max(q.body_temp_c, key=lambda a: a.value, default=None),
             "ambient_temp_c": max(q.ambient_temp_c, key=lambda a: a.value, default=None),
             "water_l": max(q.water_l, key=lambda a: a.value, default=None),
@@ -1045,7 +1045,7 @@ class Parser:
         return merge([*observations, *extra]) if extra else observations
 
     def _quantity_values(
-        self, q: Quantities, observations: tuple[Observation, ...]
+        self, q: Quantities, observations: tuple[Observation, ...], other_is_patient: bool = False
     ) -> dict[str, float]:
         present = {o.id for o in observations if not o.negated}
         out: dict[str, float] = {}
@@ -1054,7 +1054,7 @@ class Parser:
         out["caffeine_limit_mg"] = caffeine_limit(self.kb, present)
         if q.sleep_h:
             out["sleep_h"] = min(a.value for a in q.sleep_h)
-        age = _subject_age(q)
+        age = _subject_age(q, other_is_patient)
         if age is not None:
             out["age_years"] = round(age.value, 2)
         if q.body_temp_c:
@@ -1128,12 +1128,15 @@ class Parser:
         return tuple(out)
 
 
-def _subject_age(q: Quantities) -> Amount | None:
+def _subject_age(q: Quantities, other_is_patient: bool = False) -> Amount | None:
     """The age of the person the text is about: the writer's own when given, else that of the
-    child or relative they write about ("my 6 year old")."""
+    child or relative they write about ("my 6 year old"), or of a baby when the text is about
+    the baby ("my son is 18 months and jerks as he falls asleep")."""
     if q.ages:
         return q.ages[0]
-    return q.ages_other[0] if q.ages_other else None
+    if q.ages_other:
+        return q.ages_other[0]
+    return q.ages_baby[0] if q.ages_baby and other_is_patient else None
 
 
 #: A red flag that stopped a month or more ago ("breathless with covid last year, all cleared

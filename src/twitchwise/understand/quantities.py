@@ -46,6 +46,10 @@ class Quantities:
     #: Ages of someone the writer names as theirs ("my 6 year old", "our 18-month-old"): the
     #: person the text is about when the writer gives no age of their own.
     ages_other: list[Amount] = field(default_factory=list)
+    #: A baby's age in weeks or months after a relative word ("my son is 18 months", "baby's
+    #: 6 weeks"): that person's age only when the text is about them (a new mother writing
+    #: about her own twitch says how old her baby is).
+    ages_baby: list[Amount] = field(default_factory=list)
     #: The sex of that person, when the word for them says it ("my husband (63)").
     sexes_other: list[tuple[str, int]] = field(default_factory=list)
     sexes: list[tuple[str, int]] = field(default_factory=list)
@@ -148,6 +152,16 @@ _AGE_UNITS = {
 }
 #: Words after "N weeks" that make it how far along a pregnancy is.
 _GESTATION = frozenset({"pregnant", "gestation", "along"})
+_WEEKS = frozenset({"week", "weeks", "wk", "wks"})
+#: After a relative and a number, units that make it a baby's or toddler's age, in years.
+_CHILD_AGE_UNITS = {
+    "mo": 1 / 12, "mos": 1 / 12, "month": 1 / 12, "months": 1 / 12, "mth": 1 / 12,
+    "mths": 1 / 12, "wk": 1 / 52, "wks": 1 / 52, "week": 1 / 52, "weeks": 1 / 52,
+}  # fmt: skip
+#: After "N weeks with (my)": the baby ("22 weeks with my first", "24 wks with #2").
+_BABY_WORDS = frozenset(
+    {"first", "second", "third", "fourth", "1st", "2nd", "3rd", "4th", "twins", "baby", "number"}
+)
 #: Words just before "N years" that make it the writer's age ("I am 35 years").
 _WRITER_AGE_LEAD = frozenset({"am", "aged", "age"})
 #: Age units that need no "old" after them ("my 6yo").
@@ -334,6 +348,12 @@ class QuantityReader:
             if j < len(q) and _NUM.match(q[j].norm):
                 years = float(q[j].norm)
                 nxt = q[j + 1].norm if j + 1 < len(q) else ""
+                if nxt in _CHILD_AGE_UNITS and 0 < years <= 36:
+                    # "my son is 18 months", "my son (18mo)", "our baby, 6 weeks": a baby's age
+                    out.ages_baby.append(
+                        Amount(years * _CHILD_AGE_UNITS[nxt], q[k].index, q[j + 1].index)
+                    )
+                    return j + 2
                 if (
                     1 <= years <= 110
                     and nxt not in _MG
@@ -427,8 +447,11 @@ class QuantityReader:
         if unit in self.units and self.units[unit] >= 0.04:
             if after in _EVENT_RELATIVE and prev not in ("for", "past", "last", "since"):
                 return j + 1
-            if after in _GESTATION:
-                return j + 1  # "32 weeks pregnant": how far along, not how long it has twitched
+            if after in _GESTATION or (
+                after == "with" and unit in _WEEKS and self._next_is_baby(q, j + 2)
+            ):
+                # "32 weeks pregnant", "22 weeks with my first": how far along, not how long
+                return j + 1
             if prev in ("in", "next", "within") and after not in _AGO:
                 return j + 1  # "a check-up in 3 months": the future, not how long
             if (
@@ -471,6 +494,16 @@ class QuantityReader:
             return j + 1
         self._temperature(q, k, j, low, out)
         return max(j, k + 1)
+
+    @staticmethod
+    def _next_is_baby(q: list[QToken], k: int) -> bool:
+        """After "N weeks with": "my first", "our second", "#2", "number 3", "twins"."""
+        words = [x.norm for x in q[k : k + 3]]
+        if words[:1] in (["my"], ["our"]):
+            words = words[1:]
+        return bool(words) and (
+            words[0] in _BABY_WORDS or words[0] == "#" or words[0].lstrip("#").isdigit()
+        )
 
     def _alcohol(self, q: list[QToken], k: int, j: int, count: float, out: Quantities) -> bool:
         """Drinks of alcohol: "12 pints", "8 or 9 drinks", "half a bottle of whisky a day"."""
