@@ -419,12 +419,13 @@ class QuantityReader:
         years_per = _AGE_UNITS.get(unit)
         if (
             years_per == 1
-            and prev in _WRITER_AGE_LEAD
+            and (prev in _WRITER_AGE_LEAD or self._said_after_i_am(q, k, after))
             and after not in _AGO
             and 10 <= low <= 110
             and _NUM.match(word)
         ):
-            # "I am 35 years" (without "old"), "aged 70 years": the writer's age, not how long
+            # "I am 35 years" (without "old"), "aged 70 years", "I am from Poland, 35 years.":
+            # the writer's age, not how long
             self._age(low, first, last, out)
             return j + 1
         if years_per is not None and (after == "old" or unit in _AGE_GLUED):
@@ -494,6 +495,20 @@ class QuantityReader:
             return j + 1
         self._temperature(q, k, j, low, out)
         return max(j, k + 1)
+
+    @staticmethod
+    def _said_after_i_am(q: list[QToken], k: int, after: str) -> bool:
+        """ "N years" alone between commas or a comma and a full stop (a comma is "" here), in a
+        sentence that said "I am" just before ("Hello, I am from Poland, 35 years.")."""
+        if k == 0 or q[k - 1].norm not in ("", ",") or after not in (".", ",", "!", ""):
+            return False
+        words = []
+        for x in range(k - 2, max(-1, k - 12), -1):
+            if q[x].norm in (".", "!", "?"):
+                break
+            words.append(q[x].norm)
+        words.reverse()
+        return any(words[i : i + 2] == ["i", "am"] for i in range(len(words) - 1))
 
     @staticmethod
     def _next_is_baby(q: list[QToken], k: int) -> bool:
