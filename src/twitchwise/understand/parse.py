@@ -56,6 +56,8 @@ _SYMPTOM_KINDS = frozenset({"symptom", "twitch", "pattern", "medicine", "side"})
 #: Onset words that also tell of a past event ("it happened years ago"): they do not keep a past
 #: cue from closing its clause.
 _NOT_ONSET_ALONE = frozenset({"came", "happened", "happening"})
+#: Regions that are the whole of their area: beside a part of the same area they add no place.
+_AREA_WHOLE = frozenset({"region_leg", "region_arm", "region_face"})
 #: What a one-word side needs in its clause to name a side of the body.
 _SIDE_PARTNERS = frozenset({"region", "symptom", "twitch", "pattern"})
 #: Words before a one-word side that make it a noun or an adjective ("on the left", "my right").
@@ -977,8 +979,9 @@ class Parser:
     def _sites(
         self, mentions: list[tuple[Observation, Match]], sentences: list[int]
     ) -> list[Observation]:
-        """Twitching in two or more areas of the body -> multiple_sites (none without a twitch
-        word that is not denied).
+        """Twitching in two or more places of the body -> multiple_sites (none without a twitch
+        word that is not denied): "my calves and thighs", "my lip and eyelid", but not "my thumb,
+        my hand" or "my leg, in the calf".
 
         ``sentences`` are site clauses (see _site_clauses). A region counts when a twitch word
         is in its clause, at most :data:`SITE_REACH` tokens away with no other symptom between
@@ -1002,17 +1005,30 @@ class Parser:
 
         if not twitches:
             return []  # cramps or a spasm in two places are not twitching in two places
-        areas: dict[str, Observation] = {}
+        places: dict[str, Observation] = {}
         for o, m in mentions:
             if o.negated or self.kind(o.id) != "region":
                 continue
             if not twitching_there(m):
                 continue
-            area = self.kb.findings[o.id].area or o.id
-            areas.setdefault(area, o)
-        if len(areas) < 2:
+            places.setdefault(o.id, o)
+        # a place inside another that is also named ("my thumb", "my hand") is one place, and so
+        # is the whole of an area beside a part of it ("my leg ... my calf")
+        closure = self.kb.closure
+        distinct = [
+            r
+            for r in places
+            if not any(r != x and r in closure[x] for x in places)
+            and not (
+                r in _AREA_WHOLE
+                and any(
+                    x != r and self.kb.findings[x].area == self.kb.findings[r].area for x in places
+                )
+            )
+        ]
+        if len(distinct) < 2:
             return []
-        first = min(areas.values(), key=lambda o: o.start or 0)
+        first = min((places[r] for r in distinct), key=lambda o: o.start or 0)
         return [
             Observation(
                 "multiple_sites", False, False, first.text, first.start, first.end, derived=True
