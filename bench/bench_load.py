@@ -7,6 +7,7 @@ Usage::
     python bench/bench_load.py --kill-worker        # SIGKILL one worker half-way
     python bench/bench_load.py --restart-postgres   # restart PostgreSQL half-way
     python bench/bench_load.py --think 0 --json     # no pause between requests; JSON out
+    python bench/bench_load.py --pool-size 20 --pool-overflow 10   # each worker's DB pool
 
 What it does, all on this machine and all thrown away at the end:
 
@@ -52,8 +53,10 @@ What it does, all on this machine and all thrown away at the end:
 
 Reported: requests, errors by kind, throughput, latency p50/p95/p99 overall and per action,
 the CPU time of the load generator, the server's workers and PostgreSQL (the machine's
-cores are shared by all three), and each check. Exit status 0 when every check holds, 1
-when one does not (this benchmark checks correctness too), 2 when it could not run.
+cores are shared by all three) and of other work on the machine meanwhile, the sessions
+opened to PostgreSQL and the connections the app held, and each check. Exit status 0 when
+every check holds, 1 when one does not (this benchmark checks correctness too), 2 when it
+could not run.
 """
 
 from __future__ import annotations
@@ -234,6 +237,16 @@ def cpu_seconds(pid: int, reaped: bool = False) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds the machine's cores have spent busy since it started, every process and
+    the kernel (user, nice, system, interrupts; not idle, waiting for the disk or stolen by
+    the host), from ``/proc/stat``."""
+    user, nice, system, _idle, _iowait, irq, softirq = (
+        int(f) for f in Path("/proc/stat").read_text().splitlines()[0].split()[1:8]
+    )
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_snapshot(server: Server, pg: PrivatePostgres) -> dict[str, float]:
     """CPU seconds used so far by this process (the load), the server (its parent, the
     workers it reaped and the live ones) and PostgreSQL (the postmaster, the backends it
@@ -338,7 +351,9 @@ def make_people(url: str, count: int) -> list[Person]:
 class Server:
     """``twitchwise serve --accounts --workers 2 --metrics`` in a child process."""
 
-    def __init__(self, url: str, people: int, folder: Path) -> None:
+    def __init__(
+        self, url: str, people: int, folder: Path, pool: dict[str, int] | None = None
+    ) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = folder / "serve.log"
@@ -352,6 +367,8 @@ class Server:
             # no request is sent on a connection the server is closing
             "TWITCHWISE_KEEP_ALIVE": str(KEEP_ALIVE_S),
         }
+        # the database pool of each worker (TWITCHWISE_DB_POOL_*); unset: SQLAlchemy's
+        env |= {f"TWITCHWISE_DB_POOL_{name.upper()}": str(n) for name, n in (pool or {}).items()}
         command = [sys.executable, "-m", "twitchwise", "serve", "--accounts",
                    "--workers", str(WORKERS), "--metrics", "--database-url", url,
                    "--port", str(self.port)]  # fmt: skip
@@ -517,20 +534,59 @@ async def inject(
         fault.detail["restart_s"] = round(fault.ended - fault.started, 2)
 
 
+#: Connections the app's role holds open to its database now (in use or idle in a pool).
+HELD = (
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = 'twitchwise' AND usename = 'tw_app'"
+)
+
+
+def _held(conn: Any) -> int:
+    row = conn.execute(HELD).fetchone()
+    return int(row[0]) if row else 0
+
+
+async def sample_connections(
+    pg: PrivatePostgres, seconds: float, t0: float, samples: list[int]
+) -> None:
+    """Every second of the load, the connections the app holds: read on one connection of
+    the superuser's to the ``postgres`` database, kept for the run (opened again after a
+    restart), so the sampling opens no session of its own each second."""
+    import psycopg
+
+    conn: Any = None
+    try:
+        while time.perf_counter() - t0 < seconds:
+            await asyncio.sleep(1.0)
+            try:
+                if conn is None or conn.closed:
+                    conn = await asyncio.to_thread(
+                        psycopg.connect, host="127.0.0.1", port=pg.port, user="postgres",
+                        dbname="postgres", autocommit=True,
+                    )  # fmt: skip
+                samples.append(await asyncio.to_thread(_held, conn))
+            except psycopg.Error:  # PostgreSQL restarting (--restart-postgres)
+                conn = None
+    finally:
+        if conn is not None:
+            conn.close()
+
+
 async def run_load(
     people: list[Person], server: Server, pg: PrivatePostgres, args: argparse.Namespace
-) -> tuple[list[Result], Fault | None, float]:
+) -> tuple[list[Result], Fault | None, float, list[int]]:
     results: list[Result] = []
+    samples: list[int] = []
     fault = Fault(args.fault) if args.fault else None
     t0 = time.perf_counter()
     tasks = [
         person_loop(p, server.base, args.seconds, args.think, args.seed + i, results, t0)
         for i, p in enumerate(people)
     ]
+    tasks.append(sample_connections(pg, args.seconds, t0, samples))
     if fault is not None:
         tasks.append(inject(fault, args.seconds, t0, server, pg))
     await asyncio.gather(*tasks)
-    return results, fault, time.perf_counter() - t0
+    return results, fault, time.perf_counter() - t0, samples
 
 
 # --------------------------------------------------------------------------- checks
@@ -724,11 +780,33 @@ def main(argv: list[str] | None = None) -> int:
         help="instead of the load: N requests of each kind one after another, and the CPU "
         "time each costs the server and PostgreSQL",
     )
+    parser.add_argument(
+        "--pool-size",
+        type=int,
+        metavar="N",
+        help="each worker's database pool size (TWITCHWISE_DB_POOL_SIZE; default: 5)",
+    )
+    parser.add_argument(
+        "--pool-overflow",
+        type=int,
+        metavar="N",
+        help="connections each worker's pool may open beyond its size "
+        "(TWITCHWISE_DB_POOL_MAX_OVERFLOW; default: 10)",
+    )
     parser.add_argument("--pg-bin", type=Path, help="folder of initdb and pg_ctl")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if args.people < 1 or args.seconds <= 0 or args.think < 0:
         parser.error("--people must be at least 1, --seconds above 0, --think at least 0")
+    if (args.pool_size is not None and not 1 <= args.pool_size <= 1000) or (
+        args.pool_overflow is not None and not 0 <= args.pool_overflow <= 1000
+    ):
+        parser.error("--pool-size must be from 1 to 1000, --pool-overflow from 0 to 1000")
+    pool = {
+        name: value
+        for name, value in (("size", args.pool_size), ("max_overflow", args.pool_overflow))
+        if value is not None
+    }
     try:
         import httpx  # noqa: F401
         import psycopg  # noqa: F401
@@ -748,7 +826,7 @@ def main(argv: list[str] | None = None) -> int:
         url = setup_database(pg)
         say(f"making {args.people} accounts ...")
         people = make_people(url, args.people)
-        server = Server(url, args.people, work)
+        server = Server(url, args.people, work, pool)
         server.wait_ready()
         if args.cost:
             costs = request_costs(server, pg, people, args.cost)
@@ -763,14 +841,23 @@ def main(argv: list[str] | None = None) -> int:
         load_before = os.getloadavg()[0]
         sessions_before = pg_sessions(pg)
         cpu_before = cpu_snapshot(server, pg)
-        results, fault, elapsed = asyncio.run(run_load(people, server, pg, args))
+        busy_before = machine_busy_seconds()
+        results, fault, elapsed, held = asyncio.run(run_load(people, server, pg, args))
         cpu_after = cpu_snapshot(server, pg)
+        busy = machine_busy_seconds() - busy_before
         cpu: dict[str, Any] = {
             f"{name}_s": round(cpu_after[name] - cpu_before[name], 1) for name in cpu_before
         }
+        # what else ran on the machine meanwhile: its busy time less this benchmark's three
+        cpu["machine_busy_s"] = round(busy, 1)
+        cpu["others_s"] = round(busy - sum(cpu_after[n] - cpu_before[n] for n in cpu_before), 1)
         cpu["machine_load_before"] = round(load_before, 2)
         cpu["machine_load_after"] = round(os.getloadavg()[0], 2)
         cpu["postgresql_sessions_opened"] = pg_sessions(pg) - sessions_before
+        cpu["app_connections_held"] = {
+            "median": sorted(held)[len(held) // 2] if held else 0,
+            "max": max(held, default=0),
+        }
         cpu["worker_rss_mb"] = [rss_mb(w) for w in server.workers()]
         summary, checks = summarise(results, elapsed, fault)
         counted = metrics_total(server.metrics())
@@ -809,6 +896,8 @@ def main(argv: list[str] | None = None) -> int:
                 "seconds": args.seconds,
                 "think_s": args.think,
                 "workers": WORKERS,
+                "pool_size": args.pool_size or 5,
+                "pool_max_overflow": 10 if args.pool_overflow is None else args.pool_overflow,
                 "postgresql": pg.version(),
                 "python": platform.python_version(),
                 "cpus": os.cpu_count(),
@@ -849,7 +938,8 @@ def print_report(report: dict[str, Any]) -> None:
     print(
         f"{setup['people']} people ({setup['tokens']} with API tokens, {setup['sessions']} with "
         f"sessions), {setup['seconds']:g} s, think time {setup['think_s']:g} s, "
-        f"{setup['workers']} workers, {setup['postgresql']}, {setup['cpus']} CPUs"
+        f"{setup['workers']} workers (pool {setup['pool_size']} + {setup['pool_max_overflow']} "
+        f"each), {setup['postgresql']}, {setup['cpus']} CPUs"
         + (f", fault: {setup['fault']}" if setup["fault"] else "")
     )
     lat = report["latency_ms"]
@@ -872,7 +962,10 @@ def print_report(report: dict[str, Any]) -> None:
     print(
         f"CPU seconds: load generator {cpu['load_generator_s']}, server {cpu['server_s']}, "
         f"PostgreSQL {cpu['postgresql_s']} ({cpu['postgresql_sessions_opened']} sessions "
-        f"opened); machine load average {cpu['machine_load_before']} before, "
+        f"opened; the app held {cpu['app_connections_held']['median']} connections, at most "
+        f"{cpu['app_connections_held']['max']}); the machine was busy {cpu['machine_busy_s']} "
+        f"CPU seconds, {cpu['others_s']} of them other work; machine load average "
+        f"{cpu['machine_load_before']} before, "
         f"{cpu['machine_load_after']} after; workers' memory {cpu['worker_rss_mb']} MB"
     )
     print(f"count check: {report['count_check']}")

@@ -234,7 +234,7 @@ def test_serve_with_accounts(
     assert out == "" and err.count("\n") == 1 and recorded.calls == []
     assert err == (
         f"error: {tmp_path / 'hosted.sqlite'}: the database's accounts schema is at none, "
-        "not a0003: run 'twitchwise db upgrade' first\n"
+        "not a0004: run 'twitchwise db upgrade' first\n"
     )
     assert main(["db", "upgrade", "--database-url", url]) == 0
     capsys.readouterr()
@@ -268,3 +268,12 @@ def test_serve_with_accounts(
     assert recorded.calls[-1][0].state.settings.signup == "closed"
     assert main(["serve", "--signup", "open", "--port", str(free_port())]) == 0
     assert recorded.calls[-1][0].state.settings.signup == "open"
+    # sign-up by invitation: serve says how codes are made
+    capsys.readouterr()
+    assert main(["serve", "--signup", "Invite", "--port", str(free_port())]) == 0
+    out, _ = capsys.readouterr()
+    assert (
+        "Accounts are on and sign-up needs an invitation: make codes with 'twitchwise admin "
+        "invite'; each person sees only their own journal." in out
+    )
+    assert recorded.calls[-1][0].state.settings.signup == "invite"

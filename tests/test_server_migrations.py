@@ -15,15 +15,17 @@ pytest.importorskip("argon2", reason="the server extra is not installed")
 
 from alembic.migration import MigrationContext
 from argon2 import PasswordHasher
-from sqlalchemy import inspect, text
+from sqlalchemy import Engine, inspect, text
 
 from twitchwise.journal.records import EpisodeIn
 from twitchwise.journal.settings import JournalSettings
 from twitchwise.journal.store import open_journal
+from twitchwise.server.access import AuthenticationError, InvalidInvitation
 from twitchwise.server.accounts import Accounts
 from twitchwise.server.credentials import Passwords
 from twitchwise.server.db import (
     HEAD_REVISION,
+    MIGRATIONS,
     VERSION_TABLE,
     current_revision,
     make_engine,
@@ -31,7 +33,7 @@ from twitchwise.server.db import (
 )
 from twitchwise.server.models import Base
 
-TABLES = {"accounts", "sessions", "api_tokens", "login_attempts"}
+TABLES = {"accounts", "sessions", "api_tokens", "login_attempts", "invitations"}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -114,7 +116,8 @@ def test_row_level_security_is_on_only_on_postgresql(url: str) -> None:
             for name, on, forced in conn.execute(
                 text(
                     "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class "
-                    "WHERE relname IN ('accounts', 'sessions', 'api_tokens', 'login_attempts') "
+                    "WHERE relname IN ('accounts', 'sessions', 'api_tokens', 'login_attempts', "
+                    "'invitations') "
                     "AND relnamespace = current_schema()::regnamespace"
                 )
             )
@@ -129,10 +132,12 @@ def test_row_level_security_is_on_only_on_postgresql(url: str) -> None:
         "sessions": (True, True),
         "api_tokens": (True, True),
         "login_attempts": (True, True),
+        "invitations": (True, True),
     }
     assert policies == {
         "accounts_own", "accounts_lookup", "sessions_own", "sessions_lookup",
         "api_tokens_own", "api_tokens_lookup", "login_attempts_named",
+        "invitations_named", "invitations_managed",
     }  # fmt: skip
 
 
@@ -144,11 +149,84 @@ def test_a0003_keeps_the_sessions_and_tokens_already_there(url: str) -> None:
     made = accounts.create_account("ann@example.org", "a long enough password")
     login = accounts.create_session(made.id)
     token = accounts.create_api_token(made.id, "script", ["read"])
-    assert upgrade(engine) == HEAD_REVISION == "a0003"
+    assert upgrade(engine, "a0003") == "a0003"
     found = accounts.session(login.token)
     assert found is not None and found.account == made
     used = accounts.api_token(token.token)
     assert used is not None and used.id == token.info.id and used.scopes == ("read",)
     assert accounts.find("ANN@example.org") == made
     assert accounts.login("ann@example.org", "a long enough password").session.account == made
+    engine.dispose()
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """The accounts' migrations down to ``revision`` (as :func:`upgrade` runs them up)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+
+
+def everything(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table but the invitations, as the tables' owner reads them."""
+    names = sorted(set(inspect(engine).get_table_names()) - {"invitations"})
+    with engine.connect() as conn:
+        return {
+            name: sorted((tuple(r) for r in conn.execute(text(f"SELECT * FROM {name}"))), key=str)
+            for name in names
+        }
+
+
+def test_a0004_keeps_everything_already_there(url: str, tmp_path: Path) -> None:
+    """A database at a0003 holding accounts, sessions, tokens, throttling counts and a
+    journal: a0004 adds the invitations and changes no row of anything else; back down to
+    a0003 takes only the invitations away, and up again gives them back, empty."""
+    path = tmp_path / "accounts.sqlite" if url.startswith("sqlite") else None
+    settings = JournalSettings(url, path)
+    at = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+    engine = make_engine(url)
+    assert upgrade(engine, "a0003") == "a0003"
+    accounts = Accounts(engine, passwords=Passwords(PasswordHasher(time_cost=1, memory_cost=1024)))
+    ann = accounts.create_account("ann@example.org", "a long enough password", consent=True)
+    login = accounts.create_session(ann.id)
+    token = accounts.create_api_token(ann.id, "script", ["read", "write"])
+    with pytest.raises(AuthenticationError):
+        accounts.login("bob@example.org", "not the password", client="192.0.2.1")
+    with open_journal(settings) as journal:
+        journal.add_episode(EpisodeIn(day=date(2026, 11, 20), at=at, region="region_calf"))
+        journal.for_owner(ann.id).add_episode(
+            EpisodeIn(day=date(2026, 11, 21), at=at.replace(day=21), region="region_eyelid")
+        )
+    before = everything(engine)
+    assert len(before["login_attempts"]) == 2 and len(before["episodes"]) == 2
+    assert not inspect(engine).has_table("invitations")
+
+    assert upgrade(engine) == HEAD_REVISION == "a0004"
+    after = everything(engine)
+    assert after.pop("twitchwise_accounts_version") == [("a0004",)]
+    assert before.pop("twitchwise_accounts_version") == [("a0003",)]
+    assert after == before
+    found = accounts.session(login.token)
+    assert found is not None and found.account == ann
+    used = accounts.api_token(token.token)
+    assert used is not None and used.id == token.info.id
+    assert accounts.list_invitations() == []
+    made = accounts.create_invitation()
+    bob = accounts.create_invited_account(made.code, "bob@example.org", "a long enough password")
+    assert accounts.login("bob@example.org", "a long enough password").session.account == bob
+    with open_journal(settings) as journal:
+        assert [e.region for e in journal.for_owner(ann.id).read().episodes] == ["region_eyelid"]
+
+    downgrade(engine, "a0003")
+    assert current_revision(engine) == "a0003"
+    assert not inspect(engine).has_table("invitations")
+    assert accounts.find("bob@example.org") == bob  # accounts made with a code stay
+    assert upgrade(engine) == HEAD_REVISION
+    assert accounts.list_invitations() == []
+    with pytest.raises(InvalidInvitation):
+        accounts.create_invited_account(made.code, "cy@example.org", "a long enough password")
     engine.dispose()

@@ -1,4 +1,5 @@
-"""PostgreSQL's row-level security on ``sessions`` and ``api_tokens``: the second wall.
+"""PostgreSQL's row-level security on ``sessions`` and ``api_tokens`` (and ``accounts``,
+``login_attempts`` and ``invitations``): the second wall.
 
 A role that is not the tables' owner and cannot bypass row-level security (``NOSUPERUSER
 NOBYPASSRLS``), as the hosted service's application role would be, runs hand-written SQL that
@@ -23,6 +24,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import ProgrammingError
 
+from twitchwise.server.access import InvalidInvitation
 from twitchwise.server.accounts import AccountInfo, Accounts, NewSession, NewToken
 from twitchwise.server.credentials import Passwords, hash_token
 from twitchwise.server.db import make_engine, upgrade
@@ -218,3 +220,48 @@ def test_login_attempts_are_seen_only_by_the_keys_a_transaction_names(world: Wor
         with pytest.raises(ProgrammingError, match="row-level security"):
             conn.execute(text("INSERT INTO login_attempts (key, kind, failures, last_failure_at)"
                               " VALUES ('other', 'account', 1, now())"))  # fmt: skip
+
+
+def test_invitations_are_seen_only_by_the_code_a_transaction_names(world: World) -> None:
+    """Migration a0004: no invitation without naming its code's hash (or managing them, as
+    the administrator's commands say they do); the repository works through the role."""
+    accounts = Accounts(world.app, passwords=_passwords())
+    ann_code = accounts.create_invitation().code  # through the restricted role
+    bob_code = accounts.create_invitation(uses=2).code
+    with world.owner.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM invitations")).scalar() == 2
+    with world.app.begin() as conn:  # naming nothing: nothing, and nothing to change
+        assert conn.execute(text("SELECT count(*) FROM invitations")).scalar() == 0
+        assert conn.execute(text("UPDATE invitations SET uses_left = 100")).rowcount == 0
+        assert conn.execute(text("DELETE FROM invitations")).rowcount == 0
+    with world.app.begin() as conn:  # naming one code's hash: that row only
+        conn.execute(text("SELECT set_config('twitchwise.invitation_hash', :h, true)"),
+                     {"h": hash_token(ann_code)})  # fmt: skip
+        assert conn.execute(text("SELECT uses_left FROM invitations")).all() == [(1,)]
+        assert conn.execute(text("UPDATE invitations SET uses_left = uses_left")).rowcount == 1
+    with world.app.begin() as conn:
+        conn.execute(text("SELECT set_config('twitchwise.invitation_hash', :h, true)"),
+                     {"h": hash_token(ann_code)})  # fmt: skip
+        with pytest.raises(ProgrammingError, match="row-level security"):
+            conn.execute(
+                text("INSERT INTO invitations (id, code_hash, created_at, expires_at, uses_left)"
+                     " VALUES (gen_random_uuid(), 'another', now(), now(), 1)")
+            )  # fmt: skip
+    with world.app.begin() as conn:  # a guessed code's hash: nothing
+        conn.execute(text("SELECT set_config('twitchwise.invitation_hash', :h, true)"),
+                     {"h": hash_token("twi_a guess")})  # fmt: skip
+        assert conn.execute(text("SELECT count(*) FROM invitations")).scalar() == 0
+    with world.app.begin() as conn:  # the administrator's commands say what they do
+        conn.execute(text("SELECT set_config('twitchwise.invitations', 'manage', true)"))
+        assert conn.execute(text("SELECT count(*) FROM invitations")).scalar() == 2
+    made = accounts.create_invited_account(bob_code, "carol@example.org", PASSWORD)
+    assert made.email == "carol@example.org"
+    assert sorted(i.uses_left for i in accounts.list_invitations()) == [1, 1]
+    for invitation in accounts.list_invitations():
+        assert accounts.revoke_invitation(invitation.id) is not None
+    with pytest.raises(InvalidInvitation):
+        accounts.create_invited_account(ann_code, "dan@example.org", PASSWORD)
+    with world.owner.connect() as conn:
+        states = conn.execute(text("SELECT count(*) FROM invitations "
+                                   "WHERE revoked_at IS NOT NULL")).scalar()  # fmt: skip
+    assert states == 2

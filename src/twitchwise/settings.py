@@ -25,9 +25,10 @@ Variable                            Meaning
 ``TWITCHWISE_ACCOUNTS``             ``1`` (or ``true``): ``twitchwise serve`` is the hosted service,
                                     with accounts (``serve --accounts``); off by default.
 ``TWITCHWISE_SIGNUP``               ``open`` (default): anyone may sign up at ``/signup`` of the
-                                    hosted service; ``closed``: no one may, and accounts are
-                                    made with ``twitchwise admin create-user`` (``serve
-                                    --signup``).
+                                    hosted service; ``invite``: only with a one-time code from
+                                    ``twitchwise admin invite``; ``closed``: no one may, and
+                                    accounts are made with ``twitchwise admin create-user``
+                                    (``serve --signup``).
 ``TWITCHWISE_TRUST_PROXY``          ``1`` (or ``true``): believe ``X-Forwarded-Proto`` and
                                     ``X-Forwarded-For`` from the reverse proxy in front
                                     (``serve --trust-proxy``); off by default.
@@ -112,7 +113,7 @@ _EXPECTED = {
     "log_format": "text or json",
     "metrics": "1 or 0 (true or false)",
     "accounts": "1 or 0 (true or false)",
-    "signup": "open or closed",
+    "signup": "open, closed or invite",
     "trust_proxy": "1 or 0 (true or false)",
     "max_imports": "a whole number from 1 to 64",
     "port": "a whole number from 1 to 65535",
@@ -181,8 +182,10 @@ def _model() -> type[BaseSettings]:
         )
         metrics: bool = Field(False, description="Prometheus metrics at /metrics (serve).")
         accounts: bool = Field(False, description="The hosted service, with accounts (serve).")
-        signup: Literal["open", "closed"] = Field(
-            "open", description="Whether anyone may sign up to the hosted service (serve)."
+        signup: Literal["open", "closed", "invite"] = Field(
+            "open",
+            description="Who may sign up to the hosted service: anyone, no one, or with an "
+            "invitation code (serve).",
         )
         trust_proxy: bool = Field(
             False, description="Believe X-Forwarded-Proto and X-Forwarded-For (serve)."

@@ -89,10 +89,10 @@ def serve(
         str | None,
         typer.Option(
             "--signup",
-            metavar="open|closed",
-            help="With --accounts: open (the default), anyone may sign up at /signup; closed, "
-            "no one may (403) and 'twitchwise admin create-user' makes the accounts. Also "
-            "TWITCHWISE_SIGNUP.",
+            metavar="open|closed|invite",
+            help="With --accounts: open (the default), anyone may sign up at /signup; invite, "
+            "only with a one-time code from 'twitchwise admin invite'; closed, no one may (403) "
+            "and 'twitchwise admin create-user' makes the accounts. Also TWITCHWISE_SIGNUP.",
             show_default=False,
         ),
     ] = None,
@@ -146,7 +146,7 @@ def serve(
     if log_format is not None and log_format.strip().lower() not in LOG_FORMATS:
         raise InputError(f"--log-format must be text or json, not {log_format!r}")
     if signup is not None and signup.strip().lower() not in SIGNUP_MODES:
-        raise InputError(f"--signup must be open or closed, not {signup!r}")
+        raise InputError(f"--signup must be open, closed or invite, not {signup!r}")
     settings = WebSettings.from_env(
         host=host,
         port=port,
@@ -177,6 +177,11 @@ def serve(
         typer.echo(
             "Press Ctrl+C to stop it. Accounts are on: sign up at /signup; each person sees "
             "only their own journal."
+        )
+    elif settings.accounts and settings.signup == "invite":
+        typer.echo(
+            "Press Ctrl+C to stop it. Accounts are on and sign-up needs an invitation: make "
+            "codes with 'twitchwise admin invite'; each person sees only their own journal."
         )
     elif settings.accounts:
         typer.echo(

@@ -37,7 +37,9 @@ __all__ = [
     "AccessError",
     "AuthenticationError",
     "ConsentRequired",
+    "InvalidInvitation",
     "InvalidToken",
+    "InvitationThrottled",
     "LoginThrottled",
     "MissingScope",
     "NotSignedIn",
@@ -108,16 +110,37 @@ class SignupClosed(AccessError):
         )
 
 
+class InvalidInvitation(AccessError):
+    """An invitation code that signs no one up (``TWITCHWISE_SIGNUP=invite``): one message
+    whether it is wrong, expired, used up or revoked."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this invitation code does not work: it is mistyped, expired, used up or "
+            "withdrawn; ask the people who run this twitchwise for a new one"
+        )
+
+
 class LoginThrottled(AccessError):
     """Too many failed logins for this email or from this address: wait ``retry_after``
     seconds (the same answer whether the email has an account or not)."""
 
+    #: What failed too often, for the message.
+    failures = "failed logins for this email or from this address"
+
     def __init__(self, retry_after: int) -> None:
         self.retry_after = max(1, int(retry_after))
         super().__init__(
-            "too many failed logins for this email or from this address; wait "
+            f"too many {self.failures}; wait "
             f"{self.retry_after} second{'' if self.retry_after == 1 else 's'} and try again"
         )
+
+
+class InvitationThrottled(LoginThrottled):
+    """Too many wrong invitation codes or failed logins from this address: wait
+    ``retry_after`` seconds (the code is not checked meanwhile)."""
+
+    failures = "wrong invitation codes or failed logins from this address"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""The one way to read and write accounts, login sessions and API tokens.
+"""The one way to read and write accounts, login sessions, API tokens and invitations.
 
 ::
 
@@ -12,6 +12,8 @@
     accounts.revoke_all_sessions(person.id)        # "log out everywhere"
     accounts.delete_account(person.id)             # everything of that account, journal too
     accounts.login(email, password, client="203.0.113.7")   # throttled; NewSession or an error
+    made = accounts.create_invitation(days=7, uses=1)         # made.code shown once
+    accounts.create_invited_account(made.code, email, password, client="203.0.113.7")
 
 Every method is one transaction and returns plain frozen dataclasses, never ORM rows. No other
 module queries these tables. The person's journal is in the same database, owned by the
@@ -22,9 +24,19 @@ account's id; :meth:`Accounts.delete_account` deletes it through the journal's r
 ``set_config('twitchwise.account_id', id, true)`` (``SET LOCAL``), and a lookup names what it
 looks for (``twitchwise.session_id``, ``twitchwise.token_hash``: a token's hash;
 ``twitchwise.email``: the email of a login; ``twitchwise.throttle_keys``: the hashed keys of
-a login's throttling): the policies of migrations ``a0002`` and ``a0003`` then hide every
-other account, session, token and throttling count, even from a query that forgets its
+a login's throttling; ``twitchwise.invitation_hash``: the hash of an invitation code; and
+``twitchwise.invitations`` = ``manage`` for the administrator's list of invitations): the
+policies of migrations ``a0002``, ``a0003`` and ``a0004`` then hide every other account,
+session, token, throttling count and invitation, even from a query that forgets its
 ``WHERE``. Every method here works through a role that obeys them.
+
+**Invitations.** With sign-up by invitation, :meth:`Accounts.create_invited_account` spends
+one use of a code and makes the account in ONE transaction (an ``UPDATE`` that takes a use
+only while one is left, so of two people racing for a code's last use exactly one gets it;
+the account's insert failing gives the use back). A wrong, expired, used-up or revoked code
+is the same :class:`~twitchwise.server.access.InvalidInvitation`, counted against the
+client's address as a failed login is, and throttled with the logins
+(:func:`twitchwise.server.throttle.invitation_keys`).
 
 **Login throttling.** :meth:`Accounts.login` refuses a login while its email or its client's
 address must wait after failed logins (:class:`~twitchwise.server.access.LoginThrottled`,
@@ -52,9 +64,15 @@ from sqlalchemy.orm import Session
 
 from twitchwise.errors import InputError
 from twitchwise.journal.store import erase_owner
-from twitchwise.server.access import AuthenticationError, LoginThrottled
+from twitchwise.server.access import (
+    AuthenticationError,
+    InvalidInvitation,
+    InvitationThrottled,
+    LoginThrottled,
+)
 from twitchwise.server.credentials import (
     API_TOKEN_PREFIX,
+    INVITATION_PREFIX,
     SESSION_PREFIX,
     Passwords,
     hash_token,
@@ -62,15 +80,19 @@ from twitchwise.server.credentials import (
     same_hash,
 )
 from twitchwise.server.db import DatabaseError
-from twitchwise.server.models import Account, ApiToken, LoginAttempt, LoginSession
-from twitchwise.server.throttle import RESET_AFTER, Key, keys_for
+from twitchwise.server.models import Account, ApiToken, Invitation, LoginAttempt, LoginSession
+from twitchwise.server.throttle import RESET_AFTER, Key, invitation_keys, keys_for
 
 __all__ = [
     "SCOPES",
     "AccountInfo",
     "Accounts",
     "AuthenticationError",
+    "InvalidInvitation",
+    "InvitationInfo",
+    "InvitationThrottled",
     "LoginThrottled",
+    "NewInvitation",
     "NewSession",
     "NewToken",
     "SessionInfo",
@@ -85,6 +107,12 @@ SCOPES = ("read", "write")
 SESSION_TTL = timedelta(days=14)
 PASSWORD_MIN = 10
 PASSWORD_MAX = 1024
+#: How many days an invitation lasts unless told (``twitchwise admin invite --expires-days``),
+#: and at most.
+INVITATION_DAYS = 7
+INVITATION_MAX_DAYS = 365
+#: How many people one invitation may sign up at most (``--uses``).
+INVITATION_MAX_USES = 1000
 _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 
 
@@ -129,6 +157,36 @@ class NewToken:
 
     token: str
     info: TokenInfo
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationInfo:
+    """An invitation as the administrator sees it: never its code."""
+
+    id: uuid.UUID
+    created_at: datetime
+    expires_at: datetime
+    uses_left: int
+    revoked_at: datetime | None
+
+    def state(self, now: datetime) -> str:
+        """``live`` while it signs people up, else why not: ``revoked``, ``used up`` or
+        ``expired``."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.uses_left <= 0:
+            return "used up"
+        if self.expires_at <= now:
+            return "expired"
+        return "live"
+
+
+@dataclass(frozen=True, slots=True)
+class NewInvitation:
+    """An invitation just made: ``code`` is shown once and not kept anywhere."""
+
+    code: str
+    info: InvitationInfo
 
 
 def check_email(email: str) -> str:
@@ -217,22 +275,24 @@ class Accounts:
 
     def create_account(self, email: str, password: str, *, consent: bool = False) -> AccountInfo:
         """A new account; InputError when the email is taken or either value is not usable."""
-        email = check_email(email)
-        hashed = self.passwords.hash(check_password(password))
-        row = Account(
-            id=uuid.uuid4(),
-            email=email,
-            password_hash=hashed,
-            created_at=self.clock(),
-            disabled=False,
-            consent=consent,
-        )
+        row = self._new_account(check_email(email), check_password(password), consent)
         try:
             with self._transaction(row.id) as session:
                 session.add(row)
         except IntegrityError as exc:
-            raise InputError(f"an account for {email} exists already", field="email") from exc
+            raise InputError(f"an account for {row.email} exists already", field="email") from exc
         return _account(row)
+
+    def _new_account(self, email: str, password: str, consent: bool) -> Account:
+        """The row of a new account (its password hashed), not yet added."""
+        return Account(
+            id=uuid.uuid4(),
+            email=email,
+            password_hash=self.passwords.hash(password),
+            created_at=self.clock(),
+            disabled=False,
+            consent=consent,
+        )
 
     def find(self, email: str) -> AccountInfo | None:
         """The account with this email (whatever its case), or None."""
@@ -537,10 +597,110 @@ class Accounts:
             row.last_used_at = self.clock()
             return _token(row), _account(account)
 
+    # ------------------------------------------------------------------ invitations
+
+    def create_invitation(
+        self, *, days: int = INVITATION_DAYS, uses: int = 1
+    ) -> NewInvitation:
+        """A new invitation that signs up ``uses`` people within ``days`` days; its ``code`` is
+        returned once and only its SHA-256 is kept."""
+        if not 1 <= days <= INVITATION_MAX_DAYS:
+            raise InputError(
+                f"an invitation lasts 1 to {INVITATION_MAX_DAYS} days, not {days}", field="days"
+            )
+        if not 1 <= uses <= INVITATION_MAX_USES:
+            raise InputError(
+                f"an invitation signs up 1 to {INVITATION_MAX_USES} people, not {uses}",
+                field="uses",
+            )
+        code, digest = new_token(INVITATION_PREFIX)
+        now = self.clock()
+        row = Invitation(
+            id=uuid.uuid4(),
+            code_hash=digest,
+            created_at=now,
+            expires_at=now + timedelta(days=days),
+            uses_left=uses,
+        )
+        with self._transaction(invitation_hash=digest) as session:
+            session.add(row)
+        return NewInvitation(code, _invitation(row))
+
+    def list_invitations(self) -> list[InvitationInfo]:
+        """Every invitation (used up, expired and revoked ones too), newest first; never a
+        code. For the administrator (``twitchwise admin invites``)."""
+        with self._transaction(invitations="manage") as session:
+            rows = session.scalars(
+                select(Invitation).order_by(Invitation.created_at.desc(), Invitation.id)
+            )
+            return [_invitation(row) for row in rows]
+
+    def revoke_invitation(self, invitation_id: uuid.UUID) -> InvitationInfo | None:
+        """Make the invitation sign no one up from now on (again: no change); None when there
+        is no such invitation."""
+        with self._transaction(invitations="manage") as session:
+            row = session.get(Invitation, invitation_id)
+            if row is None:
+                return None
+            if row.revoked_at is None:
+                row.revoked_at = self.clock()
+            return _invitation(row)
+
+    def create_invited_account(
+        self,
+        code: str,
+        email: str,
+        password: str,
+        *,
+        consent: bool = False,
+        client: str | None = None,
+    ) -> AccountInfo:
+        """A new account made with an invitation ``code``, which loses one use in the same
+        transaction. :class:`InvalidInvitation` for a wrong, expired, used-up or revoked code
+        (counted against ``client``'s address as a failed login is), and
+        :class:`InvitationThrottled` while that address must wait (the code is not checked
+        then); InputError as :meth:`create_account` (an email with an account already takes
+        no use)."""
+        email = check_email(email)
+        check_password(password)
+        code = code.strip()
+        if not code:
+            raise InputError("give the invitation code you were sent", field="code")
+        keys = invitation_keys(client)
+        self._check_throttle(keys, InvitationThrottled)
+        digest = hash_token(code)
+        if not self._invitation_usable(digest):  # a guess: counted, and before argon2's work
+            self._count_failure(keys)
+            raise InvalidInvitation()
+        row = self._new_account(email, password, consent)
+        try:
+            with self._transaction(row.id, invitation_hash=digest) as session:
+                spent = session.execute(
+                    update(Invitation)
+                    .where(*_usable(digest, self.clock()))
+                    .values(uses_left=Invitation.uses_left - 1)
+                    .returning(Invitation.id)
+                ).first()
+                if spent is None:  # a right code whose last use someone else took meanwhile
+                    raise InvalidInvitation()
+                session.add(row)
+        except IntegrityError as exc:  # the use is given back with the account's insert
+            raise InputError(f"an account for {email} exists already", field="email") from exc
+        return _account(row)
+
+    def _invitation_usable(self, digest: str) -> bool:
+        with self._transaction(invitation_hash=digest) as session:
+            found = session.scalars(
+                select(Invitation.code_hash).where(*_usable(digest, self.clock()))
+            ).one_or_none()
+            return found is not None and same_hash(found, digest)
+
     # ------------------------------------------------------------------ throttling
 
-    def _check_throttle(self, keys: tuple[Key, ...]) -> None:
-        """:class:`LoginThrottled` while any of ``keys`` must wait."""
+    def _check_throttle(
+        self, keys: tuple[Key, ...], throttled: type[LoginThrottled] = LoginThrottled
+    ) -> None:
+        """``throttled`` (:class:`LoginThrottled`) while any of ``keys`` must wait."""
         now = self.clock()
         with self._transaction(throttle_keys=_named(keys)) as session:
             rows = session.scalars(
@@ -554,7 +714,7 @@ class Accounts:
                 and row.last_failure_at > now - RESET_AFTER
             ]
         if waits:
-            raise LoginThrottled(int(-(-max(waits) // 1)))
+            raise throttled(int(-(-max(waits) // 1)))
 
     def _count_failure(self, keys: tuple[Key, ...]) -> None:
         """One more failure for each key (from one again when its last is stale), and how
@@ -605,6 +765,20 @@ def _insert(dialect: str) -> Any:
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert
+
+
+def _usable(digest: str, now: datetime) -> tuple[Any, ...]:
+    """The conditions of an invitation that signs someone up now."""
+    return (
+        Invitation.code_hash == digest,
+        Invitation.uses_left > 0,
+        Invitation.expires_at > now,
+        Invitation.revoked_at.is_(None),
+    )
+
+
+def _invitation(row: Invitation) -> InvitationInfo:
+    return InvitationInfo(row.id, row.created_at, row.expires_at, row.uses_left, row.revoked_at)
 
 
 def _by_email(session: Session, email: str) -> Account | None:

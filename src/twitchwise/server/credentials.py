@@ -5,8 +5,9 @@
   parameters, so that it is made again at the next login.
 - :meth:`Passwords.waste` does the work of one verification against a hash of no one's
   password, so an unknown email takes as long to refuse as a wrong password.
-- A token is 32 random bytes from :mod:`secrets` (URL-safe text, with a prefix saying what it
-  is); only its SHA-256 is stored, and hashes are compared in constant time.
+- A token (a login session's ``tws_``, an API token's ``twt_``, an invitation code's ``twi_``)
+  is 32 random bytes from :mod:`secrets` (URL-safe text, with a prefix saying what it is); only
+  its SHA-256 is stored, and hashes are compared in constant time.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ __all__ = ["Passwords", "hash_token", "new_token", "same_hash"]
 
 SESSION_PREFIX = "tws_"
 API_TOKEN_PREFIX = "twt_"  # noqa: S105 - a prefix, not a secret
+INVITATION_PREFIX = "twi_"
 
 
 def new_token(prefix: str) -> tuple[str, str]:

@@ -1,5 +1,5 @@
 """The accounts' tables as typed SQLAlchemy 2 models: ``accounts``, ``sessions``, ``api_tokens``,
-``login_attempts``.
+``login_attempts``, ``invitations``.
 
 The schema is created and changed only by the Alembic migrations in
 ``twitchwise/server/migrations`` (their own version table, so they never meet the journal's);
@@ -7,7 +7,8 @@ these models must match them (``tests/test_server_migrations.py`` compares the t
 outside :mod:`twitchwise.server.accounts` reads or writes these tables.
 
 Ids are random UUIDs (never sequential); a session's id is the SHA-256 of its token and an API
-token keeps only the SHA-256 of its secret, so the database never holds a usable credential.
+token and an invitation keep only the SHA-256 of their secret, so the database never holds a
+usable credential.
 Timestamps are stored in UTC and read back timezone-aware (the journal's ``UTCDateTime``).
 """
 
@@ -18,6 +19,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     ForeignKey,
     Index,
     Integer,
@@ -31,7 +33,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from twitchwise.journal.models import NAMING_CONVENTION, UTCDateTime
 
-__all__ = ["Account", "ApiToken", "Base", "LoginAttempt", "LoginSession"]
+__all__ = ["Account", "ApiToken", "Base", "Invitation", "LoginAttempt", "LoginSession"]
 
 #: A SHA-256 in hexadecimal.
 HASH_LENGTH = 64
@@ -105,3 +107,19 @@ class LoginAttempt(Base):
     last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: No login through this key before then; None when it need not wait.
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Invitation(Base):
+    """A one-time sign-up code an administrator made (``TWITCHWISE_SIGNUP=invite``): only the
+    SHA-256 of the code is kept. It signs up ``uses_left`` more people until ``expires_at``,
+    unless revoked."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (CheckConstraint("uses_left >= 0", name="uses_left"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(HASH_LENGTH), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    uses_left: Mapped[int] = mapped_column(Integer)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

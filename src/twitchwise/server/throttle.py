@@ -8,6 +8,10 @@ one before, from ``base_s`` up to ``cap_s``. A key whose last failure is older t
 :data:`RESET_AFTER` starts again from zero, and a successful login clears its email's key
 (not its address's: one good password must not reset an address that is trying others).
 
+A wrong invitation code at sign-up (``signup`` ``invite``) counts against its client's
+address the same way (:func:`invitation_keys`: the very key its logins count against, so
+guessed codes and guessed passwords from one address add up).
+
 Only the SHA-256 of a key is stored (``login_attempts.key``), never the email or the address.
 The counts live in the database, so every worker process and machine sees the same ones.
 """
@@ -19,7 +23,16 @@ import ipaddress
 from dataclasses import dataclass
 from datetime import timedelta
 
-__all__ = ["ACCOUNT", "ADDRESS", "RESET_AFTER", "Key", "Policy", "keys_for"]
+__all__ = [
+    "ACCOUNT",
+    "ADDRESS",
+    "RESET_AFTER",
+    "Key",
+    "Policy",
+    "address_key",
+    "invitation_keys",
+    "keys_for",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +87,21 @@ def network(address: str) -> str:
     return str(found)
 
 
+def address_key(client: str) -> Key:
+    """The key of a client's address (an IPv6 address by its /64)."""
+    return Key("address", _digest("address", network(client)), ADDRESS)
+
+
 def keys_for(email: str, client: str | None) -> tuple[Key, ...]:
     """The keys a login for ``email`` from ``client`` counts against: the email's first."""
     keys = [Key("account", _digest("account", email.strip().lower()), ACCOUNT)]
     if client:
-        keys.append(Key("address", _digest("address", network(client)), ADDRESS))
+        keys.append(address_key(client))
     return tuple(keys)
+
+
+def invitation_keys(client: str | None) -> tuple[Key, ...]:
+    """The keys a sign-up with an invitation code from ``client`` counts against: its
+    address's, the one its logins count against too (none without an address). Not the
+    email: whoever guesses codes chooses it freely."""
+    return (address_key(client),) if client else ()

@@ -33,9 +33,11 @@ Setting                         Default     Meaning
                                             person's own journal (``--accounts``,
                                             ``TWITCHWISE_ACCOUNTS``; docs/hosted.md).
 ``signup``                      open        With accounts: ``open``, anyone may sign up at
-                                            ``/signup``; ``closed``, it answers 403 and accounts
-                                            are made with ``twitchwise admin create-user``
-                                            (``--signup``, ``TWITCHWISE_SIGNUP``).
+                                            ``/signup``; ``invite``, only with a one-time code
+                                            from ``twitchwise admin invite``; ``closed``, it
+                                            answers 403 and accounts are made with
+                                            ``twitchwise admin create-user`` (``--signup``,
+                                            ``TWITCHWISE_SIGNUP``).
 ``trust_proxy``                 False       Believe ``X-Forwarded-Proto`` and ``X-Forwarded-For``
                                             of the reverse proxy in front (``--trust-proxy``,
                                             ``TWITCHWISE_TRUST_PROXY``).
@@ -71,9 +73,9 @@ __all__ = [
 MIB = 1024 * 1024
 #: How the web app may log (``log_format``): ``text`` is the local app's default.
 LOG_FORMATS = ("text", "json")
-#: Who may sign up to the hosted service (``signup``): anyone, or no one (an administrator
-#: makes the accounts).
-SIGNUP_MODES = ("open", "closed")
+#: Who may sign up to the hosted service (``signup``): anyone, no one (an administrator
+#: makes the accounts), or whoever has an invitation code from an administrator.
+SIGNUP_MODES = ("open", "closed", "invite")
 MAX_UPLOAD_BYTES = 256 * MIB
 #: The most worker processes ``twitchwise serve --workers`` starts.
 MAX_WORKERS = 64
@@ -146,8 +148,9 @@ SETTINGS = (
     Setting(
         "signup",
         "open",
-        "With accounts: open, anyone may sign up at /signup; closed, it answers 403 and "
-        "accounts are made with twitchwise admin create-user (--signup, TWITCHWISE_SIGNUP).",
+        "With accounts: open, anyone may sign up at /signup; invite, only with a one-time "
+        "code from twitchwise admin invite; closed, it answers 403 and accounts are made with "
+        "twitchwise admin create-user (--signup, TWITCHWISE_SIGNUP).",
     ),
     Setting(
         "trust_proxy",
@@ -212,7 +215,7 @@ class WebSettings:
                 f"log_format must be {' or '.join(LOG_FORMATS)}, not {self.log_format!r}"
             )
         if self.signup not in SIGNUP_MODES:
-            raise ConfigError(f"signup must be {' or '.join(SIGNUP_MODES)}, not {self.signup!r}")
+            raise ConfigError(f"signup must be {_one_of(SIGNUP_MODES)}, not {self.signup!r}")
         names = tuple(_host_name(name) for name in self.allowed_hosts)
         object.__setattr__(self, "allowed_hosts", names)
         if not self.loopback and not names:
@@ -328,6 +331,11 @@ class WebSettings:
     @property
     def loopback(self) -> bool:
         return self.host in LOOPBACK_HOSTS or self.host.startswith("127.")
+
+
+def _one_of(values: tuple[str, ...]) -> str:
+    """``a, b or c``."""
+    return " or ".join((", ".join(values[:-1]), values[-1])) if len(values) > 1 else values[0]
 
 
 def _host_name(name: str) -> str:

@@ -9,7 +9,11 @@ changed something is redirected (303) to a page that says what was done, with a 
 chosen by a word in the address (nothing from the address is shown). These routers are
 included only when ``WebSettings.accounts`` is on. With ``WebSettings.signup`` closed,
 ``/signup`` answers 403 (:class:`~twitchwise.server.access.SignupClosed`) before anything
-else: accounts are made with ``twitchwise admin create-user``.
+else: accounts are made with ``twitchwise admin create-user``. With ``invite``, the sign-up
+form asks for an invitation code too, and the account is made only by spending one use of a
+live code (:meth:`~twitchwise.server.accounts.Accounts.create_invited_account`, one
+transaction): a wrong, expired, used-up or revoked code is 403 with the one message and
+makes nothing, and guesses are throttled as logins are (429).
 """
 
 from __future__ import annotations
@@ -21,7 +25,13 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from twitchwise.errors import InputError
-from twitchwise.server.access import AuthenticationError, LoginThrottled, Principal, SignupClosed
+from twitchwise.server.access import (
+    AuthenticationError,
+    InvalidInvitation,
+    LoginThrottled,
+    Principal,
+    SignupClosed,
+)
 from twitchwise.server.accounts import SCOPES, AccountInfo, Accounts, NewToken, TokenInfo
 from twitchwise.web.accounts import clear_session, client_address, set_session
 from twitchwise.web.deps import (
@@ -85,9 +95,9 @@ def _see(path: str) -> RedirectResponse:
 
 
 def signup_open(settings: SettingsDep) -> None:
-    """Sign-up is open (``WebSettings.signup``), else :class:`SignupClosed` (403), before
-    anything of the request is looked at."""
-    if settings.signup != "open":
+    """Sign-up is open, or open to invitations (``WebSettings.signup``), else
+    :class:`SignupClosed` (403), before anything of the request is looked at."""
+    if settings.signup not in ("open", "invite"):
         raise SignupClosed()
 
 
@@ -107,6 +117,7 @@ def signup_page(
     return _render(request, templates, "web/signup.html.j2", {"form": {}, "title": "Sign up"})
 
 
+
 @router.post("/signup", response_class=HTMLResponse, response_model=None)
 def signup(
     _open: SignupOpen,
@@ -120,15 +131,34 @@ def signup(
     password: Form_ = "",
     password_again: Form_ = "",
     consent: Form_ = "",
+    code: Form_ = "",
 ) -> Response:
     form = {"email": email[:254], "consent": consent == "yes"}
+    invited = settings.signup == "invite"
     try:
         if password != password_again:
             raise InputError("the two passwords are not the same", field="password_again")
-        made = accounts.create_account(email, password, consent=consent == "yes")
-    except InputError as exc:
-        context = {"form": form, "title": "Sign up", "errors": _errors(exc)}
-        return _render(request, templates, "web/signup.html.j2", context, 422)
+        if invited:
+            made = accounts.create_invited_account(
+                code,
+                email,
+                password,
+                consent=consent == "yes",
+                client=client_address(request, settings),
+            )
+        else:
+            made = accounts.create_account(email, password, consent=consent == "yes")
+    except (InputError, InvalidInvitation, LoginThrottled) as exc:
+        if isinstance(exc, InputError):  # the code is kept in the form: it was not refused
+            status, errors, form["code"] = 422, _errors(exc), code.strip()[:200]
+        else:  # the same words for every code that does not work; or wait (throttled)
+            status = 429 if isinstance(exc, LoginThrottled) else 403
+            errors = {"code": str(exc).capitalize() + "."}
+        context = {"form": form, "title": "Sign up", "errors": errors}
+        page = _render(request, templates, "web/signup.html.j2", context, status)
+        if isinstance(exc, LoginThrottled):
+            page.headers["retry-after"] = str(exc.retry_after)
+        return page
     response = _see("/account?done=welcome")
     set_session(response, request, settings, accounts.create_session(made.id))
     return response
