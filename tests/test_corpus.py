@@ -154,3 +154,15 @@ def test_d12_dev_cases_floor() -> None:
     """The D12 cases (sixth session): forum and chat posts with updates, numbers and medicines.
     When studied: none under-triaged as they arrived; acceptable 37/48 -> 38/48."""
     _floor("dev_d12.yaml", [], acceptable=0.77, self_care=0.0, top1=0.77, top3=0.93)
+
+
+def test_d13_dev_cases_floor() -> None:
+    """The D13 cases (carers and families writing about an older parent, a baby, a child or a
+    partner; older people writing for themselves), written blind at the start of the seventh
+    session. Two serious cases are under-triaged by choice: D13-020, hypos after a gliclazide
+    increase (as D7-003: the writer says the same day, NHS guidance says tell the diabetes
+    team), and D13-031, a new mother's overactive thyroid answered routine, which its writer also
+    accepts. As they arrived: under-triaged 3, acceptable 34/48, self-care kept 5/12."""
+    _floor(
+        "dev_d13.yaml", ["D13-020", "D13-031"], acceptable=0.8, self_care=0.65, top1=0.85, top3=0.93
+    )
