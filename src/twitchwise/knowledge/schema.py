@@ -445,6 +445,11 @@ class Lexicon(Strict, frozen=True, kw_only=True):
     male_words: list[str] = []
     third_person: list[str] = []
     third_person_possessives: list[str] = []
+    #: Function words whose absence is the finding ("no strength in my legs", "zero grip", "I
+    #: have no balance"): said right after a negation they make it present, not denied, unless a
+    #: word of ``function_problems`` follows ("no balance problems").
+    lost_function_terms: list[str] = []
+    function_problems: list[str] = []
     #: Nouns after which "me" is "my" ("hurt me back", "can't catch me breath"), besides every
     #: one-word body region synonym.
     me_as_my_before: list[str] = []

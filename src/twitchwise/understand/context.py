@@ -118,6 +118,9 @@ AT_CLAUSE_END = "at_clause_end"
 PAST = "past"
 #: Where a past cue's scope stops going back.
 _PAST_STOPS = frozenset({",", "since", "because", "cos", "till", "until"})
+#: Before "without", words that make it a double negative, and how far back they are looked for.
+_NOT_WITHOUT = frozenset({"cannot", "not", "never", "unable", "cant"})
+_WITHOUT_REACH = 6
 #: Words that turn a denial into "not yet then" ("no twitching until I started the tablets").
 _UNTIL = frozenset({"until", "till", "til", "untill"})
 
@@ -254,6 +257,10 @@ def scopes(
             continue
         if cue.value == AT_CLAUSE_END and not _ends_clause(tokens, cue, breaks, filler):
             continue  # "my pee has gone dark": a change of state, not "gone away"
+        if cue.category == NEGATION and (
+            _cannot_without(tokens, cue, breaks) or _negates_a_without(tokens, cue, breaks)
+        ):
+            continue  # "I can't lie flat without feeling short of breath": it happens every time
         if (
             cue.category == NEGATION
             and cue.value == NEGATION
@@ -361,6 +368,32 @@ def _reports_on_the_writer(tokens: list[Token], cue: Match, third_person: frozen
             return True
         if word in third_person:
             return False
+    return False
+
+
+def _cannot_without(tokens: list[Token], cue: Match, breaks: set[int]) -> bool:
+    """ "without" after "can't", "never" or "not" in its clause: a double negative that says
+    the thing happens ("can't walk to the shops without stopping for breath")."""
+    if tokens[cue.first].norm != "without" or cue.first != cue.last:
+        return False
+    for j in range(cue.first - 1, max(-1, cue.first - 1 - _WITHOUT_REACH), -1):
+        if j in breaks or tokens[j].norm in _SENTENCE_ENDS:
+            return False
+        if tokens[j].norm in _NOT_WITHOUT:
+            return True
+    return False
+
+
+def _negates_a_without(tokens: list[Token], cue: Match, breaks: set[int]) -> bool:
+    """ "never", "not" or "can't" whose clause goes on to "without": the same double negative
+    from the other side ("I never go a day without twitching")."""
+    if tokens[cue.last].norm not in _NOT_WITHOUT:
+        return False
+    for j in range(cue.last + 1, min(len(tokens), cue.last + 1 + _WITHOUT_REACH)):
+        if j in breaks or tokens[j].norm in _SENTENCE_ENDS or tokens[j].norm == ",":
+            return False
+        if tokens[j].norm == "without":
+            return True
     return False
 
 

@@ -56,6 +56,13 @@ _SYMPTOM_KINDS = frozenset({"symptom", "twitch", "pattern", "medicine", "side"})
 #: Onset words that also tell of a past event ("it happened years ago"): they do not keep a past
 #: cue from closing its clause.
 _NOT_ONSET_ALONE = frozenset({"came", "happened", "happening"})
+#: Words allowed between a negation and a function word whose absence is the finding.
+_LOSS_GLUE = frozenset({"much", "real", "any", "more", "proper"})
+#: Words after such a function word that still make it missing ("no strength in my legs").
+_LOSS_AFTER = frozenset(
+    {"in", "on", "between", "around", "round", "below", "under", "down", "at", "there", "left",
+     "when", "anymore", "whatsoever", "and", "or", "to", "from", "since"}
+)  # fmt: skip
 #: Regions that are the whole of their area: beside a part of the same area they add no place.
 _AREA_WHOLE = frozenset({"region_leg", "region_arm", "region_face"})
 #: What a one-word side needs in its clause to name a side of the body.
@@ -154,6 +161,8 @@ class Parser:
         self.first_person = frozenset(lex.first_person)
         self.writer_as_subject = self.first_person - frozenset(lex.first_person_object)
         self.history_verbs = frozenset(lex.history_verbs)
+        self.lost_functions = frozenset(lex.lost_function_terms)
+        self.function_problems = frozenset(lex.function_problems)
         self.recent_times = tuple(tuple(phrase.split()) for phrase in lex.recent_times)
         self.sex_words = {w: "female" for w in lex.female_words} | {
             w: "male" for w in lex.male_words
@@ -354,11 +363,14 @@ class Parser:
                 # "the right leg is fine", "left side ok": not the side it is on
                 negated = self._side_said_normal(m, tokens, matches)
             if m.category == FUNCTION:
-                normal = coverage.scope(m.first, m.last, NORMAL)
-                negated = negated or normal is not None
-                scope = scope or normal
-                if not negated:
-                    continue
+                if scope is not None and self._function_lost(m, scope, tokens):
+                    negated, scope = False, None  # "no strength in my legs": weakness
+                else:
+                    normal = coverage.scope(m.first, m.last, NORMAL)
+                    negated = negated or normal is not None
+                    scope = scope or normal
+                    if not negated:
+                        continue
             uncertain = covered(m, UNCERTAIN) and not negated
             doubt = "hedged" if uncertain else ""
             if m.value in self.red_flags:
@@ -550,6 +562,20 @@ class Parser:
         if cue.value == "hedged_denial":
             return "hedged denial"
         return "long-range denial" if gap > CERTAIN_GAP else ""
+
+    def _function_lost(self, m: Match, scope: Scope, tokens: list[Token]) -> bool:
+        """A negation right before a function word whose absence is the finding ("no strength",
+        "zero grip", "not much strength left"), followed by where or nothing ("no balance
+        problems" and "without feeling short of breath" are not that)."""
+        cue = scope.cue
+        words = {t.norm for t in tokens[m.first : m.last + 1]}
+        if cue.value != "negation" or cue.last >= m.first or not words <= self.lost_functions:
+            return False
+        if any(t.norm not in _LOSS_GLUE for t in tokens[cue.last + 1 : m.first]):
+            return False
+        after = tokens[m.last + 1] if m.last + 1 < len(tokens) else None
+        # "no strength in my legs", "I have no balance.", not "without feeling short of breath"
+        return after is None or after.is_punct or after.norm in _LOSS_AFTER
 
     def _bare_sides(
         self, mentions: list[tuple[Observation, Match]], tokens: list[Token], breaks: set[int]
