@@ -56,6 +56,10 @@ _SYMPTOM_KINDS = frozenset({"symptom", "twitch", "pattern", "medicine", "side"})
 #: Onset words that also tell of a past event ("it happened years ago"): they do not keep a past
 #: cue from closing its clause.
 _NOT_ONSET_ALONE = frozenset({"came", "happened", "happening"})
+#: Words before "old" that make it an age ("61 years old", "a 6 month old").
+_AGE_BEFORE_OLD = frozenset(
+    {"year", "years", "yr", "yrs", "month", "months", "week", "weeks", "day", "days"}
+)
 #: Words allowed between a negation and a function word whose absence is the finding.
 _LOSS_GLUE = frozenset({"much", "real", "any", "more", "proper"})
 #: Words after such a function word that still make it missing ("no strength in my legs").
@@ -359,6 +363,8 @@ class Parser:
                 m.first, m.last, NEGATION, backward=kind not in _NOT_DENIED_BACKWARD
             )
             negated = m.category == ABSENT or scope is not None
+            if not negated and kind in ("condition", "symptom") and self._called_old(m, tokens):
+                negated = True  # "old Bell's palsy relevant?", "an old back injury": long over
             if kind == "side" and not negated:
                 # "the right leg is fine", "left side ok": not the side it is on
                 negated = self._side_said_normal(m, tokens, matches)
@@ -562,6 +568,15 @@ class Parser:
         if cue.value == "hedged_denial":
             return "hedged denial"
         return "long-range denial" if gap > CERTAIN_GAP else ""
+
+    @staticmethod
+    def _called_old(m: Match, tokens: list[Token]) -> bool:
+        """ "old" right before it, not an age's "old" ("an old Bell's palsy", not "61 years old
+        weakness")."""
+        if m.first < 1 or tokens[m.first - 1].norm != "old":
+            return False
+        before = tokens[m.first - 2].norm if m.first >= 2 else ""
+        return not (before.isdigit() or before in _AGE_BEFORE_OLD)
 
     def _function_lost(self, m: Match, scope: Scope, tokens: list[Token]) -> bool:
         """A negation right before a function word whose absence is the finding ("no strength",
