@@ -84,6 +84,9 @@ CHANGE_SHARES = (0.38, 0.24, 0.14, 0.12, 0.12)
 #: The share of people who run a self-experiment, of them who run a second, and of the
 #: experiments that are stopped early.
 EXPERIMENTERS, SECOND_EXPERIMENT, STOPPED_EARLY = 0.4, 0.25, 0.08
+#: Each experimenter keeps the change on a share of change days drawn from Beta(a, b) (mean
+#: about 94%); on a day it is not kept it does nothing.
+KEPT_SHARE = (20.0, 1.2)
 #: The kind an experiment of each change is (``other``: a change of one's own, in words that
 #: must never reach the cohort).
 KIND_OF = {"caffeine": "caffeine", "sleep": "sleep", "magnesium_food": "magnesium_food",
@@ -305,7 +308,7 @@ def _one_experiment(
     schedule = draw_schedule(begin, weeks=weeks, block_days=7, washout_days=2, seed=seed)
     letters = schedule.letters
     missed = rng.beta(1.5, 15.0)
-    kept_share = rng.beta(20.0, 1.2) if adherence else 1.0
+    kept_share = rng.beta(*KEPT_SHARE) if adherence else 1.0
     weekly = np.exp(rng.normal(0.0, 0.2, len(letters)))
     frailty = rng.gamma(4.0, 0.25, length)
     u_kept, u_missed = rng.random(length), rng.random(length)

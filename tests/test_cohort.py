@@ -2,8 +2,9 @@
 writes, every Ibis query on DuckDB and on Spark over the same cohort, the small-cell rule, no
 ids or free text in any output, the terminal report on a fixed seed, and the
 DerSimonian-Laird meta-analysis against a hand-computed example. The self-experiments: their
-table (written, refused when it breaks the format), their pooled effects against a
-computation by hand, the small-cell rule on them, and the planted effect recovered."""
+table (written, refused when it breaks the format), their pooled effects from the counts
+against the same steps in memory and those against statsmodels, the older pooling of a
+cohort of format version 2, the small-cell rule on them, and the planted effect recovered."""
 
 from __future__ import annotations
 
@@ -44,10 +45,17 @@ from cohort_synth import (  # noqa: E402
 
 from twitchwise.cohort import format as cf  # noqa: E402
 from twitchwise.cohort.engines import connect, java_available  # noqa: E402
-from twitchwise.cohort.meta import dersimonian_laird  # noqa: E402
+from twitchwise.cohort.meta import (  # noqa: E402
+    CountExperiment,
+    CountParams,
+    count_scores,
+    dersimonian_laird,
+    pooled_counts,
+)
 from twitchwise.cohort.queries import (  # noqa: E402
     QUERIES,
     experiment_pooled,
+    experiment_scores,
     experiment_sums,
     meta_pooled,
 )
@@ -256,6 +264,7 @@ def test_no_person_id_or_free_text_in_any_output(cohort: Path, report: Any) -> N
     # every string value in the JSON is from the format's vocabularies, a label or a date
     allowed = {*cf.REGIONS, *cf.LEVELS, *cf.AGE_BANDS, *cf.SEXES, "not_given", *cf.FACTORS,
                *cf.CHANGES, "own_excludes", "own_fewer", "own_more", "without_effect",
+               "counts", "inverse_variance",
                "stopped_early", "adherence", "experiments",
                "duckdb", "own_above", "own_below", "twitching", "all",
                "winter", "spring", "summer", "autumn",
@@ -298,6 +307,13 @@ def test_the_generator_writes_the_experiments_table(cohort: Path) -> None:
         assert CUSTOM_WORDS.encode() not in f.read_bytes() and b"sister" not in f.read_bytes()
     for r in rows:
         assert cf.experiment_problem(r) is None, r
+        assert r["usual_days"] + r["change_days"] == r["days_analysed"]
+        assert (r["dispersion"] is None) == (r["log_rr"] is None)
+        if r["log_rr"] is not None and r["usual_twitches"] and r["change_twitches"]:
+            ratio = (r["change_twitches"] / r["change_days"]) / (
+                r["usual_twitches"] / r["usual_days"]
+            )
+            assert r["log_rr"] == pytest.approx(math.log(ratio), rel=1e-9)
         assert r["block_days"] == 7 and r["blocks"] in (6, 8)
         assert r["days"] < r["blocks"] * 7 if r["stopped_early"] else r["days"] == r["blocks"] * 7
         assert (r["log_rr"] is None) == (r["se"] is None)
@@ -305,14 +321,21 @@ def test_the_generator_writes_the_experiments_table(cohort: Path) -> None:
 
 
 def _crafted(tmp_path: Path, experiments: list[dict[str, Any]], people: int = 40) -> Path:
-    """A cohort of ``people`` people with a day each, and these experiments."""
+    """A cohort of ``people`` people with a day each, and these experiments (an effect
+    without counts gets 20 twitches on 15 usual days, and on 15 change days as many as the
+    effect says, dispersion 1.2)."""
     ids = [f"{i + 1:016x}" for i in range(people)]
     columns: dict[str, list[Any]] = {name: [] for name in cf.COLUMNS["experiments"]}
     defaults = {"start_date": date(2024, 2, 5), "block_days": 7, "blocks": 6,
-                "blocks_analysed": 6, "days": 42, "days_analysed": 30, "adherence": 0.95,
-                "stopped_early": False, "log_rr": None, "se": None}  # fmt: skip
+                "blocks_analysed": 6, "days": 42, "days_analysed": 30, "usual_days": 15,
+                "change_days": 15, "usual_twitches": 20, "change_twitches": 20,
+                "adherence": 0.95, "stopped_early": False, "log_rr": None, "se": None,
+                "dispersion": None}  # fmt: skip
     for row in experiments:
         whole = {**defaults, **row, "person_id": ids[row["person"]]}
+        if whole["log_rr"] is not None and "dispersion" not in row:
+            whole["dispersion"] = 1.2
+            whole["change_twitches"] = max(1, round(20 * math.exp(whole["log_rr"])))
         for name in columns:
             columns[name].append(whole[name])
     out = tmp_path / "crafted"
@@ -331,10 +354,31 @@ def _crafted(tmp_path: Path, experiments: list[dict[str, Any]], people: int = 40
     return out
 
 
+def _counted(rows: list[dict[str, Any]], change: str) -> list[CountExperiment]:
+    """The experiments of ``change`` with an effect, as the pooling from the counts takes
+    them."""
+    return [
+        CountExperiment(r["person_id"], r["usual_days"], r["change_days"], r["usual_twitches"],
+                        r["change_twitches"], r["blocks_analysed"], r["dispersion"])
+        for r in rows
+        if r["change"] == change and r["log_rr"] is not None
+    ]  # fmt: skip
+
+
 def _by_hand(rows: list[dict[str, Any]], change: str) -> tuple[Any, int, int, int]:
-    """The report's pooling by hand: each person's experiments of the change combined by
-    inverse variance, then DerSimonian-Laird; and the people whose own interval (t with the
-    summed degrees of freedom) lies below or above 0, and who stopped one early."""
+    """The report's pooling in memory: from the counts (the same steps as the engines,
+    :func:`pooled_counts`); and the people whose own interval (each person's experiments of
+    the change combined by inverse variance, t with the summed degrees of freedom) lies below
+    or above 0, and who stopped one early."""
+    _, fewer, more, stopped = _by_hand_older(rows, change)
+    return pooled_counts(_counted(rows, change)), fewer, more, stopped
+
+
+def _by_hand_older(rows: list[dict[str, Any]], change: str) -> tuple[Any, int, int, int]:
+    """The older pooling of a cohort of format version 2, by hand: each person's experiments
+    of the change combined by inverse variance, then DerSimonian-Laird; and the people whose
+    own interval (t with the summed degrees of freedom) lies below or above 0, and who
+    stopped one early."""
     from twitchwise.insights.stats import t_ppf
 
     person: dict[str, list[dict[str, Any]]] = {}
@@ -363,11 +407,14 @@ def test_the_report_pools_what_the_experiments_table_holds(cohort: Path, report:
     assert shown, "the fixed seed pools at least one change"
     for x in shown:
         meta, fewer, more, stopped = _by_hand(rows, x["change"])
+        assert x["method"] == "counts"
         assert x["people"] == meta.k >= MIN_CELL
         assert x["log_rr"] == pytest.approx(meta.mu, rel=1e-3)
         assert x["se"] == pytest.approx(meta.se, rel=1e-3)
         assert x["tau2"] == pytest.approx(meta.tau2, rel=1e-3, abs=1e-9)
+        assert x["q"] == pytest.approx(meta.q, rel=1e-3)
         assert x["rate_ratio"] == pytest.approx(math.exp(meta.mu), rel=1e-3)
+        assert x["ci"] == pytest.approx([math.exp(v) for v in meta.ci], rel=1e-3)
         assert x["own_excludes"] in (fewer + more, None)
         assert x["stopped_early"] in (stopped, None)
 
@@ -437,6 +484,10 @@ def test_experiments_by_hand_and_the_small_cell_rule(tmp_path: Path) -> None:
         ({"se": -0.1}, "with an effect and error that do not fit"),
         ({"blocks_analysed": 2}, "with an effect and error that do not fit"),
         ({"adherence": 1.5}, "out of range"),
+        ({"dispersion": None}, "with an effect and error that do not fit"),
+        ({"dispersion": -0.5}, "with an effect and error that do not fit"),
+        ({"usual_days": 14}, "out of range"),
+        ({"change_twitches": -1}, "out of range"),
         ({"days_analysed": 50}, "out of range"),
     ],
 )
@@ -478,7 +529,7 @@ def test_the_reader_refuses_experiments_of_the_wrong_type_or_version(
     shutil.copytree(cohort, old)
     manifest = json.loads((old / "cohort.json").read_text())
     (old / "cohort.json").write_text(json.dumps({**manifest, "version": 1}))
-    with pytest.raises(InputError, match="format version 1; this twitchwise reads version 2"):
+    with pytest.raises(InputError, match="format version 1; this twitchwise reads versions 2 to 3"):
         cf.read_manifest(old)
     shutil.rmtree(old / "experiments")
     (old / "cohort.json").write_text(json.dumps(manifest))
@@ -487,9 +538,10 @@ def test_the_reader_refuses_experiments_of_the_wrong_type_or_version(
 
 
 def test_the_pooled_experiment_effect_recovers_the_planted_one() -> None:
-    """12 simulated cohorts of 400 people: the 95% interval holds the planted effect of
-    every change in at least 9 of them (bench/cohort_coverage.py --experiments runs 200
-    cohorts of 1,000 people)."""
+    """12 simulated cohorts of 400 people: the 95% interval of the pooling from the counts
+    holds the planted effect of every change in at least 10 of them (the pooling from each
+    person's effect, of a cohort of version 2, holds it in 9 of them for a change of one's
+    own; bench/cohort_coverage.py --experiments runs 200 cohorts of 1,000 people)."""
     hits = dict.fromkeys(PLANTED_EXPERIMENTS, 0)
     for c in range(12):
         rng = np.random.default_rng([77, c])
@@ -497,13 +549,119 @@ def test_the_pooled_experiment_effect_recovers_the_planted_one() -> None:
         ids = [f"{i:016x}" for i in range(400)]
         columns, _ = simulate_experiments(ids, np.exp(baseline_rates(rng, age)), START, 365,
                                           300 + c)  # fmt: skip
+        rows = [dict(zip(columns, values, strict=True))
+                for values in zip(*columns.values(), strict=True)]  # fmt: skip
         for change, (mu, _) in PLANTED_EXPERIMENTS.items():
-            got = [i for i, name in enumerate(columns["change"])
-                   if name == change and columns["log_rr"][i] is not None]  # fmt: skip
-            meta = dersimonian_laird([columns["log_rr"][i] for i in got],
-                                     [columns["se"][i] for i in got])  # fmt: skip
+            meta = pooled_counts(_counted(rows, change))
             hits[change] += meta.ci[0] <= mu <= meta.ci[1]
-    assert min(hits.values()) >= 9, hits
+    assert min(hits.values()) >= 10, hits
+
+
+def _statsmodels_fit(experiments: list[CountExperiment], kappa: float) -> tuple[float, float]:
+    """The fixed-effect rate ratio of experiments (one per person) as a Poisson model of the
+    two conditions' totals with a baseline per experiment, the analysed days as exposure and
+    weights 1 / phi: its log and its Pearson statistic."""
+    sm = pytest.importorskip("statsmodels.api")
+    n = len(experiments)
+    y, x, offset, weights = [], [], [], []
+    for j, e in enumerate(experiments):
+        phi = 1.0 + kappa * (e.usual_twitches + e.change_twitches) / e.blocks
+        for change, days, twitches in ((0, e.usual_days, e.usual_twitches),
+                                       (1, e.change_days, e.change_twitches)):  # fmt: skip
+            y.append(twitches)
+            x.append([float(change)] + [float(j == i) for i in range(n)])
+            offset.append(math.log(days))
+            weights.append(1.0 / phi)
+    fit = sm.GLM(np.array(y), np.array(x), family=sm.families.Poisson(),
+                 offset=np.array(offset), var_weights=np.array(weights)).fit(tol=1e-12)  # fmt: skip
+    return float(fit.params[0]), float(fit.pearson_chi2)
+
+
+def test_the_pooling_from_counts_against_statsmodels() -> None:
+    """One change's experiments of a simulated cohort (one each per person): the fixed-effect
+    step's rate ratio and Q are statsmodels' Poisson model of the totals with a baseline per
+    experiment and weights 1/phi; tau^2 is DerSimonian and Laird's moments of Q; the pooled
+    ratio solves the random-effects score, and mu is its log less tau^2 / 2; kappa is the
+    Pearson statistics' excess."""
+    from twitchwise.cohort.meta import count_start, pool_counts
+    from twitchwise.insights.stats import t_ppf
+
+    rng = np.random.default_rng(5)
+    ids = [f"{i:016x}" for i in range(200)]
+    columns, _ = simulate_experiments(ids, np.exp(baseline_rates(rng, np.full(200, 2))), START,
+                                      365, 5, share=0.9)  # fmt: skip
+    rows = [dict(zip(columns, values, strict=True))
+            for values in zip(*columns.values(), strict=True)]  # fmt: skip
+    experiments = _counted(rows, "caffeine")
+    k = len(experiments)
+    assert k == len({e.person for e in experiments}) > 40
+    start = count_start(experiments)
+    excess = sum(e.dispersion * (e.blocks - 2) - (e.blocks - 2) for e in experiments)
+    per_block = sum((e.blocks - 2) * (e.usual_twitches + e.change_twitches) / e.blocks
+                    for e in experiments)  # fmt: skip
+    assert excess > 0 and start.kappa == pytest.approx(excess / per_block, rel=1e-12)
+    fixed, pearson = _statsmodels_fit(experiments, start.kappa)
+    at_fixed = count_scores(experiments, CountParams(fixed, start.kappa))
+    assert abs(at_fixed.sa) < 1e-6 * at_fixed.si
+    assert at_fixed.q == pytest.approx(pearson, rel=1e-9)
+    tau2_raw = (pearson - (k - 1)) / (at_fixed.s1 - at_fixed.s2 / at_fixed.s1)
+    meta = pooled_counts(experiments)
+    assert meta.k == k and meta.q == pytest.approx(pearson, rel=1e-9)
+    assert tau2_raw > 0 and meta.tau2 == pytest.approx(tau2_raw, rel=1e-6)
+    assert meta.i2 == pytest.approx((pearson - (k - 1)) / pearson, rel=1e-6)
+    log_rr = meta.mu + tau2_raw / 2
+    at_random = count_scores(experiments, CountParams(log_rr, start.kappa, meta.tau2))
+    assert abs(at_random.sa) < 1e-8 * at_random.si
+    crit = t_ppf(0.975, k - 1)
+    assert meta.ci == pytest.approx((meta.mu - crit * meta.se, meta.mu + crit * meta.se))
+    robust = math.sqrt(at_random.sa2 * k / (k - 1)) / at_random.si
+    assert robust < meta.se < 1.5 * robust  # plus the variance of tau^2 / 2
+    # the same through the driver with the sums of every change at once
+    both = pool_counts({"caffeine": start, "sleep": count_start(_counted(rows, "sleep"))},
+                       lambda params: {c: count_scores(_counted(rows, c), p)
+                                       for c, p in params.items()})  # fmt: skip
+    for change, alone in (("caffeine", meta), ("sleep", pooled_counts(_counted(rows, "sleep")))):
+        got = both[change]
+        assert (got.k, got.tau2) == (alone.k, pytest.approx(alone.tau2, rel=1e-8, abs=1e-12))
+        assert (got.mu, got.se) == pytest.approx((alone.mu, alone.se), rel=1e-8)
+
+
+def test_a_cohort_of_version_2_is_pooled_the_older_way(
+    cohort: Path, report: Any, tmp_path: Path
+) -> None:
+    """A cohort of format version 2 (its experiments without counts) is read, and its
+    self-experiments pooled from each person's effect (DerSimonian-Laird), as before, with a
+    note and a line saying so; everything else is as in version 3."""
+    import shutil
+
+    old = tmp_path / "v2"
+    shutil.copytree(cohort, old)
+    for f in (old / "experiments").rglob("*.parquet"):
+        pq.write_table(pq.read_table(f).drop_columns(list(cf.COUNTS)), f)
+    manifest = json.loads((old / "cohort.json").read_text())
+    (old / "cohort.json").write_text(json.dumps({**manifest, "version": 2}))
+    data = cohort_report(old).to_dict()
+    rows = pq.read_table(old / "experiments").to_pylist()
+    assert data["experiments"]
+    for x in data["experiments"]:
+        meta, fewer, more, _ = _by_hand_older(rows, x["change"])
+        assert x["method"] == "inverse_variance" and x["people"] == meta.k
+        assert x["log_rr"] == pytest.approx(meta.mu, rel=1e-3)
+        assert x["tau2"] == pytest.approx(meta.tau2, rel=1e-3, abs=1e-9)
+        assert x["own_excludes"] in (fewer + more, None)
+    assert "format version 2" in data["notes"][-1]
+    new = report.to_dict()
+    for key in ("cohort", "factors", "groups"):
+        assert data[key] == new[key]
+    assert [x["people"] for x in data["experiments"]] == [x["people"] for x in new["experiments"]]
+    text = cohort_report(old).render_terminal()
+    assert "Pooled from each person's own effect, without counts" in text
+    # columns of version 3 in a cohort that says version 2 are refused
+    (old / "cohort.json").write_text(json.dumps(manifest | {"version": 2}))
+    shutil.rmtree(old / "experiments")
+    shutil.copytree(cohort / "experiments", old / "experiments")
+    with pytest.raises(InputError, match="columns the format does not allow"):
+        cohort_report(old)
 
 
 # --------------------------------------------------------------------------- the command line
@@ -585,11 +743,14 @@ def test_every_query_gives_the_same_rows_on_duckdb_and_spark(cohort: Path, spark
         dt, st = duck.tables(cohort), sparky.tables(cohort)
         tau2 = {("caffeine_mg", 0): 0.01, ("sleep_h", 0): 0.0025}
         crit = {df: 2.0 + 1 / df for df in range(1, 20)}
+        scored = {"caffeine": CountParams(-0.2, 0.08, 0.02, 0.01, 50.0),
+                  "sleep": CountParams(-0.1, 0.0)}  # fmt: skip
         named = {
             **QUERIES,
             "meta_pooled": lambda t: meta_pooled(t, tau2),
             "experiment_sums": lambda t: experiment_sums(t, crit),
             "experiment_pooled": lambda t: experiment_pooled(t, {"caffeine": 0.02}),
+            "experiment_scores": lambda t: experiment_scores(t, scored),
         }
         for name, query in named.items():
             a, b = _normal(duck.rows(query(dt))), _normal(sparky.rows(query(st)))

@@ -489,7 +489,8 @@ def test_the_experiments_are_those_of_the_experiment_analysis(
     exported: Path, sqlite_site: Hosted
 ) -> None:
     """Each consenting person's finished and stopped experiments, one row each, with the
-    numbers ``twitchwise experiment result`` gives them; a running one is left out."""
+    numbers ``twitchwise experiment result`` gives them (the days and twitches of each
+    condition, the blocks' dispersion); a running one is left out."""
     from twitchwise.app.core import Twitchwise
     from twitchwise.app.experiment import results_of
     from twitchwise.insights.experiment import ALPHA, blocks_of
@@ -521,6 +522,10 @@ def test_the_experiments_are_those_of_the_experiment_analysis(
                 assert row["blocks_analysed"] == analysed
                 assert row["days"] == len(result.days)
                 assert row["days_analysed"] == result.usual_days + result.change_days
+                assert (row["usual_days"], row["change_days"]) == (result.usual_days,
+                                                                   result.change_days)
+                assert (row["usual_twitches"], row["change_twitches"]) == (
+                    result.usual_twitches, result.change_twitches)  # fmt: skip
                 assert row["adherence"] == pytest.approx(s.adherence.share)
                 assert row["stopped_early"] == (s.state == "stopped")
                 e = result.estimate
@@ -531,6 +536,10 @@ def test_the_experiments_are_those_of_the_experiment_analysis(
                     ci = (math.exp(row["log_rr"] - crit * row["se"]),
                           math.exp(row["log_rr"] + crit * row["se"]))  # fmt: skip
                     assert ci == pytest.approx(e.ci, rel=1e-9)
+                    assert row["dispersion"] == pytest.approx(e.pearson, rel=1e-12)
+                    assert e.dispersion == max(row["dispersion"], 1.0)
+                else:
+                    assert row["dispersion"] is None
                 seen[(row["change"], row["stopped_early"], e is not None)] += 1
             assert len(stored) - len(results) == (1 if int(person.marker[1:3]) % 3 == 2 else 0)
     # finished caffeine and sleep experiments with effects; stopped changes of one's own

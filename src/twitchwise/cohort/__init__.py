@@ -6,7 +6,8 @@
      ├── format    the Parquet cohort format (people, days, effects, experiments; by bucket)
      ├── engines   DuckDB (embedded, the default) and Spark (PySpark), both through Ibis
      ├── queries   every query, written once with Ibis
-     ├── meta      DerSimonian-Laird random-effects meta-analysis (factors, self-experiments)
+     ├── meta      random-effects meta-analysis: DerSimonian-Laird (factors), from the counts
+     │             (self-experiments)
      ├── effects   one quasi-Poisson model per person: the effects table's rows
      └── report    the report with its small-cell rule: JSON, terminal, HTML
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from twitchwise.cohort.format import COLUMNS, PARTITION, TABLES, check_columns
+from twitchwise.cohort.format import PARTITION, TABLES, VERSION, check_columns, columns_of
 from twitchwise.errors import ConfigError, InputError
 
 __all__ = ["ENGINES", "Engine", "Tables", "connect", "require", "spark_session"]
@@ -26,12 +26,14 @@ DUCKDB_MEMORY = "1GB"
 
 @dataclass(frozen=True, slots=True)
 class Tables:
-    """The tables of a cohort as Ibis tables of one backend (format columns only)."""
+    """The tables of a cohort as Ibis tables of one backend (format columns only), and the
+    cohort's format version (a cohort of version 2 has no counts in its experiments)."""
 
     people: Any
     days: Any
     effects: Any
     experiments: Any
+    version: int = VERSION
 
 
 @dataclass(slots=True)
@@ -43,7 +45,8 @@ class Engine:
     session: Any = None
     _owned: bool = field(default=False, repr=False)
 
-    def tables(self, root: Path) -> Tables:
+    def tables(self, root: Path, version: int = VERSION) -> Tables:
+        """The tables of the cohort in ``root``, of format ``version`` (its manifest's)."""
         read = {}
         for table in TABLES:
             if self.name == "duckdb":
@@ -54,10 +57,10 @@ class Engine:
                 )
             else:
                 t = self.con.read_parquet(str(root / table), table_name=f"cohort_{table}")
-            check_columns(table, t.columns)
-            check_types(table, t.schema())
-            read[table] = t.select(*COLUMNS[table])
-        return Tables(**read)
+            check_columns(table, t.columns, version)
+            check_types(table, t.schema(), version)
+            read[table] = t.select(*columns_of(table, version))
+        return Tables(**read, version=version)
 
     def rows(self, expr: Any) -> list[dict[str, Any]]:
         """The rows of a query as plain Python values (dates as ``datetime.date``)."""
@@ -75,11 +78,11 @@ _IBIS_TYPES = {"string": "String", "date32": "Date", "int32": "Int32", "float64"
                "bool": "Boolean"}  # fmt: skip
 
 
-def check_types(table: str, schema: Any) -> None:
+def check_types(table: str, schema: Any, version: int = VERSION) -> None:
     """Refuse a table whose columns do not have the format's types (a number written as
     text, say), before any query runs."""
     wrong = []
-    for name, (kind, _) in COLUMNS[table].items():
+    for name, (kind, _) in columns_of(table, version).items():
         found = schema[name]
         if type(found).__name__ != _IBIS_TYPES[kind]:
             wrong.append(f"{name} is {str(found).lstrip('!')}, not {_IBIS_TYPES[kind].lower()}")

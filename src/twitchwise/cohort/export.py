@@ -118,7 +118,7 @@ MAX_PENDING = 10_000
 #: A progress line at most this often (seconds).
 PROGRESS_EVERY_S = 10.0
 #: Progress manifests this twitchwise reads.
-PROGRESS_FORMAT = "twitchwise-cohort-export/2"
+PROGRESS_FORMAT = "twitchwise-cohort-export/3"
 
 #: The journal's regions (the knowledge base's ``region_*`` ids, or plain words from an
 #: import) on the format's closed vocabulary; anything else given is ``other``.
@@ -330,10 +330,12 @@ def experiment_rows(results: Iterable[Any], *, person_id: str, shift_days: int) 
     :mod:`twitchwise.insights.experiment`; a running one is left out).
 
     ``log_rr`` is the log of its rate ratio (change / usual), ``se`` its standard error (from
-    the 95% interval, which is ``log_rr`` +- t(0.975, blocks_analysed - 2) se); both null when
-    no effect could be estimated. The change is the format's (:func:`format_change`), the
-    first day moved by ``shift_days``; the person's own words (a custom change, why it was
-    stopped) are never read."""
+    the 95% interval, which is ``log_rr`` +- t(0.975, blocks_analysed - 2) se) and
+    ``dispersion`` the blocks' Pearson dispersion (before the floor of 1 the person's own
+    interval puts on it); all three null when no effect could be estimated. The analysed days
+    and the twitches on them under each condition are written whatever the effect. The
+    change is the format's (:func:`format_change`), the first day moved by ``shift_days``;
+    the person's own words (a custom change, why it was stopped) are never read."""
     import pyarrow as pa
 
     from twitchwise.insights.experiment import ALPHA, blocks_of
@@ -348,13 +350,18 @@ def experiment_rows(results: Iterable[Any], *, person_id: str, shift_days: int) 
         analysed = len(blocks_of(result.days))
         log_rr: float | None = None
         se: float | None = None
+        dispersion: float | None = None
         e = result.estimate
         if e is not None and analysed > 2:
             crit = t_ppf(1 - ALPHA / 2, analysed - 2)
             log_rr = math.log(e.ratio)
             se = (math.log(e.ci[1]) - math.log(e.ci[0])) / (2 * crit)
-            if not (math.isfinite(log_rr) and math.isfinite(se) and se > 0):
-                log_rr = se = None
+            dispersion = float(e.pearson)
+            if not (
+                math.isfinite(log_rr) and math.isfinite(se) and se > 0
+                and math.isfinite(dispersion) and dispersion >= 0
+            ):  # fmt: skip
+                log_rr = se = dispersion = None
         share = status.adherence.share
         rows["person_id"].append(person_id)
         rows["change"].append(format_change(status.kind))
@@ -364,10 +371,15 @@ def experiment_rows(results: Iterable[Any], *, person_id: str, shift_days: int) 
         rows["blocks_analysed"].append(analysed)
         rows["days"].append(len(result.days))
         rows["days_analysed"].append(result.usual_days + result.change_days)
+        rows["usual_days"].append(result.usual_days)
+        rows["change_days"].append(result.change_days)
+        rows["usual_twitches"].append(result.usual_twitches)
+        rows["change_twitches"].append(result.change_twitches)
         rows["adherence"].append(None if share is None else float(share))
         rows["stopped_early"].append(status.state == "stopped")
         rows["log_rr"].append(log_rr)
         rows["se"].append(se)
+        rows["dispersion"].append(dispersion)
     schema = _schema("experiments")
     return pa.RecordBatch.from_arrays(
         [pa.array(rows[f.name], f.type) for f in schema], schema=schema

@@ -38,20 +38,27 @@ __all__ = [
     "FORMAT",
     "LEVELS",
     "MANIFEST",
+    "READABLE",
     "REGIONS",
     "SEXES",
     "TABLES",
     "VERSION",
     "Manifest",
     "bucket_of",
+    "columns_of",
     "experiment_problem",
     "read_manifest",
     "write_cohort",
 ]
 
 FORMAT = "twitchwise-cohort"
-#: 2: the experiments table (a cohort of version 1 has none: export it again).
-VERSION = 2
+#: 2: the experiments table (a cohort of version 1 has none: export it again). 3: each
+#: experiment's days and twitches under each condition and its dispersion (:data:`COUNTS`),
+#: which the pooled self-experiments need; a cohort of version 2 is still read, and its
+#: experiments pooled the older way (docs/cohort.md#pooled-self-experiments).
+VERSION = 3
+#: The versions the reader takes.
+READABLE = (2, 3)
 MANIFEST = "cohort.json"
 TABLES = ("people", "days", "effects", "experiments")
 
@@ -112,12 +119,28 @@ COLUMNS: dict[str, dict[str, tuple[str, bool]]] = {
         "blocks_analysed": ("int32", False),
         "days": ("int32", False),
         "days_analysed": ("int32", False),
+        "usual_days": ("int32", False),
+        "change_days": ("int32", False),
+        "usual_twitches": ("int32", False),
+        "change_twitches": ("int32", False),
         "adherence": ("float64", True),
         "stopped_early": ("bool", False),
         "log_rr": ("float64", True),
         "se": ("float64", True),
+        "dispersion": ("float64", True),
     },
 }
+#: The experiments table's columns version 3 added: the analysed days and the twitches on
+#: them under each condition, and the blocks' Pearson dispersion.
+COUNTS = ("usual_days", "change_days", "usual_twitches", "change_twitches", "dispersion")
+
+
+def columns_of(table: str, version: int = VERSION) -> dict[str, tuple[str, bool]]:
+    """The columns of ``table`` in a cohort of format ``version`` (name -> (type, nullable))."""
+    if table == "experiments" and version < 3:
+        return {name: kind for name, kind in COLUMNS[table].items() if name not in COUNTS}
+    return COLUMNS[table]
+
 
 #: The vocabulary of each string column (the person id aside).
 VOCABULARY: dict[tuple[str, str], tuple[str, ...]] = {
@@ -191,10 +214,10 @@ def read_manifest(path: Path) -> Manifest:
             f"{manifest} is not a twitchwise cohort manifest (format is not {FORMAT!r})",
             field="dir",
         )
-    if data.get("version") != VERSION:
+    if data.get("version") not in READABLE:
         raise InputError(
             f"{path} is a cohort of format version {data.get('version')!r}; this twitchwise "
-            f"reads version {VERSION}: export it again with this version",
+            f"reads versions {READABLE[0]} to {VERSION}: export it again with this version",
             field="dir",
         )
     for table in TABLES:
@@ -211,15 +234,17 @@ def read_manifest(path: Path) -> Manifest:
             last_day=str(data["last_day"]),
             buckets=int(data["buckets"]),
             source=str(data.get("source", "")),
+            version=int(data["version"]),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"{manifest} lacks or garbles {exc}", field="dir") from None
 
 
-def check_columns(table: str, names: Iterable[str]) -> None:
-    """Refuse a table whose columns are not exactly the format's (with its partition)."""
+def check_columns(table: str, names: Iterable[str], version: int = VERSION) -> None:
+    """Refuse a table whose columns are not exactly those of the format's ``version`` (with
+    its partition)."""
     found = set(names) - {PARTITION}
-    wanted = set(COLUMNS[table])
+    wanted = set(columns_of(table, version))
     if found == wanted:
         return
     problems = []
@@ -269,8 +294,11 @@ def _check_values(table: str, whole: Any) -> None:
 def experiment_problem(row: Mapping[str, Any]) -> str | None:
     """What is wrong with one row of the experiments table (None: nothing): the effect and
     its error come together, the error finite and above 0, an effect only from 3 analysed
-    blocks, counts that fit inside each other, adherence a share. The report's reader runs
-    the same checks in the engine (:func:`.queries.experiment_problems`)."""
+    blocks, counts that fit inside each other, adherence a share; in a row of version 3, the
+    days of the two conditions add up to the days analysed, twitches are not negative, an
+    effect has days of each condition, a twitch and its dispersion (finite, not negative) and
+    a row without one has none. The report's reader runs the same checks in the engine
+    (:func:`.queries.experiment_problems`)."""
     log_rr, se = row["log_rr"], row["se"]
     if (log_rr is None) != (se is None):
         return "log_rr and se must both be given or both be null"
@@ -285,6 +313,26 @@ def experiment_problem(row: Mapping[str, Any]) -> str | None:
     adherence = row["adherence"]
     if adherence is not None and not 0 <= adherence <= 1:
         return "adherence must be a share from 0 to 1"
+    if "usual_days" in row:
+        return _count_problem(row)
+    return None
+
+
+def _count_problem(row: Mapping[str, Any]) -> str | None:
+    """What is wrong with a row's counts (format version 3), None if nothing."""
+    usual, change = row["usual_days"], row["change_days"]
+    if min(usual, change, row["usual_twitches"], row["change_twitches"]) < 0:
+        return "days and twitches of each condition cannot be negative"
+    if usual + change != row["days_analysed"]:
+        return "usual_days and change_days must add up to days_analysed"
+    dispersion = row["dispersion"]
+    if (dispersion is None) != (row["log_rr"] is None):
+        return "dispersion must be given exactly when the effect is"
+    if dispersion is not None:
+        if not (math.isfinite(dispersion) and dispersion >= 0):
+            return "dispersion must be finite and not negative"
+        if not (usual and change and row["usual_twitches"] + row["change_twitches"]):
+            return "an effect needs days of each condition and a twitch"
     return None
 
 

@@ -14,14 +14,17 @@ from typing import Any
 
 from twitchwise.cohort.engines import Tables
 from twitchwise.cohort.format import CHANGES
+from twitchwise.cohort.meta import CountParams
 
 __all__ = [
     "DIMENSIONS",
     "QUERIES",
     "Z95",
+    "experiment_counts",
     "experiment_dfs",
     "experiment_pooled",
     "experiment_problems",
+    "experiment_scores",
     "experiment_sums",
     "meta_pooled",
     "meta_sums",
@@ -155,7 +158,10 @@ def experiment_problems(t: Tables) -> Any:
     """One row: the experiments and how many break the format's rules (the reader's check,
     :func:`.format.experiment_problem`, in the engine): a change outside the vocabulary; an
     effect without its error or the other way round, an error not finite and above 0, an
-    effect from fewer than 3 analysed blocks; counts that do not fit; adherence not a share."""
+    effect from fewer than 3 analysed blocks; counts that do not fit; adherence not a share;
+    in a cohort of version 3, the counts of each condition (``bad_counts`` too) and the
+    dispersion (``bad_effect``: given exactly with an effect, finite and not negative; an
+    effect with days of each condition and a twitch)."""
     e = t.experiments
     has = e.log_rr.notnull()
     bad_effect = (
@@ -172,6 +178,23 @@ def experiment_problems(t: Tables) -> Any:
         | (e.days_analysed > e.days)
         | (e.adherence.notnull() & ((e.adherence < 0) | (e.adherence > 1)))
     )
+    if t.version >= 3:
+        bad_counts = (
+            bad_counts
+            | (e.usual_days < 0)
+            | (e.change_days < 0)
+            | (e.usual_twitches < 0)
+            | (e.change_twitches < 0)
+            | ((e.usual_days + e.change_days) != e.days_analysed)
+        )
+        d = e.dispersion
+        bad_effect = (
+            bad_effect
+            | (has != d.notnull())
+            | (has & (d.isnan() | d.isinf() | (d < 0)))
+            | (has & ((e.usual_days < 1) | (e.change_days < 1)))
+            | (has & ((e.usual_twitches + e.change_twitches) < 1))
+        )
     return e.aggregate(
         rows=e.count(),
         bad_change=(~e.change.isin(CHANGES)).fill_null(True).cast("int64").sum(),
@@ -253,6 +276,78 @@ def experiment_pooled(t: Tables, tau2: Mapping[str, float]) -> Any:
     return p.group_by("change").aggregate(sw=w.sum(), swy=(w * p.swy / p.sw).sum())
 
 
+def _per_change(change: Any, values: Mapping[str, float]) -> Any:
+    """A number per change (each change's own, as a literal; 0 for any other)."""
+    import ibis
+
+    cases = [(change == c, ibis.literal(float(v))) for c, v in sorted(values.items())]
+    return ibis.cases(*cases, else_=ibis.literal(0.0)) if cases else ibis.literal(0.0)
+
+
+def _with_effect(t: Tables) -> Any:
+    """The experiments with an effect, their counts as floats: ``n0``, ``n1`` the analysed
+    usual and change days, ``y1`` the twitches on change days, ``total`` on both, ``df`` the
+    blocks - 2 (format version 3)."""
+    e = t.experiments
+    e = e.filter(e.log_rr.notnull())
+    n0, n1 = e.usual_days.cast("float64"), e.change_days.cast("float64")
+    y0, y1 = e.usual_twitches.cast("float64"), e.change_twitches.cast("float64")
+    return e.mutate(n0=n0, n1=n1, y0=y0, y1=y1, total=y0 + y1,
+                    blocks_f=e.blocks_analysed.cast("float64"))  # fmt: skip
+
+
+def experiment_counts(t: Tables) -> Any:
+    """Per change, over the experiments with an effect (format version 3): the sums of
+    :class:`.meta.CountStart`: the Pearson statistics' excess over their degrees of
+    freedom and the degrees of freedom times the mean block total (``kappa``), and Mantel
+    and Haenszel's sums (the start of the pooled rate ratio)."""
+    e = _with_effect(t)
+    df = e.blocks_f - 2.0
+    days = e.n0 + e.n1
+    return e.group_by("change").aggregate(
+        excess=(e.dispersion * df - df).sum(),
+        df_mean=(df * e.total / e.blocks_f).sum(),
+        mh_change=(e.y1 * e.n0 / days).sum(),
+        mh_usual=(e.y0 * e.n1 / days).sum(),
+    )
+
+
+def experiment_scores(t: Tables, params: Mapping[str, CountParams]) -> Any:
+    """Per change of ``params`` (its pooled log rate ratio, kappa, tau^2 ...; the other
+    changes are left out), the sums of :class:`.meta.ScoreSums`: every experiment's score
+    ``A = (y1 - T p) / phi`` and
+    information ``I = T p (1 - p) / phi`` with ``p = n1 R / (n0 + n1 R)`` and
+    ``phi = 1 + kappa T / blocks``, added up per person, then over people: ``sum h A``,
+    ``sum h I``, ``sum (h A)^2`` with ``h = 1 / (1 + tau^2 I)``; ``sum A^2 / I``,
+    ``sum I``, ``sum I^2``; ``sum g^2`` of the moment equation of tau^2
+    (:func:`.meta.count_scores` does the same in memory)."""
+    import math
+
+    e = _with_effect(t)
+    e = e.filter(e.change.isin(sorted(params)))
+    ratio = _per_change(e.change, {c: math.exp(p.log_rr) for c, p in params.items()})
+    kappa = _per_change(e.change, {c: p.kappa for c, p in params.items()})
+    p = e.n1 * ratio / (e.n0 + e.n1 * ratio)
+    phi = 1.0 + kappa * e.total / e.blocks_f
+    e = e.mutate(a=(e.y1 - e.total * p) / phi, i=e.total * p * (1.0 - p) / phi)
+    per = e.group_by(["person_id", "change"]).aggregate(a=e.a.sum(), i=e.i.sum())
+    tau2 = _per_change(per.change, {c: p.tau2 for c, p in params.items()})
+    raw = _per_change(per.change, {c: p.tau2_raw for c, p in params.items()})
+    total = _per_change(per.change, {c: p.total for c, p in params.items()})
+    h = 1.0 / (1.0 + tau2 * per.i)
+    g = per.a * per.a / per.i - (1.0 - per.i / total) - raw * (per.i - per.i * per.i / total)
+    return per.group_by("change").aggregate(
+        k=per.count(),
+        sa=(h * per.a).sum(),
+        si=(h * per.i).sum(),
+        sa2=(h * per.a * h * per.a).sum(),
+        q=(per.a * per.a / per.i).sum(),
+        s1=per.i.sum(),
+        s2=(per.i * per.i).sum(),
+        sg2=(g * g).sum(),
+    )
+
+
 def _named() -> dict[str, Callable[..., Any]]:
     named: dict[str, Callable[..., Any]] = {
         "overview": overview,
@@ -260,6 +355,7 @@ def _named() -> dict[str, Callable[..., Any]]:
         "meta_sums": meta_sums,
         "experiment_problems": experiment_problems,
         "experiment_dfs": experiment_dfs,
+        "experiment_counts": experiment_counts,
     }
     for dim in DIMENSIONS:
         named[f"people_by_{dim}"] = lambda t, dim=dim: group_sizes(t, dim)
@@ -269,5 +365,7 @@ def _named() -> dict[str, Callable[..., Any]]:
 
 
 #: Every query of the report that takes only the tables (``meta_pooled`` and
-#: ``experiment_pooled`` also take tau^2, ``experiment_sums`` the t quantiles).
+#: ``experiment_pooled`` also take tau^2, ``experiment_sums`` the t quantiles,
+#: ``experiment_scores`` the pooled values; ``experiment_counts`` and ``experiment_scores``
+#: need a cohort of format version 3).
 QUERIES: dict[str, Callable[[Tables], Any]] = _named()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,18 +116,18 @@ def cohort_report(
     "spark"; for Spark an existing ``session`` may be given)."""
     from twitchwise.cohort.engines import connect
 
-    read_manifest(root)
+    manifest = read_manifest(root)
     eng = connect(engine, session=session)
     try:
-        return _build(eng, root, min_cell)
+        return _build(eng, root, min_cell, manifest.version)
     finally:
         eng.close()
 
 
-def _build(eng: Any, root: Path, min_cell: int) -> CohortReport:
+def _build(eng: Any, root: Path, min_cell: int, version: int) -> CohortReport:
     from twitchwise.cohort import queries
 
-    t = eng.tables(root)
+    t = eng.tables(root, version)
     _check_experiments(eng, t)
     guard = _Guard(min_cell)
     [over] = eng.rows(queries.overview(t))
@@ -157,14 +158,25 @@ def _build(eng: Any, root: Path, min_cell: int) -> CohortReport:
         f"Counts are of people; no count of 1 to {min_cell - 1} people is shown, nor any "
         "share or effect resting on one (listed under suppressed)."
     )
-    report.notes.append(
+    words = (
         "Self-experiments: the rate ratio of twitches on change days over usual days (below 1: "
-        "fewer with the change), each person's experiments of a change combined into one "
-        f"effect; a change with fewer than {min_cell} people's effects is not pooled. When "
-        "people twitch a few times a day or less, the pooled ratio of a change that works "
-        "leans towards 1: read a pooled reduction as at least that large "
-        "(docs/cohort.md#pooled-self-experiments)."
+        "fewer with the change), each person's experiments of a change counted as one "
+        f"person; a change with fewer than {min_cell} people's effects is not pooled."
     )
+    if t.version >= 3:
+        words += (
+            " Pooled from each experiment's counts, days compared as planned: a change kept "
+            "on fewer days shows a smaller effect (docs/cohort.md#pooled-self-experiments)."
+        )
+    else:
+        words += (
+            f" This cohort is of format version {t.version}, without each experiment's "
+            "counts: its self-experiments are pooled from each person's own effect, and when "
+            "people twitch a few times a day or less the pooled ratio of a change that works "
+            "leans towards 1: read a pooled reduction as at least that large, or export the "
+            "cohort again (docs/cohort.md#pooled-self-experiments)."
+        )
+    report.notes.append(words)
     return report
 
 
@@ -243,9 +255,11 @@ def _factors(eng: Any, t: Any, guard: _Guard) -> list[dict[str, Any]]:
 
 
 def _experiments(eng: Any, t: Any, guard: _Guard) -> list[dict[str, Any]]:
-    """Per change, the people's effects pooled (DerSimonian-Laird) with the small-cell rule:
-    a change with fewer than ``min_cell`` people's effects is not pooled (listed), and no
-    count of 1 to ``min_cell - 1`` people is shown."""
+    """Per change, the people's experiments pooled with the small-cell rule: a change with
+    fewer than ``min_cell`` people's effects is not pooled (listed), and no count of 1 to
+    ``min_cell - 1`` people is shown. From the experiments' counts (:func:`.meta.pool_counts`)
+    in a cohort of format version 3; from each person's effect (DerSimonian-Laird) in one of
+    version 2, or for a change whose experiments have no twitch on one side."""
     from twitchwise.cohort import queries
     from twitchwise.cohort.meta import Sums, pool, tau_squared
     from twitchwise.insights.stats import t_ppf
@@ -265,11 +279,16 @@ def _experiments(eng: Any, t: Any, guard: _Guard) -> list[dict[str, Any]]:
         shown[change] = Sums(people, r["sw"], r["swy"], r["swy2"], r["sw2"])
     if not shown:
         return []
-    tau2 = {change: tau_squared(s)[0] for change, s in shown.items()}
-    pooled = {r["change"]: r for r in eng.rows(queries.experiment_pooled(t, tau2))}
+    metas = _from_counts(eng, t, list(shown)) if t.version >= 3 else {}
+    older = {change: s for change, s in shown.items() if change not in metas}
+    if older:
+        tau2 = {change: tau_squared(s)[0] for change, s in older.items()}
+        pooled = {r["change"]: r for r in eng.rows(queries.experiment_pooled(t, tau2))}
+        for change, s in older.items():
+            metas[change] = pool(s, pooled[change]["sw"], pooled[change]["swy"])
     out = []
     for change, s in shown.items():
-        meta = pool(s, pooled[change]["sw"], pooled[change]["swy"])
+        meta = metas[change]
         r = rows[change]
         people = s.k
 
@@ -293,6 +312,7 @@ def _experiments(eng: Any, t: Any, guard: _Guard) -> list[dict[str, Any]]:
         out.append(
             {
                 "change": change,
+                "method": "inverse_variance" if change in older else "counts",
                 "people": people,
                 "without_effect": count(int(r["ran"]) - people, "without_effect"),
                 "rate_ratio": _round(math.exp(meta.mu)),
@@ -321,6 +341,29 @@ def _experiments(eng: Any, t: Any, guard: _Guard) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _from_counts(eng: Any, t: Any, changes: list[str]) -> dict[str, Any]:
+    """The pooled effect of each of ``changes`` from its experiments' counts, a pass over
+    the engine per step (:func:`.meta.pool_counts`); a change whose experiments have no
+    twitch on one side (the ratio would be 0 or infinite) is left out."""
+    from twitchwise.cohort import queries
+    from twitchwise.cohort.meta import CountParams, CountStart, ScoreSums, pool_counts
+
+    starts = {}
+    for r in eng.rows(queries.experiment_counts(t)):
+        start = CountStart(r["excess"], r["df_mean"], r["mh_change"], r["mh_usual"])
+        if r["change"] in changes and start.mh_change > 0 and start.mh_usual > 0:
+            starts[r["change"]] = start
+
+    def scores(params: Mapping[str, CountParams]) -> dict[str, ScoreSums]:
+        names = ("sa", "si", "sa2", "q", "s1", "s2", "sg2")
+        return {
+            r["change"]: ScoreSums(int(r["k"]), *(float(r[n]) for n in names))
+            for r in eng.rows(queries.experiment_scores(t, params))
+        }
+
+    return dict(pool_counts(starts, scores)) if starts else {}
 
 
 def label(key: tuple[str, int]) -> str:
@@ -445,6 +488,19 @@ EXPERIMENT_HEADER = [
 ]  # fmt: skip
 
 
+def _older_method(report: CohortReport) -> list[str]:
+    """What to say of changes pooled from each person's own effect (a cohort of format
+    version 2, or no twitch on one side), in words."""
+    older = [CHANGE_NAMES[x["change"]] for x in report.experiments
+             if x["method"] == "inverse_variance"]  # fmt: skip
+    if not older:
+        return []
+    return [
+        f"Pooled from each person's own effect, without counts: {', '.join(older)}; at low "
+        "twitch counts such a pooled reduction leans towards 1: read it as at least that large."
+    ]
+
+
 def _not_pooled(report: CohortReport) -> list[str]:
     """The changes held back as a whole, in words."""
     held = [
@@ -487,11 +543,11 @@ def _terminal(report: CohortReport) -> list[str]:
     lines += [
         "",
         "How self-experiments came out across people (pooled N-of-1 effects)",
-        "(random-effects meta-analysis, DerSimonian-Laird, of each person's effect: the rate ratio",
-        "of twitches on change days over usual days, below 1 fewer with the change; PI: where",
-        "one new person's effect falls; own CI: people whose own interval excludes 1, and of",
-        "them with fewer or more twitches; no effect: people whose experiments gave none;",
-        "at low twitch counts a pooled reduction leans towards 1: read it as at least that large)",
+        "(random-effects model of people's effects, from each experiment's counts: the rate",
+        "ratio of twitches on change days over usual days, below 1 fewer with the change; PI:",
+        "where one new person's effect falls; own CI: people whose own interval excludes 1,",
+        "and of them with fewer or more twitches; no effect: people whose experiments gave none)",
+        *_older_method(report),
         "",
     ]
     lines += (
@@ -584,12 +640,14 @@ def _html(report: CohortReport) -> str:
     parts.append("<h2>How self-experiments came out across people (pooled N-of-1 effects)</h2>")
     parts.append(
         "<p>The rate ratio of twitches on change days over usual days (below 1: fewer with the "
-        "change), each person's effect pooled by a random-effects meta-analysis.</p>"
+        "change), people's effects pooled by a random-effects model from each experiment's "
+        "counts.</p>"
     )
     if report.experiments:
         table(EXPERIMENT_HEADER, _experiment_rows(report))
     else:
         parts.append("<p>None pooled.</p>")
+    parts += [f"<p>{esc(line)}</p>" for line in _older_method(report)]
     parts += [f"<p>{esc(line)}</p>" for line in _not_pooled(report)]
     for dim in DIMENSIONS:
         groups = report.groups.get(dim, [])

@@ -471,6 +471,9 @@ class Estimate:
     smallest_p: float
     allocations: int
     dispersion: float
+    #: The blocks' Pearson dispersion as computed, before the floor of 1 that ``dispersion``
+    #: has (the cohort export writes it: docs/cohort.md#pooled-self-experiments).
+    pearson: float
 
     @property
     def detected(self) -> bool:
@@ -724,6 +727,7 @@ def estimate_effect(schedule: Schedule, days: list[ExperimentDay]) -> Estimate |
         smallest_p=smallest,
         allocations=count,
         dispersion=dispersion,
+        pearson=pearson,
     )
 
 
