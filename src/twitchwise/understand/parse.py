@@ -60,6 +60,19 @@ _NOT_ONSET_ALONE = frozenset({"came", "happened", "happening"})
 _AGE_BEFORE_OLD = frozenset(
     {"year", "years", "yr", "yrs", "month", "months", "week", "weeks", "day", "days"}
 )
+#: How many words before a context finding a "like" or "as if" makes it a comparison.
+_SIMILE_REACH = 5
+#: Words before "like" that make it a comparison ("aches like", "looks like", "feels like").
+_COMPARING = frozenset(
+    {"feel", "feels", "felt", "feeling", "look", "looks", "looked", "looking", "ache", "aches",
+     "ached", "aching", "sound", "sounds", "sounded", "seem", "seems", "seemed", "hurt", "hurts",
+     "sore", "stiff", "tired", "exhausted", "knackered", "wrecked", "coloured", "colored",
+     "brown", "dark", "black", "red", "orange", "yellow"}
+)  # fmt: skip
+#: Words that end a comparison before what follows ("like a zombie on nights").
+_SIMILE_STOPS = frozenset(
+    {",", ".", "!", "?", ";", "but", "and", "on", "at", "in", "during", "since", "while", "because"}
+)  # fmt: skip
 #: Words allowed between a negation and a function word whose absence is the finding.
 _LOSS_GLUE = frozenset({"much", "real", "any", "more", "proper"})
 #: Words after such a function word that still make it missing ("no strength in my legs").
@@ -359,6 +372,8 @@ class Parser:
             if about == "relative" and self._said_of_a_non_relative(m, tokens):
                 continue
             kind = self.kind(m.value)
+            if kind == "context" and _after_a_simile(m, tokens):
+                continue  # "my thighs ache like I've been to the gym": a comparison, no gym
             scope = coverage.scope(
                 m.first, m.last, NEGATION, backward=kind not in _NOT_DENIED_BACKWARD
             )
@@ -1183,6 +1198,23 @@ class Parser:
             segment.append(i)
         flush()
         return tuple(out)
+
+
+def _after_a_simile(m: Match, tokens: list[Token]) -> bool:
+    """A comparison a few words before, in the same phrase: "ache like after a long walk", "pee
+    looks like black tea", "as if I'd run a marathon" (not "like" as a filler: "drinking like 4
+    monsters", "my throat is like closing up")."""
+    if tokens[m.first].norm in _SIMILE_STOPS:
+        return False  # "like a zombie on nights": "on nights" is no comparison
+    for j in range(m.first - 1, max(-1, m.first - 1 - _SIMILE_REACH), -1):
+        word = tokens[j].norm
+        if word in _SIMILE_STOPS:
+            return False
+        if word in ("if", "though") and j > 0 and tokens[j - 1].norm == "as":
+            return True
+        if word == "like":
+            return j > 0 and tokens[j - 1].norm in _COMPARING
+    return False
 
 
 def _subject_age(q: Quantities, other_is_patient: bool = False) -> Amount | None:
