@@ -440,6 +440,10 @@ class Lexicon(Strict, frozen=True, kw_only=True):
     #: Times that make "my dad had ..." something happening now, not his past illness ("my
     #: boyfriend had a seizure last night").
     recent_times: list[str] = []
+    #: A sentence with a time long ago and one of these says an episode is over ("Had a TIA
+    #: last year, my arm went weak for 20 minutes, no problems since").
+    long_ago: list[str] = []
+    episode_over: list[str] = []
     #: Words that say someone is a woman or a man ("wife", "lady"; "husband", "guy").
     female_words: list[str] = []
     male_words: list[str] = []

@@ -181,6 +181,8 @@ class Parser:
         self.lost_functions = frozenset(lex.lost_function_terms)
         self.function_problems = frozenset(lex.function_problems)
         self.recent_times = tuple(tuple(phrase.split()) for phrase in lex.recent_times)
+        self.long_ago = tuple(tuple(phrase.split()) for phrase in lex.long_ago)
+        self.episode_over = tuple(tuple(phrase.split()) for phrase in lex.episode_over)
         self.sex_words = {w: "female" for w in lex.female_words} | {
             w: "male" for w in lex.male_words
         }
@@ -271,6 +273,7 @@ class Parser:
         )
         mentions = self._retracted(mentions, matches, tokens, sentences)
         mentions = self._bare_sides(mentions, tokens, breaks)
+        mentions = self._episodes_over(mentions, tokens, sentences)
         drinks = [m for m in matches if m.category == DRINK]
         drinks = [  # "cups of coffee" contains "coffee": the longest term wins
             m
@@ -583,6 +586,36 @@ class Parser:
         if cue.value == "hedged_denial":
             return "hedged denial"
         return "long-range denial" if gap > CERTAIN_GAP else ""
+
+    def _episodes_over(
+        self, mentions: list[tuple[Observation, Match]], tokens: list[Token], sentences: list[int]
+    ) -> list[tuple[Observation, Match]]:
+        """Symptoms in a sentence that says when, long ago, and that it ended are history:
+        "Had a TIA last year where my right side went weak for 20 minutes, no problems since",
+        "Had febrile convulsions as a toddler, nothing since". Not when the sentence also has a
+        time of today or an onset word ("it started last year and has not gone away")."""
+        by_sentence: dict[int, list[str]] = {}
+        for i, t in enumerate(tokens):
+            by_sentence.setdefault(sentences[i], []).append(t.norm)
+        over = set()
+        for n, words in by_sentence.items():
+            if (
+                _has_phrase(words, self.long_ago)
+                and _has_phrase(words, self.episode_over)
+                and not _has_phrase(words, self.recent_times)
+                and not set(words) & (self.onset_words - _NOT_ONSET_ALONE - {"since"})
+            ):
+                over.add(n)
+        if not over:
+            return mentions
+        return [
+            (replace(obs, negated=True, uncertain=False, doubt=""), m)
+            if not obs.negated
+            and sentences[m.first] in over
+            and self.kind(obs.id) in ("symptom", "cue")
+            else (obs, m)
+            for obs, m in mentions
+        ]
 
     @staticmethod
     def _called_old(m: Match, tokens: list[Token]) -> bool:
@@ -1198,6 +1231,13 @@ class Parser:
             segment.append(i)
         flush()
         return tuple(out)
+
+
+def _has_phrase(words: list[str], phrases: tuple[tuple[str, ...], ...]) -> bool:
+    """Whether one of ``phrases`` (word tuples) occurs in ``words``."""
+    return any(
+        tuple(words[i : i + len(p)]) == p for p in phrases for i in range(len(words) - len(p) + 1)
+    )
 
 
 def _after_a_simile(m: Match, tokens: list[Token]) -> bool:
