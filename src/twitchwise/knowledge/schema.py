@@ -454,6 +454,9 @@ class Lexicon(Strict, frozen=True, kw_only=True):
     #: word of ``function_problems`` follows ("no balance problems").
     lost_function_terms: list[str] = []
     function_problems: list[str] = []
+    #: Things that get weaker without being a body ("my willpower to stop the energy drinks is
+    #: getting weaker", "the pound is getting weaker"): weakness said of them is not weakness.
+    not_body_subjects: list[str] = []
     #: Nouns after which "me" is "my" ("hurt me back", "can't catch me breath"), besides every
     #: one-word body region synonym.
     me_as_my_before: list[str] = []

@@ -179,6 +179,10 @@ class Parser:
         self.writer_as_subject = self.first_person - frozenset(lex.first_person_object)
         self.history_verbs = frozenset(lex.history_verbs)
         self.lost_functions = frozenset(lex.lost_function_terms)
+        self.not_body = tuple(tuple(w.split()) for w in lex.not_body_subjects)
+        self.weakness_family = frozenset(
+            f for f in kb.findings if f == "weakness" or "weakness" in kb.closure[f]
+        )
         self.function_problems = frozenset(lex.function_problems)
         self.recent_times = tuple(tuple(phrase.split()) for phrase in lex.recent_times)
         self.long_ago = tuple(tuple(phrase.split()) for phrase in lex.long_ago)
@@ -375,6 +379,8 @@ class Parser:
             if about == "relative" and self._said_of_a_non_relative(m, tokens):
                 continue
             kind = self.kind(m.value)
+            if m.value in self.weakness_family and self._said_of_a_thing(m, tokens, matches):
+                continue  # "the pound is getting weaker": not a body
             if kind == "context" and _after_a_simile(m, tokens):
                 continue  # "my thighs ache like I've been to the gym": a comparison, no gym
             scope = coverage.scope(
@@ -616,6 +622,24 @@ class Parser:
             else (obs, m)
             for obs, m in mentions
         ]
+
+    def _said_of_a_thing(self, m: Match, tokens: list[Token], matches: list[Match]) -> bool:
+        """A thing that is no body before the weakness in its clause, with no body part or
+        person word after that thing ("my willpower to stop the energy drinks is getting
+        weaker")."""
+        start = m.first
+        while start > 0 and not tokens[start - 1].is_boundary and tokens[start - 1].norm != ",":
+            start -= 1
+        words = [t.norm for t in tokens[start : m.first]]
+        for i in range(len(words)):
+            if any(tuple(words[i : i + len(p)]) == p for p in self.not_body):
+                later = range(start + i, m.first)
+                bodily = any(
+                    x.category == FINDING and x.first in later and self.kind(x.value) == "region"
+                    for x in matches
+                ) or any(tokens[j].norm in self.pronouns for j in later)
+                return not bodily
+        return False
 
     @staticmethod
     def _called_old(m: Match, tokens: list[Token]) -> bool:
