@@ -151,6 +151,13 @@ def experiments_of(seed: int, days: int, marker: str) -> list[ExperimentIn]:
     return [one("caffeine", date.today() - timedelta(days=3), "ABBABA")]
 
 
+def profile_of(i: int) -> tuple[str | None, str | None]:
+    """The profile person ``i`` chose (some give neither, some one of the two)."""
+    band = cf.AGE_BANDS[i % len(cf.AGE_BANDS)] if i % 4 != 3 else None
+    sex = cf.SEXES[i % 2] if i % 5 != 4 else None
+    return band, sex
+
+
 def populate(url: str, tmp_path: Path, *, consenting: int = 12, days: int = 84) -> Hosted:
     """An upgraded database with ``consenting`` people who consent and have journals, one
     who consents with an empty journal, two who do not consent (with journals) and one who
@@ -169,6 +176,8 @@ def populate(url: str, tmp_path: Path, *, consenting: int = 12, days: int = 84) 
                                            consent=consent)  # fmt: skip
             if kind == "disabled":
                 accounts.disable_account(made.id)
+            band, sex = profile_of(i)
+            accounts.set_profile(made.id, age_band=band, sex=sex)
             if kind != "empty":
                 info = FileInfo(f"FILE-{marker}.json", secrets.token_hex(32), 10, "json")
                 root.for_owner(made.id).import_files([(info, journal_of(i, days, marker))])
@@ -237,6 +246,18 @@ def test_only_consenting_people_and_withdrawn_consent_honoured(
     assert not in_it & pseudonyms(site, outside)
     manifest = cf.read_manifest(first)
     assert manifest.people == 12 and manifest.buckets == 8
+    # each person's age band and sex exactly as their profile gives them (null: not given)
+    key = cx.ExportKey(KEY.encode())
+    chosen = {
+        key.person_id(p.account.id): dict(zip(("age_band", "sex"), profile_of(i), strict=True))
+        for i, p in enumerate(site.people)
+    }
+    people_rows = tables(first)["people"]
+    assert {r["person_id"]: {"age_band": r["age_band"], "sex": r["sex"]}
+            for r in people_rows} == {pid: chosen[pid] for pid in in_it}  # fmt: skip
+    assert {r["age_band"] for r in people_rows} > {None} and {r["sex"] for r in people_rows} > {
+        None
+    }
 
     # the report reads the folder as it is, with its small-cell rule
     data = report_json(first, capsys)
@@ -421,6 +442,12 @@ def test_ages_are_banded_and_regions_on_the_vocabulary() -> None:
             {"person_id": "00000000000000ab", "age_band": band, "sex": written}
         ]
         assert rows.people.schema.names == ["person_id", "age_band", "sex"]
+    for band, written in (("40-49", "40-49"), ("1980-05-01", None), (None, None)):
+        rows = cx.person_rows(summary, person_id="00000000000000ab", shift_days=7, buckets=4,
+                              age_band=band, sex="male")  # fmt: skip
+        assert rows is not None and rows.people.to_pylist() == [
+            {"person_id": "00000000000000ab", "age_band": written, "sex": "male"}
+        ]  # a chosen band as it is; never anything else
 
 
 def test_dates_are_moved_by_whole_weeks_and_counts_kept(

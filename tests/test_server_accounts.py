@@ -26,7 +26,7 @@ from twitchwise.errors import InputError
 from twitchwise.journal.records import EpisodeIn
 from twitchwise.journal.settings import JournalSettings
 from twitchwise.journal.store import erase_owner, open_journal
-from twitchwise.server.accounts import Accounts, AuthenticationError
+from twitchwise.server.accounts import Accounts, AuthenticationError, ProfileInfo
 from twitchwise.server.credentials import Passwords
 
 PASSWORD = "correct horse battery"
@@ -241,11 +241,12 @@ def test_deleting_an_account_leaves_no_row_of_it(accounts: Accounts, engine: Eng
         accounts.create_session(person.id)
         accounts.create_session(person.id)
         accounts.create_api_token(person.id, "t", ["read", "write"])
+        accounts.set_profile(person.id, age_band="50-59", sex="male")
     assert accounts.delete_account(ann.id)
     assert not accounts.delete_account(ann.id)
     key = ann.id.hex if engine.dialect.name == "sqlite" else ann.id
     for table, column in [("accounts", "id"), ("sessions", "account_id"),
-                          ("api_tokens", "account_id")]:  # fmt: skip
+                          ("api_tokens", "account_id"), ("profiles", "account_id")]:  # fmt: skip
         assert rows(engine, f"SELECT count(*) FROM {table} WHERE {column} = :key", key=key) == [
             (0,)
         ], table
@@ -253,7 +254,38 @@ def test_deleting_an_account_leaves_no_row_of_it(accounts: Accounts, engine: Eng
     # bob's are all there
     assert rows(engine, "SELECT count(*) FROM sessions") == [(2,)]
     assert rows(engine, "SELECT count(*) FROM api_tokens") == [(1,)]
+    assert accounts.profile(bob.id) == ProfileInfo("50-59", "male")
     assert accounts.authenticate("bob@example.org", PASSWORD).id == bob.id
+
+
+def test_a_profile_is_optional_and_from_closed_lists(accounts: Accounts, engine: Engine) -> None:
+    from twitchwise.cohort.format import AGE_BANDS as COHORT_AGE_BANDS
+    from twitchwise.cohort.format import SEXES as COHORT_SEXES
+    from twitchwise.server.accounts import AGE_BANDS, SEXES
+
+    assert (AGE_BANDS, SEXES) == (COHORT_AGE_BANDS, COHORT_SEXES)  # the cohort's own values
+    ann = accounts.create_account("ann@example.org", PASSWORD)
+    assert accounts.profile(ann.id) == ProfileInfo(None, None)
+    assert accounts.set_profile(ann.id, age_band="18-29", sex="") == ProfileInfo("18-29", None)
+    assert accounts.set_profile(ann.id, age_band="70+", sex="Female") == ProfileInfo(
+        "70+", "female"
+    )
+    assert rows(engine, "SELECT age_band, sex FROM profiles") == [("70+", "female")]
+    refused = [
+        ("17", None, "age_band"),
+        ("1990-04-02", None, "age_band"),
+        (None, "other", "sex"),
+        ("30-39", "prefer not to say", "sex"),
+    ]
+    for band, sex, field in refused:
+        with pytest.raises(InputError) as caught:
+            accounts.set_profile(ann.id, age_band=band, sex=sex)
+        assert caught.value.field == field
+    assert accounts.profile(ann.id) == ProfileInfo("70+", "female")  # unchanged
+    assert accounts.set_profile(ann.id, age_band=None, sex=None) == ProfileInfo(None, None)
+    assert rows(engine, "SELECT count(*) FROM profiles") == [(0,)]  # nothing kept
+    with pytest.raises(AuthenticationError):
+        accounts.set_profile(uuid.uuid4(), age_band="30-39", sex=None)
 
 
 def _journal_settings(engine: Engine) -> JournalSettings:

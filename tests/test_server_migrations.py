@@ -21,7 +21,7 @@ from twitchwise.journal.records import EpisodeIn
 from twitchwise.journal.settings import JournalSettings
 from twitchwise.journal.store import open_journal
 from twitchwise.server.access import AuthenticationError, InvalidInvitation
-from twitchwise.server.accounts import Accounts
+from twitchwise.server.accounts import Accounts, ProfileInfo
 from twitchwise.server.credentials import Passwords
 from twitchwise.server.db import (
     HEAD_REVISION,
@@ -33,7 +33,7 @@ from twitchwise.server.db import (
 )
 from twitchwise.server.models import Base
 
-TABLES = {"accounts", "sessions", "api_tokens", "login_attempts", "invitations"}
+TABLES = {"accounts", "sessions", "api_tokens", "login_attempts", "invitations", "profiles"}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -117,7 +117,7 @@ def test_row_level_security_is_on_only_on_postgresql(url: str) -> None:
                 text(
                     "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class "
                     "WHERE relname IN ('accounts', 'sessions', 'api_tokens', 'login_attempts', "
-                    "'invitations') "
+                    "'invitations', 'profiles') "
                     "AND relnamespace = current_schema()::regnamespace"
                 )
             )
@@ -133,11 +133,12 @@ def test_row_level_security_is_on_only_on_postgresql(url: str) -> None:
         "api_tokens": (True, True),
         "login_attempts": (True, True),
         "invitations": (True, True),
+        "profiles": (True, True),
     }
     assert policies == {
         "accounts_own", "accounts_lookup", "sessions_own", "sessions_lookup",
         "api_tokens_own", "api_tokens_lookup", "login_attempts_named",
-        "invitations_named", "invitations_managed",
+        "invitations_named", "invitations_managed", "profiles_own",
     }  # fmt: skip
 
 
@@ -205,7 +206,7 @@ def test_a0004_keeps_everything_already_there(url: str, tmp_path: Path) -> None:
     assert len(before["login_attempts"]) == 2 and len(before["episodes"]) == 2
     assert not inspect(engine).has_table("invitations")
 
-    assert upgrade(engine) == HEAD_REVISION == "a0004"
+    assert upgrade(engine, "a0004") == "a0004"
     after = everything(engine)
     assert after.pop("twitchwise_accounts_version") == [("a0004",)]
     assert before.pop("twitchwise_accounts_version") == [("a0003",)]
@@ -229,4 +230,60 @@ def test_a0004_keeps_everything_already_there(url: str, tmp_path: Path) -> None:
     assert accounts.list_invitations() == []
     with pytest.raises(InvalidInvitation):
         accounts.create_invited_account(made.code, "cy@example.org", "a long enough password")
+    engine.dispose()
+
+
+def test_a0005_keeps_everything_already_there(url: str, tmp_path: Path) -> None:
+    """A database at a0004 holding accounts, sessions, tokens, an invitation, throttling
+    counts and a journal: a0005 adds the profiles and changes no row of anything else; a
+    profile set then is deleted with its account; back down to a0004 takes only the
+    profiles away."""
+    path = tmp_path / "accounts.sqlite" if url.startswith("sqlite") else None
+    settings = JournalSettings(url, path)
+    at = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+    engine = make_engine(url)
+    assert upgrade(engine, "a0004") == "a0004"
+    accounts = Accounts(engine, passwords=Passwords(PasswordHasher(time_cost=1, memory_cost=1024)))
+    ann = accounts.create_account("ann@example.org", "a long enough password", consent=True)
+    bob = accounts.create_account("bob@example.org", "a long enough password")
+    login = accounts.create_session(ann.id)
+    token = accounts.create_api_token(ann.id, "script", ["read", "write"])
+    accounts.create_invitation()
+    with pytest.raises(AuthenticationError):
+        accounts.login("bob@example.org", "not the password", client="192.0.2.1")
+    with open_journal(settings) as journal:
+        journal.for_owner(ann.id).add_episode(
+            EpisodeIn(day=date(2026, 11, 21), at=at.replace(day=21), region="region_eyelid")
+        )
+    before = everything(engine)
+    assert len(before["login_attempts"]) == 2 and len(before["episodes"]) == 1
+    assert not inspect(engine).has_table("profiles")
+
+    assert upgrade(engine) == HEAD_REVISION == "a0005"
+    after = everything(engine)
+    assert after.pop("twitchwise_accounts_version") == [("a0005",)]
+    assert before.pop("twitchwise_accounts_version") == [("a0004",)]
+    assert after.pop("profiles") == []
+    assert after == before
+    found = accounts.session(login.token)
+    assert found is not None and found.account == ann
+    used = accounts.api_token(token.token)
+    assert used is not None and used.id == token.info.id
+    assert accounts.profile(ann.id) == ProfileInfo(None, None)
+    assert accounts.set_profile(ann.id, age_band="40-49", sex="female") == ProfileInfo(
+        "40-49", "female"
+    )
+    accounts.set_profile(bob.id, age_band=None, sex="male")
+    assert accounts.profile(ann.id) == ProfileInfo("40-49", "female")
+    assert accounts.delete_account(ann.id)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT age_band, sex FROM profiles")).all()
+    assert [tuple(r) for r in rows] == [(None, "male")]  # Bob's, left as it was
+
+    downgrade(engine, "a0004")
+    assert current_revision(engine) == "a0004"
+    assert not inspect(engine).has_table("profiles")
+    assert accounts.find("bob@example.org") == bob
+    assert upgrade(engine) == HEAD_REVISION
+    assert accounts.profile(bob.id) == ProfileInfo(None, None)
     engine.dispose()

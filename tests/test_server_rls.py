@@ -25,7 +25,13 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import ProgrammingError
 
 from twitchwise.server.access import InvalidInvitation
-from twitchwise.server.accounts import AccountInfo, Accounts, NewSession, NewToken
+from twitchwise.server.accounts import (
+    AccountInfo,
+    Accounts,
+    NewSession,
+    NewToken,
+    ProfileInfo,
+)
 from twitchwise.server.credentials import Passwords, hash_token
 from twitchwise.server.db import make_engine, upgrade
 
@@ -265,3 +271,42 @@ def test_invitations_are_seen_only_by_the_code_a_transaction_names(world: World)
         states = conn.execute(text("SELECT count(*) FROM invitations "
                                    "WHERE revoked_at IS NOT NULL")).scalar()  # fmt: skip
     assert states == 2
+
+
+def test_profiles_are_seen_only_by_the_account_a_transaction_names(world: World) -> None:
+    """Migration a0005: a profile is its account's alone; the repository works through the
+    role."""
+    accounts = Accounts(world.app, passwords=_passwords())
+    accounts.set_profile(world.ann.id, age_band="30-39", sex="female")
+    accounts.set_profile(world.bob.id, age_band="70+", sex=None)
+    with world.owner.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM profiles")).scalar() == 2
+    with world.app.begin() as conn:  # naming no one: nothing, and nothing to change
+        assert conn.execute(text("SELECT count(*) FROM profiles")).scalar() == 0
+        assert conn.execute(text("UPDATE profiles SET sex = NULL")).rowcount == 0
+        assert conn.execute(text("DELETE FROM profiles")).rowcount == 0
+    with world.app.begin() as conn:
+        conn.execute(text("SELECT set_config('twitchwise.account_id', :a, true)"),
+                     {"a": str(world.ann.id)})  # fmt: skip
+        assert conn.execute(text("SELECT age_band, sex FROM profiles")).all() == [
+            ("30-39", "female")
+        ]
+        assert conn.execute(text("UPDATE profiles SET sex = 'male'")).rowcount == 1
+    with world.app.begin() as conn:  # cannot give one's profile to another
+        conn.execute(text("SELECT set_config('twitchwise.account_id', :a, true)"),
+                     {"a": str(world.ann.id)})  # fmt: skip
+        with pytest.raises(ProgrammingError, match="row-level security"):
+            conn.execute(
+                text("UPDATE profiles SET account_id = :b"), {"b": str(world.bob.id)}
+            )
+    with world.app.begin() as conn:
+        conn.execute(text("SELECT set_config('twitchwise.account_id', :a, true)"),
+                     {"a": str(world.ann.id)})  # fmt: skip
+        with pytest.raises(ProgrammingError, match="row-level security"):
+            conn.execute(text("INSERT INTO profiles (account_id, age_band, updated_at) "
+                              "VALUES (:b, '18-29', now())"), {"b": str(world.bob.id)})  # fmt: skip
+    assert accounts.profile(world.ann.id) == ProfileInfo("30-39", "male")
+    assert accounts.profile(world.bob.id) == ProfileInfo("70+", None)
+    assert accounts.delete_account(world.ann.id)
+    with world.owner.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM profiles")).scalar() == 1

@@ -292,6 +292,48 @@ def test_nothing_is_kept_before_consent(site: Hosted) -> None:
     assert len(ann.get("/api/journal/episodes").json()) == 1  # what was kept stays
 
 
+def test_the_profile_is_optional_own_and_in_the_export(site: Hosted) -> None:
+    ann = sign_up(site, ANN)
+    bob = sign_up(site, BOB)
+    page = ann.get("/account")
+    assert page.status_code == 200 and 'action="/account/profile"' in page.text
+    assert "Prefer not to say" in page.text and "date of birth" in page.text
+    assert ann.get("/api/account").json()["profile"] == {"age_band": None, "sex": None}
+    r = ann.post("/account/profile", data={"csrf_token": form_token(ann), "age_band": "40-49",
+                                           "sex": ""}, follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303 and r.headers["location"] == "/account?done=profile#profile"
+    assert '<option value="40-49" selected>' in ann.get("/account").text
+    r = ann.post("/account/profile", data={"csrf_token": form_token(ann), "age_band": "1980",
+                                           "sex": "female"})  # fmt: skip
+    assert r.status_code == 422 and "an age band is one of 18-29" in r.text
+    r = ann.post("/account/profile", data={"age_band": "30-39"})  # no CSRF token
+    assert r.status_code == 403
+    assert ann.get("/api/account").json()["profile"] == {"age_band": "40-49", "sex": None}
+    r = bob.put("/api/account/profile", json={"sex": "male"})
+    assert r.status_code == 200 and r.json() == {"age_band": None, "sex": "male"}
+    assert bob.put("/api/account/profile", json={"age_band": "17"}).status_code == 422
+    assert bob.put("/api/account/profile", json={"born": "1980-01-01"}).status_code == 422
+    reader = make_token(bob, "reader", ["read"])
+    program = site.client()
+    r = program.put("/api/account/profile", json={"sex": "female"}, headers=bearer(reader))
+    assert r.status_code == 403
+    assert ann.get("/api/account").json()["profile"] == {"age_band": "40-49", "sex": None}
+    assert sorted(rows(site, "SELECT age_band, sex FROM profiles"), key=str) == [
+        ("40-49", None), (None, "male")
+    ]
+    export = json.loads(ann.get("/api/journal/export?format=json").content)
+    assert export["profile"] == {"age_band": "40-49", "sex": None}
+    page_export = json.loads(ann.get("/journal/export?format=json").content)
+    assert page_export["profile"] == export["profile"]
+    assert "40-49" not in ann.get("/api/journal/export?format=csv").text
+    writer = make_token(ann, "writer", ["read", "write"])
+    r = program.post("/api/journal/import", headers=bearer(writer),
+                     files={"file": ("export.json", json.dumps(export).encode(), "text/json")})
+    assert r.status_code == 200, r.text  # its own export imports again
+    ann.put("/api/account/profile", json={"age_band": None, "sex": None})
+    assert rows(site, "SELECT count(*) FROM profiles") == [(1,)]  # only Bob's is kept
+
+
 # --------------------------------------------------------------------------- API tokens
 
 
@@ -391,6 +433,7 @@ def test_deleting_the_account_deletes_everything_at_once(site: Hosted) -> None:
     ann.post("/api/journal/episodes", json={"region": "calf", "note": "ann's"})
     ann.put("/api/journal/days/2026-03-01", json={"stress": 3, "medicines": ["ann's pill"]})
     bob.post("/api/journal/episodes", json={"region": "eyelid"})
+    ann.put("/api/account/profile", json={"age_band": "60-69", "sex": "female"})
     ann_id = ann.get("/api/account").json()["id"]
 
     r = ann.post("/account/delete", data={"csrf_token": form_token(ann), "password": PASSWORD})
@@ -408,7 +451,7 @@ def test_deleting_the_account_deletes_everything_at_once(site: Hosted) -> None:
     for table in JOURNAL_TABLES:
         assert rows(site, f"SELECT count(*) FROM {table} WHERE owner_id = :o", o=id_) == [(0,)]
     for table, column in (("accounts", "id"), ("sessions", "account_id"),
-                          ("api_tokens", "account_id")):  # fmt: skip
+                          ("api_tokens", "account_id"), ("profiles", "account_id")):  # fmt: skip
         assert rows(site, f"SELECT count(*) FROM {table} WHERE {column} = :o", o=id_) == [(0,)]
     assert lite_count(site, "episodes") == 1  # bob's
     assert site.client().get("/api/journal/days", headers=bearer(token)).status_code == 401

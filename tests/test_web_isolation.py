@@ -91,6 +91,8 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
                 "block_days": "7", "washout_days": "0", "change": f"{MARK} change"}  # fmt: skip
         assert ann.post("/journal/experiment/start", data=plan).is_success
         assert ann.post("/api/journal/experiment/check-in", json={"followed": True}).is_success
+        profile = {"age_band": "60-69", "sex": "female"}  # in her export, compared after the walk
+        assert ann.put("/api/account/profile", json=profile).json() == profile
         account = ann.get("/api/account").json()
         [listed] = ann.get("/api/account/tokens").json()
 
@@ -155,6 +157,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("get", "/api/account"): _fixed(),
     ("get", "/api/account/tokens"): _fixed(),
     ("delete", "/api/account/tokens/{token_id}"): _fixed(),
+    ("put", "/api/account/profile"): _fixed(json={"age_band": "18-29", "sex": "male"}),
 }
 #: More requests per operation, where a query changes what is read.
 EXTRA: dict[tuple[str, str], list[dict[str, Any]]] = {

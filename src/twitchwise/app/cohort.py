@@ -2,7 +2,9 @@
 each journal read through its owner's :class:`~twitchwise.journal.store.Journal`, written by
 :mod:`twitchwise.cohort.export` (docs/cohort.md#the-export). A person's self-experiments that
 have finished or were stopped go in as their results (:func:`twitchwise.app.experiment.results_of`,
-the analysis ``twitchwise experiment result`` gives them).
+the analysis ``twitchwise experiment result`` gives them). The age band and sex are those the
+person chose in their account's profile (:meth:`~twitchwise.server.accounts.Accounts.profile`),
+null when not given.
 
 ::
 
@@ -98,6 +100,7 @@ def export_cohort(
                     info = accounts.get(account_id)
                     if info is None or not info.consent or info.disabled:
                         continue  # withdrawn (or disabled) since the page was listed
+                    profile = accounts.profile(account_id)  # only what they chose to give
                     journal = root.for_owner(account_id)
                     summary = journal.summary(notes_days=0)
                     stored = journal.experiments()
@@ -107,6 +110,8 @@ def export_cohort(
                         person_id=person,
                         shift_days=key.shift_days(account_id),
                         buckets=export.buckets,
+                        age_band=profile.age_band,
+                        sex=profile.sex,
                         experiments=experiments,
                     )
                     export.add(person, rows)

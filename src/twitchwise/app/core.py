@@ -341,12 +341,18 @@ class Twitchwise:
 
         return import_files(journal, files, progress)
 
-    def export(self, journal: Journal | JournalData, fmt: str) -> Output:
+    def export(
+        self,
+        journal: Journal | JournalData,
+        fmt: str,
+        profile: Mapping[str, Any] | None = None,
+    ) -> Output:
         """The JSON (everything) or daily CSV export, written as it is read (an
-        :class:`~twitchwise.app.journal.Output`: read its chunks while the journal is open)."""
+        :class:`~twitchwise.app.journal.Output`: read its chunks while the journal is open).
+        ``profile``: the hosted account's age band and sex, in the JSON (``profile``)."""
         from twitchwise.app.journal import export
 
-        return export(journal, fmt)
+        return export(journal, fmt, profile)
 
     def require_insights(self) -> None:
         """A :class:`~twitchwise.errors.ConfigError` naming the install command when the

@@ -213,15 +213,20 @@ class Output:
         return b"".join(self.chunks)
 
 
-def export(journal: Journal | JournalData, fmt: str) -> Output:
+def export(
+    journal: Journal | JournalData, fmt: str, profile: Mapping[str, Any] | None = None
+) -> Output:
     """The JSON (everything) or daily CSV export of the journal, as an :class:`Output`: the
     JSON reads the episodes one chunk at a time as it is written, the CSV needs only the
-    episodes per day (:meth:`Journal.summary`)."""
+    episodes per day (:meth:`Journal.summary`). ``profile``: the hosted account's profile,
+    in the JSON only."""
     if fmt not in EXPORT_FORMATS:
         raise InputError(f"unknown format {fmt!r}; use json or csv", field="format")
     output = Output(fmt, iter(()))
-    make = _csv_export if fmt == "csv" else _json_export
-    output.chunks = _encoded(make(journal, output))
+    if fmt == "csv":
+        output.chunks = _encoded(_csv_export(journal, output))
+    else:
+        output.chunks = _encoded(_json_export(journal, output, profile))
     return output
 
 
@@ -234,12 +239,14 @@ def _csv_export(journal: Journal | JournalData, output: Output) -> Iterator[str]
     yield from csv_chunks(summary)
 
 
-def _json_export(journal: Journal | JournalData, output: Output) -> Iterator[str]:
+def _json_export(
+    journal: Journal | JournalData, output: Output, profile: Mapping[str, Any] | None = None
+) -> Iterator[str]:
     from twitchwise.journal.export import json_chunks
 
     with _reading(journal) as (episodes, days, workouts, experiments, problems):
         counted = _Counted(episodes)
-        yield from json_chunks(counted, days, workouts, experiments)
+        yield from json_chunks(counted, days, workouts, experiments, profile)
         output.counts = _counts(counted.n, days, workouts, experiments)
         output.problems = problems()
 

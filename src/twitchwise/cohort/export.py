@@ -209,6 +209,9 @@ def age_band(age: int | None) -> str | None:
     return AGE_BANDS[max(0, min((age - 20) // 10, len(AGE_BANDS) - 1))]
 
 
+_band_of = age_band  # for person_rows, whose keyword argument has the same name
+
+
 def format_region(region: str | None) -> str | None:
     """A stored region on the format's vocabulary: None when not given, ``other`` for any
     region the vocabulary does not have (never the stored text itself)."""
@@ -255,12 +258,15 @@ def person_rows(
     shift_days: int,
     buckets: int,
     age: int | None = None,
+    age_band: str | None = None,
     sex: str | None = None,
     experiments: Iterable[Any] = (),
 ) -> PersonRows | None:
     """A person's rows from their journal's summary (``Journal.summary``; its notes are never
     read); None when it has no day with a twitch count (nothing to export). ``experiments``
-    are the results of their self-experiments (:func:`experiment_rows`).
+    are the results of their self-experiments (:func:`experiment_rows`). ``age_band`` (a
+    band the person chose, as the hosted profile keeps it) or ``age`` (in years, banded) and
+    ``sex``: anything outside the format's vocabularies is written as not given.
 
     The days are those the insights analyse: from the first day twitches were counted to the
     last entry, less the days whose count was left blank. Each day's factors are the
@@ -303,7 +309,7 @@ def person_rows(
         [columns[name] for name in COLUMNS["days"]], schema=_schema("days")
     )
     effects = _effects(series, person_id)
-    band = age_band(age)
+    band = age_band if age_band in AGE_BANDS else _band_of(age)
     people = pa.RecordBatch.from_arrays(
         [
             pa.array([person_id], pa.string()),

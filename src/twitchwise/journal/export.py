@@ -65,16 +65,20 @@ def json_chunks(
     days: Iterable[DayRow],
     workouts: Iterable[WorkoutRow],
     experiments: Iterable[ExperimentRow] = (),
+    profile: Mapping[str, Any] | None = None,
 ) -> Iterator[str]:
-    """The JSON export, a chunk at a time (the episodes are read as they are written)."""
-    return json_object_chunks(
-        [
-            ("episodes", Streamed(e.to_dict() for e in episodes)),
-            ("days", Streamed(d.to_dict() for d in days)),
-            ("workouts", Streamed(w.to_dict() for w in workouts)),
-            ("experiments", Streamed(x.to_dict() for x in experiments)),
-        ]
-    )
+    """The JSON export, a chunk at a time (the episodes are read as they are written).
+    ``profile``: the hosted account's own profile (its age band and sex), written last as
+    ``profile`` when given; an import ignores it (a journal keeps no profile)."""
+    fields: list[tuple[str, Any]] = [
+        ("episodes", Streamed(e.to_dict() for e in episodes)),
+        ("days", Streamed(d.to_dict() for d in days)),
+        ("workouts", Streamed(w.to_dict() for w in workouts)),
+        ("experiments", Streamed(x.to_dict() for x in experiments)),
+    ]
+    if profile is not None:
+        fields.append(("profile", dict(profile)))
+    return json_object_chunks(fields)
 
 
 def csv_chunks(summary: JournalSummary) -> Iterator[str]:

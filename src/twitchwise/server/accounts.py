@@ -14,6 +14,8 @@
     accounts.login(email, password, client="203.0.113.7")   # throttled; NewSession or an error
     made = accounts.create_invitation(days=7, uses=1)         # made.code shown once
     accounts.create_invited_account(made.code, email, password, client="203.0.113.7")
+    accounts.set_profile(person.id, age_band="30-39", sex=None)   # optional; None: not said
+    accounts.profile(person.id)                    # ProfileInfo("30-39", None)
 
 Every method is one transaction and returns plain frozen dataclasses, never ORM rows. No other
 module queries these tables. The person's journal is in the same database, owned by the
@@ -26,8 +28,8 @@ looks for (``twitchwise.session_id``, ``twitchwise.token_hash``: a token's hash;
 ``twitchwise.email``: the email of a login; ``twitchwise.throttle_keys``: the hashed keys of
 a login's throttling; ``twitchwise.invitation_hash``: the hash of an invitation code; and
 ``twitchwise.invitations`` = ``manage`` for the administrator's list of invitations): the
-policies of migrations ``a0002``, ``a0003`` and ``a0004`` then hide every other account,
-session, token, throttling count and invitation, even from a query that forgets its
+policies of migrations ``a0002`` to ``a0005`` then hide every other account,
+session, token, throttling count, invitation and profile, even from a query that forgets its
 ``WHERE``. Every method here works through a role that obeys them.
 
 **Invitations.** With sign-up by invitation, :meth:`Accounts.create_invited_account` spends
@@ -80,11 +82,20 @@ from twitchwise.server.credentials import (
     same_hash,
 )
 from twitchwise.server.db import DatabaseError
-from twitchwise.server.models import Account, ApiToken, Invitation, LoginAttempt, LoginSession
+from twitchwise.server.models import (
+    Account,
+    ApiToken,
+    Invitation,
+    LoginAttempt,
+    LoginSession,
+    Profile,
+)
 from twitchwise.server.throttle import RESET_AFTER, Key, invitation_keys, keys_for
 
 __all__ = [
+    "AGE_BANDS",
     "SCOPES",
+    "SEXES",
     "AccountInfo",
     "Accounts",
     "AuthenticationError",
@@ -95,10 +106,12 @@ __all__ = [
     "NewInvitation",
     "NewSession",
     "NewToken",
+    "ProfileInfo",
     "SessionInfo",
     "TokenInfo",
     "check_email",
     "check_password",
+    "check_profile",
 ]
 
 #: What an API token may do.
@@ -113,6 +126,11 @@ INVITATION_DAYS = 7
 INVITATION_MAX_DAYS = 365
 #: How many people one invitation may sign up at most (``--uses``).
 INVITATION_MAX_USES = 1000
+#: The age bands a profile may give (the cohort format's, docs/cohort.md#the-format; a test
+#: keeps them equal): chosen from this list, never computed from a date of birth.
+AGE_BANDS = ("18-29", "30-39", "40-49", "50-59", "60-69", "70+")
+#: The sexes a profile may give (the cohort format's). Not given: "prefer not to say".
+SEXES = ("female", "male")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 
 
@@ -123,6 +141,14 @@ class AccountInfo:
     created_at: datetime
     disabled: bool
     consent: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileInfo:
+    """What a person chose to say of themselves; None is "prefer not to say"."""
+
+    age_band: str | None = None
+    sex: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +234,20 @@ def check_password(password: str) -> str:
             field="password",
         )
     return password
+
+
+def check_profile(age_band: str | None, sex: str | None) -> ProfileInfo:
+    """The profile as stored: each value from its list, or None ("prefer not to say"; an
+    empty string is None too); else InputError."""
+    age_band = age_band.strip() if age_band else None
+    sex = sex.strip().lower() if sex else None
+    if age_band is not None and age_band not in AGE_BANDS:
+        raise InputError(
+            f"an age band is one of {', '.join(AGE_BANDS)} or not given", field="age_band"
+        )
+    if sex is not None and sex not in SEXES:
+        raise InputError(f"a sex is one of {', '.join(SEXES)} or not given", field="sex")
+    return ProfileInfo(age_band or None, sex or None)
 
 
 def check_scopes(scopes: Collection[str]) -> tuple[str, ...]:
@@ -404,6 +444,34 @@ class Accounts:
             row.consent = consent
             return _account(row)
 
+    # ------------------------------------------------------------------ the profile
+
+    def profile(self, account_id: uuid.UUID) -> ProfileInfo:
+        """The account's profile; nothing given (both None) when it set none."""
+        with self._transaction(account_id) as session:
+            row = session.get(Profile, account_id)
+            return ProfileInfo() if row is None else ProfileInfo(row.age_band, row.sex)
+
+    def set_profile(
+        self, account_id: uuid.UUID, *, age_band: str | None, sex: str | None
+    ) -> ProfileInfo:
+        """Set the account's profile (:func:`check_profile`); both None deletes it (nothing
+        kept). :class:`AuthenticationError` when there is no such account."""
+        chosen = check_profile(age_band, sex)
+        with self._transaction(account_id) as session:
+            if session.get(Account, account_id) is None:
+                raise AuthenticationError()
+            row = session.get(Profile, account_id)
+            if chosen == ProfileInfo():
+                if row is not None:
+                    session.delete(row)
+                return chosen
+            if row is None:
+                row = Profile(account_id=account_id)
+                session.add(row)
+            row.age_band, row.sex, row.updated_at = chosen.age_band, chosen.sex, self.clock()
+            return chosen
+
     # ------------------------------------------------------------------ cohort export
     # (issue 16, docs/cohort.md#the-export): who may be in a population export
 
@@ -456,10 +524,12 @@ class Accounts:
             return True
 
     def delete_account(self, account_id: uuid.UUID) -> bool:
-        """Delete the account and everything of it (every row of its journal, its sessions and
-        tokens) in ONE transaction, for good; False when there is no such account."""
+        """Delete the account and everything of it (every row of its journal, its profile,
+        sessions and tokens) in ONE transaction, for good; False when there is no such
+        account."""
         with self._transaction(account_id) as session:
             erase_owner(session.connection(), account_id)
+            session.execute(delete(Profile).where(Profile.account_id == account_id))
             session.execute(delete(ApiToken).where(ApiToken.account_id == account_id))
             session.execute(delete(LoginSession).where(LoginSession.account_id == account_id))
             gone = session.execute(delete(Account).where(Account.id == account_id))

@@ -1,5 +1,5 @@
 """The accounts' tables as typed SQLAlchemy 2 models: ``accounts``, ``sessions``, ``api_tokens``,
-``login_attempts``, ``invitations``.
+``login_attempts``, ``invitations``, ``profiles``.
 
 The schema is created and changed only by the Alembic migrations in
 ``twitchwise/server/migrations`` (their own version table, so they never meet the journal's);
@@ -33,7 +33,15 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from twitchwise.journal.models import NAMING_CONVENTION, UTCDateTime
 
-__all__ = ["Account", "ApiToken", "Base", "Invitation", "LoginAttempt", "LoginSession"]
+__all__ = [
+    "Account",
+    "ApiToken",
+    "Base",
+    "Invitation",
+    "LoginAttempt",
+    "LoginSession",
+    "Profile",
+]
 
 #: A SHA-256 in hexadecimal.
 HASH_LENGTH = 64
@@ -123,3 +131,18 @@ class Invitation(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     uses_left: Mapped[int] = mapped_column(Integer)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Profile(Base):
+    """What a person chose to say of themselves on their account page, all of it optional:
+    an age band and a sex from closed lists (``accounts.AGE_BANDS``, ``accounts.SEXES``), NULL
+    for "prefer not to say". Never a date of birth. At most one row per account."""
+
+    __tablename__ = "profiles"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    age_band: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    sex: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

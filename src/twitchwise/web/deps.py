@@ -40,6 +40,7 @@ __all__ = [
     "AppDep",
     "CsrfChecked",
     "CsrfToken",
+    "ExportProfileDep",
     "JournalDep",
     "PrincipalDep",
     "SettingsDep",
@@ -141,6 +142,16 @@ def journal_for_request(request: Request) -> Journal:
     return root.for_owner(principal.account.id)
 
 
+def profile_for_export(request: Request) -> dict[str, str | None] | None:
+    """The signed-in person's profile for their own JSON export (with accounts; the local
+    app has none: None). Runs after :func:`journal_for_request` has checked the request."""
+    if not get_settings(request).accounts:
+        return None
+    principal = check(principal_of(request), request.method, journal=True)
+    profile = get_accounts(request).profile(principal.account.id)
+    return {"age_band": profile.age_band, "sex": profile.sex}
+
+
 def get_templates(request: Request) -> Jinja2Templates:
     templates: Jinja2Templates = request.app.state.templates
     return templates
@@ -166,6 +177,7 @@ def csrf_checked(
 SettingsDep = Annotated[WebSettings, Depends(get_settings)]
 AppDep = Annotated[Twitchwise, Depends(get_app)]
 JournalDep = Annotated[Journal, Depends(journal_for_request)]
+ExportProfileDep = Annotated[dict[str, str | None] | None, Depends(profile_for_export)]
 PrincipalDep = Annotated[Principal | None, Depends(principal_of)]
 SignedInDep = Annotated[Principal, Depends(signed_in)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]

@@ -415,6 +415,16 @@ class ErrorPublic(BaseModel):
 # --------------------------------------------------------------------------- accounts
 
 
+class ProfileIn(BaseModel):
+    """The account's optional profile: each value from its list, or null ("prefer not to
+    say"). Never a date of birth."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    age_band: Literal["18-29", "30-39", "40-49", "50-59", "60-69", "70+"] | None = None
+    sex: Literal["female", "male"] | None = None
+
+
 class AccountPublic(BaseModel):
     """The signed-in account (hosted service): never its password or tokens."""
 
@@ -422,6 +432,7 @@ class AccountPublic(BaseModel):
     email: str
     created_at: datetime
     consent: bool = Field(description="Whether the account allows keeping its health data.")
+    profile: ProfileIn = Field(description="The optional age band and sex; null: not given.")
 
 
 class TokenPublic(BaseModel):

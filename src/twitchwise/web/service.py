@@ -243,9 +243,13 @@ def journal_days(journal: Journal) -> list[dict[str, Any]]:
 SPOOL_BYTES = 8 * 1024 * 1024
 
 
-def journal_export(tw: Twitchwise, journal: Journal, fmt: str) -> tuple[BinaryIO, str, str]:
-    """(content, media type, file name) of the JSON or daily CSV export."""
-    return _spooled(tw.export(journal, fmt)), EXPORT_TYPES[fmt], f"twitchwise-journal.{fmt}"
+def journal_export(
+    tw: Twitchwise, journal: Journal, fmt: str, profile: Mapping[str, Any] | None = None
+) -> tuple[BinaryIO, str, str]:
+    """(content, media type, file name) of the JSON or daily CSV export; with accounts the
+    JSON has the account's ``profile`` too."""
+    output = tw.export(journal, fmt, profile)
+    return _spooled(output), EXPORT_TYPES[fmt], f"twitchwise-journal.{fmt}"
 
 
 def _spooled(output: Output) -> BinaryIO:

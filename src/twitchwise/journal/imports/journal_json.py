@@ -105,6 +105,9 @@ class JournalJSON(_Strict):
     days: list[DayJSON] = []
     workouts: list[WorkoutJSON] = []
     experiments: list[ExperimentJSON] = []
+    #: The hosted account's profile (age band, sex) its export carries: not imported, as a
+    #: journal keeps no profile (set it on the account page).
+    profile: dict[str, str | None] | None = None
 
 
 def read_journal_json(stream: IO[bytes]) -> Batch:

@@ -32,7 +32,16 @@ from twitchwise.server.access import (
     Principal,
     SignupClosed,
 )
-from twitchwise.server.accounts import SCOPES, AccountInfo, Accounts, NewToken, TokenInfo
+from twitchwise.server.accounts import (
+    AGE_BANDS,
+    SCOPES,
+    SEXES,
+    AccountInfo,
+    Accounts,
+    NewToken,
+    ProfileInfo,
+    TokenInfo,
+)
 from twitchwise.web.accounts import clear_session, client_address, set_session
 from twitchwise.web.deps import (
     CsrfChecked,
@@ -44,7 +53,7 @@ from twitchwise.web.deps import (
     get_accounts,
 )
 from twitchwise.web.errors import ApiError
-from twitchwise.web.models import AccountPublic, TokenPublic
+from twitchwise.web.models import AccountPublic, ProfileIn, TokenPublic
 from twitchwise.web.routes.api import ERRORS
 from twitchwise.web.routes.pages import _render
 
@@ -67,6 +76,7 @@ DONE = {
         "twitchwise will keep nothing new in your journal. What it holds stays until you "
         "delete it (export it first if you want a copy)."
     ),
+    "profile": "Saved: what you chose to say about yourself.",
     "revoked": "The token is revoked: programs using it are refused from now on.",
     "out": "You are logged out.",
     "everywhere": "You are logged out everywhere: every session of your account has ended.",
@@ -240,6 +250,9 @@ def _account_page(
         "account": account,
         "tokens": accounts.list_api_tokens(account.id),
         "scopes": SCOPES,
+        "profile": accounts.profile(account.id),
+        "age_bands": AGE_BANDS,
+        "sexes": SEXES,
         **extra,
     }
     return _render(request, templates, "web/account.html.j2", context, status)
@@ -264,6 +277,24 @@ def account_consent(
 ) -> RedirectResponse:
     accounts.set_consent(principal.account.id, consent == "yes")
     return _see(f"/account?done=consent-{'on' if consent == 'yes' else 'off'}#consent")
+
+
+@router.post("/account/profile", response_class=HTMLResponse, response_model=None)
+def account_profile(
+    request: Request,
+    templates: TemplatesDep,
+    accounts: AccountsDep,
+    principal: SignedInDep,
+    _: CsrfChecked,
+    csrf: CsrfToken,
+    age_band: Form_ = "",
+    sex: Form_ = "",
+) -> Response:
+    try:
+        accounts.set_profile(principal.account.id, age_band=age_band, sex=sex)
+    except InputError as exc:
+        return _account_page(request, templates, accounts, principal, 422, profile_error=str(exc))
+    return _see("/account?done=profile#profile")
 
 
 @router.post("/account/password", response_class=HTMLResponse, response_model=None)
@@ -385,13 +416,19 @@ def account_delete(
 # --------------------------------------------------------------------------- /api/account
 
 
-def _account_json(account: AccountInfo) -> dict[str, Any]:
+def _account_json(account: AccountInfo, profile: ProfileInfo) -> dict[str, Any]:
     return {
         "id": str(account.id),
         "email": account.email,
         "created_at": account.created_at.isoformat(),
         "consent": account.consent,
+        "profile": profile_json(profile),
     }
+
+
+def profile_json(profile: ProfileInfo) -> dict[str, str | None]:
+    """The profile as the API and the person's JSON export give it."""
+    return {"age_band": profile.age_band, "sex": profile.sex}
 
 
 def _token_json(token: TokenInfo) -> dict[str, Any]:
@@ -410,9 +447,18 @@ def _token_json(token: TokenInfo) -> dict[str, Any]:
 
 @api_router.get("", response_model=AccountPublic, summary="The signed-in account")
 def api_account(accounts: AccountsDep, principal: SignedInDep) -> JSONResponse:
-    """Who the session or the API token belongs to, and whether the account allows keeping
-    health data."""
-    return JSONResponse(_account_json(accounts.get(principal.account.id) or principal.account))
+    """Who the session or the API token belongs to, whether the account allows keeping
+    health data, and its optional profile (age band and sex; null: not given)."""
+    account = accounts.get(principal.account.id) or principal.account
+    return JSONResponse(_account_json(account, accounts.profile(account.id)))
+
+
+@api_router.put("/profile", response_model=ProfileIn, summary="Set the account's profile")
+def api_profile(body: ProfileIn, accounts: AccountsDep, principal: SignedInDep) -> JSONResponse:
+    """Set the optional age band and sex (null, or left out: prefer not to say; both null
+    keeps nothing). Needs `write`."""
+    chosen = accounts.set_profile(principal.account.id, age_band=body.age_band, sex=body.sex)
+    return JSONResponse(profile_json(chosen))
 
 
 @api_router.get("/tokens", response_model=list[TokenPublic], summary="The account's API tokens")

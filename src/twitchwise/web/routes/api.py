@@ -18,7 +18,7 @@ from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from twitchwise.web import service
-from twitchwise.web.deps import AppDep, JournalDep, SettingsDep
+from twitchwise.web.deps import AppDep, ExportProfileDep, JournalDep, SettingsDep
 from twitchwise.web.models import (
     EPISODES_PAGE,
     MAX_EPISODES_PAGE,
@@ -231,10 +231,14 @@ def experiment_result(journal: JournalDep, tw: AppDep) -> JSONResponse:
     responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
 )
 def export(
-    journal: JournalDep, tw: AppDep, format: Annotated[Literal["json", "csv"], Query()] = "json"
+    journal: JournalDep,
+    tw: AppDep,
+    profile: ExportProfileDep,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> Response:
-    """Everything as JSON, or the daily CSV; both can be imported again."""
-    return _file(*service.journal_export(tw, journal, format))
+    """Everything as JSON (with accounts, the account's profile too), or the daily CSV; both
+    can be imported again."""
+    return _file(*service.journal_export(tw, journal, format, profile))
 
 
 @router.post("/journal/import", response_model=ImportsPublic, summary="Import a file")

@@ -26,7 +26,14 @@ from twitchwise.errors import InputError
 from twitchwise.guides.render import Links
 from twitchwise.journal.records import FACTORS
 from twitchwise.web import service
-from twitchwise.web.deps import AppDep, CsrfChecked, CsrfToken, JournalDep, TemplatesDep
+from twitchwise.web.deps import (
+    AppDep,
+    CsrfChecked,
+    CsrfToken,
+    ExportProfileDep,
+    JournalDep,
+    TemplatesDep,
+)
 from twitchwise.web.errors import ApiError
 from twitchwise.web.models import InterviewStateIn
 from twitchwise.web.security import CSRF_COOKIE
@@ -535,9 +542,12 @@ def journal_report(
 
 @router.get("/journal/export")
 def journal_export(
-    journal: JournalDep, tw: AppDep, format: Annotated[Literal["json", "csv"], Query()] = "json"
+    journal: JournalDep,
+    tw: AppDep,
+    profile: ExportProfileDep,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> Response:
-    content, media, filename = service.journal_export(tw, journal, format)
+    content, media, filename = service.journal_export(tw, journal, format, profile)
     return _download(content, media, filename)
 
 
