@@ -594,8 +594,23 @@ def test_a_possible_red_flag_counts_until_the_person_answers_it():
     # the state round-trips with its doubt (the web sends it back and forth)
     again = iv.InterviewState.from_dict(json.loads(json.dumps(state.to_dict())))
     assert "chest_pain" in iv.evidence(again, KB).possible
-    answered = iv.InterviewState(
+    # the backstop also asks about breathing ("it feels tight"): each counts until answered
+    assert set(start.possible) == {"chest_pain", "breathing_difficulty"}
+    chest_only = iv.InterviewState(
         start, (iv.Answered("emergency_signs", "Any?", ("chest_pain",), (("chest_pain", False),)),)
     )
-    assert "chest_pain" in iv.evidence(answered, KB).negated
+    assert "chest_pain" in iv.evidence(chest_only, KB).negated
+    assert iv.progress(chest_only, KB).level is TriageLevel.EMERGENCY
+    answered = iv.InterviewState(
+        start,
+        (
+            iv.Answered(
+                "emergency_signs",
+                "Any?",
+                ("chest_pain", "breathing_difficulty"),
+                (("chest_pain", False), ("breathing_difficulty", False)),
+            ),
+        ),
+    )
+    assert {"chest_pain", "breathing_difficulty"} <= set(iv.evidence(answered, KB).negated)
     assert iv.progress(answered, KB).level < TriageLevel.EMERGENCY
