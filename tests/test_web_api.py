@@ -1000,3 +1000,33 @@ def test_journal_page_stops_an_experiment_early(
     )
     assert r.status_code == 200 and "<html" not in r.text
     assert "Your self-experiment is stopped" in r.text and "(stopped early)" in r.text
+
+
+def test_a_control_character_in_a_path_is_quoted_on_one_line(client: TestClient) -> None:
+    # what the validator quotes of the request ("found `\n` at 0") stays one line
+    r = client.put("/api/journal/days/%0A2026-01-01", json={"twitches": 1})
+    assert r.status_code == 422
+    body = r.json()
+    assert "\n" not in body["error"] and all("\n" not in e["message"] for e in body["errors"])
+
+
+def test_a_quoted_newline_in_a_validation_message_is_escaped() -> None:
+    # found by the hosted API's property test: a token id of "\n" was quoted raw
+    from fastapi.exceptions import RequestValidationError
+
+    from twitchwise.web.errors import classify
+
+    exc = RequestValidationError(
+        [
+            {
+                "type": "uuid_parsing",
+                "loc": ("path", "token_id"),
+                "msg": "Input should be a valid UUID, invalid character: found `\n` at 0",
+                "input": "\n",
+            }
+        ]
+    )
+    status, message, errors = classify(None, exc)  # type: ignore[arg-type]
+    assert status == 422
+    assert message == "token_id: input should be a valid UUID, invalid character: found `\\n` at 0"
+    assert errors == [{"field": "token_id", "message": message.split(": ", 1)[1]}]

@@ -166,7 +166,7 @@ def _validation(exc: RequestValidationError) -> tuple[int, str, list[dict[str, s
     for p in problems:
         if p.get("type") == "json_invalid":
             ctx = p.get("ctx") or {}
-            detail = ctx.get("error", "invalid JSON")
+            detail = _one_line(str(ctx.get("error", "invalid JSON")))
             return (
                 400,
                 f"the request body is not valid JSON ({detail}); send a JSON object, for example "
@@ -178,7 +178,9 @@ def _validation(exc: RequestValidationError) -> tuple[int, str, list[dict[str, s
         loc = tuple(p.get("loc", ()))
         name = field_name(loc)
         kind = str(p.get("type", ""))
-        message = _TYPE_MESSAGES.get(kind) or _lower_first(str(p.get("msg", "is not valid")))
+        message = _TYPE_MESSAGES.get(kind) or _lower_first(
+            _one_line(str(p.get("msg", "is not valid")))
+        )
         if name == "body" and kind == "missing":
             message = "the request has no body; send a JSON object"
         leaf = next((str(x) for x in reversed(loc) if isinstance(x, str)), "")
@@ -189,6 +191,12 @@ def _validation(exc: RequestValidationError) -> tuple[int, str, list[dict[str, s
     first = errors[0] if errors else {"field": "body", "message": "is not valid"}
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     return 422, f"{first['field']}: {first['message']}{more}", errors
+
+
+def _one_line(text: str) -> str:
+    """The text with what it quotes of the request kept on one line: a newline or another
+    control character someone sent ("found `\\n` at 0") is written as its escape."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _lower_first(text: str) -> str:
