@@ -53,7 +53,7 @@ from twitchwise.journal.records import (  # noqa: E402
 )
 from twitchwise.journal.settings import JournalSettings  # noqa: E402
 from twitchwise.journal.store import open_journal  # noqa: E402
-from twitchwise.server.accounts import AccountInfo, Accounts  # noqa: E402
+from twitchwise.server.accounts import AccountInfo, Accounts, AnswerInfo  # noqa: E402
 from twitchwise.server.credentials import Passwords  # noqa: E402
 from twitchwise.server.db import make_engine, upgrade  # noqa: E402
 
@@ -158,6 +158,24 @@ def profile_of(i: int) -> tuple[str | None, str | None]:
     return band, sex
 
 
+def answers_of(i: int) -> list[tuple[date, str]]:
+    """The day and triage level of each answer the hosted app gave person ``i``: two on one
+    day (the more urgent one wins), one on another, none for every third person."""
+    if i % 3 == 2:
+        return []
+    day = START + timedelta(days=3 + i)
+    return [(day, "self_care"), (day, cf.LEVELS[1 + i % 3]),
+            (day + timedelta(days=20), cf.LEVELS[i % 4])]  # fmt: skip
+
+
+def most_urgent(i: int) -> dict[date, str]:
+    out: dict[date, str] = {}
+    for day, level in answers_of(i):
+        if day not in out or cf.LEVELS.index(level) > cf.LEVELS.index(out[day]):
+            out[day] = level
+    return out
+
+
 def populate(url: str, tmp_path: Path, *, consenting: int = 12, days: int = 84) -> Hosted:
     """An upgraded database with ``consenting`` people who consent and have journals, one
     who consents with an empty journal, two who do not consent (with journals) and one who
@@ -178,6 +196,8 @@ def populate(url: str, tmp_path: Path, *, consenting: int = 12, days: int = 84) 
                 accounts.disable_account(made.id)
             band, sex = profile_of(i)
             accounts.set_profile(made.id, age_band=band, sex=sex)
+            for day, level in answers_of(i):  # kept only for those who consent
+                accounts.record_answer(made.id, AnswerInfo(day, level, (), ("twitching",), 0))
             if kind != "empty":
                 info = FileInfo(f"FILE-{marker}.json", secrets.token_hex(32), 10, "json")
                 root.for_owner(made.id).import_files([(info, journal_of(i, days, marker))])
@@ -285,6 +305,34 @@ def test_only_consenting_people_and_withdrawn_consent_honoured(
     for table, rows in tables(second).items():
         assert pseudonyms(site, [gone]).isdisjoint(r["person_id"] for r in rows), table
     assert report_json(second, capsys)["cohort"]["people"] == 11
+
+
+def test_triage_levels_are_the_most_urgent_recorded_answer_of_the_day(
+    site: Hosted, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each exported day's triage level is the most urgent of the answers the hosted app
+    recorded for the person that day (moved with their dates); null on the other days; a
+    person who withdraws consent loses every recorded answer."""
+    out = tmp_path / "levels"
+    code, _, err = run(site.export(out), capsys)
+    assert code == 0, err
+    key = cx.ExportKey(KEY.encode())
+    days = tables(out)["days"]
+    expected: dict[tuple[str, date], str] = {}
+    for i, person in enumerate(site.people):
+        if person.exported:
+            shift = timedelta(days=key.shift_days(person.account.id))
+            pid = key.person_id(person.account.id)
+            expected.update({(pid, d + shift): lvl for d, lvl in most_urgent(i).items()})
+    found = {(r["person_id"], r["date"]): r["triage_level"] for r in days if r["triage_level"]}
+    assert found == expected and len(found) >= 10
+    assert {v for v in found.values()} <= set(cf.LEVELS)
+    gone = site.people[0]
+    assert site.accounts.answers(gone.account.id)
+    site.withdraw(gone)
+    assert site.accounts.answers(gone.account.id) == []
+    never = [p for p in site.people if p.kind == "no"]
+    assert all(site.accounts.answers(p.account.id) == [] for p in never)
 
 
 def test_consenting_accounts_are_listed_a_page_at_a_time(site: Hosted) -> None:

@@ -234,7 +234,7 @@ def test_serve_with_accounts(
     assert out == "" and err.count("\n") == 1 and recorded.calls == []
     assert err == (
         f"error: {tmp_path / 'hosted.sqlite'}: the database's accounts schema is at none, "
-        "not a0005: run 'twitchwise db upgrade' first\n"
+        "not a0006: run 'twitchwise db upgrade' first\n"
     )
     assert main(["db", "upgrade", "--database-url", url]) == 0
     capsys.readouterr()

@@ -288,6 +288,37 @@ def test_a_profile_is_optional_and_from_closed_lists(accounts: Accounts, engine:
         accounts.set_profile(uuid.uuid4(), age_band="30-39", sex=None)
 
 
+def test_an_answer_is_recorded_only_with_consent_and_without_text(
+    accounts: Accounts, engine: Engine
+) -> None:
+    from datetime import date
+
+    from twitchwise.cohort.format import LEVELS
+    from twitchwise.server.accounts import ANSWER_LEVELS, AnswerInfo
+
+    assert ANSWER_LEVELS == LEVELS  # the cohort's own values
+    ann = accounts.create_account("ann@example.org", PASSWORD, consent=True)
+    bob = accounts.create_account("bob@example.org", PASSWORD)
+    one = AnswerInfo(date(2026, 3, 1), "see_doctor_routine", ("emergency_signs",), ("twitching",))
+    assert accounts.record_answer(ann.id, one) and accounts.answers(ann.id) == [one]
+    assert not accounts.record_answer(bob.id, one) and accounts.answers(bob.id) == []
+    assert not accounts.record_answer(uuid.uuid4(), one)
+    refused = [
+        (AnswerInfo(one.day, "urgent"), "level"),
+        (AnswerInfo(one.day, "self_care", ("my eyelid twitches",)), "questions"),
+        (AnswerInfo(one.day, "self_care", (), ("Twitching",)), "findings"),
+        (AnswerInfo(one.day, "self_care", (), (), -1), "not_understood"),
+    ]
+    for answer, field in refused:
+        with pytest.raises(InputError) as caught:
+            accounts.record_answer(ann.id, answer)
+        assert caught.value.field == field
+    accounts.disable_account(ann.id)
+    assert not accounts.record_answer(ann.id, one)
+    accounts.set_consent(ann.id, False)
+    assert rows(engine, "SELECT count(*) FROM answers") == [(0,)]
+
+
 def _journal_settings(engine: Engine) -> JournalSettings:
     """The journal in the accounts' own database (as the hosted service keeps it)."""
     database = engine.url.database

@@ -38,9 +38,9 @@ def test_upgrade_create_and_disable(
 ) -> None:
     code, out, err = run(["db", "upgrade", "--database-url", url], capsys)
     assert (code, err) == (0, "")
-    assert "none -> a0005" in out
+    assert "none -> a0006" in out
     code, out, _ = run(["db", "upgrade", "--database-url", url], capsys)
-    assert code == 0 and "up to date (a0005)" in out
+    assert code == 0 and "up to date (a0006)" in out
 
     with_stdin(monkeypatch, PASSWORD + "\n")
     code, out, err = run(
@@ -100,7 +100,7 @@ def test_the_journal_home_is_the_default_database(
     monkeypatch.setenv("TWITCHWISE_DATABASE_URL", f"sqlite:///{other}")
     assert run(["db", "upgrade"], capsys)[0] == 0
     engine = make_engine(f"sqlite:///{other}")
-    assert current_revision(engine) == "a0005"
+    assert current_revision(engine) == "a0006"
     engine.dispose()
 
 
@@ -158,7 +158,7 @@ def test_upgrade_migrates_the_journal_too_and_says_so(
     assert (code, err) == (0, "")
     assert out == (
         f"upgraded the journal schema of {where}: none -> 0004\n"
-        f"upgraded the accounts schema of {where}: none -> a0005\n"
+        f"upgraded the accounts schema of {where}: none -> a0006\n"
     )
     engine = make_engine(url)
     names = set(inspect(engine).get_table_names())
@@ -168,7 +168,7 @@ def test_upgrade_migrates_the_journal_too_and_says_so(
     code, out, _ = run(["db", "upgrade", "--database-url", url], capsys)
     assert out == (
         f"the journal schema of {where} is up to date (0004)\n"
-        f"the accounts schema of {where} is up to date (a0005)\n"
+        f"the accounts schema of {where} is up to date (a0006)\n"
     )
 
 

@@ -21,7 +21,7 @@ from twitchwise.journal.records import EpisodeIn
 from twitchwise.journal.settings import JournalSettings
 from twitchwise.journal.store import open_journal
 from twitchwise.server.access import AuthenticationError, InvalidInvitation
-from twitchwise.server.accounts import Accounts, ProfileInfo
+from twitchwise.server.accounts import Accounts, AnswerInfo, ProfileInfo
 from twitchwise.server.credentials import Passwords
 from twitchwise.server.db import (
     HEAD_REVISION,
@@ -33,7 +33,9 @@ from twitchwise.server.db import (
 )
 from twitchwise.server.models import Base
 
-TABLES = {"accounts", "sessions", "api_tokens", "login_attempts", "invitations", "profiles"}
+TABLES = {
+    "accounts", "sessions", "api_tokens", "login_attempts", "invitations", "profiles", "answers",
+}  # fmt: skip
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -117,7 +119,7 @@ def test_row_level_security_is_on_only_on_postgresql(url: str) -> None:
                 text(
                     "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class "
                     "WHERE relname IN ('accounts', 'sessions', 'api_tokens', 'login_attempts', "
-                    "'invitations', 'profiles') "
+                    "'invitations', 'profiles', 'answers') "
                     "AND relnamespace = current_schema()::regnamespace"
                 )
             )
@@ -134,11 +136,12 @@ def test_row_level_security_is_on_only_on_postgresql(url: str) -> None:
         "login_attempts": (True, True),
         "invitations": (True, True),
         "profiles": (True, True),
+        "answers": (True, True),
     }
     assert policies == {
         "accounts_own", "accounts_lookup", "sessions_own", "sessions_lookup",
         "api_tokens_own", "api_tokens_lookup", "login_attempts_named",
-        "invitations_named", "invitations_managed", "profiles_own",
+        "invitations_named", "invitations_managed", "profiles_own", "answers_own",
     }  # fmt: skip
 
 
@@ -259,7 +262,7 @@ def test_a0005_keeps_everything_already_there(url: str, tmp_path: Path) -> None:
     assert len(before["login_attempts"]) == 2 and len(before["episodes"]) == 1
     assert not inspect(engine).has_table("profiles")
 
-    assert upgrade(engine) == HEAD_REVISION == "a0005"
+    assert upgrade(engine, "a0005") == "a0005"
     after = everything(engine)
     assert after.pop("twitchwise_accounts_version") == [("a0005",)]
     assert before.pop("twitchwise_accounts_version") == [("a0004",)]
@@ -275,6 +278,7 @@ def test_a0005_keeps_everything_already_there(url: str, tmp_path: Path) -> None:
     )
     accounts.set_profile(bob.id, age_band=None, sex="male")
     assert accounts.profile(ann.id) == ProfileInfo("40-49", "female")
+    upgrade(engine)  # the repository deletes an account at the head revision
     assert accounts.delete_account(ann.id)
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT age_band, sex FROM profiles")).all()
@@ -286,4 +290,69 @@ def test_a0005_keeps_everything_already_there(url: str, tmp_path: Path) -> None:
     assert accounts.find("bob@example.org") == bob
     assert upgrade(engine) == HEAD_REVISION
     assert accounts.profile(bob.id) == ProfileInfo(None, None)
+    engine.dispose()
+
+
+def test_a0006_keeps_everything_already_there(url: str, tmp_path: Path) -> None:
+    """A database at a0005 holding accounts, sessions, tokens, an invitation, throttling
+    counts, a profile and a journal: a0006 adds the answers and changes no row of anything
+    else; answers then are kept only with consent, all of them go when it is withdrawn and
+    with the account; back down to a0005 takes only the answers away."""
+    path = tmp_path / "accounts.sqlite" if url.startswith("sqlite") else None
+    settings = JournalSettings(url, path)
+    at = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+    engine = make_engine(url)
+    assert upgrade(engine, "a0005") == "a0005"
+    accounts = Accounts(engine, passwords=Passwords(PasswordHasher(time_cost=1, memory_cost=1024)))
+    ann = accounts.create_account("ann@example.org", "a long enough password", consent=True)
+    bob = accounts.create_account("bob@example.org", "a long enough password", consent=True)
+    cy = accounts.create_account("cy@example.org", "a long enough password")
+    login = accounts.create_session(ann.id)
+    token = accounts.create_api_token(ann.id, "script", ["read", "write"])
+    accounts.create_invitation()
+    accounts.set_profile(ann.id, age_band="30-39", sex="female")
+    with pytest.raises(AuthenticationError):
+        accounts.login("bob@example.org", "not the password", client="192.0.2.1")
+    with open_journal(settings) as journal:
+        journal.for_owner(ann.id).add_episode(
+            EpisodeIn(day=date(2026, 11, 21), at=at.replace(day=21), region="region_eyelid")
+        )
+    before = everything(engine)
+    assert len(before["profiles"]) == 1 and len(before["episodes"]) == 1
+    assert not inspect(engine).has_table("answers")
+
+    assert upgrade(engine) == HEAD_REVISION == "a0006"
+    after = everything(engine)
+    assert after.pop("twitchwise_accounts_version") == [("a0006",)]
+    assert before.pop("twitchwise_accounts_version") == [("a0005",)]
+    assert after.pop("answers") == []
+    assert after == before
+    found = accounts.session(login.token)
+    assert found is not None and found.account == ann
+    used = accounts.api_token(token.token)
+    assert used is not None and used.id == token.info.id
+    assert accounts.profile(ann.id) == ProfileInfo("30-39", "female")
+
+    urgent = AnswerInfo(date(2026, 11, 22), "see_doctor_urgent", ("emergency_signs",),
+                        ("twitching", "region_eyelid"), 2)  # fmt: skip
+    calm = AnswerInfo(date(2026, 11, 21), "self_care", (), ("twitching",), 0)
+    assert accounts.record_answer(ann.id, urgent) and accounts.record_answer(ann.id, calm)
+    assert accounts.record_answer(bob.id, calm)
+    assert not accounts.record_answer(cy.id, calm)  # no consent: nothing kept
+    assert accounts.answers(ann.id) == [calm, urgent]
+    assert accounts.answers(cy.id) == []
+    accounts.set_consent(bob.id, False)
+    assert accounts.answers(bob.id) == []
+    assert accounts.delete_account(ann.id)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM answers")).scalar_one() == 0
+
+    accounts.set_consent(bob.id, True)
+    assert accounts.record_answer(bob.id, calm)
+    downgrade(engine, "a0005")
+    assert current_revision(engine) == "a0005"
+    assert not inspect(engine).has_table("answers")
+    assert accounts.find("bob@example.org") == accounts.get(bob.id)
+    assert upgrade(engine) == HEAD_REVISION
+    assert accounts.answers(bob.id) == []
     engine.dispose()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 
@@ -28,6 +29,7 @@ from twitchwise.server.access import InvalidInvitation
 from twitchwise.server.accounts import (
     AccountInfo,
     Accounts,
+    AnswerInfo,
     NewSession,
     NewToken,
     ProfileInfo,
@@ -310,3 +312,43 @@ def test_profiles_are_seen_only_by_the_account_a_transaction_names(world: World)
     assert accounts.delete_account(world.ann.id)
     with world.owner.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM profiles")).scalar() == 1
+
+
+def test_answers_are_seen_only_by_the_account_a_transaction_names(world: World) -> None:
+    """Migration a0006: a recorded answer is its account's alone; the repository records,
+    reads and deletes them (withdrawn consent, a deleted account) through the role."""
+    accounts = Accounts(world.app, passwords=_passwords())
+    one = AnswerInfo(date(2026, 11, 21), "emergency", ("emergency_signs",), ("chest_pain",), 1)
+    for person in (world.ann, world.bob):
+        accounts.set_consent(person.id, True)
+        assert accounts.record_answer(person.id, one)
+    with world.owner.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM answers")).scalar() == 2
+    with world.app.begin() as conn:  # naming no one: nothing, and nothing to change
+        assert conn.execute(text("SELECT count(*) FROM answers")).scalar() == 0
+        assert conn.execute(text("UPDATE answers SET not_understood = 0")).rowcount == 0
+        assert conn.execute(text("DELETE FROM answers")).rowcount == 0
+    with world.app.begin() as conn:
+        conn.execute(text("SELECT set_config('twitchwise.account_id', :a, true)"),
+                     {"a": str(world.ann.id)})  # fmt: skip
+        assert conn.execute(text("SELECT triage_level FROM answers")).all() == [("emergency",)]
+    with world.app.begin() as conn:  # cannot give one's answer to another, nor write theirs
+        conn.execute(text("SELECT set_config('twitchwise.account_id', :a, true)"),
+                     {"a": str(world.ann.id)})  # fmt: skip
+        with pytest.raises(ProgrammingError, match="row-level security"):
+            conn.execute(text("UPDATE answers SET account_id = :b"), {"b": str(world.bob.id)})
+    with world.app.begin() as conn:
+        conn.execute(text("SELECT set_config('twitchwise.account_id', :a, true)"),
+                     {"a": str(world.ann.id)})  # fmt: skip
+        with pytest.raises(ProgrammingError, match="row-level security"):
+            conn.execute(
+                text("INSERT INTO answers VALUES (gen_random_uuid(), :b, '2026-11-21', "
+                     "'self_care', '', '', 0)"), {"b": str(world.bob.id)}
+            )  # fmt: skip
+    assert accounts.answers(world.ann.id) == [one] == accounts.answers(world.bob.id)
+    accounts.set_consent(world.bob.id, False)
+    assert accounts.answers(world.bob.id) == []
+    assert not accounts.record_answer(world.bob.id, one)
+    assert accounts.delete_account(world.ann.id)
+    with world.owner.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM answers")).scalar() == 0

@@ -292,6 +292,73 @@ def test_nothing_is_kept_before_consent(site: Hosted) -> None:
     assert len(ann.get("/api/journal/episodes").json()) == 1  # what was kept stays
 
 
+def _every_answer(client: TestClient, token: str | None = None) -> None:
+    """One answer through each way the hosted app gives one: the ask and assess API, the
+    ask page, the interview's API result and the interview page's finish."""
+    headers = bearer(token) if token else {}
+    text_ = "my arm twitches zorblax and I have chest pain"
+    assert client.post("/api/ask", json={"text": text_}, headers=headers).status_code == 200
+    r = client.post("/api/assess", json={"findings": ["twitching", "region_eyelid"]},
+                    headers=headers)  # fmt: skip
+    assert r.status_code == 200
+    started = client.post("/api/interview/start", json={"text": "my eyelid twitches"},
+                          headers=headers).json()  # fmt: skip
+    question = started["question"]
+    reply = {"finding": False, "choice": []}.get(question["kind"], 0)
+    r = client.post("/api/interview/answer", headers=headers, json={
+        "state": started["state"], "question": question["id"], "reply": reply,
+    })  # fmt: skip
+    assert r.status_code == 200, r.text
+    state = r.json()["state"]
+    r = client.post("/api/interview/result", json={"state": state}, headers=headers)
+    assert r.status_code == 200
+    if token:
+        return
+    csrf = form_token(client, "/")
+    r = client.post("/ask", data={"csrf_token": csrf, "text": text_})
+    assert r.status_code == 200
+    form = {"csrf_token": form_token(client, "/check"), "state": json.dumps(state)}
+    r = client.post("/check/answer", data={**form, "action": "finish"})
+    assert r.status_code == 200
+
+
+def test_answers_are_recorded_only_with_consent_and_without_text(site: Hosted) -> None:
+    ann = sign_up(site, ANN)
+    bob = sign_up(site, BOB, consent=False)
+    ann_id = ann.get("/api/account").json()["id"]
+    for client in (ann, bob, site.client()):
+        _every_answer(client)
+    program = site.client()
+    _every_answer(program, make_token(ann, "reader", ["read"]))
+    found = rows(site, "SELECT account_id, day, triage_level, questions, findings, "
+                       "not_understood FROM answers")  # fmt: skip
+    assert len(found) == 5 + 3 and {uuid.UUID(str(r[0])) for r in found} == {
+        uuid.UUID(ann_id)
+    }  # Ann's alone
+    levels = sorted(r[2] for r in found)
+    assert levels.count("emergency") == 3 and set(levels) <= {
+        "self_care", "see_doctor_routine", "see_doctor_urgent", "emergency"
+    }
+    interviews = [r for r in found if r[3]]
+    assert len(interviews) == 3 and all(r[3].split()[0] == "emergency_signs" for r in interviews)
+    assert all(re.fullmatch(r"[a-z0-9_ ]*", r[3] + r[4]) for r in found)
+    said = site.client().post("/api/ask", json={"text": "my arm twitches zorblax and I have "
+                                                       "chest pain"}).json()  # fmt: skip
+    unread = {r[5] for r in found if "chest_pain" in r[4].split()}
+    assert unread == {len(said["not_understood"])}  # a count of words, never the words
+    everything = json.dumps([[str(v) for v in r] for r in found])
+    assert "zorblax" not in everything and "arm twitches" not in everything
+    assert str(found[0][1]) == datetime.now(UTC).date().isoformat()
+
+    ann.post("/account/consent", data={"csrf_token": form_token(ann), "consent": "no"})
+    assert rows(site, "SELECT count(*) FROM answers") == [(0,)]  # all of them, at once
+    _every_answer(ann)
+    assert rows(site, "SELECT count(*) FROM answers") == [(0,)]
+    ann.post("/account/consent", data={"csrf_token": form_token(ann), "consent": "yes"})
+    _every_answer(ann)
+    assert rows(site, "SELECT count(*) FROM answers") == [(5,)]
+
+
 def test_the_profile_is_optional_own_and_in_the_export(site: Hosted) -> None:
     ann = sign_up(site, ANN)
     bob = sign_up(site, BOB)

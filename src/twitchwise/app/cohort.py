@@ -4,7 +4,9 @@ each journal read through its owner's :class:`~twitchwise.journal.store.Journal`
 have finished or were stopped go in as their results (:func:`twitchwise.app.experiment.results_of`,
 the analysis ``twitchwise experiment result`` gives them). The age band and sex are those the
 person chose in their account's profile (:meth:`~twitchwise.server.accounts.Accounts.profile`),
-null when not given.
+null when not given. Each day's triage level is the most urgent of the answers the hosted app
+gave them that day (:meth:`~twitchwise.server.accounts.Accounts.answers`, kept only while they
+consent).
 
 ::
 
@@ -101,6 +103,8 @@ def export_cohort(
                     if info is None or not info.consent or info.disabled:
                         continue  # withdrawn (or disabled) since the page was listed
                     profile = accounts.profile(account_id)  # only what they chose to give
+                    # the record of answers (kept only with consent): each day's most urgent
+                    levels = [(a.day, a.triage_level) for a in accounts.answers(account_id)]
                     journal = root.for_owner(account_id)
                     summary = journal.summary(notes_days=0)
                     stored = journal.experiments()
@@ -113,6 +117,7 @@ def export_cohort(
                         age_band=profile.age_band,
                         sex=profile.sex,
                         experiments=experiments,
+                        levels=levels,
                     )
                     export.add(person, rows)
                 return export.finish()

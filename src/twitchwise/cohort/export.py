@@ -70,6 +70,7 @@ from twitchwise.cohort.format import (
     CHANGES,
     COLUMNS,
     FACTORS,
+    LEVELS,
     MANIFEST,
     PARTITION,
     SEXES,
@@ -261,10 +262,13 @@ def person_rows(
     age_band: str | None = None,
     sex: str | None = None,
     experiments: Iterable[Any] = (),
+    levels: Iterable[tuple[date, str]] = (),
 ) -> PersonRows | None:
     """A person's rows from their journal's summary (``Journal.summary``; its notes are never
     read); None when it has no day with a twitch count (nothing to export). ``experiments``
-    are the results of their self-experiments (:func:`experiment_rows`). ``age_band`` (a
+    are the results of their self-experiments (:func:`experiment_rows`); ``levels`` the day
+    and triage level of each answer the hosted app gave them (its record of answers), of
+    which each day takes the most urgent (:func:`day_levels`). ``age_band`` (a
     band the person chose, as the hosted profile keeps it) or ``age`` (in years, banded) and
     ``sex``: anything outside the format's vocabularies is written as not given.
 
@@ -284,23 +288,26 @@ def person_rows(
     if not kept:
         return None
     regions = _day_regions(summary.groups)
+    urgent = day_levels(levels)
     shift = timedelta(days=shift_days)
     dates: list[date] = []
     counts: list[int] = []
     where: list[str | None] = []
+    triage: list[str | None] = []
     for i in kept:
         day = series.start + timedelta(days=i)
         count = int(series.counts[i] or 0)
         dates.append(day + shift)
         counts.append(count)
         where.append(regions.get(day) if count > 0 else None)
+        triage.append(urgent.get(day))
     n = len(kept)
     columns: dict[str, Any] = {
         "person_id": pa.array([person_id] * n, pa.string()),
         "date": pa.array(dates, pa.date32()),
         "twitch_count": pa.array(counts, pa.int32()),
         "region": pa.array(where, pa.string()),
-        "triage_level": pa.nulls(n, pa.string()),
+        "triage_level": pa.array(triage, pa.string()),
     }
     for factor in FACTORS:
         values = series.factors[factor]
@@ -390,6 +397,17 @@ def experiment_rows(results: Iterable[Any], *, person_id: str, shift_days: int) 
     return pa.RecordBatch.from_arrays(
         [pa.array(rows[f.name], f.type) for f in schema], schema=schema
     )
+
+
+def day_levels(levels: Iterable[tuple[date, str]]) -> dict[date, str]:
+    """The most urgent triage level of each day's answers (levels outside the format's
+    vocabulary are left out: nothing but its values is ever written)."""
+    rank = {level: i for i, level in enumerate(LEVELS)}
+    out: dict[date, str] = {}
+    for day, level in levels:
+        if level in rank and (day not in out or rank[level] > rank[out[day]]):
+            out[day] = level
+    return out
 
 
 def _day_regions(groups: Iterable[Any]) -> dict[date, str]:

@@ -16,6 +16,8 @@
     accounts.create_invited_account(made.code, email, password, client="203.0.113.7")
     accounts.set_profile(person.id, age_band="30-39", sex=None)   # optional; None: not said
     accounts.profile(person.id)                    # ProfileInfo("30-39", None)
+    accounts.record_answer(person.id, AnswerInfo(day, "self_care", (), ("twitching",), 0))
+    accounts.answers(person.id)                    # only while the account consents
 
 Every method is one transaction and returns plain frozen dataclasses, never ORM rows. No other
 module queries these tables. The person's journal is in the same database, owned by the
@@ -28,8 +30,8 @@ looks for (``twitchwise.session_id``, ``twitchwise.token_hash``: a token's hash;
 ``twitchwise.email``: the email of a login; ``twitchwise.throttle_keys``: the hashed keys of
 a login's throttling; ``twitchwise.invitation_hash``: the hash of an invitation code; and
 ``twitchwise.invitations`` = ``manage`` for the administrator's list of invitations): the
-policies of migrations ``a0002`` to ``a0005`` then hide every other account,
-session, token, throttling count, invitation and profile, even from a query that forgets its
+policies of migrations ``a0002`` to ``a0006`` then hide every other account,
+session, token, throttling count, invitation, profile and answer, even from a query that forgets its
 ``WHERE``. Every method here works through a role that obeys them.
 
 **Invitations.** With sign-up by invitation, :meth:`Accounts.create_invited_account` spends
@@ -57,7 +59,7 @@ import uuid
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, case, delete, func, select, text, update
@@ -84,6 +86,7 @@ from twitchwise.server.credentials import (
 from twitchwise.server.db import DatabaseError
 from twitchwise.server.models import (
     Account,
+    AnswerRecord,
     ApiToken,
     Invitation,
     LoginAttempt,
@@ -94,10 +97,12 @@ from twitchwise.server.throttle import RESET_AFTER, Key, invitation_keys, keys_f
 
 __all__ = [
     "AGE_BANDS",
+    "ANSWER_LEVELS",
     "SCOPES",
     "SEXES",
     "AccountInfo",
     "Accounts",
+    "AnswerInfo",
     "AuthenticationError",
     "InvalidInvitation",
     "InvitationInfo",
@@ -109,6 +114,7 @@ __all__ = [
     "ProfileInfo",
     "SessionInfo",
     "TokenInfo",
+    "check_answer",
     "check_email",
     "check_password",
     "check_profile",
@@ -131,6 +137,13 @@ INVITATION_MAX_USES = 1000
 AGE_BANDS = ("18-29", "30-39", "40-49", "50-59", "60-69", "70+")
 #: The sexes a profile may give (the cohort format's). Not given: "prefer not to say".
 SEXES = ("female", "male")
+#: The triage levels a recorded answer may have (the cohort format's ``LEVELS``; a test keeps
+#: them equal), least urgent first.
+ANSWER_LEVELS = ("self_care", "see_doctor_routine", "see_doctor_urgent", "emergency")
+#: What an id of the knowledge base (a finding's, a question's) looks like: never free text.
+_KB_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
+#: The most ids one recorded answer keeps of each kind.
+ANSWER_MAX_IDS = 200
 _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 
 
@@ -149,6 +162,20 @@ class ProfileInfo:
 
     age_band: str | None = None
     sex: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerInfo:
+    """One answer of the hosted app as recorded (docs/hosted.md#the-record-of-answers): no
+    free text, only the day, the triage level, the interview's question ids (empty for an
+    answer that was no interview's), the ids of the findings read as present and how many
+    words were not understood."""
+
+    day: date
+    triage_level: str
+    questions: tuple[str, ...] = ()
+    findings: tuple[str, ...] = ()
+    not_understood: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +275,28 @@ def check_profile(age_band: str | None, sex: str | None) -> ProfileInfo:
     if sex is not None and sex not in SEXES:
         raise InputError(f"a sex is one of {', '.join(SEXES)} or not given", field="sex")
     return ProfileInfo(age_band or None, sex or None)
+
+
+def check_answer(answer: AnswerInfo) -> AnswerInfo:
+    """The answer as recorded, or InputError: a level of :data:`ANSWER_LEVELS`, ids that look
+    like the knowledge base's (never words), a count not below 0."""
+    if answer.triage_level not in ANSWER_LEVELS:
+        raise InputError(f"a triage level is one of {', '.join(ANSWER_LEVELS)}", field="level")
+    for name, ids in (("questions", answer.questions), ("findings", answer.findings)):
+        if len(ids) > ANSWER_MAX_IDS or not all(_KB_ID.fullmatch(i) for i in ids):
+            raise InputError(
+                f"an answer's {name} are at most {ANSWER_MAX_IDS} ids of the knowledge base",
+                field=name,
+            )
+    if isinstance(answer.not_understood, bool) or not 0 <= answer.not_understood < 2**31:
+        raise InputError("not_understood counts words: 0 or more", field="not_understood")
+    return AnswerInfo(
+        answer.day,
+        answer.triage_level,
+        tuple(answer.questions),
+        tuple(answer.findings),
+        int(answer.not_understood),
+    )
 
 
 def check_scopes(scopes: Collection[str]) -> tuple[str, ...]:
@@ -436,13 +485,64 @@ class Accounts:
 
     def set_consent(self, account_id: uuid.UUID, consent: bool) -> AccountInfo | None:
         """Give or withdraw the account's consent to keeping its health data; None when
-        there is no such account."""
+        there is no such account.
+
+        Withdrawing it deletes every recorded answer of the account in the same transaction
+        (docs/hosted.md#the-record-of-answers)."""
         with self._transaction(account_id) as session:
-            row = session.get(Account, account_id)
+            row = session.get(Account, account_id, with_for_update=True)
             if row is None:
                 return None
             row.consent = consent
+            if not consent:
+                session.execute(delete(AnswerRecord).where(AnswerRecord.account_id == account_id))
             return _account(row)
+
+    # ------------------------------------------------------------------ the record of answers
+    # (issue 16, docs/hosted.md#the-record-of-answers): only while the account consents
+
+    def record_answer(self, account_id: uuid.UUID, answer: AnswerInfo) -> bool:
+        """Keep one answer the hosted app gave the account (:func:`check_answer`), only if the
+        account consents and is not disabled, read in the same transaction (its row locked,
+        so a withdrawal at the same moment either comes first or deletes it); False when
+        nothing was kept."""
+        checked = check_answer(answer)
+        with self._transaction(account_id) as session:
+            row = session.get(Account, account_id, with_for_update=True)
+            if row is None or not row.consent or row.disabled:
+                return False
+            session.add(
+                AnswerRecord(
+                    id=uuid.uuid4(),
+                    account_id=account_id,
+                    day=checked.day,
+                    triage_level=checked.triage_level,
+                    questions=" ".join(checked.questions),
+                    findings=" ".join(checked.findings),
+                    not_understood=checked.not_understood,
+                )
+            )
+            return True
+
+    def answers(self, account_id: uuid.UUID) -> list[AnswerInfo]:
+        """The account's recorded answers, oldest day first (none once consent is withdrawn:
+        they are deleted then)."""
+        with self._transaction(account_id) as session:
+            rows = session.scalars(
+                select(AnswerRecord)
+                .where(AnswerRecord.account_id == account_id)
+                .order_by(AnswerRecord.day, AnswerRecord.id)
+            )
+            return [
+                AnswerInfo(
+                    r.day,
+                    r.triage_level,
+                    tuple(r.questions.split()),
+                    tuple(r.findings.split()),
+                    r.not_understood,
+                )
+                for r in rows
+            ]
 
     # ------------------------------------------------------------------ the profile
 
@@ -525,11 +625,12 @@ class Accounts:
 
     def delete_account(self, account_id: uuid.UUID) -> bool:
         """Delete the account and everything of it (every row of its journal, its profile,
-        sessions and tokens) in ONE transaction, for good; False when there is no such
-        account."""
+        recorded answers, sessions and tokens) in ONE transaction, for good; False when there
+        is no such account."""
         with self._transaction(account_id) as session:
             erase_owner(session.connection(), account_id)
             session.execute(delete(Profile).where(Profile.account_id == account_id))
+            session.execute(delete(AnswerRecord).where(AnswerRecord.account_id == account_id))
             session.execute(delete(ApiToken).where(ApiToken.account_id == account_id))
             session.execute(delete(LoginSession).where(LoginSession.account_id == account_id))
             gone = session.execute(delete(Account).where(Account.id == account_id))

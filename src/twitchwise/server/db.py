@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 #: The newest accounts migration.
-HEAD_REVISION = "a0005"
+HEAD_REVISION = "a0006"
 MIGRATIONS = "twitchwise.server:migrations"
 VERSION_TABLE = "twitchwise_accounts_version"
 

@@ -1,5 +1,5 @@
 """The accounts' tables as typed SQLAlchemy 2 models: ``accounts``, ``sessions``, ``api_tokens``,
-``login_attempts``, ``invitations``, ``profiles``.
+``login_attempts``, ``invitations``, ``profiles``, ``answers``.
 
 The schema is created and changed only by the Alembic migrations in
 ``twitchwise/server/migrations`` (their own version table, so they never meet the journal's);
@@ -15,16 +15,18 @@ Timestamps are stored in UTC and read back timezone-aware (the journal's ``UTCDa
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
+    Text,
     Uuid,
     false,
     func,
@@ -35,6 +37,7 @@ from twitchwise.journal.models import NAMING_CONVENTION, UTCDateTime
 
 __all__ = [
     "Account",
+    "AnswerRecord",
     "ApiToken",
     "Base",
     "Invitation",
@@ -146,3 +149,27 @@ class Profile(Base):
     age_band: Mapped[str | None] = mapped_column(String(8), nullable=True)
     sex: Mapped[str | None] = mapped_column(String(8), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AnswerRecord(Base):
+    """One answer the hosted app gave a person whose account consents (issue 16), with no
+    free text at all: the day, the triage level, the ids of the interview's questions asked
+    (space-separated; empty for an answer that was no interview's), the ids of the findings
+    read as present (space-separated) and how many words were not understood (never the
+    words). Deleted with the account, and every row of a person when they withdraw consent."""
+
+    __tablename__ = "answers"
+    __table_args__ = (
+        CheckConstraint("not_understood >= 0", name="not_understood"),
+        Index("ix_answers_account_id_day", "account_id", "day"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("accounts.id", ondelete="CASCADE")
+    )
+    day: Mapped[date] = mapped_column(Date)
+    triage_level: Mapped[str] = mapped_column(String(20))
+    questions: Mapped[str] = mapped_column(Text)
+    findings: Mapped[str] = mapped_column(Text)
+    not_understood: Mapped[int] = mapped_column(Integer)

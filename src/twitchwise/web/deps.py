@@ -34,6 +34,9 @@ from twitchwise.web.security import CSRF_COOKIE, CSRF_FIELD, check_csrf, new_csr
 from twitchwise.web.settings import WebSettings
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from twitchwise.answer.model import Answer
     from twitchwise.server.accounts import Accounts
 
 __all__ = [
@@ -49,6 +52,7 @@ __all__ = [
     "accounts_of",
     "close_journal",
     "get_accounts",
+    "keep_answer",
     "root_journal",
 ]
 
@@ -150,6 +154,32 @@ def profile_for_export(request: Request) -> dict[str, str | None] | None:
     principal = check(principal_of(request), request.method, journal=True)
     profile = get_accounts(request).profile(principal.account.id)
     return {"age_band": profile.age_band, "sex": profile.sex}
+
+
+def keep_answer(request: Request, answer: Answer, questions: Sequence[str] = ()) -> None:
+    """Record an answer the hosted app gave (docs/hosted.md#the-record-of-answers): only with
+    accounts, only for a signed-in person whose account consents (checked again in the
+    repository's own transaction), and never a word of free text: the day (UTC), the level,
+    the interview's question ids, the ids of the findings read as present and how many
+    words were not understood. The local app records nothing."""
+    if not get_settings(request).accounts:
+        return
+    principal = principal_of(request)
+    if principal is None or not principal.account.consent:
+        return
+    from twitchwise.server.accounts import AnswerInfo
+
+    accounts = get_accounts(request)
+    accounts.record_answer(
+        principal.account.id,
+        AnswerInfo(
+            day=accounts.clock().date(),
+            triage_level=answer.level.value,
+            questions=tuple(dict.fromkeys(questions)),
+            findings=tuple(dict.fromkeys(f.id for f in answer.findings if not f.negated)),
+            not_understood=len(answer.not_understood),
+        ),
+    )
 
 
 def get_templates(request: Request) -> Jinja2Templates:

@@ -14,11 +14,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, BinaryIO, Literal
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from twitchwise.web import service
-from twitchwise.web.deps import AppDep, ExportProfileDep, JournalDep, SettingsDep
+from twitchwise.web.deps import AppDep, ExportProfileDep, JournalDep, SettingsDep, keep_answer
 from twitchwise.web.models import (
     EPISODES_PAGE,
     MAX_EPISODES_PAGE,
@@ -69,15 +69,19 @@ def _file(content: bytes | BinaryIO, media_type: str, filename: str) -> Response
 
 
 @router.post("/ask", response_model=AnswerPublic, summary="Answer a description in lay words")
-def ask(body: AskIn, tw: AppDep) -> JSONResponse:
+def ask(body: AskIn, tw: AppDep, request: Request) -> JSONResponse:
     """The Quick Clear Answer: the contract's JSON, identical to `twitchwise ask -f json`."""
-    return JSONResponse(service.ask(tw, body.text, body.age, body.sex).to_dict())
+    answer = service.ask(tw, body.text, body.age, body.sex)
+    keep_answer(request, answer)
+    return JSONResponse(answer.to_dict())
 
 
 @router.post("/assess", response_model=AnswerPublic, summary="Answer from finding ids")
-def assess(body: AssessIn, tw: AppDep) -> JSONResponse:
+def assess(body: AssessIn, tw: AppDep, request: Request) -> JSONResponse:
     """The same answer from finding ids; `!id` is a finding the person does not have."""
-    return JSONResponse(service.assess(tw, body.findings, body.age, body.sex).to_dict())
+    answer = service.assess(tw, body.findings, body.age, body.sex)
+    keep_answer(request, answer)
+    return JSONResponse(answer.to_dict())
 
 
 @router.get("/findings", response_model=list[FindingPublic], summary="Every finding id")
@@ -122,10 +126,12 @@ def interview_answer(body: InterviewAnswerIn, tw: AppDep) -> JSONResponse:
 @router.post(
     "/interview/result", response_model=InterviewResultPublic, summary="The interview's answer"
 )
-def interview_result(body: InterviewResultIn, tw: AppDep) -> JSONResponse:
+def interview_result(body: InterviewResultIn, tw: AppDep, request: Request) -> JSONResponse:
     """The answer for what is known so far, the questions asked and why it stopped."""
     state = service.interview_state(body.state.model_dump(), tw)
-    return JSONResponse(service.interview_result(tw, state)[1])
+    answer, data = service.interview_result(tw, state)
+    keep_answer(request, answer, [a.question for a in state.asked])
+    return JSONResponse(data)
 
 
 # --------------------------------------------------------------------------- journal

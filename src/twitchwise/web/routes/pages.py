@@ -33,6 +33,7 @@ from twitchwise.web.deps import (
     ExportProfileDep,
     JournalDep,
     TemplatesDep,
+    keep_answer,
 )
 from twitchwise.web.errors import ApiError
 from twitchwise.web.models import InterviewStateIn
@@ -136,6 +137,7 @@ def ask(
         if sex not in ("", "female", "male"):
             raise ApiError(422, "sex: choose female or male, or leave it", [("sex", "not valid")])
         answer = service.ask(tw, text, years, sex or None)
+        keep_answer(request, answer)
         context.update(_answer(answer))
     except Refused as exc:
         context["errors"] = _field_errors(exc, "text")
@@ -193,7 +195,7 @@ def check_answer(
     if action == "back":
         view = service.interview_back(tw, current)
     elif action == "finish":
-        return _render(request, templates, _check_template(request), _result(tw, current))
+        return _render(request, templates, _check_template(request), _result(request, tw, current))
     else:
         value: bool | int | list[int] | None
         if reply == "unsure":
@@ -206,7 +208,9 @@ def check_answer(
             value = list(choice or [])
         view = service.interview_answer(tw, current, question, value)
     if view.stop is not None:
-        return _render(request, templates, _check_template(request), _result(tw, view.state))
+        return _render(
+            request, templates, _check_template(request), _result(request, tw, view.state)
+        )
     return _render(request, templates, _check_template(request), _interview(view))
 
 
@@ -233,8 +237,9 @@ def _interview(view: service.InterviewView) -> dict[str, Any]:
     }
 
 
-def _result(tw: Any, state: Any) -> dict[str, Any]:
+def _result(request: Request, tw: Any, state: Any) -> dict[str, Any]:
     answer, data = service.interview_result(tw, state)
+    keep_answer(request, answer, [a.question for a in state.asked])
     transcript = [(a.text, tw.describe_answer(a)) for a in state.asked]
     stopped = data["stopped"]
     stop_text = stopped["text"] if stopped else "Stopped at your request."
