@@ -15,11 +15,14 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twitchwise.cohort.format import CHANGES, FACTORS, LEVELS, REGIONS, read_manifest
 from twitchwise.cohort.queries import DIMENSIONS
 from twitchwise.errors import InputError
+
+if TYPE_CHECKING:
+    from twitchwise.cohort.meta import Meta
 
 __all__ = ["MIN_CELL", "CohortReport", "cohort_report"]
 
@@ -42,6 +45,24 @@ LEVEL_NAMES = {
     "see_doctor_urgent": "urgent",
     "emergency": "emergency",
 }
+
+
+def _pooled(meta: Meta) -> dict[str, Any]:
+    """The keys every pooled estimate has in the report's JSON (a factor's, a change's)."""
+    return {
+        "rate_ratio": _round(math.exp(meta.mu)),
+        "ci": [_round(math.exp(meta.ci[0])), _round(math.exp(meta.ci[1]))],
+        "prediction_interval": (
+            [_round(math.exp(meta.prediction[0])), _round(math.exp(meta.prediction[1]))]
+            if meta.prediction
+            else None
+        ),
+        "log_rr": _round(meta.mu),
+        "se": _round(meta.se),
+        "tau2": _round(meta.tau2),
+        "i2": _round(meta.i2),
+        "q": _round(meta.q),
+    }
 
 
 def _round(value: float, digits: int = 4) -> float:
@@ -145,9 +166,7 @@ def _build(eng: Any, root: Path, min_cell: int, version: int) -> CohortReport:
     if people < min_cell:
         report.cohort = {"people": None}
         report.suppressed.append({"table": "cohort", "group": "all", "item": None})
-        report.notes.append(
-            f"The cohort has fewer than {min_cell} people: nothing of it is shown."
-        )
+        report.notes.append(f"The cohort has fewer than {min_cell} people: nothing of it is shown.")
         return report
     report.factors = _factors(eng, t, guard)
     report.experiments = _experiments(eng, t, guard)
@@ -230,18 +249,7 @@ def _factors(eng: Any, t: Any, guard: _Guard) -> list[dict[str, Any]]:
                 "lag_days": key[1],
                 "step": FACTORS[key[0]][1],
                 "people": people,
-                "rate_ratio": _round(math.exp(meta.mu)),
-                "ci": [_round(math.exp(meta.ci[0])), _round(math.exp(meta.ci[1]))],
-                "prediction_interval": (
-                    [_round(math.exp(meta.prediction[0])), _round(math.exp(meta.prediction[1]))]
-                    if meta.prediction
-                    else None
-                ),
-                "log_rr": _round(meta.mu),
-                "se": _round(meta.se),
-                "tau2": _round(meta.tau2),
-                "i2": _round(meta.i2),
-                "q": _round(meta.q),
+                **_pooled(meta),
                 "share_matters": _round(meta.share_matters, 3),
                 "share_more": _round(meta.share_more, 3),
                 "share_fewer": _round(meta.share_fewer, 3),
@@ -315,24 +323,11 @@ def _experiments(eng: Any, t: Any, guard: _Guard) -> list[dict[str, Any]]:
                 "method": "inverse_variance" if change in older else "counts",
                 "people": people,
                 "without_effect": count(int(r["ran"]) - people, "without_effect"),
-                "rate_ratio": _round(math.exp(meta.mu)),
-                "ci": [_round(math.exp(meta.ci[0])), _round(math.exp(meta.ci[1]))],
-                "prediction_interval": (
-                    [_round(math.exp(meta.prediction[0])), _round(math.exp(meta.prediction[1]))]
-                    if meta.prediction
-                    else None
-                ),
-                "log_rr": _round(meta.mu),
-                "se": _round(meta.se),
-                "tau2": _round(meta.tau2),
-                "i2": _round(meta.i2),
-                "q": _round(meta.q),
+                **_pooled(meta),
                 # people whose own 95% interval excludes no effect (either side), and of them
                 # those with fewer / more twitches with the change
                 "own_excludes": excludes,
-                "share_own_excludes": (
-                    None if excludes is None else _round(excludes / people, 3)
-                ),
+                "share_own_excludes": (None if excludes is None else _round(excludes / people, 3)),
                 "own_fewer": own_fewer,
                 "own_more": own_more,
                 "stopped_early": count(r["stopped"], "stopped_early"),
@@ -510,9 +505,7 @@ def _not_pooled(report: CohortReport) -> list[str]:
     ]
     if not held:
         return []
-    return [
-        f"Not pooled (fewer than {report.min_cell} people with an effect): {', '.join(held)}."
-    ]
+    return [f"Not pooled (fewer than {report.min_cell} people with an effect): {', '.join(held)}."]
 
 
 FACTOR_HEADER = [
@@ -530,7 +523,7 @@ def _terminal(report: CohortReport) -> list[str]:
         f"{c['people']:,} people, {c['person_days']:,} person-days from {c['first_day']} to "
         f"{c['last_day']}; {c['people_twitching']:,} people reported twitching on "
         f"{c['twitch_days']:,} days.",
-        f"Small cells: no count of fewer than {report.min_cell} people is shown (\"<10\"); "
+        f'Small cells: no count of fewer than {report.min_cell} people is shown ("<10"); '
         "what was held back is listed at the end.",
         "",
         "Which factors precede twitching: the personal effects pooled across people",
