@@ -80,8 +80,6 @@ _LOSS_AFTER = frozenset(
     {"in", "on", "between", "around", "round", "below", "under", "down", "at", "there", "left",
      "when", "anymore", "whatsoever", "and", "or", "to", "from", "since"}
 )  # fmt: skip
-#: Regions that are the whole of their area: beside a part of the same area they add no place.
-_AREA_WHOLE = frozenset({"region_leg", "region_arm", "region_face"})
 #: What a one-word side needs in its clause to name a side of the body.
 _SIDE_PARTNERS = frozenset({"region", "symptom", "twitch", "pattern"})
 #: Words before a one-word side that make it a noun or an adjective ("on the left", "my right").
@@ -1126,14 +1124,14 @@ class Parser:
                 continue
             places.setdefault(o.id, o)
         # a place inside another that is also named ("my thumb", "my hand") is one place, and so
-        # is the whole of an area beside a part of it ("my leg ... my calf")
+        # is the whole of an area (the region named after it: region_leg) beside a part of it
         closure = self.kb.closure
         distinct = [
             r
             for r in places
             if not any(r != x and r in closure[x] for x in places)
             and not (
-                r in _AREA_WHOLE
+                r == f"region_{self.kb.findings[r].area}"
                 and any(
                     x != r and self.kb.findings[x].area == self.kb.findings[r].area for x in places
                 )
