@@ -397,6 +397,69 @@ class QuantityRule(Strict, frozen=True, kw_only=True):
     requires_any: list[Id] = []
 
 
+class FunctionWords(Strict, frozen=True, kw_only=True):
+    """Closed-class words the understanding mechanisms look for around a finding or a cue
+    (``lexicon/language.yaml``, key ``function_words``): the mechanisms are code, the English
+    words they look for are data."""
+
+    #: Onset words that also tell of a past event ("it happened years ago").
+    onset_not_alone: list[str] = []
+    #: Words before "old" that make it an age ("61 years old", "a 6 month old").
+    age_units_before_old: list[str] = []
+    #: Words before "like" that make it a comparison ("looks like black tea").
+    comparing: list[str] = []
+    #: Words that end a comparison ("like a zombie on nights").
+    simile_stops: list[str] = []
+    #: Between a negation and a lost function ("not much strength").
+    lost_function_glue: list[str] = []
+    #: After a lost function, words that keep it missing ("no strength in my legs").
+    lost_function_after: list[str] = []
+    #: Before a one-word side, words that make it a noun or an adjective ("on the left").
+    side_lead: list[str] = []
+    #: After a one-word side ("left side", "the right one").
+    side_nouns: list[str] = []
+    #: Words that say nothing on their own in a retraction's clause ("actually my calf too").
+    filler: list[str] = []
+    #: Before "actually", words that make it emphasis ("what actually helped").
+    wh_words: list[str] = []
+    #: Between a negation and a red flag without making the denial doubtful ("no signs of").
+    denial_gap: list[str] = []
+    #: Time units long enough for a red flag that stopped to be over ("months ago").
+    long_ago_units: list[str] = []
+    #: Words that put a time in the past ("last", "ago", "back").
+    past_markers: list[str] = []
+    #: After a normal-state word, words that still end what it says ("right leg is fine and").
+    clause_goes_on: list[str] = []
+    #: Between two person words that still name one person ("my sister's little boy").
+    person_adjectives: list[str] = []
+    #: Between "been" and what it links to, words that do not change it ("been really tight").
+    intensifiers: list[str] = []
+    #: Before "been", words that make "been X-ing" a denied "X-ing".
+    been_negations: list[str] = []
+    #: After "been", words that make it part of a verb or a phrase of its own ("been told").
+    been_keeps: list[str] = []
+    #: Words that join list items or clauses ("and", "or", "plus", "with").
+    conjunctions: list[str] = []
+    #: The writer and their group, ending someone else's story ("we", "our", "my").
+    writer_words: list[str] = []
+    #: Verbs by which someone tells what they saw of the writer ("my wife says").
+    reporting_verbs: list[str] = []
+    #: Words that end a list of denied findings ("or", "nor").
+    list_ends: list[str] = []
+    #: Words allowed inside a list item besides findings ("any", "no", "the").
+    list_glue: list[str] = []
+    #: Where a past cue's scope stops going back ("since", "because", "until").
+    past_stops: list[str] = []
+    #: Before "without", words that make it a double negative ("can't ... without").
+    without_negations: list[str] = []
+    #: Words that turn a denial into "not yet then" ("until", "till").
+    until_words: list[str] = []
+    #: Words of a clause that refers back to the one before ("but that has gone").
+    anaphora: list[str] = []
+    #: The words in such a clause that point back ("that", "it", "which").
+    pointers: list[str] = []
+
+
 class Lexicon(Strict, frozen=True, kw_only=True):
     """Language data for the understanding layer (NegEx/ConText cues, numbers, spellings)."""
 
@@ -479,6 +542,7 @@ class Lexicon(Strict, frozen=True, kw_only=True):
     symptom_anchor_kinds: list[str] = []
     quantity_rules: list[QuantityRule] = []
     stopwords: list[str] = []
+    function_words: FunctionWords = msgspec.field(default_factory=FunctionWords)
     sources: Sources
 
 

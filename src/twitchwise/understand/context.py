@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from twitchwise.knowledge.schema import FunctionWords
 from twitchwise.understand.lexicon import (
     CUE_CATEGORIES,
     EXPERIENCER,
@@ -23,14 +24,6 @@ from twitchwise.understand.text import Token
 FORWARD_WINDOW = 12
 BACKWARD_WINDOW = 6
 NORMAL_WINDOW = 5
-_CONJUNCTIONS = frozenset({"and", ",", "or", "plus", "with"})
-#: The writer in a clause that would otherwise go on about someone else.
-_FIRST_PERSON = frozenset({"i", "my", "me", "mine", "myself", "we", "our", "us"})
-#: Verbs by which someone tells what they saw ("my wife says", "my husband noticed").
-_REPORTING = frozenset(
-    {"says", "said", "say", "thinks", "thought", "noticed", "notices", "reckons", "reckoned",
-     "spotted", "mentioned", "told", "tells", "swears", "pointed", "commented"}
-)  # fmt: skip
 #: How far a clause after a comma is read for whose it is.
 _CLAUSE_REACH = 10
 
@@ -47,19 +40,64 @@ class Scope:
         return self.last < self.cue.first
 
 
-def clause_breaks(tokens: list[Token], matches: list[Match], subjects: frozenset[str]) -> set[int]:
+@dataclass(frozen=True, slots=True)
+class ScopeWords:
+    """The closed-class words the scopes look for, from the lexicon's ``function_words``
+    (punctuation is added here: a comma joins a list and ends a clause)."""
+
+    #: Words that join list items or clauses, and a comma.
+    conjunctions: frozenset[str]
+    #: The writer and their group, in a clause that would otherwise go on about someone else.
+    writer: frozenset[str]
+    #: Verbs by which someone tells what they saw ("my wife says", "my husband noticed").
+    reporting: frozenset[str]
+    list_ends: frozenset[str]
+    list_glue: frozenset[str]
+    #: Where a past cue's scope stops going back (and a comma).
+    past_stops: frozenset[str]
+    #: Before "without", words that make it a double negative.
+    not_without: frozenset[str]
+    #: Words that turn a denial into "not yet then" ("no twitching until I started the tablets").
+    until: frozenset[str]
+    #: A clause made of these before a resolution cue ("but that has gone", "which has
+    #: stopped") refers back to the clause before it (a comma too) ...
+    anaphora: frozenset[str]
+    #: ... when one of them is a pointer.
+    pointers: frozenset[str]
+
+    @classmethod
+    def of(cls, words: FunctionWords) -> ScopeWords:
+        return cls(
+            conjunctions=frozenset(words.conjunctions) | {","},
+            writer=frozenset(words.writer_words),
+            reporting=frozenset(words.reporting_verbs),
+            list_ends=frozenset(words.list_ends),
+            list_glue=frozenset(words.list_glue),
+            past_stops=frozenset(words.past_stops) | {","},
+            not_without=frozenset(words.without_negations),
+            until=frozenset(words.until_words),
+            anaphora=frozenset(words.anaphora) | {","},
+            pointers=frozenset(words.pointers),
+        )
+
+
+def clause_breaks(
+    tokens: list[Token], matches: list[Match], subjects: frozenset[str], words: ScopeWords
+) -> set[int]:
     """Token indices that end a clause: sentence marks, terminators, conjunction + subject."""
     breaks = {i for i, t in enumerate(tokens) if t.is_boundary}
     for m in matches:
         if m.category == TERMINATOR:
             breaks.update(range(m.first, m.last + 1))
     for i in range(len(tokens) - 1):
-        if tokens[i].norm in _CONJUNCTIONS and tokens[i + 1].norm in subjects:
+        if tokens[i].norm in words.conjunctions and tokens[i + 1].norm in subjects:
             breaks.add(i)
     return breaks
 
 
-def _list_commas(tokens: list[Token], breaks: set[int], matches: list[Match]) -> set[int]:
+def _list_commas(
+    tokens: list[Token], breaks: set[int], matches: list[Match], words: ScopeWords
+) -> set[int]:
     """Commas inside a list: one ending in "or"/"nor" ("no pain, numbness or tingling"), or
     followed by a bare finding ("denies chest pain, palpitations, dizziness").
 
@@ -77,7 +115,7 @@ def _list_commas(tokens: list[Token], breaks: set[int], matches: list[Match]) ->
             end += 1
         item = range(i + 1, end)
         if 0 < len(item) <= 4 and all(
-            j in in_finding or tokens[j].norm in _LIST_GLUE for j in item
+            j in in_finding or tokens[j].norm in words.list_glue for j in item
         ):
             out.add(i)
     pending: list[int] = []
@@ -86,14 +124,10 @@ def _list_commas(tokens: list[Token], breaks: set[int], matches: list[Match]) ->
             pending.clear()
         elif tok.norm == ",":
             pending.append(i)
-        elif tok.norm in _LIST_ENDS:
+        elif tok.norm in words.list_ends:
             out.update(pending)
             pending.clear()
     return out
-
-
-_LIST_ENDS = frozenset({"or", "nor"})
-_LIST_GLUE = frozenset({"or", "nor", "and", "any", "no", "my", "the", "a"})
 
 
 def sentence_of(tokens: list[Token]) -> list[int]:
@@ -116,13 +150,8 @@ _SENTENCE_ENDS = frozenset({".", "!", "?", ";"})
 AT_CLAUSE_END = "at_clause_end"
 #: Cue value of a cue saying something is over ("years ago", "used to").
 PAST = "past"
-#: Where a past cue's scope stops going back.
-_PAST_STOPS = frozenset({",", "since", "because", "cos", "till", "until"})
-#: Before "without", words that make it a double negative, and how far back they are looked for.
-_NOT_WITHOUT = frozenset({"cannot", "not", "never", "unable", "cant"})
+#: How far back before "without" a negation makes it a double negative.
 _WITHOUT_REACH = 6
-#: Words that turn a denial into "not yet then" ("no twitching until I started the tablets").
-_UNTIL = frozenset({"until", "till", "til", "untill"})
 
 
 class SpanIndex:
@@ -210,6 +239,8 @@ def scopes(
     third_person: frozenset[str] = frozenset(),
     writer: frozenset[str] = frozenset(),
     onsets: frozenset[str] = frozenset(),
+    *,
+    words: ScopeWords,
 ) -> list[Scope]:
     """The scope of every cue that is not part of a longer phrase.
 
@@ -247,7 +278,7 @@ def scopes(
     in_phrase = frozenset(
         i for m in matches if m.category == FINDING for i in range(m.first, m.last + 1)
     )
-    list_commas = _list_commas(tokens, breaks, matches)
+    list_commas = _list_commas(tokens, breaks, matches, words)
     for cue in matches:
         if cue.category not in CUE_CATEGORIES:
             continue
@@ -258,18 +289,19 @@ def scopes(
         if cue.value == AT_CLAUSE_END and not _ends_clause(tokens, cue, breaks, filler):
             continue  # "my pee has gone dark": a change of state, not "gone away"
         if cue.category == NEGATION and (
-            _cannot_without(tokens, cue, breaks) or _negates_a_without(tokens, cue, breaks)
+            _cannot_without(tokens, cue, breaks, words)
+            or _negates_a_without(tokens, cue, breaks, words)
         ):
             continue  # "I can't lie flat without feeling short of breath": it happens every time
         if (
             cue.category == NEGATION
             and cue.value == NEGATION
-            and _until_later(tokens, cue, breaks, in_phrase)
+            and _until_later(tokens, cue, breaks, in_phrase, words)
         ):
             continue  # "I didn't notice the twitch till my wife pointed it out": it is there
         window_fwd = NORMAL_WINDOW if cue.category == "normal" else FORWARD_WINDOW
         window_bwd = NORMAL_WINDOW if cue.category == "normal" else BACKWARD_WINDOW
-        if cue.category == EXPERIENCER and _reports_on_the_writer(tokens, cue, third_person):
+        if cue.category == EXPERIENCER and _reports_on_the_writer(tokens, cue, third_person, words):
             continue  # "my wife says the webbing by my thumb looks hollow": mine, she saw it
         if cue.direction in ("forward", "both"):
             last = cue.last
@@ -277,7 +309,7 @@ def scopes(
             while last + 1 < n and last + 1 - start <= window_fwd:
                 nxt = last + 1
                 if cue.category == EXPERIENCER and _same_person_goes_on(
-                    tokens, nxt, third_person, writer
+                    tokens, nxt, third_person, writer, words
                 ):
                     last = start = nxt + 1  # over "and she": a new clause, the same person
                     continue
@@ -304,14 +336,14 @@ def scopes(
                 first - 1 >= 0
                 and cue.first - (first - 1) <= window_bwd
                 and first - 1 not in breaks
-                and not (cue.value == PAST and tokens[first - 1].norm in _PAST_STOPS)
+                and not (cue.value == PAST and tokens[first - 1].norm in words.past_stops)
             ):
                 first -= 1
             if cue.value == PAST and any(tokens[j].norm in onsets for j in range(first, cue.first)):
                 # "my calf started twitching 2 years ago", "the weakness began years ago":
                 # when it began, not that it is over
                 continue
-            anaphoric = first > 0 and _only_anaphora(tokens, first, cue.first, filler)
+            anaphoric = first > 0 and _only_anaphora(tokens, first, cue.first, words, filler)
             if cue.value == AT_CLAUSE_END and not anaphoric:
                 # ", gone now", ", all sorted now": a clause with no subject of its own after a
                 # comma is about the clause before ("chest pain last week, gone now"); so is
@@ -325,9 +357,9 @@ def scopes(
                     k - 1 >= first
                     and k - 1 > 0
                     and (
-                        all(tokens[j].norm in _ANAPHORA | filler for j in between)
+                        all(tokens[j].norm in words.anaphora | filler for j in between)
                         or (
-                            tokens[cue.last].norm in _POINTERS
+                            tokens[cue.last].norm in words.pointers
                             and len(between) <= _SUBJECT_WORDS
                             and not findings.starting_in(k, cue.first - 1)
                         )
@@ -353,25 +385,27 @@ def scopes(
     return out
 
 
-def _reports_on_the_writer(tokens: list[Token], cue: Match, third_person: frozenset[str]) -> bool:
+def _reports_on_the_writer(
+    tokens: list[Token], cue: Match, third_person: frozenset[str], words: ScopeWords
+) -> bool:
     """Someone named, then a reporting verb, then a clause that speaks of the writer before it
     speaks of anyone else ("my husband noticed my eyelid twitching", "my wife says the webbing
     between my thumb and finger looks hollow"): what they report is the writer's."""
     k = cue.last + 1
-    if k >= len(tokens) or tokens[k].norm not in _REPORTING:
+    if k >= len(tokens) or tokens[k].norm not in words.reporting:
         return False
     for j in range(k + 1, min(len(tokens), k + 1 + _CLAUSE_REACH)):
         word = tokens[j].norm
         if word in _SENTENCE_ENDS:
             return False
-        if word in _FIRST_PERSON:
+        if word in words.writer:
             return True
         if word in third_person:
             return False
     return False
 
 
-def _cannot_without(tokens: list[Token], cue: Match, breaks: set[int]) -> bool:
+def _cannot_without(tokens: list[Token], cue: Match, breaks: set[int], words: ScopeWords) -> bool:
     """ "without" after "can't", "never" or "not" in its clause: a double negative that says
     the thing happens ("can't walk to the shops without stopping for breath")."""
     if tokens[cue.first].norm != "without" or cue.first != cue.last:
@@ -379,15 +413,17 @@ def _cannot_without(tokens: list[Token], cue: Match, breaks: set[int]) -> bool:
     for j in range(cue.first - 1, max(-1, cue.first - 1 - _WITHOUT_REACH), -1):
         if j in breaks or tokens[j].norm in _SENTENCE_ENDS:
             return False
-        if tokens[j].norm in _NOT_WITHOUT:
+        if tokens[j].norm in words.not_without:
             return True
     return False
 
 
-def _negates_a_without(tokens: list[Token], cue: Match, breaks: set[int]) -> bool:
+def _negates_a_without(
+    tokens: list[Token], cue: Match, breaks: set[int], words: ScopeWords
+) -> bool:
     """ "never", "not" or "can't" whose clause goes on to "without": the same double negative
     from the other side ("I never go a day without twitching")."""
-    if tokens[cue.last].norm not in _NOT_WITHOUT:
+    if tokens[cue.last].norm not in words.not_without:
         return False
     for j in range(cue.last + 1, min(len(tokens), cue.last + 1 + _WITHOUT_REACH)):
         if j in breaks or tokens[j].norm in _SENTENCE_ENDS or tokens[j].norm == ",":
@@ -398,13 +434,17 @@ def _negates_a_without(tokens: list[Token], cue: Match, breaks: set[int]) -> boo
 
 
 def _until_later(
-    tokens: list[Token], cue: Match, breaks: set[int], in_phrase: frozenset[int]
+    tokens: list[Token],
+    cue: Match,
+    breaks: set[int],
+    in_phrase: frozenset[int],
+    words: ScopeWords,
 ) -> bool:
     """A denial whose clause goes on with "until" or "till" (not inside a phrase: "numb until
     the knee"): "not X until Y" says X came later, not that there is no X ("no twitching until
     I started the tablets")."""
     for j in range(cue.last + 1, min(len(tokens), cue.last + 1 + FORWARD_WINDOW)):
-        if tokens[j].norm in _UNTIL and j not in in_phrase:
+        if tokens[j].norm in words.until and j not in in_phrase:
             return True
         if tokens[j].norm in _SENTENCE_ENDS or tokens[j].norm == "," or j in breaks:
             return False
@@ -412,12 +452,16 @@ def _until_later(
 
 
 def _same_person_goes_on(
-    tokens: list[Token], i: int, third_person: frozenset[str], writer: frozenset[str] = frozenset()
+    tokens: list[Token],
+    i: int,
+    third_person: frozenset[str],
+    writer: frozenset[str],
+    words: ScopeWords,
 ) -> bool:
     """A conjunction or comma before a third-person subject ("..., and she", ", he"), or
     before a clause told of "her" or "his" that never names the writer ("a colleague got GBS
     after a chest infection, weakness climbed up from her feet")."""
-    if tokens[i].norm not in _CONJUNCTIONS or i + 1 >= len(tokens):
+    if tokens[i].norm not in words.conjunctions or i + 1 >= len(tokens):
         return False
     if tokens[i + 1].norm in third_person:
         return True
@@ -426,27 +470,20 @@ def _same_person_goes_on(
         word = tokens[j].norm
         if word == "," or tokens[j].is_boundary:
             break
-        if word in writer or word in _FIRST_PERSON:
+        if word in writer or word in words.writer:
             return False
         told_of_them = told_of_them or word in third_person
     return told_of_them
 
 
-#: A clause made of these before a resolution cue ("but that has gone", "which has stopped")
-#: refers back to the clause before it.
-_ANAPHORA = frozenset(
-    {"that", "it", "this", "which", "but", "and", "though", "is", "has", "have", "all", "now"}
-    | {"thankfully", "luckily", ","}
-)
-_POINTERS = frozenset({"that", "it", "this", "which"})
 #: Words a subject may take before a cue that ends in a pointer ("the epipen sorted it").
 _SUBJECT_WORDS = 3
 
 
 def _only_anaphora(
-    tokens: list[Token], first: int, end: int, filler: frozenset[str] = frozenset()
+    tokens: list[Token], first: int, end: int, words: ScopeWords, filler: frozenset[str]
 ) -> bool:
     """Only words that point back (and glue, and filler such as "long") lie between ``first``
     and ``end``, one of them a pointer ("but that", "that's long gone")."""
-    words = {t.norm for t in tokens[first:end]}
-    return bool(words & _POINTERS) and words <= _ANAPHORA | filler
+    said = {t.norm for t in tokens[first:end]}
+    return bool(said & words.pointers) and said <= words.anaphora | filler

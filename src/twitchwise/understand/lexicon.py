@@ -64,6 +64,10 @@ class Lexicon:
         self.contractions = dict(lex.contractions)
         self.spellings = dict(lex.spellings)
         self.stopwords = frozenset(lex.stopwords)
+        fw = lex.function_words
+        self.been = BeenWords(
+            frozenset(fw.intensifiers), frozenset(fw.been_negations), frozenset(fw.been_keeps)
+        )
         # one-word side synonyms ("left", "right") are matched on their own and skipped in
         # phrases, so "cannot lift my right arm" meets the synonym "cannot lift my arm"
         self.side_words = {
@@ -148,7 +152,9 @@ class Lexicon:
         skip = self.stopwords | getattr(self, "side_words", {}).keys()
         norms = list(words)
         stems = [
-            stem(w) for i, w in enumerate(norms) if w not in skip and not linking_been(norms, i)
+            stem(w)
+            for i, w in enumerate(norms)
+            if w not in skip and not linking_been(norms, i, self.been)
         ]
         return " " + " ".join(stems) + " " if stems else ""
 
@@ -236,7 +242,7 @@ class Lexicon:
         sides: list[Match] = []
         norms = [t.norm for t in tokens]
         for i, tok in enumerate(tokens):
-            if tok.norm in self.stopwords or linking_been(norms, i):
+            if tok.norm in self.stopwords or linking_been(norms, i, self.been):
                 continue
             side = self.side_words.get(tok.norm)
             if side is not None:
@@ -274,34 +280,22 @@ class Lexicon:
         return matches, corrections
 
 
-#: Words between "been" and what it links to that do not change it ("has been really tight").
-# fmt: off
-_INTENSIFIERS = frozenset(
-    {
-        "really", "very", "quite", "pretty", "so", "super", "proper", "bit", "little", "kinda",
-        "sorta", "abit", "slightly", "extra", "more", "less", "still", "always", "constantly"
-    }
-)
-# fmt: on
+@dataclass(frozen=True, slots=True)
+class BeenWords:
+    """The words that decide whether "been" links to a state (lexicon ``function_words``):
+    ``intensifiers`` may stand between "been" and what it links to ("has been really tight");
+    ``negations`` before it make "been X-ing" a denied "X-ing"; ``keeps`` after it make it part
+    of a verb or a phrase of its own ("been on it for ages", "been told", "been a headache")."""
+
+    intensifiers: frozenset[str]
+    negations: frozenset[str]
+    keeps: frozenset[str]
+
+
 _A_BIT = (["bit"], ["little"])
-#: After "been", words that make it part of a verb or a phrase of its own ("been running",
-#: "been on it for ages", "been told", "been a headache"): "been" stays.
-#: Before "been", words that make "been X-ing" a denied "X-ing".
-_NOT_BEEN = frozenset({"not", "never", "hardly", "barely"})
-# fmt: off
-_BEEN_KEEPS = frozenset(
-    {
-        "on", "in", "off", "to", "at", "for", "with", "like", "through", "out", "up", "down",
-        "over", "under", "there", "here", "told", "given", "seen", "taken", "sober", "a", "an",
-        "the", "my", "his", "her", "their", "our", "your", "this", "that", "and", "or", "no", "not",
-        "never", "around", "away", "back", "about", "since", "ages", "years", "months", "weeks",
-        "days", "sick"
-    }
-)
-# fmt: on
 
 
-def linking_been(norms: list[str], i: int) -> bool:
+def linking_been(norms: list[str], i: int, words: BeenWords) -> bool:
     """Whether ``norms[i]`` is "been" as a linking verb before a state ("my chest has been
     tight", "has been really sore") or as the helper of a denied -ing form ("I've not been
     weeing much"): it is left out of phrase matching, as "is" and "am" are, so the phrases
@@ -312,12 +306,12 @@ def linking_been(norms: list[str], i: int) -> bool:
         return False
     j = i + 1
     while j < len(norms) and (
-        norms[j] in _INTENSIFIERS or (norms[j] == "a" and norms[j + 1 : j + 2] in _A_BIT)
+        norms[j] in words.intensifiers or (norms[j] == "a" and norms[j + 1 : j + 2] in _A_BIT)
     ):
         j += 1
     if j >= len(norms):
         return False
     nxt = norms[j]
-    if nxt.endswith(("ing", "in")) and i > 0 and norms[i - 1] in _NOT_BEEN:
+    if nxt.endswith(("ing", "in")) and i > 0 and norms[i - 1] in words.negations:
         return nxt.isalpha()  # "not been weeing much" is "not weeing much"
-    return nxt.isalpha() and nxt not in _BEEN_KEEPS and not nxt.endswith(("ing", "ed", "in"))
+    return nxt.isalpha() and nxt not in words.keeps and not nxt.endswith(("ing", "ed", "in"))

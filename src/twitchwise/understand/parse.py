@@ -24,6 +24,7 @@ from twitchwise.understand.context import (
     PAST,
     Coverage,
     Scope,
+    ScopeWords,
     SpanIndex,
     clause_breaks,
     scopes,
@@ -53,45 +54,11 @@ _SITE_WORDS = frozenset(
     {"twitching", "jerking", "cramps", "tremor", "tongue_twitching", "carpopedal_spasm"}
 )
 _SYMPTOM_KINDS = frozenset({"symptom", "twitch", "pattern", "medicine", "side"})
-#: Onset words that also tell of a past event ("it happened years ago"): they do not keep a past
-#: cue from closing its clause.
-_NOT_ONSET_ALONE = frozenset({"came", "happened", "happening"})
-#: Words before "old" that make it an age ("61 years old", "a 6 month old").
-_AGE_BEFORE_OLD = frozenset(
-    {"year", "years", "yr", "yrs", "month", "months", "week", "weeks", "day", "days"}
-)
 #: How many words before a context finding a "like" or "as if" makes it a comparison.
 _SIMILE_REACH = 5
-#: Words before "like" that make it a comparison ("aches like", "looks like", "feels like").
-_COMPARING = frozenset(
-    {"feel", "feels", "felt", "feeling", "look", "looks", "looked", "looking", "ache", "aches",
-     "ached", "aching", "sound", "sounds", "sounded", "seem", "seems", "seemed", "hurt", "hurts",
-     "sore", "stiff", "tired", "exhausted", "knackered", "wrecked", "coloured", "colored",
-     "brown", "dark", "black", "red", "orange", "yellow"}
-)  # fmt: skip
-#: Words that end a comparison before what follows ("like a zombie on nights").
-_SIMILE_STOPS = frozenset(
-    {",", ".", "!", "?", ";", "but", "and", "on", "at", "in", "during", "since", "while", "because"}
-)  # fmt: skip
-#: Words allowed between a negation and a function word whose absence is the finding.
-_LOSS_GLUE = frozenset({"much", "real", "any", "more", "proper"})
-#: Words after such a function word that still make it missing ("no strength in my legs").
-_LOSS_AFTER = frozenset(
-    {"in", "on", "between", "around", "round", "below", "under", "down", "at", "there", "left",
-     "when", "anymore", "whatsoever", "and", "or", "to", "from", "since"}
-)  # fmt: skip
 #: What a one-word side needs in its clause to name a side of the body.
 _SIDE_PARTNERS = frozenset({"region", "symptom", "twitch", "pattern"})
-#: Words before a one-word side that make it a noun or an adjective ("on the left", "my right").
-_SIDE_LEAD = frozenset({"the", "my", "his", "her", "their", "your", "on", "to", "its"})
-#: Words after one ("left side", "the right one", "both sides" is a phrase of its own).
-_SIDE_NOUNS = frozenset({"side", "sided", "one", "half"})
 _MAX_TEXT = 20_000
-#: Words that say nothing on their own, in a retraction's clause ("actually my calf too").
-_FILLER = frozenset(
-    {"too", "also", "as", "well", "again", "still", "now", "just", "so", "then", "lol", "haha",
-     "though", "either", "and", "or", "sometimes", "bit", "little", "lot", "lots", "more"}
-)  # fmt: skip
 #: A backward cue ("..., no problems") describes how something went, so it never denies an
 #: exposure: "on atorvastatin for years, no problems" still takes atorvastatin.
 _NOT_DENIED_BACKWARD = frozenset({"medicine", "context", "condition", "demographic"})
@@ -99,34 +66,8 @@ _NOT_DENIED_BACKWARD = frozenset({"medicine", "context", "condition", "demograph
 _FLAG_KINDS = frozenset({"symptom", "pattern", "condition", "twitch", "context", "medicine"})
 #: Content words allowed between a negation and a red flag for the denial to be certain.
 CERTAIN_GAP = 2
-#: Words before "actually" that make it an emphasis ("what actually helped", "how it actually
-#: works"), not a retraction.
-_WH_WORDS = frozenset({"what", "which", "who", "how", "why", "where", "when", "whether"})
 #: How many sentences after a denial a retraction ("actually...") still takes it back.
 RETRACTION_REACH = 1
-#: Words that may sit between a cue and the finding it denies without making it doubtful.
-_GAP_GLUE = frozenset(
-    {
-        ",",
-        "or",
-        "nor",
-        "and",
-        "any",
-        "at",
-        "all",
-        "signs",
-        "sign",
-        "of",
-        "real",
-        "obvious",
-        "noticeable",
-        "actual",
-        "problem",
-        "problems",
-        "issues",
-        "trouble",
-    }
-)
 #: Tokens apart that a region and a twitch word may be for the twitch to be there.
 SITE_REACH = 7
 #: Tokens apart that still count as "near" for composed findings ("hands ... cramping").
@@ -203,10 +144,30 @@ class Parser:
         self.person_nouns = (
             self.relatives | self.sex_words.keys() | self.non_relatives
         ) - self.pronoun_words
+        fw = lex.function_words
+        self.scope_words = ScopeWords.of(fw)
+        self.not_onset_alone = frozenset(fw.onset_not_alone)
+        self.age_before_old = frozenset(fw.age_units_before_old)
+        self.comparing = frozenset(fw.comparing)
+        self.simile_stops = frozenset(fw.simile_stops) | _SENTENCE_END | {","}
+        self.loss_glue = frozenset(fw.lost_function_glue)
+        self.loss_after = frozenset(fw.lost_function_after)
+        self.side_lead = frozenset(fw.side_lead)
+        self.side_nouns = frozenset(fw.side_nouns)
+        #: words that say nothing on their own, in a retraction's clause
+        self.say_nothing = frozenset(fw.filler)
+        self.wh_words = frozenset(fw.wh_words)
+        #: words that may sit between a cue and the finding it denies without doubt
+        self.gap_glue = frozenset(fw.denial_gap) | {","}
+        self.past_markers = frozenset(fw.past_markers)
+        self.clause_goes_on = frozenset(fw.clause_goes_on)
+        self.person_adjectives = frozenset(fw.person_adjectives)
         self.onset_words = frozenset(lex.onset_words)
-        # "last winter", "in march", "at christmas": long enough ago for a red flag to be over
+        # A red flag that stopped a month or more ago ("breathless with covid last year, all
+        # cleared up"; "last winter", "in march", "at christmas") is over; one that stopped
+        # lately is still asked about (a stroke sign that passed is a TIA).
         self.long_ago_units = (
-            _LONG_UNITS
+            frozenset(fw.long_ago_units)
             | frozenset(lex.months)
             | frozenset(w for day in lex.calendar_days for w in day.split() if w != "year")
         )
@@ -225,7 +186,7 @@ class Parser:
             for f in g
         )
         self.backstop = Backstop.load(kb.closure)
-        self.glue = _FILLER | _GAP_GLUE | self.subjects | self.filler
+        self.glue = self.say_nothing | self.gap_glue | self.subjects | self.filler
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
@@ -245,7 +206,7 @@ class Parser:
             return Evidence()
         matches, corrections = self.lexicon.match(tokens)
         matches = _without_guarded(matches) + _past_years(tokens, today)
-        breaks = clause_breaks(tokens, matches, self.subjects)
+        breaks = clause_breaks(tokens, matches, self.subjects, self.scope_words)
         coverage = Coverage(
             scopes(
                 tokens,
@@ -254,7 +215,8 @@ class Parser:
                 self.filler,
                 third_person=self.continuing,
                 writer=self.pronouns & self.writer_as_subject,
-                onsets=self.onset_words - _NOT_ONSET_ALONE,
+                onsets=self.onset_words - self.not_onset_alone,
+                words=self.scope_words,
             ),
             len(tokens),
         )
@@ -357,7 +319,7 @@ class Parser:
                 continue
             kept.append(m)
         content = [
-            not t.is_punct and t.norm not in self.stopwords and t.norm not in _GAP_GLUE
+            not t.is_punct and t.norm not in self.stopwords and t.norm not in self.gap_glue
             for t in tokens
         ]
         for m in kept:
@@ -379,7 +341,7 @@ class Parser:
             kind = self.kind(m.value)
             if m.value in self.weakness_family and self._said_of_a_thing(m, tokens, matches):
                 continue  # "the pound is getting weaker": not a body
-            if kind == "context" and _after_a_simile(m, tokens):
+            if kind == "context" and _after_a_simile(m, tokens, self.simile_stops, self.comparing):
                 continue  # "my thighs ache like I've been to the gym": a comparison, no gym
             scope = coverage.scope(
                 m.first, m.last, NEGATION, backward=kind not in _NOT_DENIED_BACKWARD
@@ -526,8 +488,7 @@ class Parser:
             for i in range(len(words) - len(phrase) + 1)
         )
 
-    @staticmethod
-    def _side_said_normal(m: Match, tokens: list[Token], matches: list[Match]) -> bool:
+    def _side_said_normal(self, m: Match, tokens: list[Token], matches: list[Match]) -> bool:
         """A normal-state word right after a side and its body part, in the same clause and
         with no comma between ("right leg is fine", "the left one is ok")."""
         normal_at = {x.last: x.first for x in matches if x.category == NORMAL}
@@ -538,7 +499,7 @@ class Parser:
             if i in normal_at:
                 # said of it, at the end of the clause: "is fine." (not "a fine twitch")
                 nxt = tokens[i + 1].norm if i + 1 < len(tokens) else "."
-                return nxt in _CLAUSE_GOES_ON or not nxt[:1].isalnum()
+                return nxt in self.clause_goes_on or not nxt[:1].isalnum()
         return False
 
     def _of_a_third_person(self, m: Match, coverage: Coverage, tokens: list[Token]) -> bool:
@@ -554,7 +515,7 @@ class Parser:
         return len(named) >= 2 or (
             len(named) == 1
             and scope.cue.last + 2 < len(tokens)
-            and tokens[scope.cue.last + 1].norm in _PERSON_ADJECTIVES
+            and tokens[scope.cue.last + 1].norm in self.person_adjectives
             and tokens[scope.cue.last + 2].norm in people
         )
 
@@ -580,7 +541,7 @@ class Parser:
             while start > 0 and tokens[start - 1].norm not in _SENTENCE_END:
                 start -= 1  # from the start of its sentence ("Years ago I had ..., all sorted")
             words = {t.norm for t in tokens[start : cue.first]}
-            if words & self.long_ago_units and words & _PAST_MARKERS:
+            if words & self.long_ago_units and words & self.past_markers:
                 # over for a month or more ("last year, all cleared up", "couldn't swallow in
                 # march, that's long gone", "sciatica in both legs last winter, physio fixed it")
                 return ""
@@ -607,7 +568,7 @@ class Parser:
                 _has_phrase(words, self.long_ago)
                 and _has_phrase(words, self.episode_over)
                 and not _has_phrase(words, self.recent_times)
-                and not set(words) & (self.onset_words - _NOT_ONSET_ALONE - {"since"})
+                and not set(words) & (self.onset_words - self.not_onset_alone - {"since"})
             ):
                 over.add(n)
         if not over:
@@ -639,14 +600,13 @@ class Parser:
                 return not bodily
         return False
 
-    @staticmethod
-    def _called_old(m: Match, tokens: list[Token]) -> bool:
+    def _called_old(self, m: Match, tokens: list[Token]) -> bool:
         """ "old" right before it, not an age's "old" ("an old Bell's palsy", not "61 years old
         weakness")."""
         if m.first < 1 or tokens[m.first - 1].norm != "old":
             return False
         before = tokens[m.first - 2].norm if m.first >= 2 else ""
-        return not (before.isdigit() or before in _AGE_BEFORE_OLD)
+        return not (before.isdigit() or before in self.age_before_old)
 
     def _function_lost(self, m: Match, scope: Scope, tokens: list[Token]) -> bool:
         """A negation right before a function word whose absence is the finding ("no strength",
@@ -656,11 +616,11 @@ class Parser:
         words = {t.norm for t in tokens[m.first : m.last + 1]}
         if cue.value != "negation" or cue.last >= m.first or not words <= self.lost_functions:
             return False
-        if any(t.norm not in _LOSS_GLUE for t in tokens[cue.last + 1 : m.first]):
+        if any(t.norm not in self.loss_glue for t in tokens[cue.last + 1 : m.first]):
             return False
         after = tokens[m.last + 1] if m.last + 1 < len(tokens) else None
         # "no strength in my legs", "I have no balance.", not "without feeling short of breath"
-        return after is None or after.is_punct or after.norm in _LOSS_AFTER
+        return after is None or after.is_punct or after.norm in self.loss_after
 
     def _bare_sides(
         self, mentions: list[tuple[Observation, Match]], tokens: list[Token], breaks: set[int]
@@ -677,8 +637,8 @@ class Parser:
                 before = tokens[m.first - 1].norm if m.first > 0 else ""
                 after = tokens[m.first + 1].norm if m.first + 1 < len(tokens) else ""
                 clause = clause_of[m.first]
-                named = (before in _SIDE_LEAD and tokens[m.first].norm != "both") or (
-                    after in _SIDE_NOUNS
+                named = (before in self.side_lead and tokens[m.first].norm != "both") or (
+                    after in self.side_nouns
                 )
                 if not named and not any(
                     clause_of[o.first] == clause and self.kind(x.id) in _SIDE_PARTNERS
@@ -706,7 +666,7 @@ class Parser:
         }
         retractions = []
         for r in (m for m in matches if m.category == RETRACTION):
-            if r.first > 0 and tokens[r.first - 1].norm in _WH_WORDS:
+            if r.first > 0 and tokens[r.first - 1].norm in self.wh_words:
                 continue  # "what actually helped": an emphasis, not a retraction
             clause = [
                 i
@@ -718,9 +678,9 @@ class Parser:
                 for i in clause
                 if i not in understood
                 and tokens[i].norm not in self.stopwords
-                and tokens[i].norm not in _GAP_GLUE
+                and tokens[i].norm not in self.gap_glue
                 and tokens[i].norm not in self.subjects
-                and tokens[i].norm not in _FILLER
+                and tokens[i].norm not in self.say_nothing
             ]
             if unexplained or not clause:
                 retractions.append(r.first)
@@ -1262,20 +1222,22 @@ def _has_phrase(words: list[str], phrases: tuple[tuple[str, ...], ...]) -> bool:
     )
 
 
-def _after_a_simile(m: Match, tokens: list[Token]) -> bool:
+def _after_a_simile(
+    m: Match, tokens: list[Token], stops: frozenset[str], comparing: frozenset[str]
+) -> bool:
     """A comparison a few words before, in the same phrase: "ache like after a long walk", "pee
     looks like black tea", "as if I'd run a marathon" (not "like" as a filler: "drinking like 4
     monsters", "my throat is like closing up")."""
-    if tokens[m.first].norm in _SIMILE_STOPS:
+    if tokens[m.first].norm in stops:
         return False  # "like a zombie on nights": "on nights" is no comparison
     for j in range(m.first - 1, max(-1, m.first - 1 - _SIMILE_REACH), -1):
         word = tokens[j].norm
-        if word in _SIMILE_STOPS:
+        if word in stops:
             return False
         if word in ("if", "though") and j > 0 and tokens[j - 1].norm == "as":
             return True
         if word == "like":
-            return j > 0 and tokens[j - 1].norm in _COMPARING
+            return j > 0 and tokens[j - 1].norm in comparing
     return False
 
 
@@ -1290,27 +1252,10 @@ def _subject_age(q: Quantities, other_is_patient: bool = False) -> Amount | None
     return q.ages_baby[0] if q.ages_baby and other_is_patient else None
 
 
-#: A red flag that stopped a month or more ago ("breathless with covid last year, all cleared
-#: up"; a month, a season or a holiday named with one of these) is over; one that stopped lately
-#: is still asked about (a stroke sign that passed is a TIA).
-_LONG_UNITS = frozenset({"month", "months", "year", "years"})
-_PAST_MARKERS = frozenset({"last", "ago", "back", "in"})
 _SENTENCE_END = frozenset({".", "!", "?", ";"})
 
 #: Tokens after a side word within which a normal-state word says that side is well.
 _SIDE_NORMAL_REACH = 5
-#: Words after a normal-state word that still end what it says ("right leg is fine and...").
-_CLAUSE_GOES_ON = frozenset({"and", "but", "so", "though", "now", "too", "thanks", "thankfully"})
-
-#: Words between two person words that still name one person ("my sister's little boy").
-# fmt: off
-_PERSON_ADJECTIVES = frozenset(
-    {
-        "little", "baby", "big", "older", "younger", "eldest", "oldest", "youngest", "new", "old",
-        "best"
-    }
-)
-# fmt: on
 
 
 def _without_guarded(matches: list[Match]) -> list[Match]:
