@@ -458,6 +458,9 @@ class FunctionWords(Strict, frozen=True, kw_only=True):
     anaphora: list[str] = []
     #: The words in such a clause that point back ("that", "it", "which").
     pointers: list[str] = []
+    #: Words that make what follows a circumstance of a symptom ("twitching **after** runs
+    #: for 3 weeks"): a duration in the clause is the symptom's, not the circumstance's.
+    circumstance_words: list[str] = []
 
 
 class Lexicon(Strict, frozen=True, kw_only=True):

@@ -163,6 +163,7 @@ class Parser:
         self.clause_goes_on = frozenset(fw.clause_goes_on)
         self.person_adjectives = frozenset(fw.person_adjectives)
         self.onset_words = frozenset(lex.onset_words)
+        self.circumstance_words = frozenset(fw.circumstance_words)
         # A red flag that stopped a month or more ago ("breathless with covid last year, all
         # cleared up"; "last winter", "in march", "at christmas") is over; one that stopped
         # lately is still asked about (a stroke sign that passed is a TIA).
@@ -724,7 +725,7 @@ class Parser:
         # side went weak, no problems since": "since" is not when the weakness began)
         commas = {i for i, t in enumerate(tokens) if t.norm == ","}
         part_of = _clause_numbers(len(tokens), breaks | commas)
-        anchored = [(a, *self._anchor(a, mentions, sentences, breaks)) for a in q.durations]
+        anchored = [(a, *self._anchor(a, mentions, sentences, breaks, tokens)) for a in q.durations]
         # a clause with a time of its own takes that one, not one from another clause
         # ("3 months ago I got married, but the twitch only started last weekend")
         timed = {clause_of[a.first] for a, anchor, crosses, _ in anchored if anchor and not crosses}
@@ -872,22 +873,35 @@ class Parser:
         mentions: list[tuple[Observation, Match]],
         sentences: list[int],
         breaks: set[int],
+        tokens: list[Token],
     ) -> tuple[str | None, bool, int]:
         """The finding a time expression describes: the nearest one, in the same clause if
         there is one there; whether it is in another clause of the sentence; and where it is
         (a token index, 0 when there is none)."""
         sentence = sentences[amount.first]
-        best: tuple[int, int, str, int] | None = None
+        best: tuple[int, int, int, str, int] | None = None
         for obs, m in mentions:
             if obs.negated or sentences[m.first] != sentence or self.kind(obs.id) == "cue":
                 continue
             lo, hi = sorted((m.first, amount.first))
             crosses = any(lo <= b < hi for b in breaks)
             distance = min(abs(m.first - amount.last), abs(amount.first - m.last))
-            key = (1 if crosses else 0, distance, obs.id, m.first)
+            # "twitching after runs for 3 weeks": the runs are when, the weeks the twitching's
+            aside = self._a_circumstance(m, tokens)
+            key = (1 if crosses else 0, 1 if aside else 0, distance, obs.id, m.first)
             if best is None or key < best:
                 best = key
-        return (best[2], bool(best[0]), best[3]) if best else (None, False, 0)
+        return (best[3], bool(best[0]), best[4]) if best else (None, False, 0)
+
+    def _a_circumstance(self, m: Match, tokens: list[Token]) -> bool:
+        """A circumstance word opening the mention or just before it, with at most stop words
+        between ("after runs", "after my runs", "during a long shift")."""
+        if tokens[m.first].norm in self.circumstance_words:
+            return True
+        i = m.first - 1
+        while i >= max(0, m.first - 3) and tokens[i].norm in self.stopwords:
+            i -= 1
+        return i >= 0 and tokens[i].norm in self.circumstance_words
 
     def _composed(
         self,
