@@ -85,9 +85,7 @@ def ask(
     return default().ask(text, age=age, sex=sex, today=today)
 
 
-def assess(
-    findings: Iterable[str], *, age: int | None = None, sex: str | None = None
-) -> Answer:
+def assess(findings: Iterable[str], *, age: int | None = None, sex: str | None = None) -> Answer:
     """The answer for finding ids; ``"!id"`` marks a finding the person does not have."""
     from twitchwise.app.core import default
 

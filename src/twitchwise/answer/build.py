@@ -116,7 +116,6 @@ def finding_labels(kb: KnowledgeBase, ids: Iterable[str]) -> str:
     return ", ".join(out)
 
 
-
 def answer_for(kb: KnowledgeBase, evidence: Evidence) -> Answer:
     """The one place an Answer is assembled: rank, triage, plan, summary, sources."""
     ranking = rank(kb, evidence)

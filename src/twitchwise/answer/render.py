@@ -240,9 +240,7 @@ def _plain_terminal(answer: Answer, width: int) -> str | None:
 
 
 #: Characters :func:`_plain_terminal` may draw: printable ASCII and the panel's box corners.
-_PLAIN_CHARS = frozenset(
-    [chr(c) for c in range(32, 127)] + ["\n", "╭", "╮", "╰", "╯", "─", "│"]
-)
+_PLAIN_CHARS = frozenset([chr(c) for c in range(32, 127)] + ["\n", "╭", "╮", "╰", "╯", "─", "│"])
 
 
 def likelihood(cause: CauseOut) -> str:

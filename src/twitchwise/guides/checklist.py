@@ -130,5 +130,3 @@ def _level_advice(kb: KnowledgeBase, level: TriageLevel) -> list[Cited]:
             out.append(Cited(text, tuple(item.sources)))
             kinds.add(item.kind)
     return out
-
-

@@ -41,9 +41,7 @@ def leading_causes(ranking: list[RankedCause]) -> list[str]:
     """The causes whose advice is given: the leading ones that something the person said
     points to (a cause ranked on its prior alone gets no advice of its own)."""
     lead = [
-        r.id
-        for r in ranking[:LEADING]
-        if r.probability >= LEADING_MIN_PROBABILITY and r.telling
+        r.id for r in ranking[:LEADING] if r.probability >= LEADING_MIN_PROBABILITY and r.telling
     ]
     return lead or [r.id for r in ranking[:1] if r.telling]
 

@@ -770,9 +770,7 @@ class Accounts:
 
     # ------------------------------------------------------------------ invitations
 
-    def create_invitation(
-        self, *, days: int = INVITATION_DAYS, uses: int = 1
-    ) -> NewInvitation:
+    def create_invitation(self, *, days: int = INVITATION_DAYS, uses: int = 1) -> NewInvitation:
         """A new invitation that signs up ``uses`` people within ``days`` days; its ``code`` is
         returned once and only its SHA-256 is kept."""
         if not 1 <= days <= INVITATION_MAX_DAYS:

@@ -309,11 +309,16 @@ class Parser:
                 if self.kb.findings[o.value].about == self.kb.findings[m.value].about
             ]
             # "calf" stays in "calf cramps"; "back" goes in "back of my thigh" and "back to normal";
-            # "eye twitches" is a region phrase that still says it twitches
+            # "eye twitches" is a region phrase that still says it twitches; a side stays in a
+            # part of a composed finding ("left" in "down my left leg")
             if containers and not (
                 (
                     kind in _KEEP_WHEN_CONTAINED
-                    and all(self.kind(o.value) in _SYMPTOM_KINDS for o in containers)
+                    and all(
+                        self.kind(o.value) in _SYMPTOM_KINDS
+                        or (kind == "side" and self.kind(o.value) == "cue")
+                        for o in containers
+                    )
                 )
                 or (kind == "twitch" and all(self.kind(o.value) == "region" for o in containers))
             ):

@@ -58,7 +58,6 @@ def evidence(state: InterviewState, kb: KnowledgeBase) -> Evidence:
     return with_implied(merged, kb.closure)
 
 
-
 def unit(kb: KnowledgeBase, question_id: str) -> float:
     """Size of one unit of a quantity question's options (mg per mug for caffeine)."""
     q = kb.questions.get(question_id)

@@ -127,7 +127,6 @@ def signup_page(
     return _render(request, templates, "web/signup.html.j2", {"form": {}, "title": "Sign up"})
 
 
-
 @router.post("/signup", response_class=HTMLResponse, response_model=None)
 def signup(
     _open: SignupOpen,
