@@ -59,6 +59,8 @@ _SIMILE_REACH = 5
 #: What a one-word side needs in its clause to name a side of the body.
 _SIDE_PARTNERS = frozenset({"region", "symptom", "twitch", "pattern"})
 _MAX_TEXT = 20_000
+#: The anchor of a time said of something denied or over: no finding's duration.
+_OVER = "-over-"
 #: A backward cue ("..., no problems") describes how something went, so it never denies an
 #: exposure: "on atorvastatin for years, no problems" still takes atorvastatin.
 _NOT_DENIED_BACKWARD = frozenset({"medicine", "context", "condition", "demographic"})
@@ -735,6 +737,8 @@ class Parser:
         # ("3 months ago I got married, but the twitch only started last weekend")
         timed = {clause_of[a.first] for a, anchor, crosses, _ in anchored if anchor and not crosses}
         for amount, anchor, crosses, at in anchored:
+            if anchor == _OVER:
+                continue
             if crosses and clause_of[at] in timed and self.kind(anchor or "") in self.anchor_kinds:
                 continue
             if anchor is None or self.kind(anchor) in self.anchor_kinds:
@@ -886,17 +890,24 @@ class Parser:
         sentence = sentences[amount.first]
         best: tuple[int, int, int, str, int] | None = None
         for obs, m in mentions:
-            if obs.negated or sentences[m.first] != sentence or self.kind(obs.id) == "cue":
+            if sentences[m.first] != sentence or self.kind(obs.id) == "cue":
                 continue
             lo, hi = sorted((m.first, amount.first))
             crosses = any(lo <= b < hi for b in breaks)
             distance = min(abs(m.first - amount.last), abs(amount.first - m.last))
-            # "twitching after runs for 3 weeks": the runs are when, the weeks the twitching's
-            aside = self._a_circumstance(m, tokens)
+            # "twitching after runs for 3 weeks": the runs are when, the weeks the twitching's;
+            # a side says where, not what ("Bell's palsy on the left side, recovered within 3
+            # months": the months are the palsy's)
+            aside = self._a_circumstance(m, tokens) or self.kind(obs.id) == "side"
+            # something denied or over still takes its time ("recovered within 3 months"),
+            # which is then no symptom's
             key = (1 if crosses else 0, 1 if aside else 0, distance, obs.id, m.first)
             if best is None or key < best:
                 best = key
-        return (best[3], bool(best[0]), best[4]) if best else (None, False, 0)
+                over = obs.negated
+        if best is None:
+            return None, False, 0
+        return (_OVER if over else best[3]), bool(best[0]), best[4]
 
     def _a_circumstance(self, m: Match, tokens: list[Token]) -> bool:
         """A circumstance word opening the mention or just before it, with at most stop words
