@@ -187,6 +187,9 @@ class Finding(Strict, frozen=True, kw_only=True):
     #: One combination, or several (any of them makes the finding: a close one with broad cue
     #: words, a wide one with narrow cue words).
     compose: Compose | list[Compose] | None = None
+    #: A part (kind ``cue``) that still counts inside another finding's phrase: "no longer" in
+    #: the weakness phrase "can no longer lift my arms" still says it is worse than before.
+    counts_inside: bool = False
     base_rate: Probability = 0.05
     question: str | None = None
     help: str | None = None
@@ -461,6 +464,9 @@ class FunctionWords(Strict, frozen=True, kw_only=True):
     #: Words that make what follows a circumstance of a symptom ("twitching **after** runs
     #: for 3 weeks"): a duration in the clause is the symptom's, not the circumstance's.
     circumstance_words: list[str] = []
+    #: Stop words that are verbs ("bit", "had", "do"): a phrase left with one word after losing
+    #: one ("bit my lip" -> "lip") is matched word for word.
+    stop_verbs: list[str] = []
 
 
 class Lexicon(Strict, frozen=True, kw_only=True):

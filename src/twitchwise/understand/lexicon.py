@@ -65,6 +65,7 @@ class Lexicon:
         self.spellings = dict(lex.spellings)
         self.stopwords = frozenset(lex.stopwords)
         fw = lex.function_words
+        self.stop_verbs = frozenset(fw.stop_verbs)
         self.been = BeenWords(
             frozenset(fw.intensifiers), frozenset(fw.been_negations), frozenset(fw.been_keeps)
         )
@@ -182,8 +183,31 @@ class Lexicon:
     def _add_all(
         self, phrases: Iterable[str], category: str, value: str, *, vocabulary: set[str]
     ) -> None:
+        """Each phrase stemmed and without its stop words; but a phrase of several words left
+        with one word, its list not having that word on its own, after losing a stop word that
+        is a verb ("bit my lip" -> "lip", "had a fall" -> "fall", "do up" -> "up"), is matched
+        word for word: the one word left means something else."""
+        phrases = list(phrases)
+        norms = {
+            phrase: [
+                t.norm
+                for t in tokenize(phrase, self.contractions, self.spellings)
+                if not t.is_punct
+            ]
+            for phrase in phrases
+        }
+        keys = {phrase: self.key(norms[phrase]) for phrase in phrases}
+        alone = {keys[p] for p in phrases if len(norms[p]) == 1}
         for phrase in phrases:
-            self._add(phrase, category, value)
+            key = keys[phrase]
+            if (
+                key.count(" ") == 2
+                and key not in alone
+                and any(w in self.stop_verbs for w in norms[phrase])
+            ):
+                self._add_exact(phrase, category, value)
+            else:
+                self._add(phrase, category, value)
             for tok in tokenize(phrase, self.contractions, self.spellings):
                 if not tok.is_punct and tok.norm not in self.stopwords:
                     vocabulary.add(tok.norm)

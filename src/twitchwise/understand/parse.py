@@ -313,6 +313,10 @@ class Parser:
             # "calf" stays in "calf cramps"; "back" goes in "back of my thigh" and "back to normal";
             # "eye twitches" is a region phrase that still says it twitches; a side stays in a
             # part of a composed finding ("left" in "down my left leg")
+            # some parts count inside another finding's phrase: "can no longer lift my arms" is
+            # a weakness and says it is worse than before
+            if self.kb.findings[m.value].counts_inside:
+                containers = []
             if containers and not (
                 (
                     kind in _KEEP_WHEN_CONTAINED
