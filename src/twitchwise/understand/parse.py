@@ -378,6 +378,10 @@ class Parser:
             if m.value in self.red_flags:
                 if negated and scope is not None and m.category != ABSENT:
                     doubt = self._doubt(m, scope, content, tokens)
+                    if doubt == "long-range denial" and m.category == FUNCTION:
+                        # a function said normal far from its word ("wee ... back to normal"):
+                        # it names no red flag, so nothing to ask and nothing denied
+                        continue
                     if doubt:
                         negated, uncertain = False, True
                 if not negated and any(i in corrected for i in range(m.first, m.last + 1)):
