@@ -216,6 +216,17 @@ def test_a_flag_already_read_is_left_alone(kb: KnowledgeBase, swapped: Parser) -
     assert obs is not None and obs.doubt != MODEL_DOUBT and "chest_pain" in ev.present
 
 
+def test_a_flag_the_writer_denied_elsewhere_is_not_raised(
+    kb: KnowledgeBase, swapped: Parser
+) -> None:
+    # the model's guess from another sentence does not overrule "no weakness" said plainly
+    swapped.backstop = _always(kb, "weakness")
+    ev = swapped.parse(
+        "I can run, jump and climb stairs two at a time. No cramps, no weakness.", today=TODAY
+    )
+    assert "weakness" in ev.negated and "weakness" not in ev.possible
+
+
 def test_shipped_model_keeps_denials(parse) -> None:  # type: ignore[no-untyped-def]
     for text, flag in [
         ("no chest pain", "chest_pain"),

@@ -347,11 +347,13 @@ class Backstop:
 
     def apply(self, evidence: Evidence, reading: Reading) -> Evidence:
         """``evidence`` plus a possible observation for every flag the parser did not read
-        (present or possible) that the model finds in a sentence where the lexicon did not
+        (present, possible or certainly denied) that the model finds in a sentence where the lexicon did not
         speak about it (see :meth:`quiet`): the sentence with the highest score is quoted."""
         if not self.flags:
             return evidence
-        read = {o.id for o in evidence.observations if not o.negated}
+        # read already, or denied by the writer in so many words ("no weakness": a denial in
+        # doubt is read as possible, not as denied): the model's guess does not overrule them
+        read = {o.id for o in evidence.observations}
         todo = [i for i, f in enumerate(self.flags) if f not in read]
         if not todo:
             return evidence
