@@ -347,8 +347,9 @@ class Backstop:
 
     def apply(self, evidence: Evidence, reading: Reading) -> Evidence:
         """``evidence`` plus a possible observation for every flag the parser did not read
-        (present, possible or certainly denied) that the model finds in a sentence where the lexicon did not
-        speak about it (see :meth:`quiet`): the sentence with the highest score is quoted."""
+        (present, possible or certainly denied) that the model finds in a sentence where the
+        lexicon did not speak about it (see :meth:`quiet`): the sentence with the highest
+        score is quoted."""
         if not self.flags:
             return evidence
         # read already, or denied by the writer in so many words ("no weakness": a denial in
