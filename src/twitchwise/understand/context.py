@@ -96,15 +96,25 @@ def clause_breaks(
 
 
 def _list_commas(
-    tokens: list[Token], breaks: set[int], matches: list[Match], words: ScopeWords
+    tokens: list[Token],
+    breaks: set[int],
+    matches: list[Match],
+    words: ScopeWords,
+    complaints: frozenset[str] = frozenset(),
 ) -> set[int]:
     """Commas inside a list: one ending in "or"/"nor" ("no pain, numbness or tingling"), or
-    followed by a bare finding ("denies chest pain, palpitations, dizziness").
+    followed by a bare finding ("denies chest pain, palpitations, dizziness") that is not the
+    complaint itself ("no weakness, calf twitching": the twitching is what the text is about).
 
     Elsewhere a comma ends a cue's scope: in "no coffee today, eyelid twitching all day" the
     twitching is not denied.
     """
-    in_finding = {i for m in matches if m.category == FINDING for i in range(m.first, m.last + 1)}
+    in_finding = {
+        i
+        for m in matches
+        if m.category == FINDING and m.value not in complaints
+        for i in range(m.first, m.last + 1)
+    }
     out: set[int] = set()
     n = len(tokens)
     for i, tok in enumerate(tokens):
@@ -241,8 +251,10 @@ def scopes(
     onsets: frozenset[str] = frozenset(),
     *,
     words: ScopeWords,
+    complaints: frozenset[str] = frozenset(),
 ) -> list[Scope]:
-    """The scope of every cue that is not part of a longer phrase.
+    """The scope of every cue that is not part of a longer phrase (``complaints``: the
+    findings a text is about, twitching, never an item of a list of denials).
 
     An other-person scope runs on over a clause break whose new subject is a third-person
     pronoun: in "my sister had her thyroid out and she got tingly lips" the lips are still
@@ -278,7 +290,7 @@ def scopes(
     in_phrase = frozenset(
         i for m in matches if m.category == FINDING for i in range(m.first, m.last + 1)
     )
-    list_commas = _list_commas(tokens, breaks, matches, words)
+    list_commas = _list_commas(tokens, breaks, matches, words, complaints)
     for cue in matches:
         if cue.category not in CUE_CATEGORIES:
             continue

@@ -166,6 +166,7 @@ class Parser:
         self.person_adjectives = frozenset(fw.person_adjectives)
         self.onset_words = frozenset(lex.onset_words)
         self.circumstance_words = frozenset(fw.circumstance_words)
+        self.complaints = frozenset(f.id for f in kb.findings.values() if f.kind == "twitch")
         # A red flag that stopped a month or more ago ("breathless with covid last year, all
         # cleared up"; "last winter", "in march", "at christmas") is over; one that stopped
         # lately is still asked about (a stroke sign that passed is a TIA).
@@ -220,6 +221,7 @@ class Parser:
                 writer=self.pronouns & self.writer_as_subject,
                 onsets=self.onset_words - self.not_onset_alone,
                 words=self.scope_words,
+                complaints=self.complaints,
             ),
             len(tokens),
         )
