@@ -467,6 +467,11 @@ class FunctionWords(Strict, frozen=True, kw_only=True):
     #: Stop words that are verbs ("bit", "had", "do"): a phrase left with one word after losing
     #: one ("bit my lip" -> "lip") is matched word for word.
     stop_verbs: list[str] = []
+    #: Words after which a clause starts ("but", "so", "because"): "my son" after one of them
+    #: (or a mark, or at the start) is someone else as a subject, not an object.
+    clause_openers: list[str] = []
+    #: Words for a child: "my son" is the person a parent asks for, not someone else's story.
+    child_words: list[str] = []
 
 
 class Lexicon(Strict, frozen=True, kw_only=True):

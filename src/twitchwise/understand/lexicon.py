@@ -124,6 +124,18 @@ class Lexicon:
             self._add(cue.phrase, UNCERTAIN, "uncertain", cue.direction)
         for cue in lex.other_experiencer:
             self._add(cue.phrase, EXPERIENCER, "experiencer", cue.direction)
+        # "my mum ...", "my mate's ...", "my bf ...": someone else as the subject of a clause;
+        # word for word ("my" kept), so "mate" alone is no cue. Not a child: a parent writing
+        # about their child is usually asking for them ("my son is 8 and his hands shake")
+        pronoun_like = (
+            set(lex.pronouns)
+            | set(lex.third_person)
+            | set(lex.first_person)
+            | set(lex.function_words.child_words)
+        )
+        for person in sorted(set(lex.relative_words) | set(lex.non_relatives)):
+            if person.isalpha() and person not in pronoun_like and person not in self.stopwords:
+                self._add_exact(f"my {person}", EXPERIENCER, "experiencer")
         for cue in lex.hypothetical:  # question forms are about exact wording: "what does"
             self._add_exact(cue.phrase, HYPOTHETICAL, "hypothetical", cue.direction)
         for phrase in lex.terminators:

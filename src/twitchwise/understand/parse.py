@@ -166,6 +166,7 @@ class Parser:
         self.person_adjectives = frozenset(fw.person_adjectives)
         self.onset_words = frozenset(lex.onset_words)
         self.circumstance_words = frozenset(fw.circumstance_words)
+        self.clause_openers = frozenset(fw.clause_openers) | frozenset(fw.conjunctions)
         self.complaints = frozenset(f.id for f in kb.findings.values() if f.kind == "twitch")
         # A red flag that stopped a month or more ago ("breathless with covid last year, all
         # cleared up"; "last winter", "in march", "at christmas") is over; one that stopped
@@ -210,6 +211,7 @@ class Parser:
             return Evidence()
         matches, corrections = self.lexicon.match(tokens)
         matches = _without_guarded(matches) + _past_years(tokens, today)
+        matches = [m for m in matches if not self._person_not_a_subject(m, tokens)]
         breaks = clause_breaks(tokens, matches, self.subjects, self.scope_words)
         coverage = Coverage(
             scopes(
@@ -492,8 +494,31 @@ class Parser:
         return (
             words <= self.first_person | self.relatives
             and not words <= self.first_person
-            and (after not in self.history_verbs or self._said_just_now(cue, tokens))
+            and (
+                after not in self.history_verbs
+                or self._said_just_now(cue, tokens)
+                or not self._said_long_ago(cue, tokens)
+            )
         )
+
+    def _person_not_a_subject(self, m: Match, tokens: list[Token]) -> bool:
+        """ "my son", "my mate" as a cue of someone else only where a clause starts ("My son's
+        asthma was bad", "..., and my mate had"), not as an object ("took some of my mate's
+        tablets", "laughing at my mate's calf", "doing up my kid's car seat")."""
+        if m.category != EXPERIENCER or tokens[m.first].norm not in self.first_person:
+            return False
+        if m.first == 0:
+            return False
+        before = tokens[m.first - 1]
+        return not (before.is_punct or before.norm in self.clause_openers)
+
+    def _said_long_ago(self, cue: Match, tokens: list[Token]) -> bool:
+        """The cue's sentence puts it in the past ("my dad had chest pain last year", "years
+        ago"): a relative's "had" there is their past illness; without a time ("my daughter
+        had a fit at school") it is what the text is about."""
+        sentences = sentence_of(tokens)
+        words = [t.norm for i, t in enumerate(tokens) if sentences[i] == sentences[cue.first]]
+        return _has_phrase(words, self.long_ago) or bool(set(words) & self.past_markers)
 
     def _said_just_now(self, cue: Match, tokens: list[Token]) -> bool:
         """The cue's sentence says when, and it was just now ("my boyfriend had a seizure in
