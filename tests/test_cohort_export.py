@@ -168,6 +168,16 @@ def answers_of(i: int) -> list[tuple[date, str]]:
             (day + timedelta(days=20), cf.LEVELS[i % 4])]  # fmt: skip
 
 
+def recorded(i: int, day: date, level: str, marker: str) -> AnswerInfo:
+    """An answer as the hosted app records it for person ``i``: an interview's (even
+    ``i``) or not; an id of the knowledge base's form that it does not have (the person's
+    marker, in lower case: never in the export, where it is ``other``), words not
+    understood for some."""
+    unknown = marker.lower()
+    questions = ("emergency_signs", "where", unknown) if i % 2 == 0 else ()
+    return AnswerInfo(day, level, questions, ("twitching", unknown, "region_calf"), i % 3)
+
+
 def most_urgent(i: int) -> dict[date, str]:
     out: dict[date, str] = {}
     for day, level in answers_of(i):
@@ -197,7 +207,7 @@ def populate(url: str, tmp_path: Path, *, consenting: int = 12, days: int = 84) 
             band, sex = profile_of(i)
             accounts.set_profile(made.id, age_band=band, sex=sex)
             for day, level in answers_of(i):  # kept only for those who consent
-                accounts.record_answer(made.id, AnswerInfo(day, level, (), ("twitching",), 0))
+                accounts.record_answer(made.id, recorded(i, day, level, marker))
             if kind != "empty":
                 info = FileInfo(f"FILE-{marker}.json", secrets.token_hex(32), 10, "json")
                 root.for_owner(made.id).import_files([(info, journal_of(i, days, marker))])
@@ -335,6 +345,62 @@ def test_triage_levels_are_the_most_urgent_recorded_answer_of_the_day(
     assert all(site.accounts.answers(p.account.id) == [] for p in never)
 
 
+def test_the_answers_are_the_recorded_answers_of_consenting_people(
+    site: Hosted, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One row per recorded answer of each exported person, the day moved like their days,
+    the level, the ids (one the knowledge base does not have as ``other``) and the count;
+    none of anyone else; a person who withdraws consent is in no later export's answers."""
+    out = tmp_path / "answers"
+    code, _, err = run(site.export(out), capsys)
+    assert code == 0, err
+    key = cx.ExportKey(KEY.encode())
+    rows = tables(out)["answers"]
+    expected = []
+    for i, person in enumerate(site.people):
+        if not person.exported:
+            continue
+        pid = key.person_id(person.account.id)
+        shift = timedelta(days=key.shift_days(person.account.id))
+        for day, level in answers_of(i):
+            a = recorded(i, day, level, person.marker)
+            expected.append({
+                "person_id": pid, "date": day + shift, "triage_level": level,
+                "questions": ["emergency_signs", "where", "other"] if a.questions else [],
+                "findings": ["twitching", "other", "region_calf"],
+                "not_understood": i % 3,
+            })  # fmt: skip
+    order = lambda r: json.dumps(r, sort_keys=True, default=str)  # noqa: E731
+    assert sorted(rows, key=order) == sorted(expected, key=order) and len(rows) >= 20
+    # each answer's day moved exactly like the person's days (the same weekday, the days'
+    # triage level the most urgent of the answers that day)
+    days = {(r["person_id"], r["date"]): r["triage_level"] for r in tables(out)["days"]}
+    for r in rows:
+        if (r["person_id"], r["date"]) in days:
+            level = days[(r["person_id"], r["date"])]
+            assert cf.LEVELS.index(level) >= cf.LEVELS.index(r["triage_level"])
+    # the report: its answers sections under the small-cell rule (8 people with answers:
+    # nothing of them shown, every id listed as held back)
+    assert len({r["person_id"] for r in rows}) == 8
+    data = report_json(out, capsys)
+    _check_small_cells(data)
+    answers = data["answers"]
+    assert answers["findings"] == answers["questions"] == []
+    assert answers["not_understood"]["people"] is None
+    assert all(groups == [] for groups in answers["levels"].values())
+    held = {(s["table"], s["item"]) for s in data["suppressed"]}
+    assert {("findings", "twitching"), ("findings", "other"), ("findings", "region_calf"),
+            ("questions", "where"), ("not understood", None)} <= held  # fmt: skip
+    # withdrawn: in no later export
+    gone = site.people[0]
+    site.withdraw(gone)
+    again = tmp_path / "again"
+    assert run(site.export(again), capsys)[0] == 0
+    later = tables(again)["answers"]
+    assert later and key.person_id(gone.account.id) not in {r["person_id"] for r in later}
+    assert len(later) == len(rows) - len(answers_of(0))
+
+
 def test_consenting_accounts_are_listed_a_page_at_a_time(site: Hosted) -> None:
     wanted = sorted(
         (p.account.id for p in site.people if p.kind in ("yes", "empty")),
@@ -350,7 +416,8 @@ def test_consenting_accounts_are_listed_a_page_at_a_time(site: Hosted) -> None:
 
 def _check_small_cells(data: dict[str, Any]) -> None:
     counted = {"people", "twitching", "own_above", "own_below", "people_twitching",
-               "own_excludes", "own_fewer", "own_more", "without_effect", "stopped_early"}
+               "own_excludes", "own_fewer", "own_more", "without_effect", "stopped_early",
+               "people_with"}  # fmt: skip
 
     def walk(value: Any, key: str = "") -> Iterator[tuple[str, Any]]:
         if isinstance(value, dict):
@@ -419,8 +486,11 @@ def test_an_export_of_no_one_still_reads(
 def test_no_free_text_raw_id_or_email_anywhere(exported: Path, sqlite_site: Hosted) -> None:
     secrets_ = set()
     for p in sqlite_site.people:
-        secrets_ |= {p.marker, p.account.email, str(p.account.id), p.account.id.hex}
+        secrets_ |= {p.marker, p.marker.lower(), p.account.email, str(p.account.id),
+                     p.account.id.hex}  # fmt: skip
     allowed = {value for values in cf.VOCABULARY.values() for value in values}
+    ids = cf.read_manifest(exported).vocabulary()
+    assert len(ids["questions"]) > 100 and len(ids["findings"]) > 100  # the knowledge base's
     assert stat.S_IMODE(exported.stat().st_mode) == 0o700
     files = sorted(exported.rglob("*"))
     assert {f.name for f in files if f.is_file() and f.suffix != ".parquet"} == {"cohort.json"}
@@ -446,6 +516,10 @@ def test_no_free_text_raw_id_or_email_anywhere(exported: Path, sqlite_site: Host
                         or value in allowed
                         or (field.name == "person_id" and HEX16.fullmatch(value))
                     ), (f, field.name, value)
+            elif pa.types.is_list(field.type):  # the answers' ids: the manifest's
+                assert field.name in cf.ANSWER_IDS, field
+                for value in values:
+                    assert set(value) <= set(ids[field.name]), (f, field.name, value)
             else:
                 assert (
                     pa.types.is_floating(field.type)
@@ -649,16 +723,18 @@ class Crash(KeyboardInterrupt):
     """What Ctrl-C (or a kill) does to a run half-way through a batch."""
 
 
-def crash_at(monkeypatch: pytest.MonkeyPatch, write: int) -> None:
-    """Stop the export at its ``write``-th Parquet file of a batch (the file not written)."""
+def crash_at(monkeypatch: pytest.MonkeyPatch, write: int, batch: int | None = None) -> None:
+    """Stop the export at its ``write``-th Parquet file (of batch ``batch`` if given; the file
+    not written)."""
     real = cx.CohortExport._write
     calls = [0]
 
-    def counting(self: cx.CohortExport, *args: Any) -> None:
-        calls[0] += 1
+    def counting(self: cx.CohortExport, table: str, bucket: int, number: int, *more: Any) -> None:
+        if batch is None or number == batch:
+            calls[0] += 1
         if calls[0] == write:
             raise Crash
-        real(self, *args)
+        real(self, table, bucket, number, *more)
 
     monkeypatch.setattr(cx.CohortExport, "_write", counting)
 
@@ -670,7 +746,7 @@ def test_a_resumed_export_is_the_same_as_one_run(
     out = tmp_path / "cohort"
     partial = Path(f"{out}.partial")
     with monkeypatch.context() as patch:
-        crash_at(patch, 14)  # a batch of 3 people writes 9 files at most: in the second
+        crash_at(patch, 2, batch=2)  # the second file of the second batch
         code, stdout, err = run(sqlite_site.export(out, "--batch-size", "3"), capsys)
     assert code == 130 and "--resume" in err, err
     with sqlite3.connect(partial / cx.PROGRESS) as db:
