@@ -146,14 +146,25 @@ def journal_for_request(request: Request) -> Journal:
     return root.for_owner(principal.account.id)
 
 
-def profile_for_export(request: Request) -> dict[str, str | None] | None:
-    """The signed-in person's profile for their own JSON export (with accounts; the local
-    app has none: None). Runs after :func:`journal_for_request` has checked the request."""
+def profile_for_export(request: Request) -> dict[str, Any] | None:
+    """What the account keeps of the signed-in person beyond their journal, for their own
+    JSON export (with accounts; the local app has none: None): their profile (``age_band``,
+    ``sex``) and the hosted app's record of their answers (``answers``: each one's day,
+    triage level, question and finding ids and count of words not understood; none without
+    consent: docs/hosted.md#the-record-of-answers), so they see all that is kept about them.
+    Runs after :func:`journal_for_request` has checked the request."""
     if not get_settings(request).accounts:
         return None
     principal = check(principal_of(request), request.method, journal=True)
-    profile = get_accounts(request).profile(principal.account.id)
-    return {"age_band": profile.age_band, "sex": profile.sex}
+    accounts = get_accounts(request)
+    profile = accounts.profile(principal.account.id)
+    answers = [
+        {"day": a.day.isoformat(), "triage_level": a.triage_level,
+         "questions": list(a.questions), "findings": list(a.findings),
+         "not_understood": a.not_understood}
+        for a in accounts.answers(principal.account.id)
+    ]  # fmt: skip
+    return {"age_band": profile.age_band, "sex": profile.sex, "answers": answers}
 
 
 def keep_answer(request: Request, answer: Answer, questions: Sequence[str] = ()) -> None:
@@ -207,7 +218,7 @@ def csrf_checked(
 SettingsDep = Annotated[WebSettings, Depends(get_settings)]
 AppDep = Annotated[Twitchwise, Depends(get_app)]
 JournalDep = Annotated[Journal, Depends(journal_for_request)]
-ExportProfileDep = Annotated[dict[str, str | None] | None, Depends(profile_for_export)]
+ExportProfileDep = Annotated[dict[str, Any] | None, Depends(profile_for_export)]
 PrincipalDep = Annotated[Principal | None, Depends(principal_of)]
 SignedInDep = Annotated[Principal, Depends(signed_in)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
