@@ -247,8 +247,8 @@ def read_manifest(path: Path) -> Manifest:
     if not path.exists():
         raise InputError(
             f"no folder {path}: give the folder of a cohort (cohort.json, people/, days/, "
-            "effects/, experiments/), for example one made with 'python bench/cohort_synth.py "
-            "OUT'",
+            "effects/, experiments/, answers/), for example one made with 'python "
+            "bench/cohort_synth.py OUT'",
             field="dir",
         )
     if not path.is_dir():
