@@ -359,6 +359,21 @@ def test_answers_are_recorded_only_with_consent_and_without_text(site: Hosted) -
     assert rows(site, "SELECT count(*) FROM answers") == [(5,)]
 
 
+def test_a_follow_up_question_is_recorded_by_its_kind(site: Hosted) -> None:
+    """The interview's follow-up questions are named ``follow_up.<rule>``: recorded as the
+    knowledge base's ``follow_up`` (an id), not refused, and the answer is given."""
+    ann = sign_up(site, ANN)
+    started = ann.post("/api/interview/start", json={"text": "my eyelid twitches"}).json()
+    state = {**started["state"], "asked": [
+        {"question": "emergency_signs", "findings": [], "answers": {}},
+        {"question": "follow_up.some_rule", "findings": [], "answers": {}},
+    ]}  # fmt: skip
+    r = ann.post("/api/interview/result", json={"state": state})
+    assert r.status_code == 200, r.text
+    found = rows(site, "SELECT questions FROM answers")
+    assert found == [("emergency_signs follow_up",)]
+
+
 def test_the_record_of_answers_is_in_the_person_s_own_export(site: Hosted) -> None:
     """A person sees what is kept about them: their own JSON export (API and page) holds
     their recorded answers, ids and counts as kept, nobody else's; none once consent is

@@ -172,21 +172,25 @@ def keep_answer(request: Request, answer: Answer, questions: Sequence[str] = ())
     accounts, only for a signed-in person whose account consents (checked again in the
     repository's own transaction), and never a word of free text: the day (UTC), the level,
     the interview's question ids, the ids of the findings read as present and how many
-    words were not understood. The local app records nothing."""
+    words were not understood. The local app records nothing. A follow-up question
+    (``follow_up.<rule>``) is recorded as the knowledge base's ``follow_up``; a question id
+    that is no id of the knowledge base's form (from a state the client made up) is left
+    out, so that keeping the record never stands in the way of the answer."""
     if not get_settings(request).accounts:
         return
     principal = principal_of(request)
     if principal is None or not principal.account.consent:
         return
-    from twitchwise.server.accounts import AnswerInfo
+    from twitchwise.server.accounts import AnswerInfo, is_kb_id
 
+    asked = (q.split(".", 1)[0] if q.startswith("follow_up.") else q for q in questions)
     accounts = get_accounts(request)
     accounts.record_answer(
         principal.account.id,
         AnswerInfo(
             day=accounts.clock().date(),
             triage_level=answer.level.value,
-            questions=tuple(dict.fromkeys(questions)),
+            questions=tuple(dict.fromkeys(q for q in asked if is_kb_id(q))),
             findings=tuple(dict.fromkeys(f.id for f in answer.findings if not f.negated)),
             not_understood=len(answer.not_understood),
         ),
