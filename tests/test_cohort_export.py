@@ -791,6 +791,27 @@ def test_a_resumed_export_is_the_same_as_one_run(
     assert code == 2 and "already holds a finished cohort export" in err
 
 
+def test_a_resume_with_another_knowledge_base_is_refused(tmp_path: Path) -> None:
+    """The answers' ids are the knowledge base's of the first run (the manifest lists them):
+    a resume whose knowledge base has other ids is refused, one with the same goes on."""
+    key = cx.ExportKey(KEY.encode())
+    out = tmp_path / "cohort"
+    with cx.CohortExport(cx.destination(out, resume=False), key, questions=["where"],
+                         findings=["twitching"]):  # fmt: skip
+        pass  # interrupted before anything was written
+    with pytest.raises(InputError, match="another knowledge base"):
+        cx.CohortExport(cx.destination(out, resume=True), key, questions=["where", "sleep"],
+                        findings=["twitching"])  # fmt: skip
+    with cx.CohortExport(cx.destination(out, resume=True), key, questions=["where"],
+                         findings=["twitching"]) as export:  # fmt: skip
+        assert export.vocabulary == {"questions": ("where", "other"),
+                                     "findings": ("twitching", "other")}  # fmt: skip
+        result = export.finish()
+    manifest = cf.read_manifest(out)
+    assert result.people == 0 and (manifest.questions, manifest.findings) == (("where",),
+                                                                             ("twitching",))
+
+
 def test_consent_withdrawn_during_an_interruption_is_honoured(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
