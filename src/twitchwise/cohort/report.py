@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from twitchwise.cohort.format import CHANGES, FACTORS, LEVELS, REGIONS, read_manifest
+from twitchwise.cohort.format import CHANGES, FACTORS, LEVELS, REGIONS, VERSION, read_manifest
 from twitchwise.cohort.queries import DIMENSIONS, URGENT
 from twitchwise.errors import InputError
 
@@ -87,7 +87,7 @@ class CohortReport:
     #: The hosted app's answers (format version 4; None for an older cohort or one under
     #: ``min_cell`` people): levels by group, questions, findings, words not understood.
     answers: dict[str, Any] | None = None
-    version: int = 4
+    version: int = VERSION
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -203,8 +203,8 @@ def _build(eng: Any, root: Path, min_cell: int, manifest: Manifest) -> CohortRep
             "leans towards 1: read a pooled reduction as at least that large, or export the "
             "cohort again (docs/cohort.md#pooled-self-experiments)."
         )
-    report.notes.append(words)
     report.notes.append(_answers_note(t.version, min_cell))
+    report.notes.append(words)
     return report
 
 
