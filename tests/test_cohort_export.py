@@ -206,7 +206,7 @@ def populate(url: str, tmp_path: Path, *, consenting: int = 12, days: int = 84) 
                 accounts.disable_account(made.id)
             band, sex = profile_of(i)
             accounts.set_profile(made.id, age_band=band, sex=sex)
-            for day, level in answers_of(i):  # kept only for those who consent
+            for day, level in answers_of(i) if kind != "empty" else []:  # only with consent
                 accounts.record_answer(made.id, recorded(i, day, level, marker))
             if kind != "empty":
                 info = FileInfo(f"FILE-{marker}.json", secrets.token_hex(32), 10, "json")
@@ -350,13 +350,32 @@ def test_the_answers_are_the_recorded_answers_of_consenting_people(
 ) -> None:
     """One row per recorded answer of each exported person, the day moved like their days,
     the level, the ids (one the knowledge base does not have as ``other``) and the count;
-    none of anyone else; a person who withdraws consent is in no later export's answers."""
-    out = tmp_path / "answers"
-    code, _, err = run(site.export(out), capsys)
-    assert code == 0, err
+    none of anyone else; a person who withdraws consent is in no later export's answers. A
+    consenting person with answers and no journal is exported with them (no days)."""
     key = cx.ExportKey(KEY.encode())
+    only = site.accounts.create_account("only-answers@example.org", PASSWORD, consent=True)
+    site.accounts.set_profile(only.id, age_band="30-39", sex=None)
+    mine = [AnswerInfo(START + timedelta(days=5), "see_doctor_urgent", (), ("twitching",), 1),
+            AnswerInfo(START + timedelta(days=9), "self_care", ("where",), (), 0)]  # fmt: skip
+    for a in mine:
+        assert site.accounts.record_answer(only.id, a)
+    out = tmp_path / "answers"
+    code, stdout, err = run(site.export(out), capsys)
+    assert code == 0, err
+    assert stdout.startswith("exported 13 people") and "1 consenting account had nothing" in stdout
+    alone, shift = key.person_id(only.id), timedelta(days=key.shift_days(only.id))
+    assert [r for r in tables(out)["people"] if r["person_id"] == alone] == [
+        {"person_id": alone, "age_band": "30-39", "sex": None}
+    ]
+    assert not [r for t in ("days", "effects", "experiments") for r in tables(out)[t]
+                if r["person_id"] == alone]  # fmt: skip
     rows = tables(out)["answers"]
-    expected = []
+    expected = [
+        {"person_id": alone, "date": a.day + shift, "triage_level": a.triage_level,
+         "questions": list(a.questions), "findings": list(a.findings),
+         "not_understood": a.not_understood}
+        for a in mine
+    ]  # fmt: skip
     for i, person in enumerate(site.people):
         if not person.exported:
             continue
@@ -379,9 +398,9 @@ def test_the_answers_are_the_recorded_answers_of_consenting_people(
         if (r["person_id"], r["date"]) in days:
             level = days[(r["person_id"], r["date"])]
             assert cf.LEVELS.index(level) >= cf.LEVELS.index(r["triage_level"])
-    # the report: its answers sections under the small-cell rule (8 people with answers:
+    # the report: its answers sections under the small-cell rule (9 people with answers:
     # nothing of them shown, every id listed as held back)
-    assert len({r["person_id"] for r in rows}) == 8
+    assert len({r["person_id"] for r in rows}) == 9
     data = report_json(out, capsys)
     _check_small_cells(data)
     answers = data["answers"]
@@ -399,6 +418,10 @@ def test_the_answers_are_the_recorded_answers_of_consenting_people(
     later = tables(again)["answers"]
     assert later and key.person_id(gone.account.id) not in {r["person_id"] for r in later}
     assert len(later) == len(rows) - len(answers_of(0))
+    assert site.accounts.delete_account(only.id)  # and a deleted account's, the same
+    last = tmp_path / "last"
+    assert run(site.export(last), capsys)[0] == 0
+    assert alone not in {r["person_id"] for t in tables(last).values() for r in t}
 
 
 def test_consenting_accounts_are_listed_a_page_at_a_time(site: Hosted) -> None:

@@ -271,7 +271,8 @@ def person_rows(
     vocabulary: dict[str, tuple[str, ...]] | None = None,
 ) -> PersonRows | None:
     """A person's rows from their journal's summary (``Journal.summary``; its notes are never
-    read); None when it has no day with a twitch count (nothing to export). ``experiments``
+    read); None when it has no day with a twitch count and no recorded answer (nothing to
+    export; with answers and no such day: their people row and answers). ``experiments``
     are the results of their self-experiments (:func:`experiment_rows`); ``levels`` the day
     and triage level of each answer the hosted app gave them (its record of answers), of
     which each day takes the most urgent (:func:`day_levels`); ``answers`` those answers
@@ -285,15 +286,56 @@ def person_rows(
     most that day. The effects are the insights' model's, per factor and lag."""
     import pyarrow as pa
 
-    from twitchwise.insights.stats import LAGS, daily_series
+    from twitchwise.insights.stats import daily_series
 
     series = daily_series(summary)
-    if series is None:
+    kept = [] if series is None else [i for i, c in enumerate(series.counts) if c is not None]
+    answered = answer_rows(answers, person_id=person_id, shift_days=shift_days,
+                           vocabulary=vocabulary or {})  # fmt: skip
+    if not kept and not answered.num_rows:
         return None
+    band = age_band if age_band in AGE_BANDS else _band_of(age)
+    people = pa.RecordBatch.from_arrays(
+        [
+            pa.array([person_id], pa.string()),
+            pa.array([band], pa.string()),
+            pa.array([sex if sex in SEXES else None], pa.string()),
+        ],
+        schema=_schema("people"),
+    )
+    if series is None or not kept:  # answers without a journal day: no days, no effects
+        days = pa.RecordBatch.from_pylist([], schema=_schema("days"))
+        effects = pa.RecordBatch.from_pylist([], schema=_schema("effects"))
+        dates: list[date] = []
+    else:
+        days, effects, dates = _days_and_effects(
+            summary, series, kept, person_id=person_id, shift_days=shift_days, levels=levels
+        )
+    moved = sorted([*dates, *answered.column("date").to_pylist()])
+    return PersonRows(
+        person_id,
+        bucket_of(person_id, buckets),
+        people,
+        days,
+        effects,
+        moved[0],
+        moved[-1],
+        experiment_rows(experiments, person_id=person_id, shift_days=shift_days),
+        answered,
+    )
+
+
+def _days_and_effects(
+    summary: Any, series: Any, kept: list[int], *, person_id: str, shift_days: int,
+    levels: Iterable[tuple[date, str]],
+) -> tuple[Any, Any, list[date]]:  # fmt: skip
+    """The days table's rows of the journal's ``kept`` days (indexes into ``series``), the
+    effects table's rows, and the days' moved dates."""
+    import pyarrow as pa
+
+    from twitchwise.insights.stats import LAGS
+
     lead = max(LAGS)
-    kept = [i for i, count in enumerate(series.counts) if count is not None]
-    if not kept:
-        return None
     regions = _day_regions(summary.groups)
     urgent = day_levels(levels)
     shift = timedelta(days=shift_days)
@@ -322,29 +364,7 @@ def person_rows(
     days = pa.RecordBatch.from_arrays(
         [columns[name] for name in COLUMNS["days"]], schema=_schema("days")
     )
-    effects = _effects(series, person_id)
-    band = age_band if age_band in AGE_BANDS else _band_of(age)
-    people = pa.RecordBatch.from_arrays(
-        [
-            pa.array([person_id], pa.string()),
-            pa.array([band], pa.string()),
-            pa.array([sex if sex in SEXES else None], pa.string()),
-        ],
-        schema=_schema("people"),
-    )
-    return PersonRows(
-        person_id,
-        bucket_of(person_id, buckets),
-        people,
-        days,
-        effects,
-        dates[0],
-        dates[-1],
-        experiment_rows(experiments, person_id=person_id, shift_days=shift_days),
-        answer_rows(
-            answers, person_id=person_id, shift_days=shift_days, vocabulary=vocabulary or {}
-        ),
-    )
+    return days, _effects(series, person_id), dates
 
 
 def answer_rows(
