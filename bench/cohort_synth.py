@@ -32,7 +32,13 @@ What is simulated, person by person and day by day (all vectorised with numpy):
   and 8% stopped early. Each experiment then goes through the project's own
   ``experiment_result`` and into the experiments table as ``twitchwise cohort export``
   writes it (twitchwise.cohort.export.experiment_rows). The experiments' days are drawn on
-  their own, not from the days table.
+  their own, not from the days table;
+- answers (the answers table): each day a person asked twitchwise is one answer at that
+  day's triage level (the days table's), and now and then a second, self-care one the same
+  day; 60% of answers come from the interview (its two opening questions, then two to six
+  of its others and up to three of the findings it asks about one by one), each reports up to five
+  findings (twitching and a region most often), and 15% have a word or more not understood.
+  Ids are the packaged knowledge base's; the manifest lists them.
 """
 
 from __future__ import annotations
@@ -110,6 +116,7 @@ class Simulated:
     true_effects: dict[str, Any]  # factor -> each person's true b_if
     experiments: dict[str, list[Any]] = field(default_factory=dict)
     true_experiments: dict[str, Any] = field(default_factory=dict)  # change -> each b_ic
+    answers: dict[str, list[Any]] = field(default_factory=dict)
 
 
 def baseline_rates(rng: np.random.Generator, age: Any) -> Any:
@@ -188,7 +195,7 @@ def simulate(
     region = np.where(pick < 0.8, person(main), person(second))
     region = np.where(pick > 0.99, rng.integers(0, len(REGIONS), (P, D)), region)
     region = np.where(counts > 0, region, -1)
-    asks = person(rng.beta(0.6, 40.0, P))
+    asks = person(rng.beta(0.8, 12.0, P))
     asked = (counts > 0) & (rng.random((P, D)) < asks)
     level_p = np.array([0.78, 0.17, 0.04, 0.01])
     shift = person(0.03 * age)
@@ -230,7 +237,78 @@ def simulate(
         true_effects=true,
         experiments=experiments,
         true_experiments=true_experiments,
+        answers=simulate_answers(ids, dates, level, seed),
     )
+
+
+@cache
+def answer_vocabulary() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The ids of the packaged knowledge base the answers' lists hold: the interview's
+    questions (and the findings it asks about one by one), and the findings (read from its
+    YAML files: the generator needs nothing else of it)."""
+    from importlib.resources import files
+
+    import yaml
+
+    data = files("twitchwise.knowledge") / "data"
+    questions = [q["id"] for q in yaml.safe_load((data / "questions" / "interview.yaml")
+                                                 .read_text(encoding="utf-8"))]  # fmt: skip
+    findings: list[str] = []
+    asked: list[str] = []
+    for path in sorted((data / "findings").iterdir(), key=lambda p: p.name):
+        if not path.name.endswith(".yaml"):
+            continue
+        for f in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            findings.append(f["id"])
+            if f.get("question"):
+                asked.append(f["id"])
+    return (*questions, *asked), tuple(findings)
+
+
+#: The interview's questions asked first, every time (docs/interview.md).
+OPENING = ("emergency_signs", "warning_signs")
+#: Findings an answer reports most often (each answer: twitching and a region mostly).
+COMMON_FINDINGS = ("twitching", "twitch_at_rest", "twitch_frequent", "twitch_brief",
+                   "stress_high", "caffeine_high", "sleep_short", "fatigue")  # fmt: skip
+
+
+def simulate_answers(ids: Any, dates: Any, level: Any, seed: int) -> dict[str, list[Any]]:
+    """The answers table's columns: one answer per day a person asked (``level`` >= 0: the
+    index of the day's triage level), at that level, and on 10% of those days a second one,
+    at self-care (so the day's most urgent level stays the days table's). Its own random
+    numbers (``seed``), so the other tables are the same."""
+    rng = np.random.default_rng([seed, 4])
+    questions, findings = answer_vocabulary()
+    known = set(findings)
+    common = [f for f in COMMON_FINDINGS if f in known]
+    regions = [f for f in findings if f.startswith("region_")]
+    interview = [q for q in questions if q not in known and q not in (*OPENING, "follow_up")]
+    singles = [q for q in questions if q in known]
+    columns: dict[str, list[Any]] = {name: [] for name in COLUMNS["answers"]}
+    people, days = np.nonzero(level >= 0)
+    for p, d in zip(people.tolist(), days.tolist(), strict=True):
+        levels = [int(level[p, d])] + ([0] if rng.random() < 0.1 else [])
+        for lvl in levels:
+            asked: list[str] = []
+            if rng.random() < 0.6:
+                more = rng.choice(len(interview), size=int(rng.integers(2, 7)), replace=False)
+                extra = rng.choice(len(singles), size=int(rng.integers(0, 4)), replace=False)
+                asked = [*OPENING, *(interview[i] for i in sorted(more)),
+                         *(singles[i] for i in extra)]  # fmt: skip
+            found = ["twitching"] if rng.random() < 0.85 else []
+            if regions and rng.random() < 0.7:
+                found.append(regions[int(rng.integers(len(regions)))])
+            for _ in range(int(rng.integers(0, 4))):
+                pool = common if rng.random() < 0.7 and common else findings
+                found.append(pool[int(rng.integers(len(pool)))])
+            words = int(rng.geometric(0.5)) if rng.random() < 0.15 else 0
+            columns["person_id"].append(str(ids[p]))
+            columns["date"].append(dates[d].astype(object))
+            columns["triage_level"].append(LEVELS[lvl])
+            columns["questions"].append(asked)
+            columns["findings"].append(list(dict.fromkeys(found)))
+            columns["not_understood"].append(words)
+    return columns
 
 
 @cache
@@ -374,6 +452,9 @@ def generate(
         days=sim.days,
         effects=sim.effects,
         experiments=sim.experiments,
+        answers=sim.answers,
+        questions=answer_vocabulary()[0],
+        findings=answer_vocabulary()[1],
         buckets=buckets,
         source=f"synthetic: bench/cohort_synth.py --people {people} --days {days} --seed {seed}",
     )

@@ -53,6 +53,7 @@ from twitchwise.cohort.meta import (  # noqa: E402
     pooled_counts,
 )
 from twitchwise.cohort.queries import (  # noqa: E402
+    NOT_UNDERSTOOD_BINS,
     QUERIES,
     experiment_pooled,
     experiment_scores,
@@ -105,6 +106,25 @@ def test_the_generator_writes_the_format(cohort: Path) -> None:
     people = pq.read_table(cohort / "people").to_pylist()
     assert {p["age_band"] for p in people} <= set(cf.AGE_BANDS)
     assert all(re.fullmatch(r"[0-9a-f]{16}", p["person_id"]) for p in people)
+    # the answers: their ids the knowledge base's (the manifest lists them), each day's most
+    # urgent level the days table's
+    assert manifest["questions"] and manifest["findings"]
+    vocabulary = cf.read_manifest(cohort).vocabulary()
+    answers = pq.read_table(cohort / "answers").drop_columns(["bucket"]).to_pylist()
+    assert len(answers) > 100 and len({a["person_id"] for a in answers}) > 30
+    most: dict[tuple[str, date], str] = {}
+    for a in answers:
+        assert cf.answer_problem(a, vocabulary) is None, a
+        key = (a["person_id"], a["date"])
+        if key not in most or cf.LEVELS.index(a["triage_level"]) > cf.LEVELS.index(most[key]):
+            most[key] = a["triage_level"]
+    levels = {(d["person_id"], d["date"]): d["triage_level"] for d in days if d["triage_level"]}
+    assert most == levels
+    shares = {lvl: sum(a["triage_level"] == lvl for a in answers) / len(answers)
+              for lvl in cf.LEVELS}  # fmt: skip
+    assert shares["self_care"] > 0.6 and 0 < shares["see_doctor_urgent"] + shares["emergency"] < 0.2
+    assert 0.3 < sum(bool(a["questions"]) for a in answers) / len(answers) < 0.9
+    assert 0 < sum(a["not_understood"] > 0 for a in answers) / len(answers) < 0.4
 
 
 def test_the_format_factors_are_the_registry_s_steps() -> None:
@@ -217,8 +237,19 @@ def _counts(value: Any, key: str = "") -> Iterator[tuple[str, Any]]:
 
 def test_no_count_under_ten_people_is_shown(report: Any) -> None:
     data = report.to_dict()
-    people_keys = {"people", "twitching", "own_above", "own_below", "people_twitching",
-                   "own_excludes", "own_fewer", "own_more", "without_effect", "stopped_early"}
+    people_keys = {
+        "people",
+        "twitching",
+        "own_above",
+        "own_below",
+        "people_twitching",
+        "own_excludes",
+        "own_fewer",
+        "own_more",
+        "without_effect",
+        "stopped_early",
+        "people_with",
+    }
     shown = [v for k, v in _counts(data) if k in people_keys and v is not None]
     assert shown and all(v == 0 or v >= MIN_CELL for v in shown)
     # what was held back is there as null, and listed
@@ -261,8 +292,16 @@ def test_no_person_id_or_free_text_in_any_output(cohort: Path, report: Any) -> N
     for out in outputs:
         for pid in ids:
             assert pid not in out
-    # every string value in the JSON is from the format's vocabularies, a label or a date
-    allowed = {*cf.REGIONS, *cf.LEVELS, *cf.AGE_BANDS, *cf.SEXES, "not_given", *cf.FACTORS,
+    # every string value in the JSON is from the format's vocabularies (the answers' ids
+    # from the manifest's), a label or a date
+    vocabulary = cf.read_manifest(cohort).vocabulary()
+    for key in ("questions", "findings"):
+        ids = [x["id"] for x in report.answers[key]]
+        assert ids and set(ids) <= set(vocabulary[key]), key
+    allowed = {*vocabulary["questions"], *vocabulary["findings"], "urgent_or_emergency",
+               "people_with", "questions", "findings", "not understood", "people by words",
+               *(name for name, _, _ in NOT_UNDERSTOOD_BINS),
+               *cf.REGIONS, *cf.LEVELS, *cf.AGE_BANDS, *cf.SEXES, "not_given", *cf.FACTORS,
                *cf.CHANGES, "own_excludes", "own_fewer", "own_more", "without_effect",
                "counts", "inverse_variance",
                "stopped_early", "adherence", "experiments",
@@ -529,7 +568,7 @@ def test_the_reader_refuses_experiments_of_the_wrong_type_or_version(
     shutil.copytree(cohort, old)
     manifest = json.loads((old / "cohort.json").read_text())
     (old / "cohort.json").write_text(json.dumps({**manifest, "version": 1}))
-    with pytest.raises(InputError, match="format version 1; this twitchwise reads versions 2 to 3"):
+    with pytest.raises(InputError, match="format version 1; this twitchwise reads versions 2 to 4"):
         cf.read_manifest(old)
     shutil.rmtree(old / "experiments")
     (old / "cohort.json").write_text(json.dumps(manifest))
@@ -664,6 +703,233 @@ def test_a_cohort_of_version_2_is_pooled_the_older_way(
         cohort_report(old)
 
 
+# --------------------------------------------------------------------------- answers
+
+
+def _answer_table(cohort: Path) -> list[dict[str, Any]]:
+    return pq.read_table(cohort / "answers").drop_columns(["bucket"]).to_pylist()
+
+
+def test_the_report_counts_what_the_answers_table_holds(cohort: Path, report: Any) -> None:
+    """Every shown share, count and id of the answers sections by hand from the table."""
+    answers = _answer_table(cohort)
+    people = {p["person_id"]: p for p in pq.read_table(cohort / "people").to_pylist()}
+    data = report.to_dict()["answers"]
+    shown = 0
+    for g in data["levels"]["sex"]:
+        mine = [a for a in answers if (people[a["person_id"]]["sex"] or "not_given") == g["group"]]
+        assert g["people"] == len({a["person_id"] for a in mine}) >= MIN_CELL
+        for lvl, cell in g["levels"].items():
+            at = [a for a in mine if a["triage_level"] == lvl]
+            if cell is not None:
+                shown += 1
+                assert cell["people"] == len({a["person_id"] for a in at})
+                assert cell["share"] == pytest.approx(len(at) / len(mine), abs=5e-4)
+        urgent = [a for a in mine if a["triage_level"] in ("see_doctor_urgent", "emergency")]
+        if g["urgent_or_emergency"] is not None:
+            assert g["urgent_or_emergency"]["share"] == pytest.approx(
+                len(urgent) / len(mine), abs=5e-4
+            )
+    assert shown
+    for key in ("questions", "findings"):
+        counted: dict[str, tuple[set[str], int]] = {}
+        for a in answers:
+            for i in a[key]:
+                ids, n = counted.get(i, (set(), 0))
+                counted[i] = (ids | {a["person_id"]}, n + 1)
+        expected = [
+            {"id": i, "people": len(ids), "answers": n}
+            for i, (ids, n) in sorted(counted.items(),
+                                      key=lambda kv: (-kv[1][1], -len(kv[1][0]), kv[0]))
+            if len(ids) >= MIN_CELL
+        ]  # fmt: skip
+        assert data[key] == expected and expected, key
+        held = {s["item"] for s in report.suppressed if s["table"] == key}
+        assert held == {i for i, (ids, _) in counted.items() if len(ids) < MIN_CELL}
+    n = data["not_understood"]
+    assert n["people"] == len({a["person_id"] for a in answers}) and n["answers"] == len(answers)
+    assert n["answers_with"] == sum(a["not_understood"] > 0 for a in answers)
+    assert n["words"] == sum(a["not_understood"] for a in answers)
+    assert n["people_with"] == len({a["person_id"] for a in answers if a["not_understood"]})
+
+
+def _answered(tmp_path: Path, answers: list[tuple[int, str, list[str], list[str], int]],
+              people: int = 40) -> Path:  # fmt: skip
+    """A cohort of ``people`` people (sex and age not given) with a day each, and these
+    answers: (person, level, questions, findings, words not understood)."""
+    ids = [f"{i + 1:016x}" for i in range(people)]
+    columns: dict[str, list[Any]] = {name: [] for name in cf.COLUMNS["answers"]}
+    for person, level, questions, findings, words in answers:
+        for name, value in (("person_id", ids[person]), ("date", date(2024, 2, 5)),
+                            ("triage_level", level), ("questions", questions),
+                            ("findings", findings), ("not_understood", words)):  # fmt: skip
+            columns[name].append(value)
+    out = tmp_path / "answered"
+    cf.write_cohort(
+        out,
+        people={"person_id": ids, "age_band": [None] * people, "sex": [None] * people},
+        days={"person_id": ids, "date": [date(2024, 2, 5)] * people,
+              "twitch_count": [1] * people, "region": ["calf"] * people,
+              "triage_level": [None] * people,
+              **{f: [1.0] * people for f in cf.FACTORS}},
+        effects={name: [] for name in cf.COLUMNS["effects"]},
+        answers=columns,
+        questions=("where", "sleep", "how_long"),
+        findings=("twitching", "region_calf"),
+        buckets=2,
+        source="test",
+    )  # fmt: skip
+    return out
+
+
+def test_answers_by_hand_and_the_small_cell_rule(tmp_path: Path) -> None:
+    """40 people: 30 at self-care, 15 routine, 12 urgent, 3 emergency (one each, some two).
+    Emergency rests on 3 people: held, and so is urgent (the smallest shown level: with the
+    total, the shares shown would give emergency away); urgent or emergency together rests
+    on 12 people (the emergency ones among them): shown. Questions: 'where' of 20 people,
+    'sleep' of 4 (held); words not understood: 12 people with some (10 with one word, 2 with
+    3 words: the bin of 2-4 held, and the bin of 1 with it, or it would be the rest)."""
+    rows: list[tuple[int, str, list[str], list[str], int]] = []
+    for i in range(30):
+        rows.append((i, "self_care", ["where"] if i < 20 else [], ["twitching"], int(i < 10)))
+    for i in range(15):
+        rows.append((i, "see_doctor_routine", ["sleep"] if i < 4 else [], [], 0))
+    for i in range(30, 42):
+        rows.append((i % 40, "see_doctor_urgent", [], ["region_calf", "twitching"], 0))
+    for i in range(36, 39):
+        rows.append((i, "emergency", [], [], 3 if i < 38 else 0))
+    folder = _answered(tmp_path, rows)
+    data = cohort_report(folder).to_dict()
+    [group] = data["answers"]["levels"]["sex"]
+    total = len(rows)
+    assert group["group"] == "not_given" and group["people"] == 40
+    assert group["levels"] == {
+        "self_care": {"people": 30, "share": pytest.approx(30 / total, abs=5e-4)},
+        "see_doctor_routine": {"people": 15, "share": pytest.approx(15 / total, abs=5e-4)},
+        "see_doctor_urgent": None,
+        "emergency": None,
+    }
+    assert group["urgent_or_emergency"] == {
+        "people": 12,
+        "share": pytest.approx(15 / total, abs=5e-4),
+    }
+    held = {(s["table"], s["group"], s["item"]) for s in data["suppressed"]}
+    assert {("answer levels by sex", "not_given", "see_doctor_urgent"),
+            ("answer levels by sex", "not_given", "emergency"),
+            ("questions", "all", "sleep")} <= held  # fmt: skip
+    assert data["answers"]["questions"] == [{"id": "where", "people": 20, "answers": 20}]
+    assert data["answers"]["findings"] == [
+        {"id": "twitching", "people": 40, "answers": 42},
+        {"id": "region_calf", "people": 12, "answers": 12},
+    ]
+    words = data["answers"]["not_understood"]
+    assert (words["people"], words["answers"], words["people_with"]) == (40, total, 12)
+    assert (words["answers_with"], words["words"]) == (12, 16)
+    assert words["people_by_words"] == {"1": None, "2-4": None, "5-9": {"people": 0, "share": 0},
+                                        "10+": {"people": 0, "share": 0}}  # fmt: skip
+    # one side of "urgent or emergency" held (emergency: 1 person; with it routine, the
+    # smallest shown level) and the other shown: the combined share would give it away
+    rows = [r for r in rows if r[1] != "emergency"] + [(36, "emergency", [], [], 0)]
+    rows += [(i, "see_doctor_urgent", [], [], 0) for i in range(20, 30)]
+    data = cohort_report(_answered(tmp_path / "b", rows)).to_dict()
+    [group] = data["answers"]["levels"]["sex"]
+    assert group["levels"]["emergency"] is None and group["levels"]["see_doctor_routine"] is None
+    assert group["levels"]["see_doctor_urgent"] == {
+        "people": 22,
+        "share": pytest.approx(22 / len(rows), abs=5e-4),
+    }
+    assert group["urgent_or_emergency"] is None
+    text = cohort_report(_answered(tmp_path / "c", rows)).render_terminal()
+    assert "How often answers were urgent or an emergency" in text
+    assert "  answer levels by sex: 3" in text
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"triage_level": "see a doctor today"}, "triage level outside the format"),
+        ({"questions": ["where", "my left calf"]}, "question ids outside the cohort's"),
+        ({"findings": ["twitching", "twitching"]}, "finding ids outside the cohort's or one"),
+        ({"not_understood": -1}, "count of words not understood below 0"),
+    ],
+)
+def test_the_reader_refuses_answers_that_break_the_format(
+    tmp_path: Path, change: dict[str, Any], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rows written past the writer (which refuses them too) are refused before any query,
+    in one line with exit status 2 from the command line."""
+    folder = _answered(tmp_path, [(i, "self_care", ["where"], ["twitching"], 0)
+                                  for i in range(12)])  # fmt: skip
+    f = next(f for f in (folder / "answers").rglob("*.parquet") if pq.read_metadata(f).num_rows)
+    table = pq.read_table(f)
+    first = {**table.slice(0, 1).to_pylist()[0], **change}
+    pq.write_table(pa.concat_tables([pa.Table.from_pylist([first], schema=table.schema),
+                                     table.slice(1)]), f)  # fmt: skip
+    with pytest.raises(InputError, match=message):
+        cohort_report(folder)
+    code, out, err = run(["cohort", "report", str(folder)], capsys)
+    assert (code, out) == (2, "") and err.count("\n") == 1 and message in err, err
+    with pytest.raises(InputError, match="answers"):
+        cf.write_table(tmp_path / "again", "answers", {k: [v] for k, v in first.items()}, 1,
+                       cf.read_manifest(folder).vocabulary())  # fmt: skip
+
+
+def test_the_reader_refuses_answers_of_the_wrong_type_or_manifest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    folder = _answered(tmp_path, [(i, "self_care", ["where"], [], 0) for i in range(12)])
+    copy = tmp_path / "text"
+    shutil.copytree(folder, copy)
+    for f in (copy / "answers").rglob("*.parquet"):
+        table = pq.read_table(f)
+        words = pa.array([" ".join(v) for v in table.column("questions").to_pylist()])
+        pq.write_table(table.set_column(table.schema.get_field_index("questions"), "questions",
+                                        words), f)  # fmt: skip
+    with pytest.raises(InputError, match="answers table has columns of the wrong type: questions"):
+        cohort_report(copy)
+    manifest = json.loads((folder / "cohort.json").read_text())
+    (folder / "cohort.json").write_text(json.dumps({**manifest, "questions": ["where", "Where?"]}))
+    code, out, err = run(["cohort", "report", str(folder)], capsys)
+    assert (code, out) == (2, "") and err.count("\n") == 1 and "questions must be" in err, err
+    shutil.rmtree(folder / "answers")
+    (folder / "cohort.json").write_text(json.dumps(manifest))
+    with pytest.raises(InputError, match="answers/ holds no Parquet file"):
+        cf.read_manifest(folder)
+
+
+@pytest.mark.parametrize("version", [2, 3])
+def test_a_cohort_of_version_2_or_3_has_no_answers(
+    cohort: Path, report: Any, tmp_path: Path, version: int
+) -> None:
+    """An older cohort (no answers table, no ids in its manifest) is read: the answer
+    sections say there are none, everything else is as before."""
+    import shutil
+
+    old = tmp_path / f"v{version}"
+    shutil.copytree(cohort, old)
+    shutil.rmtree(old / "answers")
+    if version == 2:
+        for f in (old / "experiments").rglob("*.parquet"):
+            pq.write_table(pq.read_table(f).drop_columns(list(cf.COUNTS)), f)
+    manifest = json.loads((old / "cohort.json").read_text())
+    for key in ("questions", "findings"):
+        del manifest[key]
+    (old / "cohort.json").write_text(json.dumps({**manifest, "version": version}))
+    older = cohort_report(old)
+    data = older.to_dict()
+    assert data["answers"] is None
+    assert any(f"format version {version}, before the answers table" in n for n in data["notes"])
+    new = report.to_dict()
+    for key in ("cohort", "factors", "groups"):
+        assert data[key] == new[key]
+    assert not any(s["table"].startswith(("answer", "questions", "findings", "not under"))
+                   for s in data["suppressed"])  # fmt: skip
+    assert f"Answers: none (a cohort of format version {version}" in older.render_terminal()
+    assert "before the answers table" in older.render_html()
+
+
 # --------------------------------------------------------------------------- the command line
 
 
@@ -767,3 +1033,25 @@ def test_the_report_is_the_same_on_spark(cohort: Path, spark: Any, report: Any) 
     expected = report.to_dict()
     assert on_spark.pop("engine") == "spark" and expected.pop("engine") == "duckdb"
     assert on_spark == expected
+
+
+@spark_ready
+def test_spark_finds_the_same_broken_answers(tmp_path: Path, spark: Any) -> None:
+    """The reader's check of the answers in the engine counts the same rows on both."""
+    folder = _answered(tmp_path, [(i, "self_care", ["where"], ["twitching"], 0)
+                                  for i in range(12)])  # fmt: skip
+    f = next(f for f in (folder / "answers").rglob("*.parquet") if pq.read_metadata(f).num_rows)
+    table = pq.read_table(f)
+    bad = [{**table.slice(0, 1).to_pylist()[0], **change} for change in (
+        {"triage_level": "soon"}, {"questions": ["where", "where"]},
+        {"findings": ["twitching", "my calf"]}, {"not_understood": -2})]  # fmt: skip
+    pq.write_table(pa.concat_tables([pa.Table.from_pylist(bad, schema=table.schema), table]), f)
+    duck, sparky = connect("duckdb"), connect("spark", session=spark)
+    try:
+        query = QUERIES["answer_problems"]
+        found = [e.rows(query(e.tables(folder))) for e in (duck, sparky)]
+        assert found[0] == found[1] == [{"rows": 16, "bad_level": 1, "bad_count": 1,
+                                         "bad_questions": 1, "bad_findings": 1}]  # fmt: skip
+    finally:
+        duck.close()
+        sparky.close()

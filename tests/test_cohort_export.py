@@ -168,6 +168,16 @@ def answers_of(i: int) -> list[tuple[date, str]]:
             (day + timedelta(days=20), cf.LEVELS[i % 4])]  # fmt: skip
 
 
+def recorded(i: int, day: date, level: str, marker: str) -> AnswerInfo:
+    """An answer as the hosted app records it for person ``i``: an interview's (even
+    ``i``) or not; an id of the knowledge base's form that it does not have (the person's
+    marker, in lower case: never in the export, where it is ``other``), words not
+    understood for some."""
+    unknown = marker.lower()
+    questions = ("emergency_signs", "where", unknown) if i % 2 == 0 else ()
+    return AnswerInfo(day, level, questions, ("twitching", unknown, "region_calf"), i % 3)
+
+
 def most_urgent(i: int) -> dict[date, str]:
     out: dict[date, str] = {}
     for day, level in answers_of(i):
@@ -196,8 +206,8 @@ def populate(url: str, tmp_path: Path, *, consenting: int = 12, days: int = 84) 
                 accounts.disable_account(made.id)
             band, sex = profile_of(i)
             accounts.set_profile(made.id, age_band=band, sex=sex)
-            for day, level in answers_of(i):  # kept only for those who consent
-                accounts.record_answer(made.id, AnswerInfo(day, level, (), ("twitching",), 0))
+            for day, level in answers_of(i) if kind != "empty" else []:  # only with consent
+                accounts.record_answer(made.id, recorded(i, day, level, marker))
             if kind != "empty":
                 info = FileInfo(f"FILE-{marker}.json", secrets.token_hex(32), 10, "json")
                 root.for_owner(made.id).import_files([(info, journal_of(i, days, marker))])
@@ -335,6 +345,85 @@ def test_triage_levels_are_the_most_urgent_recorded_answer_of_the_day(
     assert all(site.accounts.answers(p.account.id) == [] for p in never)
 
 
+def test_the_answers_are_the_recorded_answers_of_consenting_people(
+    site: Hosted, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One row per recorded answer of each exported person, the day moved like their days,
+    the level, the ids (one the knowledge base does not have as ``other``) and the count;
+    none of anyone else; a person who withdraws consent is in no later export's answers. A
+    consenting person with answers and no journal is exported with them (no days)."""
+    key = cx.ExportKey(KEY.encode())
+    only = site.accounts.create_account("only-answers@example.org", PASSWORD, consent=True)
+    site.accounts.set_profile(only.id, age_band="30-39", sex=None)
+    mine = [AnswerInfo(START + timedelta(days=5), "see_doctor_urgent", (), ("twitching",), 1),
+            AnswerInfo(START + timedelta(days=9), "self_care", ("where",), (), 0)]  # fmt: skip
+    for a in mine:
+        assert site.accounts.record_answer(only.id, a)
+    out = tmp_path / "answers"
+    code, stdout, err = run(site.export(out), capsys)
+    assert code == 0, err
+    assert stdout.startswith("exported 13 people") and "1 consenting account had nothing" in stdout
+    alone, shift = key.person_id(only.id), timedelta(days=key.shift_days(only.id))
+    assert [r for r in tables(out)["people"] if r["person_id"] == alone] == [
+        {"person_id": alone, "age_band": "30-39", "sex": None}
+    ]
+    assert not [r for t in ("days", "effects", "experiments") for r in tables(out)[t]
+                if r["person_id"] == alone]  # fmt: skip
+    rows = tables(out)["answers"]
+    expected = [
+        {"person_id": alone, "date": a.day + shift, "triage_level": a.triage_level,
+         "questions": list(a.questions), "findings": list(a.findings),
+         "not_understood": a.not_understood}
+        for a in mine
+    ]  # fmt: skip
+    for i, person in enumerate(site.people):
+        if not person.exported:
+            continue
+        pid = key.person_id(person.account.id)
+        shift = timedelta(days=key.shift_days(person.account.id))
+        for day, level in answers_of(i):
+            a = recorded(i, day, level, person.marker)
+            expected.append({
+                "person_id": pid, "date": day + shift, "triage_level": level,
+                "questions": ["emergency_signs", "where", "other"] if a.questions else [],
+                "findings": ["twitching", "other", "region_calf"],
+                "not_understood": i % 3,
+            })  # fmt: skip
+    order = lambda r: json.dumps(r, sort_keys=True, default=str)  # noqa: E731
+    assert sorted(rows, key=order) == sorted(expected, key=order) and len(rows) >= 20
+    # each answer's day moved exactly like the person's days (the same weekday, the days'
+    # triage level the most urgent of the answers that day)
+    days = {(r["person_id"], r["date"]): r["triage_level"] for r in tables(out)["days"]}
+    for r in rows:
+        if (r["person_id"], r["date"]) in days:
+            level = days[(r["person_id"], r["date"])]
+            assert cf.LEVELS.index(level) >= cf.LEVELS.index(r["triage_level"])
+    # the report: its answers sections under the small-cell rule (9 people with answers:
+    # nothing of them shown, every id listed as held back)
+    assert len({r["person_id"] for r in rows}) == 9
+    data = report_json(out, capsys)
+    _check_small_cells(data)
+    answers = data["answers"]
+    assert answers["findings"] == answers["questions"] == []
+    assert answers["not_understood"]["people"] is None
+    assert all(groups == [] for groups in answers["levels"].values())
+    held = {(s["table"], s["item"]) for s in data["suppressed"]}
+    assert {("findings", "twitching"), ("findings", "other"), ("findings", "region_calf"),
+            ("questions", "where"), ("not understood", None)} <= held  # fmt: skip
+    # withdrawn: in no later export
+    gone = site.people[0]
+    site.withdraw(gone)
+    again = tmp_path / "again"
+    assert run(site.export(again), capsys)[0] == 0
+    later = tables(again)["answers"]
+    assert later and key.person_id(gone.account.id) not in {r["person_id"] for r in later}
+    assert len(later) == len(rows) - len(answers_of(0))
+    assert site.accounts.delete_account(only.id)  # and a deleted account's, the same
+    last = tmp_path / "last"
+    assert run(site.export(last), capsys)[0] == 0
+    assert alone not in {r["person_id"] for t in tables(last).values() for r in t}
+
+
 def test_consenting_accounts_are_listed_a_page_at_a_time(site: Hosted) -> None:
     wanted = sorted(
         (p.account.id for p in site.people if p.kind in ("yes", "empty")),
@@ -350,7 +439,8 @@ def test_consenting_accounts_are_listed_a_page_at_a_time(site: Hosted) -> None:
 
 def _check_small_cells(data: dict[str, Any]) -> None:
     counted = {"people", "twitching", "own_above", "own_below", "people_twitching",
-               "own_excludes", "own_fewer", "own_more", "without_effect", "stopped_early"}
+               "own_excludes", "own_fewer", "own_more", "without_effect", "stopped_early",
+               "people_with"}  # fmt: skip
 
     def walk(value: Any, key: str = "") -> Iterator[tuple[str, Any]]:
         if isinstance(value, dict):
@@ -419,8 +509,11 @@ def test_an_export_of_no_one_still_reads(
 def test_no_free_text_raw_id_or_email_anywhere(exported: Path, sqlite_site: Hosted) -> None:
     secrets_ = set()
     for p in sqlite_site.people:
-        secrets_ |= {p.marker, p.account.email, str(p.account.id), p.account.id.hex}
+        secrets_ |= {p.marker, p.marker.lower(), p.account.email, str(p.account.id),
+                     p.account.id.hex}  # fmt: skip
     allowed = {value for values in cf.VOCABULARY.values() for value in values}
+    ids = cf.read_manifest(exported).vocabulary()
+    assert len(ids["questions"]) > 100 and len(ids["findings"]) > 100  # the knowledge base's
     assert stat.S_IMODE(exported.stat().st_mode) == 0o700
     files = sorted(exported.rglob("*"))
     assert {f.name for f in files if f.is_file() and f.suffix != ".parquet"} == {"cohort.json"}
@@ -446,6 +539,10 @@ def test_no_free_text_raw_id_or_email_anywhere(exported: Path, sqlite_site: Host
                         or value in allowed
                         or (field.name == "person_id" and HEX16.fullmatch(value))
                     ), (f, field.name, value)
+            elif pa.types.is_list(field.type):  # the answers' ids: the manifest's
+                assert field.name in cf.ANSWER_IDS, field
+                for value in values:
+                    assert set(value) <= set(ids[field.name]), (f, field.name, value)
             else:
                 assert (
                     pa.types.is_floating(field.type)
@@ -649,16 +746,18 @@ class Crash(KeyboardInterrupt):
     """What Ctrl-C (or a kill) does to a run half-way through a batch."""
 
 
-def crash_at(monkeypatch: pytest.MonkeyPatch, write: int) -> None:
-    """Stop the export at its ``write``-th Parquet file of a batch (the file not written)."""
+def crash_at(monkeypatch: pytest.MonkeyPatch, write: int, batch: int | None = None) -> None:
+    """Stop the export at its ``write``-th Parquet file (of batch ``batch`` if given; the file
+    not written)."""
     real = cx.CohortExport._write
     calls = [0]
 
-    def counting(self: cx.CohortExport, *args: Any) -> None:
-        calls[0] += 1
+    def counting(self: cx.CohortExport, table: str, bucket: int, number: int, *more: Any) -> None:
+        if batch is None or number == batch:
+            calls[0] += 1
         if calls[0] == write:
             raise Crash
-        real(self, *args)
+        real(self, table, bucket, number, *more)
 
     monkeypatch.setattr(cx.CohortExport, "_write", counting)
 
@@ -670,7 +769,7 @@ def test_a_resumed_export_is_the_same_as_one_run(
     out = tmp_path / "cohort"
     partial = Path(f"{out}.partial")
     with monkeypatch.context() as patch:
-        crash_at(patch, 14)  # a batch of 3 people writes 9 files at most: in the second
+        crash_at(patch, 2, batch=2)  # the second file of the second batch
         code, stdout, err = run(sqlite_site.export(out, "--batch-size", "3"), capsys)
     assert code == 130 and "--resume" in err, err
     with sqlite3.connect(partial / cx.PROGRESS) as db:
@@ -713,6 +812,27 @@ def test_a_resumed_export_is_the_same_as_one_run(
     # a finished export is not written over
     code, _, err = run(sqlite_site.export(out, "--resume"), capsys)
     assert code == 2 and "already holds a finished cohort export" in err
+
+
+def test_a_resume_with_another_knowledge_base_is_refused(tmp_path: Path) -> None:
+    """The answers' ids are the knowledge base's of the first run (the manifest lists them):
+    a resume whose knowledge base has other ids is refused, one with the same goes on."""
+    key = cx.ExportKey(KEY.encode())
+    out = tmp_path / "cohort"
+    with cx.CohortExport(cx.destination(out, resume=False), key, questions=["where"],
+                         findings=["twitching"]):  # fmt: skip
+        pass  # interrupted before anything was written
+    with pytest.raises(InputError, match="another knowledge base"):
+        cx.CohortExport(cx.destination(out, resume=True), key, questions=["where", "sleep"],
+                        findings=["twitching"])  # fmt: skip
+    with cx.CohortExport(cx.destination(out, resume=True), key, questions=["where"],
+                         findings=["twitching"]) as export:  # fmt: skip
+        assert export.vocabulary == {"questions": ("where", "other"),
+                                     "findings": ("twitching", "other")}  # fmt: skip
+        result = export.finish()
+    manifest = cf.read_manifest(out)
+    assert result.people == 0 and (manifest.questions, manifest.findings) == (("where",),
+                                                                             ("twitching",))
 
 
 def test_consent_withdrawn_during_an_interruption_is_honoured(

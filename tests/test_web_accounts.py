@@ -359,6 +359,55 @@ def test_answers_are_recorded_only_with_consent_and_without_text(site: Hosted) -
     assert rows(site, "SELECT count(*) FROM answers") == [(5,)]
 
 
+def test_a_follow_up_question_is_recorded_by_its_kind(site: Hosted) -> None:
+    """The interview's follow-up questions are named ``follow_up.<rule>``: recorded as the
+    knowledge base's ``follow_up`` (an id), not refused, and the answer is given."""
+    ann = sign_up(site, ANN)
+    started = ann.post("/api/interview/start", json={"text": "my eyelid twitches"}).json()
+    state = {**started["state"], "asked": [
+        {"question": "emergency_signs", "findings": [], "answers": {}},
+        {"question": "follow_up.some_rule", "findings": [], "answers": {}},
+    ]}  # fmt: skip
+    r = ann.post("/api/interview/result", json={"state": state})
+    assert r.status_code == 200, r.text
+    found = rows(site, "SELECT questions FROM answers")
+    assert found == [("emergency_signs follow_up",)]
+
+
+def test_the_record_of_answers_is_in_the_person_s_own_export(site: Hosted) -> None:
+    """A person sees what is kept about them: their own JSON export (API and page) holds
+    their recorded answers, ids and counts as kept, nobody else's; none once consent is
+    withdrawn; the export still imports (the record is not imported into the journal)."""
+    ann = sign_up(site, ANN)
+    bob = sign_up(site, BOB)
+    _every_answer(ann)
+    _every_answer(bob, make_token(bob, "reader", ["read"]))
+    export = json.loads(ann.get("/api/journal/export?format=json").content)
+    ann_id = uuid.UUID(ann.get("/api/account").json()["id"])
+    kept = [r[1:] for r in rows(site, "SELECT account_id, day, triage_level, questions, "
+                                      "findings, not_understood FROM answers")
+            if uuid.UUID(str(r[0])) == ann_id]  # fmt: skip
+    assert len(kept) == 5
+    expected = [{"day": str(r[0]), "triage_level": r[1], "questions": r[2].split(),
+                 "findings": r[3].split(), "not_understood": r[4]} for r in kept]  # fmt: skip
+    key = lambda a: json.dumps(a, sort_keys=True)  # noqa: E731
+    assert sorted(export["answers"], key=key) == sorted(expected, key=key)
+    assert [a["day"] for a in export["answers"]] == sorted(a["day"] for a in export["answers"])
+    assert "zorblax" not in json.dumps(export["answers"])
+    page_export = json.loads(ann.get("/journal/export?format=json").content)
+    assert page_export["answers"] == export["answers"]
+    assert len(json.loads(bob.get("/api/journal/export?format=json").content)["answers"]) == 3
+    assert "emergency" not in ann.get("/api/journal/export?format=csv").text
+    writer = make_token(ann, "writer", ["read", "write"])
+    r = site.client().post("/api/journal/import", headers=bearer(writer),
+                           files={"file": ("export.json", json.dumps(export).encode(),
+                                           "text/json")})  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert rows(site, "SELECT count(*) FROM answers") == [(8,)]  # nothing recorded by it
+    ann.post("/account/consent", data={"csrf_token": form_token(ann), "consent": "no"})
+    assert json.loads(ann.get("/api/journal/export?format=json").content)["answers"] == []
+
+
 def test_the_profile_is_optional_own_and_in_the_export(site: Hosted) -> None:
     ann = sign_up(site, ANN)
     bob = sign_up(site, BOB)

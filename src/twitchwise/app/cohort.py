@@ -6,7 +6,8 @@ the analysis ``twitchwise experiment result`` gives them). The age band and sex 
 person chose in their account's profile (:meth:`~twitchwise.server.accounts.Accounts.profile`),
 null when not given. Each day's triage level is the most urgent of the answers the hosted app
 gave them that day (:meth:`~twitchwise.server.accounts.Accounts.answers`, kept only while they
-consent).
+consent), and each of those answers is a row of the answers table, its question and finding
+ids on the vocabulary of ``tw``'s knowledge base (an id it does not have is ``other``).
 
 ::
 
@@ -91,6 +92,9 @@ def export_cohort(
                 batch_people=batch_size or BATCH_PEOPLE,
                 source=f"twitchwise {__version__} cohort export of a hosted service",
                 progress=progress,
+                # the interview's questions, and the findings it asks about one by one
+                questions=[*tw.kb.questions, *(f for f, x in tw.kb.findings.items() if x.question)],
+                findings=tw.kb.findings,
             ) as export:
                 if export.finished_before:
                     return export.finish()
@@ -104,7 +108,8 @@ def export_cohort(
                         continue  # withdrawn (or disabled) since the page was listed
                     profile = accounts.profile(account_id)  # only what they chose to give
                     # the record of answers (kept only with consent): each day's most urgent
-                    levels = [(a.day, a.triage_level) for a in accounts.answers(account_id)]
+                    answers = accounts.answers(account_id)
+                    levels = [(a.day, a.triage_level) for a in answers]
                     journal = root.for_owner(account_id)
                     summary = journal.summary(notes_days=0)
                     stored = journal.experiments()
@@ -118,6 +123,8 @@ def export_cohort(
                         sex=profile.sex,
                         experiments=experiments,
                         levels=levels,
+                        answers=answers,
+                        vocabulary=export.vocabulary,
                     )
                     export.add(person, rows)
                 return export.finish()

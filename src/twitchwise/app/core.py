@@ -346,13 +346,15 @@ class Twitchwise:
         journal: Journal | JournalData,
         fmt: str,
         profile: Mapping[str, Any] | None = None,
+        answers: Sequence[Mapping[str, Any]] | None = None,
     ) -> Output:
         """The JSON (everything) or daily CSV export, written as it is read (an
         :class:`~twitchwise.app.journal.Output`: read its chunks while the journal is open).
-        ``profile``: the hosted account's age band and sex, in the JSON (``profile``)."""
+        ``profile``: the hosted account's age band and sex, in the JSON (``profile``);
+        ``answers``: its record of answers (``answers``)."""
         from twitchwise.app.journal import export
 
-        return export(journal, fmt, profile)
+        return export(journal, fmt, profile, answers)
 
     def require_insights(self) -> None:
         """A :class:`~twitchwise.errors.ConfigError` naming the install command when the

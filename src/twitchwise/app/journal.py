@@ -214,19 +214,22 @@ class Output:
 
 
 def export(
-    journal: Journal | JournalData, fmt: str, profile: Mapping[str, Any] | None = None
+    journal: Journal | JournalData,
+    fmt: str,
+    profile: Mapping[str, Any] | None = None,
+    answers: Sequence[Mapping[str, Any]] | None = None,
 ) -> Output:
     """The JSON (everything) or daily CSV export of the journal, as an :class:`Output`: the
     JSON reads the episodes one chunk at a time as it is written, the CSV needs only the
     episodes per day (:meth:`Journal.summary`). ``profile``: the hosted account's profile,
-    in the JSON only."""
+    ``answers`` its record of answers, in the JSON only."""
     if fmt not in EXPORT_FORMATS:
         raise InputError(f"unknown format {fmt!r}; use json or csv", field="format")
     output = Output(fmt, iter(()))
     if fmt == "csv":
         output.chunks = _encoded(_csv_export(journal, output))
     else:
-        output.chunks = _encoded(_json_export(journal, output, profile))
+        output.chunks = _encoded(_json_export(journal, output, profile, answers))
     return output
 
 
@@ -240,13 +243,16 @@ def _csv_export(journal: Journal | JournalData, output: Output) -> Iterator[str]
 
 
 def _json_export(
-    journal: Journal | JournalData, output: Output, profile: Mapping[str, Any] | None = None
+    journal: Journal | JournalData,
+    output: Output,
+    profile: Mapping[str, Any] | None = None,
+    answers: Sequence[Mapping[str, Any]] | None = None,
 ) -> Iterator[str]:
     from twitchwise.journal.export import json_chunks
 
     with _reading(journal) as (episodes, days, workouts, experiments, problems):
         counted = _Counted(episodes)
-        yield from json_chunks(counted, days, workouts, experiments, profile)
+        yield from json_chunks(counted, days, workouts, experiments, profile, answers)
         output.counts = _counts(counted.n, days, workouts, experiments)
         output.problems = problems()
 

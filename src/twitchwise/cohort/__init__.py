@@ -3,7 +3,7 @@
 ::
 
     twitchwise.cohort
-     ├── format    the Parquet cohort format (people, days, effects, experiments; by bucket)
+     ├── format    the Parquet cohort format (people, days, effects, experiments, answers)
      ├── engines   DuckDB (embedded, the default) and Spark (PySpark), both through Ibis
      ├── queries   every query, written once with Ibis
      ├── meta      random-effects meta-analysis: DerSimonian-Laird (factors), from the counts

@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from twitchwise.cohort.format import PARTITION, TABLES, VERSION, check_columns, columns_of
+from twitchwise.cohort.format import (
+    PARTITION,
+    VERSION,
+    Manifest,
+    check_columns,
+    columns_of,
+    read_manifest,
+    tables_of,
+)
 from twitchwise.errors import ConfigError, InputError
 
 __all__ = ["ENGINES", "Engine", "Tables", "connect", "require", "spark_session"]
@@ -27,13 +35,17 @@ DUCKDB_MEMORY = "1GB"
 @dataclass(frozen=True, slots=True)
 class Tables:
     """The tables of a cohort as Ibis tables of one backend (format columns only), and the
-    cohort's format version (a cohort of version 2 has no counts in its experiments)."""
+    cohort's format version (a cohort of version 2 has no counts in its experiments, one of
+    version 2 or 3 no answers: ``answers`` None) and the ids the answers' lists may hold
+    (:meth:`.format.Manifest.vocabulary`)."""
 
     people: Any
     days: Any
     effects: Any
     experiments: Any
+    answers: Any = None
     version: int = VERSION
+    vocabulary: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -45,10 +57,12 @@ class Engine:
     session: Any = None
     _owned: bool = field(default=False, repr=False)
 
-    def tables(self, root: Path, version: int = VERSION) -> Tables:
-        """The tables of the cohort in ``root``, of format ``version`` (its manifest's)."""
+    def tables(self, root: Path, manifest: Manifest | None = None) -> Tables:
+        """The tables of the cohort in ``root`` (its ``manifest``: read if not given)."""
+        manifest = manifest or read_manifest(root)
+        version = manifest.version
         read = {}
-        for table in TABLES:
+        for table in tables_of(version):
             if self.name == "duckdb":
                 t = self.con.read_parquet(
                     str(root / table / f"{PARTITION}=*" / "*.parquet"),
@@ -60,7 +74,7 @@ class Engine:
             check_columns(table, t.columns, version)
             check_types(table, t.schema(), version)
             read[table] = t.select(*columns_of(table, version))
-        return Tables(**read, version=version)
+        return Tables(**read, version=version, vocabulary=manifest.vocabulary())
 
     def rows(self, expr: Any) -> list[dict[str, Any]]:
         """The rows of a query as plain Python values (dates as ``datetime.date``)."""
@@ -75,7 +89,15 @@ class Engine:
 
 #: The format's column types (:data:`.format.COLUMNS`) as Ibis names their classes.
 _IBIS_TYPES = {"string": "String", "date32": "Date", "int32": "Int32", "float64": "Float64",
-               "bool": "Boolean"}  # fmt: skip
+               "bool": "Boolean", "list<string>": "Array<String>"}  # fmt: skip
+
+
+def _ibis_type(found: Any) -> str:
+    """An Ibis type's class name (a list's with its items': ``Array<String>``)."""
+    name = type(found).__name__
+    if name == "Array":
+        name += f"<{type(found.value_type).__name__}>"
+    return name
 
 
 def check_types(table: str, schema: Any, version: int = VERSION) -> None:
@@ -84,7 +106,7 @@ def check_types(table: str, schema: Any, version: int = VERSION) -> None:
     wrong = []
     for name, (kind, _) in columns_of(table, version).items():
         found = schema[name]
-        if type(found).__name__ != _IBIS_TYPES[kind]:
+        if _ibis_type(found) != _IBIS_TYPES[kind]:
             wrong.append(f"{name} is {str(found).lstrip('!')}, not {_IBIS_TYPES[kind].lower()}")
     if wrong:
         raise InputError(

@@ -72,10 +72,12 @@ from twitchwise.cohort.format import (
     FACTORS,
     LEVELS,
     MANIFEST,
+    OTHER_ID,
     PARTITION,
     SEXES,
     TABLES,
     Manifest,
+    answer_ids,
     bucket_of,
     check_columns,
 )
@@ -94,6 +96,7 @@ __all__ = [
     "ExportResult",
     "PersonRows",
     "age_band",
+    "answer_rows",
     "destination",
     "experiment_rows",
     "format_change",
@@ -119,7 +122,7 @@ MAX_PENDING = 10_000
 #: A progress line at most this often (seconds).
 PROGRESS_EVERY_S = 10.0
 #: Progress manifests this twitchwise reads.
-PROGRESS_FORMAT = "twitchwise-cohort-export/3"
+PROGRESS_FORMAT = "twitchwise-cohort-export/4"
 
 #: The journal's regions (the knowledge base's ``region_*`` ids, or plain words from an
 #: import) on the format's closed vocabulary; anything else given is ``other``.
@@ -241,11 +244,12 @@ class PersonRows:
     first_day: date
     last_day: date
     experiments: Any = None
+    answers: Any = None
 
     def table(self, name: str) -> Any:
         """The rows of the table ``name``."""
         return {"people": self.people, "days": self.days, "effects": self.effects,
-                "experiments": self.experiments}[name]  # fmt: skip
+                "experiments": self.experiments, "answers": self.answers}[name]  # fmt: skip
 
     @property
     def n_days(self) -> int:
@@ -263,12 +267,16 @@ def person_rows(
     sex: str | None = None,
     experiments: Iterable[Any] = (),
     levels: Iterable[tuple[date, str]] = (),
+    answers: Iterable[Any] = (),
+    vocabulary: dict[str, tuple[str, ...]] | None = None,
 ) -> PersonRows | None:
     """A person's rows from their journal's summary (``Journal.summary``; its notes are never
-    read); None when it has no day with a twitch count (nothing to export). ``experiments``
+    read); None when it has no day with a twitch count and no recorded answer (nothing to
+    export; with answers and no such day: their people row and answers). ``experiments``
     are the results of their self-experiments (:func:`experiment_rows`); ``levels`` the day
     and triage level of each answer the hosted app gave them (its record of answers), of
-    which each day takes the most urgent (:func:`day_levels`). ``age_band`` (a
+    which each day takes the most urgent (:func:`day_levels`); ``answers`` those answers
+    whole (:func:`answer_rows`, with the ``vocabulary`` of ids the export writes). ``age_band`` (a
     band the person chose, as the hosted profile keeps it) or ``age`` (in years, banded) and
     ``sex``: anything outside the format's vocabularies is written as not given.
 
@@ -278,15 +286,56 @@ def person_rows(
     most that day. The effects are the insights' model's, per factor and lag."""
     import pyarrow as pa
 
-    from twitchwise.insights.stats import LAGS, daily_series
+    from twitchwise.insights.stats import daily_series
 
     series = daily_series(summary)
-    if series is None:
+    kept = [] if series is None else [i for i, c in enumerate(series.counts) if c is not None]
+    answered = answer_rows(answers, person_id=person_id, shift_days=shift_days,
+                           vocabulary=vocabulary or {})  # fmt: skip
+    if not kept and not answered.num_rows:
         return None
+    band = age_band if age_band in AGE_BANDS else _band_of(age)
+    people = pa.RecordBatch.from_arrays(
+        [
+            pa.array([person_id], pa.string()),
+            pa.array([band], pa.string()),
+            pa.array([sex if sex in SEXES else None], pa.string()),
+        ],
+        schema=_schema("people"),
+    )
+    if series is None or not kept:  # answers without a journal day: no days, no effects
+        days = pa.RecordBatch.from_pylist([], schema=_schema("days"))
+        effects = pa.RecordBatch.from_pylist([], schema=_schema("effects"))
+        dates: list[date] = []
+    else:
+        days, effects, dates = _days_and_effects(
+            summary, series, kept, person_id=person_id, shift_days=shift_days, levels=levels
+        )
+    moved = sorted([*dates, *answered.column("date").to_pylist()])
+    return PersonRows(
+        person_id,
+        bucket_of(person_id, buckets),
+        people,
+        days,
+        effects,
+        moved[0],
+        moved[-1],
+        experiment_rows(experiments, person_id=person_id, shift_days=shift_days),
+        answered,
+    )
+
+
+def _days_and_effects(
+    summary: Any, series: Any, kept: list[int], *, person_id: str, shift_days: int,
+    levels: Iterable[tuple[date, str]],
+) -> tuple[Any, Any, list[date]]:  # fmt: skip
+    """The days table's rows of the journal's ``kept`` days (indexes into ``series``), the
+    effects table's rows, and the days' moved dates."""
+    import pyarrow as pa
+
+    from twitchwise.insights.stats import LAGS
+
     lead = max(LAGS)
-    kept = [i for i, count in enumerate(series.counts) if count is not None]
-    if not kept:
-        return None
     regions = _day_regions(summary.groups)
     urgent = day_levels(levels)
     shift = timedelta(days=shift_days)
@@ -315,25 +364,37 @@ def person_rows(
     days = pa.RecordBatch.from_arrays(
         [columns[name] for name in COLUMNS["days"]], schema=_schema("days")
     )
-    effects = _effects(series, person_id)
-    band = age_band if age_band in AGE_BANDS else _band_of(age)
-    people = pa.RecordBatch.from_arrays(
-        [
-            pa.array([person_id], pa.string()),
-            pa.array([band], pa.string()),
-            pa.array([sex if sex in SEXES else None], pa.string()),
-        ],
-        schema=_schema("people"),
-    )
-    return PersonRows(
-        person_id,
-        bucket_of(person_id, buckets),
-        people,
-        days,
-        effects,
-        dates[0],
-        dates[-1],
-        experiment_rows(experiments, person_id=person_id, shift_days=shift_days),
+    return days, _effects(series, person_id), dates
+
+
+def answer_rows(
+    answers: Iterable[Any], *, person_id: str, shift_days: int,
+    vocabulary: dict[str, tuple[str, ...]],
+) -> Any:  # fmt: skip
+    """The answers table's rows of a person's recorded answers (``Accounts.answers``: the
+    day, triage level, question ids, finding ids and count of words not understood; never
+    text), one each, the day moved by ``shift_days`` like the person's other dates. An id
+    the ``vocabulary`` (the knowledge base of the export) does not have is written as
+    ``other``, never itself; an id is written once per answer, in the order given. An
+    answer whose level is outside the format is left out (the record holds none)."""
+    import pyarrow as pa
+
+    rows: dict[str, list[Any]] = {name: [] for name in COLUMNS["answers"]}
+    shift = timedelta(days=shift_days)
+    known = {name: set(vocabulary.get(name, ())) for name in ("questions", "findings")}
+    for answer in answers:
+        if answer.triage_level not in LEVELS:
+            continue
+        rows["person_id"].append(person_id)
+        rows["date"].append(answer.day + shift)
+        rows["triage_level"].append(answer.triage_level)
+        for name in ("questions", "findings"):
+            ids = (i if i in known[name] else OTHER_ID for i in getattr(answer, name))
+            rows[name].append(list(dict.fromkeys(ids)))
+        rows["not_understood"].append(max(0, int(answer.not_understood)))
+    schema = _schema("answers")
+    return pa.RecordBatch.from_arrays(
+        [pa.array(rows[f.name], f.type) for f in schema], schema=schema
     )
 
 
@@ -550,6 +611,8 @@ class CohortExport:
         batch_days: int = BATCH_DAYS,
         source: str = "twitchwise cohort export",
         progress: Callable[[str], None] | None = None,
+        questions: Iterable[str] = (),
+        findings: Iterable[str] = (),
     ) -> None:
         if not 1 <= buckets <= 1000:
             raise InputError(f"--buckets must be 1 to 1000, not {buckets}", field="buckets")
@@ -562,6 +625,9 @@ class CohortExport:
         self.batch_days = batch_days
         self.source = source
         self.progress = progress
+        #: The ids the answers' lists may hold: the knowledge base's (and ``other``).
+        self.questions = answer_ids(sorted(set(questions) - {OTHER_ID}), "questions")
+        self.findings = answer_ids(sorted(set(findings) - {OTHER_ID}), "findings")
         self._pending = _Pending()
         self._seen: list[str] = []
         self._started = self._said = time.monotonic()
@@ -610,7 +676,8 @@ class CohortExport:
         db.executemany(
             "INSERT INTO meta VALUES (?, ?)",
             [("format", PROGRESS_FORMAT), ("key", key.fingerprint),
-             ("buckets", str(self.buckets)), ("run", "1")],
+             ("buckets", str(self.buckets)), ("run", "1"),
+             ("vocabulary", json.dumps([self.questions, self.findings]))],
         )  # fmt: skip
         db.execute("COMMIT")
         self.run = 1
@@ -642,6 +709,13 @@ class CohortExport:
                 f"the export in {self.staging} was started with --buckets "
                 f"{meta.get('buckets')}: resume it with the same",
                 field="buckets",
+            )
+        if meta.get("vocabulary") != json.dumps([self.questions, self.findings]):
+            raise InputError(
+                f"the export in {self.staging} was started with another knowledge base (its "
+                "question and finding ids differ): resume it with the same twitchwise, or "
+                "delete it and export again",
+                field="out",
             )
         self.run = int(meta["run"]) + 1
         db.execute("UPDATE meta SET value = ? WHERE name = 'run'", (str(self.run),))
@@ -758,11 +832,21 @@ class CohortExport:
         db.execute("COMMIT")
         self._tick()
 
+    @property
+    def vocabulary(self) -> dict[str, tuple[str, ...]]:
+        """The ids the answers' lists may hold (``other`` among them), as the manifest says."""
+        return self._manifest(0, "", "").vocabulary()
+
+    def _manifest(self, people: int, first: str, last: str) -> Manifest:
+        return Manifest(people=people, first_day=first, last_day=last, buckets=self.buckets,
+                        source=self.source, questions=self.questions,
+                        findings=self.findings)  # fmt: skip
+
     def _write(self, table: str, bucket: int, number: int, whole: Any) -> None:
         from twitchwise.cohort.format import _check_values
 
         check_columns(table, whole.column_names)
-        _check_values(table, whole)
+        _check_values(table, whole, self.vocabulary)
         folder = self.staging / table / f"{PARTITION}={bucket:03d}"
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         _write_parquet(whole, folder / f"part-{number:06d}.parquet")
@@ -809,13 +893,7 @@ class CohortExport:
             "SELECT min(first_day), max(last_day) FROM people WHERE batch IS NOT NULL"
         ).fetchone()
         batches = int(self.db.execute("SELECT count(*) FROM batches").fetchone()[0])
-        manifest = Manifest(
-            people=exported,
-            first_day=first or "",
-            last_day=last or "",
-            buckets=self.buckets,
-            source=self.source,
-        )
+        manifest = self._manifest(exported, first or "", last or "")
         self.close()
         text = json.dumps(manifest.to_dict(), indent=2) + "\n"
         _write_atomic(self.staging / MANIFEST, text.encode())

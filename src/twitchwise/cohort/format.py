@@ -9,6 +9,7 @@
       days/bucket=000/part-0.parquet      one row per person and day
       effects/bucket=000/part-0.parquet   one row per person, factor and lag: the personal effect
       experiments/bucket=000/part-0.parquet   one row per finished (or stopped) self-experiment
+      answers/bucket=000/part-0.parquet   one row per recorded answer of the hosted app (v4)
 
 Every table is partitioned the same way (Hive style): a person's rows all sit in the bucket
 ``int(person_id, 16) % buckets``, so an exporter writes one bucket at a time and a reader
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,22 +34,27 @@ from twitchwise.errors import InputError
 
 __all__ = [
     "AGE_BANDS",
+    "ANSWER_IDS",
     "CHANGES",
     "COLUMNS",
     "FACTORS",
     "FORMAT",
     "LEVELS",
     "MANIFEST",
+    "OTHER_ID",
     "READABLE",
     "REGIONS",
     "SEXES",
     "TABLES",
     "VERSION",
     "Manifest",
+    "answer_ids",
+    "answer_problem",
     "bucket_of",
     "columns_of",
     "experiment_problem",
     "read_manifest",
+    "tables_of",
     "write_cohort",
 ]
 
@@ -55,12 +62,14 @@ FORMAT = "twitchwise-cohort"
 #: 2: the experiments table (a cohort of version 1 has none: export it again). 3: each
 #: experiment's days and twitches under each condition and its dispersion (:data:`COUNTS`),
 #: which the pooled self-experiments need; a cohort of version 2 is still read, and its
-#: experiments pooled the older way (docs/cohort.md#pooled-self-experiments).
-VERSION = 3
+#: experiments pooled the older way (docs/cohort.md#pooled-self-experiments). 4: the answers
+#: table (the hosted app's record of answers) and the manifest's ``questions`` and
+#: ``findings``, the ids its lists may hold; a cohort of version 2 or 3 has no answers.
+VERSION = 4
 #: The versions the reader takes.
-READABLE = (2, 3)
+READABLE = (2, 3, 4)
 MANIFEST = "cohort.json"
-TABLES = ("people", "days", "effects", "experiments")
+TABLES = ("people", "days", "effects", "experiments", "answers")
 
 AGE_BANDS = ("18-29", "30-39", "40-49", "50-59", "60-69", "70+")
 SEXES = ("female", "male")
@@ -86,6 +95,14 @@ FACTORS: dict[str, tuple[float, str]] = {
 #: base's kinds, and ``other`` for a change of the person's own (``custom``; its words are
 #: never written) or any kind the format does not name.
 CHANGES = ("caffeine", "sleep", "magnesium_food", "stretching", "other")
+
+#: What an id of the knowledge base (a question's, a finding's) looks like: never free text.
+_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
+#: The id an answer's list holds in place of an id the knowledge base of the export does not
+#: have (recorded with an older one): never the recorded id itself.
+OTHER_ID = "other"
+#: The answers table's list columns, whose ids come from the manifest's list of the same name.
+ANSWER_IDS = ("questions", "findings")
 
 #: Every table's columns: name -> (Arrow type name, nullable). The reader refuses any other.
 COLUMNS: dict[str, dict[str, tuple[str, bool]]] = {
@@ -129,10 +146,23 @@ COLUMNS: dict[str, dict[str, tuple[str, bool]]] = {
         "se": ("float64", True),
         "dispersion": ("float64", True),
     },
+    "answers": {
+        "person_id": ("string", False),
+        "date": ("date32", False),
+        "triage_level": ("string", False),
+        "questions": ("list<string>", False),
+        "findings": ("list<string>", False),
+        "not_understood": ("int32", False),
+    },
 }
 #: The experiments table's columns version 3 added: the analysed days and the twitches on
 #: them under each condition, and the blocks' Pearson dispersion.
 COUNTS = ("usual_days", "change_days", "usual_twitches", "change_twitches", "dispersion")
+
+
+def tables_of(version: int = VERSION) -> tuple[str, ...]:
+    """The tables of a cohort of format ``version`` (no answers before version 4)."""
+    return TABLES if version >= 4 else tuple(t for t in TABLES if t != "answers")
 
 
 def columns_of(table: str, version: int = VERSION) -> dict[str, tuple[str, bool]]:
@@ -150,6 +180,7 @@ VOCABULARY: dict[tuple[str, str], tuple[str, ...]] = {
     ("days", "triage_level"): LEVELS,
     ("effects", "factor"): tuple(FACTORS),
     ("experiments", "change"): CHANGES,
+    ("answers", "triage_level"): LEVELS,
 }
 
 #: The Hive partition column every table carries in its folder names.
@@ -166,9 +197,13 @@ class Manifest:
     buckets: int
     source: str
     version: int = VERSION
+    #: The ids the answers' ``questions`` and ``findings`` may hold (besides
+    #: :data:`OTHER_ID`): the knowledge base's at the export (version 4; none before).
+    questions: tuple[str, ...] = ()
+    findings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "format": FORMAT,
             "version": self.version,
             "people": self.people,
@@ -177,8 +212,28 @@ class Manifest:
             "buckets": self.buckets,
             "factors": list(FACTORS),
             "changes": list(CHANGES),
-            "source": self.source,
         }
+        if self.version >= 4:
+            out |= {"questions": list(self.questions), "findings": list(self.findings)}
+        return out | {"source": self.source}
+
+    def vocabulary(self) -> dict[str, tuple[str, ...]]:
+        """The ids each list column of the answers table may hold (:data:`OTHER_ID` too)."""
+        return {"questions": (*self.questions, OTHER_ID), "findings": (*self.findings, OTHER_ID)}
+
+
+def answer_ids(ids: Iterable[str], name: str) -> tuple[str, ...]:
+    """A vocabulary of ids (the manifest's ``questions`` or ``findings``), checked: each an id
+    of the knowledge base's form, none twice, :data:`OTHER_ID` not among them."""
+    out = tuple(ids)
+    bad = [i for i in out if not isinstance(i, str) or not _ID.fullmatch(i) or i == OTHER_ID]
+    if bad or len(set(out)) != len(out):
+        raise InputError(
+            f"the cohort's {name} must be distinct ids of the knowledge base (lower case "
+            f"letters, digits and _), not {sorted(map(str, bad))[:3] or 'an id twice'}",
+            field="dir",
+        )
+    return out
 
 
 def bucket_of(person_id: str, buckets: int) -> int:
@@ -192,8 +247,8 @@ def read_manifest(path: Path) -> Manifest:
     if not path.exists():
         raise InputError(
             f"no folder {path}: give the folder of a cohort (cohort.json, people/, days/, "
-            "effects/, experiments/), for example one made with 'python bench/cohort_synth.py "
-            "OUT'",
+            "effects/, experiments/, answers/), for example one made with 'python "
+            "bench/cohort_synth.py OUT'",
             field="dir",
         )
     if not path.is_dir():
@@ -220,7 +275,7 @@ def read_manifest(path: Path) -> Manifest:
             f"reads versions {READABLE[0]} to {VERSION}: export it again with this version",
             field="dir",
         )
-    for table in TABLES:
+    for table in tables_of(data["version"]):
         if not any((path / table).glob(f"{PARTITION}=*/*.parquet")):
             raise InputError(
                 f"{path} is not a complete cohort: {table}/ holds no Parquet file "
@@ -235,6 +290,8 @@ def read_manifest(path: Path) -> Manifest:
             buckets=int(data["buckets"]),
             source=str(data.get("source", "")),
             version=int(data["version"]),
+            questions=answer_ids(data["questions"], "questions") if data["version"] >= 4 else (),
+            findings=answer_ids(data["findings"], "findings") if data["version"] >= 4 else (),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"{manifest} lacks or garbles {exc}", field="dir") from None
@@ -262,14 +319,19 @@ def _arrow_schema(table: str) -> Any:
     import pyarrow as pa
 
     types = {"string": pa.string(), "date32": pa.date32(), "int32": pa.int32(),
-             "float64": pa.float64(), "bool": pa.bool_()}  # fmt: skip
+             "float64": pa.float64(), "bool": pa.bool_(),
+             "list<string>": pa.list_(pa.string())}  # fmt: skip
     return pa.schema(
         [pa.field(name, types[kind], nullable=nullable)
          for name, (kind, nullable) in COLUMNS[table].items()]
     )  # fmt: skip
 
 
-def _check_values(table: str, whole: Any) -> None:
+def _check_values(
+    table: str, whole: Any, vocabulary: Mapping[str, Sequence[str]] | None = None
+) -> None:
+    """Refuse values outside the format; ``vocabulary``: the ids the answers' lists may hold
+    (:meth:`Manifest.vocabulary`)."""
     import pyarrow.compute as pc
 
     for (owner, name), allowed in VOCABULARY.items():
@@ -289,6 +351,33 @@ def _check_values(table: str, whole: Any) -> None:
             problem = experiment_problem(row)
             if problem:
                 raise InputError(f"experiments: {problem}")
+    if table == "answers" and whole.num_rows:
+        if vocabulary is None:
+            raise InputError("answers need the ids their lists may hold (the manifest's)")
+        for row in whole.select(["questions", "findings", "not_understood"]).to_pylist():
+            problem = answer_problem(row, vocabulary)
+            if problem:
+                raise InputError(f"answers: {problem}")
+
+
+def answer_problem(row: Mapping[str, Any], vocabulary: Mapping[str, Sequence[str]]) -> str | None:
+    """What is wrong with one row of the answers table (None: nothing): its lists hold ids of
+    the ``vocabulary`` (:meth:`Manifest.vocabulary`), none twice, and its count of words not
+    understood is 0 or more. The report's reader runs the same checks in the engine
+    (:func:`.queries.answer_problems`)."""
+    for name in ANSWER_IDS:
+        ids = row[name]
+        if ids is None:
+            return f"{name} must be a list (empty for none)"
+        allowed = set(vocabulary[name])
+        if not all(i in allowed for i in ids):
+            return f"{name} holds values outside the cohort's {name}"
+        if len(set(ids)) != len(ids):
+            return f"{name} holds an id twice"
+    count = row["not_understood"]
+    if count is None or count < 0:
+        return "not_understood must be 0 or more"
+    return None
 
 
 def experiment_problem(row: Mapping[str, Any]) -> str | None:
@@ -336,9 +425,16 @@ def _count_problem(row: Mapping[str, Any]) -> str | None:
     return None
 
 
-def write_table(root: Path, table: str, columns: Mapping[str, Sequence[Any]], buckets: int) -> None:
+def write_table(
+    root: Path,
+    table: str,
+    columns: Mapping[str, Sequence[Any]],
+    buckets: int,
+    vocabulary: Mapping[str, Sequence[str]] | None = None,
+) -> None:
     """Write one table of the format, partitioned by bucket, from columns of Python or numpy
-    values (the same length each, in the format's column order or any)."""
+    values (the same length each, in the format's column order or any); ``vocabulary`` for
+    the answers table (:meth:`Manifest.vocabulary`)."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -346,7 +442,7 @@ def write_table(root: Path, table: str, columns: Mapping[str, Sequence[Any]], bu
     schema = _arrow_schema(table)
     arrays = [pa.array(columns[f.name], type=f.type, from_pandas=True) for f in schema]
     whole = pa.Table.from_arrays(arrays, schema=schema)
-    _check_values(table, whole)
+    _check_values(table, whole, vocabulary)
     ids = columns["person_id"]
     of = np.fromiter((bucket_of(p, buckets) for p in ids), dtype=np.int64, count=len(ids))
     for bucket in range(buckets):
@@ -364,20 +460,22 @@ def write_cohort(
     days: Mapping[str, Sequence[Any]],
     effects: Mapping[str, Sequence[Any]],
     experiments: Mapping[str, Sequence[Any]] | None = None,
+    answers: Mapping[str, Sequence[Any]] | None = None,
+    questions: Sequence[str] = (),
+    findings: Sequence[str] = (),
     buckets: int,
     source: str,
 ) -> Manifest:
     """Write a whole cohort into the folder ``root`` (created; it must hold no cohort yet);
-    ``experiments`` None writes an empty experiments table."""
+    ``experiments`` or ``answers`` None writes an empty table; ``questions`` and ``findings``
+    are the ids the answers' lists may hold (the knowledge base's)."""
     if (root / MANIFEST).exists():
         raise InputError(f"{root} already holds a cohort: choose an empty folder")
     root.mkdir(parents=True, exist_ok=True)
     if experiments is None:
         experiments = {name: [] for name in COLUMNS["experiments"]}
-    for table, columns in (("people", people), ("days", days), ("effects", effects),
-                           ("experiments", experiments)):  # fmt: skip
-        check_columns(table, columns)
-        write_table(root, table, columns, buckets)
+    if answers is None:
+        answers = {name: [] for name in COLUMNS["answers"]}
     import numpy as np
 
     dates = np.asarray(days["date"], dtype="datetime64[D]")
@@ -387,6 +485,12 @@ def write_cohort(
         last_day=str(dates.max()),
         buckets=buckets,
         source=source,
+        questions=answer_ids(questions, "questions"),
+        findings=answer_ids(findings, "findings"),
     )
+    for table, columns in (("people", people), ("days", days), ("effects", effects),
+                           ("experiments", experiments), ("answers", answers)):  # fmt: skip
+        check_columns(table, columns)
+        write_table(root, table, columns, buckets, manifest.vocabulary())
     (root / MANIFEST).write_text(json.dumps(manifest.to_dict(), indent=2) + "\n", "utf-8")
     return manifest

@@ -13,13 +13,20 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from twitchwise.cohort.engines import Tables
-from twitchwise.cohort.format import CHANGES
+from twitchwise.cohort.format import ANSWER_IDS, CHANGES, LEVELS
 from twitchwise.cohort.meta import CountParams
 
 __all__ = [
+    "ANSWERS",
     "DIMENSIONS",
+    "NOT_UNDERSTOOD_BINS",
     "QUERIES",
+    "URGENT",
     "Z95",
+    "answer_ids",
+    "answer_levels_by",
+    "answer_problems",
+    "answers_by",
     "experiment_counts",
     "experiment_dfs",
     "experiment_pooled",
@@ -28,6 +35,8 @@ __all__ = [
     "experiment_sums",
     "meta_pooled",
     "meta_sums",
+    "not_understood",
+    "not_understood_people",
     "overview",
 ]
 
@@ -348,6 +357,98 @@ def experiment_scores(t: Tables, params: Mapping[str, CountParams]) -> Any:
     )
 
 
+# ---------------------------------------------------------------------- answers (version 4)
+
+#: The triage levels of "urgent or an emergency".
+URGENT = ("see_doctor_urgent", "emergency")
+#: The bins of the words a person did not have understood over all their answers (people
+#: with one or more): (name, lowest, highest or None).
+NOT_UNDERSTOOD_BINS = (("1", 1, 1), ("2-4", 2, 4), ("5-9", 5, 9), ("10+", 10, None))
+
+
+def _answers(t: Tables) -> Any:
+    """Every answer with its person's age band and sex, its season and week."""
+    return _calendar(t.answers).join(_people(t), "person_id")
+
+
+def answer_problems(t: Tables) -> Any:
+    """One row: the answers and how many break the format's rules (the reader's check,
+    :func:`.format.answer_problem`, in the engine): a level outside the format's
+    (``bad_level``); a list that is null, holds an id outside the cohort's vocabulary (the
+    manifest's, and ``other``) or an id twice (``bad_questions``, ``bad_findings``); a count
+    of words not understood below 0 or null (``bad_count``)."""
+    a = t.answers
+    out: dict[str, Any] = {
+        "rows": a.count(),
+        "bad_level": (~a.triage_level.isin(LEVELS)).fill_null(True).cast("int64").sum(),
+        "bad_count": (a.not_understood < 0).fill_null(True).cast("int64").sum(),
+    }
+    for name in ANSWER_IDS:
+        ids = a[name]
+        allowed = list(t.vocabulary.get(name, ()))
+        outside = ids.filter(lambda i, allowed=allowed: i.isnull() | ~i.isin(allowed)).length()
+        bad = ids.isnull() | (outside > 0) | (ids.unique().length() != ids.length())
+        out[f"bad_{name}"] = bad.fill_null(True).cast("int64").sum()
+    return a.aggregate(**out)
+
+
+def answers_by(t: Tables, dim: str) -> Any:
+    """Per group: the people with an answer in it and their answers; the people with an
+    urgent or emergency answer."""
+    a = _answers(t)
+    return a.group_by(dim).aggregate(
+        people=a.person_id.nunique(),
+        answers=a.count(),
+        urgent_people=a.person_id.nunique(where=a.triage_level.isin(URGENT)),
+    )
+
+
+def answer_levels_by(t: Tables, dim: str) -> Any:
+    """Per group and triage level: the people with an answer at that level, and the answers."""
+    a = _answers(t)
+    return a.group_by([dim, "triage_level"]).aggregate(
+        people=a.person_id.nunique(), answers=a.count()
+    )
+
+
+def answer_ids(t: Tables, name: str) -> Any:
+    """Per id of an answer's ``name`` list (``questions``: the interview's questions asked;
+    ``findings``: the findings reported): the people whose answers hold it and the answers."""
+    a = t.answers
+    each = a.select("person_id", id=a[name].unnest())
+    return each.group_by("id").aggregate(people=each.person_id.nunique(), answers=each.count())
+
+
+def not_understood(t: Tables) -> Any:
+    """One row: people with an answer and their answers; of them, the people and answers with
+    a word or more not understood, and the words."""
+    a = t.answers
+    some = a.not_understood > 0
+    return a.aggregate(
+        people=a.person_id.nunique(),
+        answers=a.count(),
+        people_with=a.person_id.nunique(where=some),
+        answers_with=some.cast("int64").sum(),
+        words=a.not_understood.cast("int64").sum(),
+    )
+
+
+def not_understood_people(t: Tables) -> Any:
+    """People per bin of the words they did not have understood over all their answers
+    (:data:`NOT_UNDERSTOOD_BINS`; people with none are not in it)."""
+    import ibis
+
+    a = t.answers
+    per = a.group_by("person_id").aggregate(words=a.not_understood.cast("int64").sum())
+    per = per.filter(per.words > 0)
+    cases = [
+        ((per.words >= low) if high is None else per.words.between(low, high), name)
+        for name, low, high in NOT_UNDERSTOOD_BINS
+    ]
+    binned = per.mutate(bin=ibis.cases(*cases, else_="10+"))
+    return binned.group_by("bin").aggregate(people=binned.count())
+
+
 def _named() -> dict[str, Callable[..., Any]]:
     named: dict[str, Callable[..., Any]] = {
         "overview": overview,
@@ -361,11 +462,21 @@ def _named() -> dict[str, Callable[..., Any]]:
         named[f"people_by_{dim}"] = lambda t, dim=dim: group_sizes(t, dim)
         named[f"regions_by_{dim}"] = lambda t, dim=dim: regions_by(t, dim)
         named[f"levels_by_{dim}"] = lambda t, dim=dim: levels_by(t, dim)
+    named["answer_problems"] = answer_problems
+    for dim in DIMENSIONS:
+        named[f"answers_by_{dim}"] = lambda t, dim=dim: answers_by(t, dim)
+        named[f"answer_levels_by_{dim}"] = lambda t, dim=dim: answer_levels_by(t, dim)
+    for name in ANSWER_IDS:
+        named[f"answer_{name}"] = lambda t, name=name: answer_ids(t, name)
+    named["not_understood"] = not_understood
+    named["not_understood_people"] = not_understood_people
     return named
 
 
 #: Every query of the report that takes only the tables (``meta_pooled`` and
 #: ``experiment_pooled`` also take tau^2, ``experiment_sums`` the t quantiles,
 #: ``experiment_scores`` the pooled values; ``experiment_counts`` and ``experiment_scores``
-#: need a cohort of format version 3).
+#: need a cohort of format version 3, those of answers one of version 4: :data:`ANSWERS`).
 QUERIES: dict[str, Callable[[Tables], Any]] = _named()
+#: The queries of :data:`QUERIES` that need the answers table (format version 4).
+ANSWERS = tuple(name for name in QUERIES if name.startswith(("answer", "not_understood")))

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from twitchwise.cohort.format import CHANGES, FACTORS, LEVELS, REGIONS, read_manifest
-from twitchwise.cohort.queries import DIMENSIONS
+from twitchwise.cohort.format import CHANGES, FACTORS, LEVELS, REGIONS, VERSION, read_manifest
+from twitchwise.cohort.queries import DIMENSIONS, URGENT
 from twitchwise.errors import InputError
 
 if TYPE_CHECKING:
+    from twitchwise.cohort.format import Manifest
     from twitchwise.cohort.meta import Meta
 
 __all__ = ["MIN_CELL", "CohortReport", "cohort_report"]
@@ -83,6 +84,10 @@ class CohortReport:
     suppressed: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     min_cell: int = MIN_CELL
+    #: The hosted app's answers (format version 4; None for an older cohort or one under
+    #: ``min_cell`` people): levels by group, questions, findings, words not understood.
+    answers: dict[str, Any] | None = None
+    version: int = VERSION
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -92,6 +97,7 @@ class CohortReport:
             "factors": self.factors,
             "experiments": self.experiments,
             "groups": self.groups,
+            "answers": self.answers,
             "suppressed": self.suppressed,
             "notes": self.notes,
         }
@@ -140,16 +146,17 @@ def cohort_report(
     manifest = read_manifest(root)
     eng = connect(engine, session=session)
     try:
-        return _build(eng, root, min_cell, manifest.version)
+        return _build(eng, root, min_cell, manifest)
     finally:
         eng.close()
 
 
-def _build(eng: Any, root: Path, min_cell: int, version: int) -> CohortReport:
+def _build(eng: Any, root: Path, min_cell: int, manifest: Manifest) -> CohortReport:
     from twitchwise.cohort import queries
 
-    t = eng.tables(root, version)
+    t = eng.tables(root, manifest)
     _check_experiments(eng, t)
+    _check_answers(eng, t)
     guard = _Guard(min_cell)
     [over] = eng.rows(queries.overview(t))
     [counted] = eng.rows(queries.people_count(t))
@@ -162,7 +169,7 @@ def _build(eng: Any, root: Path, min_cell: int, version: int) -> CohortReport:
         "people_twitching": int(over["people_twitching"] or 0),
         "twitch_days": int(over["twitch_days"] or 0),
     }
-    report = CohortReport(eng.name, cohort, min_cell=min_cell)
+    report = CohortReport(eng.name, cohort, min_cell=min_cell, version=t.version)
     if people < min_cell:
         report.cohort = {"people": None}
         report.suppressed.append({"table": "cohort", "group": "all", "item": None})
@@ -172,6 +179,7 @@ def _build(eng: Any, root: Path, min_cell: int, version: int) -> CohortReport:
     report.experiments = _experiments(eng, t, guard)
     for dim in DIMENSIONS:
         report.groups[dim] = _groups(eng, t, dim, guard)
+    report.answers = _answers(eng, t, guard)
     report.suppressed = guard.held
     report.notes.append(
         f"Counts are of people; no count of 1 to {min_cell - 1} people is shown, nor any "
@@ -195,8 +203,185 @@ def _build(eng: Any, root: Path, min_cell: int, version: int) -> CohortReport:
             "leans towards 1: read a pooled reduction as at least that large, or export the "
             "cohort again (docs/cohort.md#pooled-self-experiments)."
         )
+    report.notes.append(_answers_note(t.version, min_cell))
     report.notes.append(words)
     return report
+
+
+def _answers_note(version: int, min_cell: int) -> str:
+    """What the answers sections are, or why there are none, in words."""
+    if version < 4:
+        return (
+            f"Answers: this cohort is of format version {version}, before the answers table: "
+            "it has no answers of the hosted app (export it again to have them)."
+        )
+    return (
+        "Answers: the hosted app's recorded answers (consenting people only). Each level's "
+        "share is of the group's answers; when a level is held back, others may be too "
+        f"(the shares add up), so that what is held rests on {min_cell} people or more."
+    )
+
+
+def _check_answers(eng: Any, t: Any) -> None:
+    """Refuse an answers table that breaks the format's rules (its values; the columns and
+    their types were checked when it was read)."""
+    from twitchwise.cohort import queries
+
+    if t.answers is None:
+        return
+    [found] = eng.rows(queries.answer_problems(t))
+    problems = [
+        f"{n} {what}"
+        for n, what in (
+            (found["bad_level"], "with a triage level outside the format's"),
+            (found["bad_questions"], "with question ids outside the cohort's or one twice"),
+            (found["bad_findings"], "with finding ids outside the cohort's or one twice"),
+            (found["bad_count"], "with a count of words not understood below 0"),
+        )
+        if n
+    ]
+    if problems:
+        raise InputError(
+            f"the cohort's answers table breaks the format (docs/cohort.md): rows "
+            f"{'; '.join(problems)}",
+            field="dir",
+        )
+
+
+def _answers(eng: Any, t: Any, guard: _Guard) -> dict[str, Any] | None:
+    """The answers sections, with the small-cell rule (None for a cohort without answers)."""
+    if t.answers is None:
+        return None
+    return {
+        "levels": {dim: _answer_groups(eng, t, dim, guard) for dim in DIMENSIONS},
+        "questions": _answer_ids(eng, t, "questions", guard),
+        "findings": _answer_ids(eng, t, "findings", guard),
+        "not_understood": _not_understood(eng, t, guard),
+    }
+
+
+def _complement(counts: Mapping[str, int], held: set[str], min_cell: int, *,
+                disjoint: bool) -> set[str]:  # fmt: skip
+    """Cells that add up to a total that is shown: when the cells held back rest on fewer
+    than ``min_cell`` people (the total less the cells shown would give them), hold back
+    the smallest shown cells too until they do. People of ``disjoint`` cells add up; else
+    the people of several cells are at least those of the largest."""
+    held = set(held)
+
+    def enough() -> bool:
+        people = [counts[c] for c in held]
+        return (sum(people) if disjoint else max(people)) >= min_cell
+
+    if not held or enough():
+        return held
+    for cell in sorted((c for c in counts if c not in held and counts[c] > 0),
+                       key=lambda c: (counts[c], c)):  # fmt: skip
+        held.add(cell)
+        if enough():
+            break
+    return held
+
+
+def _answer_groups(eng: Any, t: Any, dim: str, guard: _Guard) -> list[dict[str, Any]]:
+    """Per group of ``dim`` with ``min_cell`` people or more: the share of its answers at each
+    triage level and at urgent or emergency, each resting on the people with such an answer
+    (held back from 1 to ``min_cell - 1``, with shown ones that would give them away)."""
+    from twitchwise.cohort import queries
+
+    sizes = {r[dim]: r for r in eng.rows(queries.answers_by(t, dim))}
+    cells: dict[Any, dict[str, dict[str, Any]]] = {}
+    for r in eng.rows(queries.answer_levels_by(t, dim)):
+        cells.setdefault(r[dim], {})[r["triage_level"]] = r
+    table = f"answer levels by {DIMENSION_NAMES[dim]}"
+    out = []
+    for value in _order(dim, list(sizes)):
+        group, size = str(value), sizes[value]
+        people = guard.count(int(size["people"]), table, group, None)
+        if people is None:
+            continue  # the whole group: its cells rest on it
+        answers = int(size["answers"])
+        found = cells.get(value, {})
+        counts = {lvl: int(found[lvl]["people"]) if lvl in found else 0 for lvl in LEVELS}
+        small = {lvl for lvl, n in counts.items() if 0 < n < guard.min_cell}
+        held = _complement(counts, small, guard.min_cell, disjoint=False)
+        levels: dict[str, Any] = {}
+        for lvl in LEVELS:
+            if lvl in held:
+                guard.held.append({"table": table, "group": group, "item": lvl})
+                levels[lvl] = None
+                continue
+            n = int(found[lvl]["answers"]) if lvl in found else 0
+            levels[lvl] = {"people": counts[lvl], "share": _round(n / answers, 3)}
+        urgent: dict[str, Any] | None = None
+        if held & set(URGENT) and held != set(URGENT):
+            # one of the two held, or held with others: the share would split what is held
+            guard.held.append({"table": table, "group": group, "item": "urgent_or_emergency"})
+        else:
+            n = sum(int(found[lvl]["answers"]) for lvl in URGENT if lvl in found)
+            urgent = {"people": int(size["urgent_people"]), "share": _round(n / answers, 3)}
+        out.append({"group": group, "people": people, "levels": levels,
+                    "urgent_or_emergency": urgent})  # fmt: skip
+    return out
+
+
+def _answer_ids(eng: Any, t: Any, name: str, guard: _Guard) -> list[dict[str, Any]]:
+    """The ids of the answers' ``name`` list held by ``min_cell`` people's answers or more, most
+    answers first: ``id``, ``people``, ``answers``; the others are held back."""
+    from twitchwise.cohort import queries
+
+    rows = sorted(eng.rows(queries.answer_ids(t, name)),
+                  key=lambda r: (-int(r["answers"]), -int(r["people"]), str(r["id"])))  # fmt: skip
+    out = []
+    for r in rows:
+        if guard.count(int(r["people"]), name, "all", str(r["id"])) is None:
+            continue
+        out.append({"id": str(r["id"]), "people": int(r["people"]), "answers": int(r["answers"])})
+    return out
+
+
+def _not_understood(eng: Any, t: Any, guard: _Guard) -> dict[str, Any]:
+    """The words not understood: people with an answer and their answers; of them the people
+    and answers with a word or more not understood, the words, and the people per bin of
+    their words over all their answers, each under the small-cell rule (the people with none
+    are the rest of the people, so they count too; the bins add up to the people with)."""
+    from twitchwise.cohort import queries
+
+    table = "not understood"
+    [r] = eng.rows(queries.not_understood(t))
+    people, answers = int(r["people"]), int(r["answers"])
+    out: dict[str, Any] = {"people": guard.count(people, table, "all", None),
+                           "answers": answers, "people_with": None, "answers_with": None,
+                           "share_answers_with": None, "words": None,
+                           "words_per_answer": None, "people_by_words": None}  # fmt: skip
+    if out["people"] is None:
+        out["answers"] = None
+        return out
+    with_ = int(r["people_with"] or 0)
+    if 0 < with_ < guard.min_cell or 0 < people - with_ < guard.min_cell:
+        guard.held.append({"table": table, "group": "all", "item": "people_with"})
+        return out
+    words, answers_with = int(r["words"] or 0), int(r["answers_with"] or 0)
+    out |= {
+        "people_with": with_,
+        "answers_with": answers_with,
+        "share_answers_with": _round(answers_with / answers, 3) if answers else 0,
+        "words": words,
+        "words_per_answer": _round(words / answers, 3) if answers else 0,
+    }
+    counts = {name: 0 for name, _, _ in queries.NOT_UNDERSTOOD_BINS}
+    for b in eng.rows(queries.not_understood_people(t)):
+        counts[str(b["bin"])] = int(b["people"])
+    small = {b for b, n in counts.items() if 0 < n < guard.min_cell}
+    held = _complement(counts, small, guard.min_cell, disjoint=True)
+    bins: dict[str, Any] = {}
+    for b, n in counts.items():
+        if b in held:
+            guard.held.append({"table": table, "group": "people by words", "item": b})
+            bins[b] = None
+        else:
+            bins[b] = {"people": n, "share": _round(n / with_, 3) if with_ else 0}
+    out["people_by_words"] = bins
+    return out
 
 
 def _check_experiments(eng: Any, t: Any) -> None:
@@ -580,7 +765,90 @@ def _terminal(report: CohortReport) -> list[str]:
     ]  # fmt: skip
     lines += _table(header, rows) if rows else ["(no week of 10 or more people)"]
     lines += ["", "Regions by week are in --format json and html.", ""]
+    lines += _answer_lines(report)
     lines += _suppressed_summary(report)
+    return lines
+
+
+#: How many question and finding ids the terminal shows (JSON and HTML: every one shown).
+TOP_IDS = 15
+
+
+def _answer_level_rows(groups: list[dict[str, Any]]) -> list[list[str]]:
+    """Rows of a triage-level table of answers: people, then each level's share and urgent
+    or emergency, one column per group."""
+    rows = [["people", *[_num(g["people"]) for g in groups]]]
+    rows += [[LEVEL_NAMES[x], *[_pct(g["levels"][x]) for g in groups]] for x in LEVELS]
+    rows.append(["urgent or emergency", *[_pct(g["urgent_or_emergency"]) for g in groups]])
+    return rows
+
+
+def _answer_week_rows(groups: list[dict[str, Any]]) -> list[list[str]]:
+    return [
+        [g["group"], _num(g["people"]), _pct(g["urgent_or_emergency"]),
+         *[_pct(g["levels"][x]) for x in LEVELS]]
+        for g in groups
+    ]  # fmt: skip
+
+
+ANSWER_WEEK_HEADER = ["week", "people", "urgent or emergency", *[LEVEL_NAMES[x] for x in LEVELS]]
+
+
+def _id_rows(items: list[dict[str, Any]]) -> list[list[str]]:
+    return [[x["id"], _num(x["people"]), _num(x["answers"])] for x in items]
+
+
+def _not_understood_lines(n: dict[str, Any]) -> list[str]:
+    if n["people"] is None:
+        return ["(fewer than 10 people with an answer)"]
+    lines = [f"{n['answers']:,} answers of {n['people']:,} people."]
+    if n["people_with"] is None:
+        return [*lines, "Answers with a word not understood: held back (fewer than 10 people "
+                        "on one side)."]  # fmt: skip
+    lines.append(
+        f"{n['answers_with']:,} answers ({round(100 * n['share_answers_with'])}%) of "
+        f"{n['people_with']:,} people had a word or more not understood: {n['words']:,} "
+        f"words, {n['words_per_answer']:.3f} per answer."
+    )
+    bins = n["people_by_words"] or {}
+    lines.append("People by the words not understood over all their answers: " + ", ".join(
+        f"{b}: {_num(None if c is None else c['people'])}" for b, c in bins.items()))  # fmt: skip
+    return lines
+
+
+def _answer_lines(report: CohortReport) -> list[str]:
+    """The answers sections of the terminal report."""
+    a = report.answers
+    if a is None:
+        return [
+            f"Answers: none (a cohort of format version {report.version}, before the answers "
+            "table; export it again to have them).",
+            "",
+        ]
+    lines = ["How often answers were urgent or an emergency (the hosted app's recorded answers;",
+             "share of the group's answers at each triage level)"]  # fmt: skip
+    for dim in ("age_band", "sex", "season"):
+        groups = a["levels"].get(dim, [])
+        name = DIMENSION_NAMES[dim]
+        lines += ["", f"Triage levels of answers by {name}", ""]
+        if not groups:
+            lines.append("(no group of 10 or more people with an answer)")
+            continue
+        lines += _table([name, *[g["group"] for g in groups]], _answer_level_rows(groups))
+    lines += ["", "Triage levels of answers by week", ""]
+    weeks = _answer_week_rows(a["levels"].get("week", []))
+    lines += _table(ANSWER_WEEK_HEADER, weeks) if weeks else ["(no week of 10 or more people)"]
+    for key, title in (("questions", "The interview's questions asked most"),
+                       ("findings", "Findings reported most")):  # fmt: skip
+        items = a[key]
+        lines += ["", f"{title} (people and answers; the first {TOP_IDS}, every one in json "
+                      "and html)", ""]  # fmt: skip
+        lines += (
+            _table(["id", "people", "answers"], _id_rows(items[:TOP_IDS]))
+            if items
+            else ["(none held by 10 or more people)"]
+        )
+    lines += ["", "Words not understood", "", *_not_understood_lines(a["not_understood"]), ""]
     return lines
 
 
@@ -595,6 +863,32 @@ def _suppressed_summary(report: CohortReport) -> list[str]:
     ]
     lines += [f"  {table}: {n}" for table, n in tables.items()]
     return lines
+
+
+def _answer_html(report: CohortReport, parts: list[str], table: Any) -> None:
+    """The answers sections of the HTML page."""
+    esc = html.escape
+    a = report.answers
+    if a is None:
+        parts.append(f"<h2>Answers</h2><p>None: a cohort of format version {report.version}, "
+                     "before the answers table; export it again to have them.</p>")  # fmt: skip
+        return
+    parts.append("<h2>How often answers were urgent or an emergency</h2>")
+    parts.append("<p>The hosted app's recorded answers: the share of the group's answers at "
+                 "each triage level.</p>")  # fmt: skip
+    for dim in ("age_band", "sex", "season"):
+        groups = a["levels"].get(dim, [])
+        name = DIMENSION_NAMES[dim]
+        parts.append(f"<h3>Triage levels of answers by {esc(name)}</h3>")
+        table([name, *[g["group"] for g in groups]], _answer_level_rows(groups))
+    parts.append("<h3>Triage levels of answers by week</h3>")
+    table(ANSWER_WEEK_HEADER, _answer_week_rows(a["levels"].get("week", [])))
+    parts.append("<h2>The interview's questions asked most</h2>")
+    table(["id", "people", "answers"], _id_rows(a["questions"]))
+    parts.append("<h2>Findings reported most</h2>")
+    table(["id", "people", "answers"], _id_rows(a["findings"]))
+    parts.append("<h2>Words not understood</h2>")
+    parts += [f"<p>{esc(line)}</p>" for line in _not_understood_lines(a["not_understood"])]
 
 
 def _html(report: CohortReport) -> str:
@@ -664,6 +958,7 @@ def _html(report: CohortReport) -> str:
                     [LEVEL_NAMES.get(i, i), *[_pct(g[kind][i]) for g in groups]] for i in items
                 ]
             table(header, rows)
+    _answer_html(report, parts, table)
     parts.append("<h2>Suppressed</h2><ul>")
     parts += [f"<li>{esc(line.strip())}</li>" for line in _suppressed_summary(report)]
     parts.append("</ul></body></html>")

@@ -31,7 +31,8 @@ def report(
     folder: Annotated[
         Path,
         typer.Argument(
-            help="The cohort folder (cohort.json, people/, days/, effects/, experiments/)."
+            help="The cohort folder (cohort.json, people/, days/, effects/, experiments/, "
+            "answers/)."
         ),
     ],
     engine: Annotated[

@@ -66,10 +66,13 @@ def json_chunks(
     workouts: Iterable[WorkoutRow],
     experiments: Iterable[ExperimentRow] = (),
     profile: Mapping[str, Any] | None = None,
+    answers: Iterable[Mapping[str, Any]] | None = None,
 ) -> Iterator[str]:
     """The JSON export, a chunk at a time (the episodes are read as they are written).
-    ``profile``: the hosted account's own profile (its age band and sex), written last as
-    ``profile`` when given; an import ignores it (a journal keeps no profile)."""
+    ``profile``: the hosted account's own profile (its age band and sex), written as
+    ``profile`` when given; ``answers``: the hosted app's record of the account's answers,
+    written last as ``answers`` when given. An import ignores both (a journal keeps
+    neither)."""
     fields: list[tuple[str, Any]] = [
         ("episodes", Streamed(e.to_dict() for e in episodes)),
         ("days", Streamed(d.to_dict() for d in days)),
@@ -78,6 +81,8 @@ def json_chunks(
     ]
     if profile is not None:
         fields.append(("profile", dict(profile)))
+    if answers is not None:
+        fields.append(("answers", [dict(a) for a in answers]))
     return json_object_chunks(fields)
 
 

@@ -118,6 +118,7 @@ __all__ = [
     "check_email",
     "check_password",
     "check_profile",
+    "is_kb_id",
 ]
 
 #: What an API token may do.
@@ -275,6 +276,12 @@ def check_profile(age_band: str | None, sex: str | None) -> ProfileInfo:
     if sex is not None and sex not in SEXES:
         raise InputError(f"a sex is one of {', '.join(SEXES)} or not given", field="sex")
     return ProfileInfo(age_band or None, sex or None)
+
+
+def is_kb_id(value: str) -> bool:
+    """Whether ``value`` looks like an id of the knowledge base (a finding's, a question's):
+    lower case letters, digits and ``_``; never free text."""
+    return _KB_ID.fullmatch(value) is not None
 
 
 def check_answer(answer: AnswerInfo) -> AnswerInfo:

@@ -146,14 +146,25 @@ def journal_for_request(request: Request) -> Journal:
     return root.for_owner(principal.account.id)
 
 
-def profile_for_export(request: Request) -> dict[str, str | None] | None:
-    """The signed-in person's profile for their own JSON export (with accounts; the local
-    app has none: None). Runs after :func:`journal_for_request` has checked the request."""
+def profile_for_export(request: Request) -> dict[str, Any] | None:
+    """What the account keeps of the signed-in person beyond their journal, for their own
+    JSON export (with accounts; the local app has none: None): their profile (``age_band``,
+    ``sex``) and the hosted app's record of their answers (``answers``: each one's day,
+    triage level, question and finding ids and count of words not understood; none without
+    consent: docs/hosted.md#the-record-of-answers), so they see all that is kept about them.
+    Runs after :func:`journal_for_request` has checked the request."""
     if not get_settings(request).accounts:
         return None
     principal = check(principal_of(request), request.method, journal=True)
-    profile = get_accounts(request).profile(principal.account.id)
-    return {"age_band": profile.age_band, "sex": profile.sex}
+    accounts = get_accounts(request)
+    profile = accounts.profile(principal.account.id)
+    answers = [
+        {"day": a.day.isoformat(), "triage_level": a.triage_level,
+         "questions": list(a.questions), "findings": list(a.findings),
+         "not_understood": a.not_understood}
+        for a in accounts.answers(principal.account.id)
+    ]  # fmt: skip
+    return {"age_band": profile.age_band, "sex": profile.sex, "answers": answers}
 
 
 def keep_answer(request: Request, answer: Answer, questions: Sequence[str] = ()) -> None:
@@ -161,21 +172,25 @@ def keep_answer(request: Request, answer: Answer, questions: Sequence[str] = ())
     accounts, only for a signed-in person whose account consents (checked again in the
     repository's own transaction), and never a word of free text: the day (UTC), the level,
     the interview's question ids, the ids of the findings read as present and how many
-    words were not understood. The local app records nothing."""
+    words were not understood. The local app records nothing. A follow-up question
+    (``follow_up.<rule>``) is recorded as the knowledge base's ``follow_up``; a question id
+    that is no id of the knowledge base's form (from a state the client made up) is left
+    out, so that keeping the record never stands in the way of the answer."""
     if not get_settings(request).accounts:
         return
     principal = principal_of(request)
     if principal is None or not principal.account.consent:
         return
-    from twitchwise.server.accounts import AnswerInfo
+    from twitchwise.server.accounts import AnswerInfo, is_kb_id
 
+    asked = (q.split(".", 1)[0] if q.startswith("follow_up.") else q for q in questions)
     accounts = get_accounts(request)
     accounts.record_answer(
         principal.account.id,
         AnswerInfo(
             day=accounts.clock().date(),
             triage_level=answer.level.value,
-            questions=tuple(dict.fromkeys(questions)),
+            questions=tuple(dict.fromkeys(q for q in asked if is_kb_id(q))),
             findings=tuple(dict.fromkeys(f.id for f in answer.findings if not f.negated)),
             not_understood=len(answer.not_understood),
         ),
@@ -207,7 +222,7 @@ def csrf_checked(
 SettingsDep = Annotated[WebSettings, Depends(get_settings)]
 AppDep = Annotated[Twitchwise, Depends(get_app)]
 JournalDep = Annotated[Journal, Depends(journal_for_request)]
-ExportProfileDep = Annotated[dict[str, str | None] | None, Depends(profile_for_export)]
+ExportProfileDep = Annotated[dict[str, Any] | None, Depends(profile_for_export)]
 PrincipalDep = Annotated[Principal | None, Depends(principal_of)]
 SignedInDep = Annotated[Principal, Depends(signed_in)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]

@@ -244,11 +244,17 @@ SPOOL_BYTES = 8 * 1024 * 1024
 
 
 def journal_export(
-    tw: Twitchwise, journal: Journal, fmt: str, profile: Mapping[str, Any] | None = None
+    tw: Twitchwise,
+    journal: Journal,
+    fmt: str,
+    profile: Mapping[str, Any] | None = None,
 ) -> tuple[BinaryIO, str, str]:
     """(content, media type, file name) of the JSON or daily CSV export; with accounts the
-    JSON has the account's ``profile`` too."""
-    output = tw.export(journal, fmt, profile)
+    JSON has the account's ``profile`` and its record of ``answers`` too (``profile``: the
+    mapping :func:`~twitchwise.web.deps.profile_for_export` gives, both in it)."""
+    account = dict(profile) if profile is not None else None
+    answers = account.pop("answers", None) if account is not None else None
+    output = tw.export(journal, fmt, account, answers)
     return _spooled(output), EXPORT_TYPES[fmt], f"twitchwise-journal.{fmt}"
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import IO, Literal
+from typing import IO, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -108,6 +108,9 @@ class JournalJSON(_Strict):
     #: The hosted account's profile (age band, sex) its export carries: not imported, as a
     #: journal keeps no profile (set it on the account page).
     profile: dict[str, str | None] | None = None
+    #: The hosted app's record of the account's answers its export carries: not imported
+    #: (a journal keeps none; the record is the account's, kept only with consent).
+    answers: list[dict[str, Any]] | None = None
 
 
 def read_journal_json(stream: IO[bytes]) -> Batch:
