@@ -14,6 +14,7 @@ from twitchwise.understand.lexicon import (
     CUE_CATEGORIES,
     EXPERIENCER,
     FINDING,
+    HYPOTHETICAL,
     NEGATION,
     PSEUDO,
     TERMINATOR,
@@ -64,6 +65,8 @@ class ScopeWords:
     anaphora: frozenset[str]
     #: ... when one of them is a pointer.
     pointers: frozenset[str]
+    #: Where the conditions of an "if" go on ("... if he has a fit, goes floppy or ..."; a comma).
+    conditions_go_on: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, words: FunctionWords) -> ScopeWords:
@@ -78,6 +81,7 @@ class ScopeWords:
             until=frozenset(words.until_words),
             anaphora=frozenset(words.anaphora) | {","},
             pointers=frozenset(words.pointers),
+            conditions_go_on=frozenset(words.list_ends) | frozenset(words.conjunctions) | {","},
         )
 
 
@@ -315,11 +319,18 @@ def scopes(
         window_bwd = NORMAL_WINDOW if cue.category == "normal" else BACKWARD_WINDOW
         if cue.category == EXPERIENCER and _reports_on_the_writer(tokens, cue, third_person, words):
             continue  # "my wife says the webbing by my thumb looks hollow": mine, she saw it
+        # "come back if it spreads or your hand gets weak", "call 111 if he has a fit, goes
+        # floppy or you can't wake him": the conditions of an "if" go on over "or", "and" and
+        # commas to the end of the sentence
+        conditional = cue.category == HYPOTHETICAL and tokens[cue.last].norm == "if"
         if cue.direction in ("forward", "both"):
             last = cue.last
             start = cue.last
             while last + 1 < n and last + 1 - start <= window_fwd:
                 nxt = last + 1
+                if conditional and tokens[nxt].norm in words.conditions_go_on:
+                    last = nxt
+                    continue
                 if cue.category == EXPERIENCER and _same_person_goes_on(
                     tokens, nxt, third_person, writer, words
                 ):
