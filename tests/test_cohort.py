@@ -377,7 +377,13 @@ def _crafted(tmp_path: Path, experiments: list[dict[str, Any]], people: int = 40
             whole["change_twitches"] = max(1, round(20 * math.exp(whole["log_rr"])))
         for name in columns:
             columns[name].append(whole[name])
-    out = tmp_path / "crafted"
+    return _one_day_each(tmp_path / "crafted", ids, experiments=columns)
+
+
+def _one_day_each(out: Path, ids: list[str], **tables: Any) -> Path:
+    """Write a cohort of these people (sex and age not given), each with one day with a
+    twitch in the calf, no effects, and ``tables`` (experiments, answers and their ids)."""
+    people = len(ids)
     cf.write_cohort(
         out,
         people={"person_id": ids, "age_band": [None] * people, "sex": [None] * people},
@@ -386,9 +392,9 @@ def _crafted(tmp_path: Path, experiments: list[dict[str, Any]], people: int = 40
               "triage_level": [None] * people,
               **{f: [1.0] * people for f in cf.FACTORS}},
         effects={name: [] for name in cf.COLUMNS["effects"]},
-        experiments=columns,
         buckets=2,
         source="test",
+        **tables,
     )  # fmt: skip
     return out
 
@@ -764,22 +770,13 @@ def _answered(tmp_path: Path, answers: list[tuple[int, str, list[str], list[str]
                             ("triage_level", level), ("questions", questions),
                             ("findings", findings), ("not_understood", words)):  # fmt: skip
             columns[name].append(value)
-    out = tmp_path / "answered"
-    cf.write_cohort(
-        out,
-        people={"person_id": ids, "age_band": [None] * people, "sex": [None] * people},
-        days={"person_id": ids, "date": [date(2024, 2, 5)] * people,
-              "twitch_count": [1] * people, "region": ["calf"] * people,
-              "triage_level": [None] * people,
-              **{f: [1.0] * people for f in cf.FACTORS}},
-        effects={name: [] for name in cf.COLUMNS["effects"]},
+    return _one_day_each(
+        tmp_path / "answered",
+        ids,
         answers=columns,
         questions=("where", "sleep", "how_long"),
         findings=("twitching", "region_calf"),
-        buckets=2,
-        source="test",
-    )  # fmt: skip
-    return out
+    )
 
 
 def test_answers_by_hand_and_the_small_cell_rule(tmp_path: Path) -> None:
