@@ -474,6 +474,69 @@ class FunctionWords(Strict, frozen=True, kw_only=True):
     child_words: list[str] = []
 
 
+class QuantityWords(Strict, frozen=True, kw_only=True):
+    """The words and units the reader of amounts looks for (``lexicon/language.yaml``, key
+    ``quantity_words``): times, ages, doses, weights, temperatures. The reading is code; the
+    English words and units are data."""
+
+    #: After an amount of time, words that make it a point in the past ("3 days ago", "a couple of
+    #: years back").
+    ago: list[str] = []
+    #: After an amount of time, words that make it relative to an event ("2 days later", "an hour
+    #: into the run").
+    event_relative: list[str] = []
+    #: Words that may stand before an amount of time that says how long ("for the past 3 weeks",
+    #: "nearly a month").
+    duration_lead: list[str] = []
+    #: Milligram units ("200mg", "200 milligrams").
+    mg_units: list[str] = []
+    #: Litre units ("3l", "3 litres").
+    litre_units: list[str] = []
+    #: Weight units, in kilograms each ("70 kg", "11 stone", "150 lbs").
+    weight_units: dict[str, float] = {}
+    #: Hour units ("6 hours", "5hrs").
+    hour_units: list[str] = []
+    #: Words that may sit between a relative and their age ("my husband (63", "Mum, 84"); the empty
+    #: word is a number glued to the relative.
+    age_glue: list[str] = []
+    #: A person after an age, with their sex ("52 F", "44 woman", "81 years lady").
+    person_sex: dict[str, str] = {}
+    #: Phrases that make an amount a daily one ("a day", "every night", "most days").
+    daily: list[str] = []
+    #: Units of an age, in years ("6 year old", "18 month old", "6yo").
+    age_units: dict[str, float] = {}
+    #: Words after "N weeks" that make it how far along a pregnancy is ("22 weeks pregnant", "30
+    #: weeks along").
+    gestation: list[str] = []
+    #: Week units, for a pregnancy ("24 wks").
+    week_units: list[str] = []
+    #: After a relative and a number, units that make it a baby's or toddler's age, in years ("my 18
+    #: month old", "my 6 wk old").
+    child_age_units: dict[str, float] = {}
+    #: After "N weeks with (my)", words for the baby ("22 weeks with my first", "24 wks with number
+    #: 2").
+    baby_words: list[str] = []
+    #: Words just before "N years" that make it the writer's age ("I am 35 years").
+    writer_age_lead: list[str] = []
+    #: Age units that need no "old" after them ("my 6yo").
+    age_glued: list[str] = []
+    #: Times earlier today: a symptom that started then has lasted less than a day ("since this
+    #: morning").
+    earlier_today: list[str] = []
+    #: Words before a unit that make an amount a rate ("a day", "per week", "every night").
+    rate_words: list[str] = []
+    #: Words after "N day/week/month" that still say how long ("3 day straight", "2 week now").
+    duration_tail: list[str] = []
+    #: Letters and words glued to an age that give the sex ("28f", "35 m").
+    sex_letters: dict[str, str] = {}
+    #: Words that make an amount in litres water or fluid ("3 litres of water a day").
+    water_words: list[str] = []
+    #: Celsius units ("38.5c", "39 degrees").
+    celsius_units: list[str] = []
+    #: Fahrenheit units ("101°F", "101 fahrenheit").
+    fahrenheit_units: list[str] = []
+
+
 class Lexicon(Strict, frozen=True, kw_only=True):
     """Language data for the understanding layer (NegEx/ConText cues, numbers, spellings)."""
 
@@ -557,6 +620,7 @@ class Lexicon(Strict, frozen=True, kw_only=True):
     quantity_rules: list[QuantityRule] = []
     stopwords: list[str] = []
     function_words: FunctionWords = msgspec.field(default_factory=FunctionWords)
+    quantity_words: QuantityWords = msgspec.field(default_factory=QuantityWords)
     sources: Sources
 
 
