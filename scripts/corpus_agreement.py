@@ -24,10 +24,10 @@ POSITIVE = frozenset({"present", "possible"})
 def main() -> int:
     kb = load_knowledge()
     first: dict[str, dict[str, object]] = {}
-    for kind in ("utterances", "cases"):
-        for part in ("dev", "sealed"):
-            for item in yaml.safe_load((ROOT / kind / f"{part}.yaml").read_text()):
-                first[item["id"]] = item
+    files = sorted((ROOT / "utterances").glob("*.yaml")) + sorted((ROOT / "cases").glob("*.yaml"))
+    for path in files:  # every part: the second labeller's ids say which texts they labelled
+        for item in yaml.safe_load(path.read_text()):
+            first[item["id"]] = item
     second = yaml.safe_load((ROOT / "second_labeller.yaml").read_text())
 
     def positives(labels: object) -> set[str]:
