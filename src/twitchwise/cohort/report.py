@@ -230,19 +230,21 @@ def _check_answers(eng: Any, t: Any) -> None:
     if t.answers is None:
         return
     [found] = eng.rows(queries.answer_problems(t))
-    problems = [
-        f"{n} {what}"
-        for n, what in (
-            (found["bad_level"], "with a triage level outside the format's"),
-            (found["bad_questions"], "with question ids outside the cohort's or one twice"),
-            (found["bad_findings"], "with finding ids outside the cohort's or one twice"),
-            (found["bad_count"], "with a count of words not understood below 0"),
-        )
-        if n
-    ]
+    _refuse(
+        "answers",
+        (found["bad_level"], "with a triage level outside the format's"),
+        (found["bad_questions"], "with question ids outside the cohort's or one twice"),
+        (found["bad_findings"], "with finding ids outside the cohort's or one twice"),
+        (found["bad_count"], "with a count of words not understood below 0"),
+    )
+
+
+def _refuse(table: str, *counts: tuple[int, str]) -> None:
+    """One line naming every broken rule of ``table`` with its number of rows, if any."""
+    problems = [f"{n} {what}" for n, what in counts if n]
     if problems:
         raise InputError(
-            f"the cohort's answers table breaks the format (docs/cohort.md): rows "
+            f"the cohort's {table} table breaks the format (docs/cohort.md): rows "
             f"{'; '.join(problems)}",
             field="dir",
         )
@@ -390,21 +392,12 @@ def _check_experiments(eng: Any, t: Any) -> None:
     from twitchwise.cohort import queries
 
     [found] = eng.rows(queries.experiment_problems(t))
-    problems = [
-        f"{n} {what}"
-        for n, what in (
-            (found["bad_change"], "with a change outside the format's"),
-            (found["bad_effect"], "with an effect and error that do not fit"),
-            (found["bad_counts"], "with blocks, days or adherence out of range"),
-        )
-        if n
-    ]
-    if problems:
-        raise InputError(
-            f"the cohort's experiments table breaks the format (docs/cohort.md): rows "
-            f"{'; '.join(problems)}",
-            field="dir",
-        )
+    _refuse(
+        "experiments",
+        (found["bad_change"], "with a change outside the format's"),
+        (found["bad_effect"], "with an effect and error that do not fit"),
+        (found["bad_counts"], "with blocks, days or adherence out of range"),
+    )
 
 
 def _factors(eng: Any, t: Any, guard: _Guard) -> list[dict[str, Any]]:
