@@ -477,64 +477,65 @@ class FunctionWords(Strict, frozen=True, kw_only=True):
 class QuantityWords(Strict, frozen=True, kw_only=True):
     """The words and units the reader of amounts looks for (``lexicon/language.yaml``, key
     ``quantity_words``): times, ages, doses, weights, temperatures. The reading is code; the
-    English words and units are data."""
+    English words and units are data. Word lists are sets: the reader only asks whether a word
+    is one of them."""
 
     #: After an amount of time, words that make it a point in the past ("3 days ago", "a couple of
     #: years back").
-    ago: list[str] = []
+    ago: frozenset[str] = frozenset()
     #: After an amount of time, words that make it relative to an event ("2 days later", "an hour
     #: into the run").
-    event_relative: list[str] = []
+    event_relative: frozenset[str] = frozenset()
     #: Words that may stand before an amount of time that says how long ("for the past 3 weeks",
     #: "nearly a month").
-    duration_lead: list[str] = []
+    duration_lead: frozenset[str] = frozenset()
     #: Milligram units ("200mg", "200 milligrams").
-    mg_units: list[str] = []
+    mg_units: frozenset[str] = frozenset()
     #: Litre units ("3l", "3 litres").
-    litre_units: list[str] = []
+    litre_units: frozenset[str] = frozenset()
     #: Weight units, in kilograms each ("70 kg", "11 stone", "150 lbs").
     weight_units: dict[str, float] = {}
     #: Hour units ("6 hours", "5hrs").
-    hour_units: list[str] = []
+    hour_units: frozenset[str] = frozenset()
     #: Words that may sit between a relative and their age ("my husband (63", "Mum, 84"); the empty
     #: word is a number glued to the relative.
-    age_glue: list[str] = []
+    age_glue: frozenset[str] = frozenset()
     #: A person after an age, with their sex ("52 F", "44 woman", "81 years lady").
     person_sex: dict[str, str] = {}
     #: Phrases that make an amount a daily one ("a day", "every night", "most days").
-    daily: list[str] = []
+    daily: frozenset[str] = frozenset()
     #: Units of an age, in years ("6 year old", "18 month old", "6yo").
     age_units: dict[str, float] = {}
     #: Words after "N weeks" that make it how far along a pregnancy is ("22 weeks pregnant", "30
     #: weeks along").
-    gestation: list[str] = []
+    gestation: frozenset[str] = frozenset()
     #: Week units, for a pregnancy ("24 wks").
-    week_units: list[str] = []
+    week_units: frozenset[str] = frozenset()
     #: After a relative and a number, units that make it a baby's or toddler's age, in years ("my 18
     #: month old", "my 6 wk old").
     child_age_units: dict[str, float] = {}
     #: After "N weeks with (my)", words for the baby ("22 weeks with my first", "24 wks with number
     #: 2").
-    baby_words: list[str] = []
+    baby_words: frozenset[str] = frozenset()
     #: Words just before "N years" that make it the writer's age ("I am 35 years").
-    writer_age_lead: list[str] = []
+    writer_age_lead: frozenset[str] = frozenset()
     #: Age units that need no "old" after them ("my 6yo").
-    age_glued: list[str] = []
+    age_glued: frozenset[str] = frozenset()
     #: Times earlier today: a symptom that started then has lasted less than a day ("since this
     #: morning").
-    earlier_today: list[str] = []
+    earlier_today: frozenset[str] = frozenset()
     #: Words before a unit that make an amount a rate ("a day", "per week", "every night").
-    rate_words: list[str] = []
+    rate_words: frozenset[str] = frozenset()
     #: Words after "N day/week/month" that still say how long ("3 day straight", "2 week now").
-    duration_tail: list[str] = []
+    duration_tail: frozenset[str] = frozenset()
     #: Letters and words glued to an age that give the sex ("28f", "35 m").
     sex_letters: dict[str, str] = {}
     #: Words that make an amount in litres water or fluid ("3 litres of water a day").
-    water_words: list[str] = []
+    water_words: frozenset[str] = frozenset()
     #: Celsius units ("38.5c", "39 degrees").
-    celsius_units: list[str] = []
+    celsius_units: frozenset[str] = frozenset()
     #: Fahrenheit units ("101°F", "101 fahrenheit").
-    fahrenheit_units: list[str] = []
+    fahrenheit_units: frozenset[str] = frozenset()
 
 
 class Lexicon(Strict, frozen=True, kw_only=True):

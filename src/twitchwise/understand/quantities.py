@@ -91,31 +91,7 @@ class QuantityReader:
         self.alcohol_containers = dict(lexicon.alcohol_containers)
         self.alcohol_words = dict(lexicon.alcohol_words)
         self.drink_mg = drink_mg
-        qw = lexicon.quantity_words
-        self.ago = frozenset(qw.ago)
-        self.event_relative = frozenset(qw.event_relative)
-        self.duration_lead = frozenset(qw.duration_lead)
-        self.mg_units = frozenset(qw.mg_units)
-        self.litre_units = frozenset(qw.litre_units)
-        self.weight_units = dict(qw.weight_units)
-        self.hour_units = frozenset(qw.hour_units)
-        self.age_glue = frozenset(qw.age_glue)
-        self.person_sex = dict(qw.person_sex)
-        self.daily = frozenset(qw.daily)
-        self.age_units = dict(qw.age_units)
-        self.gestation = frozenset(qw.gestation)
-        self.week_units = frozenset(qw.week_units)
-        self.child_age_units = dict(qw.child_age_units)
-        self.baby_words = frozenset(qw.baby_words)
-        self.writer_age_lead = frozenset(qw.writer_age_lead)
-        self.age_glued = frozenset(qw.age_glued)
-        self.earlier_today = frozenset(qw.earlier_today)
-        self.rate_words = frozenset(qw.rate_words)
-        self.duration_tail = frozenset(qw.duration_tail)
-        self.sex_letters = dict(qw.sex_letters)
-        self.water_words = frozenset(qw.water_words)
-        self.celsius_units = frozenset(qw.celsius_units)
-        self.fahrenheit_units = frozenset(qw.fahrenheit_units)
+        self.words = lexicon.quantity_words
 
     # -- numbers
 
@@ -239,7 +215,7 @@ class QuantityReader:
             # a stated amount right after the drink replaces the estimate: "2 scoops (400 mg)"
             kq = first_q.get(last, 0)
             for j in range(kq + 1, min(kq + 8, len(q) - 1)):
-                if _NUM.match(q[j].norm) and q[j + 1].norm in self.mg_units:
+                if _NUM.match(q[j].norm) and q[j + 1].norm in self.words.mg_units:
                     mg = float(q[j].norm)
                     used_mg.add(j)
                     break
@@ -247,7 +223,11 @@ class QuantityReader:
                     break
             out.drinks.append((drink_id, count, mg, first, last))
         for j in range(len(q) - 1):
-            if j in used_mg or not _NUM.match(q[j].norm) or q[j + 1].norm not in self.mg_units:
+            if (
+                j in used_mg
+                or not _NUM.match(q[j].norm)
+                or q[j + 1].norm not in self.words.mg_units
+            ):
                 continue
             window = {q[x].norm for x in range(max(0, j - 4), min(len(q), j + 5))}
             if "caffeine" in window and not blocked(q[j].index):
@@ -258,20 +238,20 @@ class QuantityReader:
         # "my husband (63, on lithium)", "Mum, 84,", "my mother, 74 years", "he is 80 years"
         if word in self.relatives:
             j = k + 1
-            while j < len(q) and j - k <= 3 and q[j].norm in self.age_glue:
+            while j < len(q) and j - k <= 3 and q[j].norm in self.words.age_glue:
                 j += 1
             if j < len(q) and _NUM.match(q[j].norm):
                 years = float(q[j].norm)
                 nxt = q[j + 1].norm if j + 1 < len(q) else ""
-                if nxt in self.child_age_units and 0 < years <= 36:
+                if nxt in self.words.child_age_units and 0 < years <= 36:
                     # "my son is 18 months", "my son (18mo)", "our baby, 6 weeks": a baby's age
                     out.ages_baby.append(
-                        Amount(years * self.child_age_units[nxt], q[k].index, q[j + 1].index)
+                        Amount(years * self.words.child_age_units[nxt], q[k].index, q[j + 1].index)
                     )
                     return j + 2
                 if (
                     1 <= years <= 110
-                    and nxt not in self.mg_units
+                    and nxt not in self.words.mg_units
                     and (nxt not in self.units or nxt in ("year", "years", "yr", "yrs"))
                 ):
                     out.ages_other.append(Amount(years, q[k].index, q[j].index))
@@ -289,12 +269,12 @@ class QuantityReader:
             self._age(float(word), q[k].index, q[k].index, out)
             return k + 1
         # age: "i am 61", "61 year old", "aged 61", "28f", "in my 60s"
-        if word in self.sex_letters and k + 1 < len(q) and _NUM.match(q[k + 1].norm):
+        if word in self.words.sex_letters and k + 1 < len(q) and _NUM.match(q[k + 1].norm):
             years = float(q[k + 1].norm)
             nxt = q[k + 2].norm if k + 2 < len(q) else ""
-            if 1 <= years <= 110 and nxt not in self.units and nxt not in self.mg_units:
+            if 1 <= years <= 110 and nxt not in self.units and nxt not in self.words.mg_units:
                 self._age(years, q[k].index, q[k + 1].index, out)
-                out.sexes.append((self.sex_letters[word], q[k].index))
+                out.sexes.append((self.words.sex_letters[word], q[k].index))
                 return k + 2
         if word in ("aged", "age") and k + 1 < len(q) and _NUM.match(q[k + 1].norm):
             self._age(float(q[k + 1].norm), q[k].index, q[k + 1].index, out)
@@ -303,8 +283,8 @@ class QuantityReader:
             nxt = q[k + 3].norm if k + 3 < len(q) else ""
             if (
                 nxt not in self.units
-                and nxt not in self.mg_units
-                and nxt not in self.weight_units
+                and nxt not in self.words.mg_units
+                and nxt not in self.words.weight_units
                 and nxt != "weeks"
             ):
                 self._age(float(q[k + 2].norm), q[k].index, q[k + 2].index, out)
@@ -331,18 +311,20 @@ class QuantityReader:
             out.sexes.append(("female" if unit == "f" else "male", first))
             return j + 1
         person = (
-            unit if unit in self.person_sex else (after if unit in ("years", "year", "yrs") else "")
+            unit
+            if unit in self.words.person_sex
+            else (after if unit in ("years", "year", "yrs") else "")
         )
-        if _NUM.match(word) and person in self.person_sex and 12 <= low <= 110:
+        if _NUM.match(word) and person in self.words.person_sex and 12 <= low <= 110:
             # "52 F", "44 woman", "81 years lady", "60 years man"
             self._age(low, first, q[min(j + (1 if unit != person else 0), len(q) - 1)].index, out)
-            out.sexes.append((self.person_sex[person], first))
+            out.sexes.append((self.words.person_sex[person], first))
             return j + 1
-        years_per = self.age_units.get(unit)
+        years_per = self.words.age_units.get(unit)
         if (
             years_per == 1
-            and (prev in self.writer_age_lead or self._said_after_i_am(q, k, after))
-            and after not in self.ago
+            and (prev in self.words.writer_age_lead or self._said_after_i_am(q, k, after))
+            and after not in self.words.ago
             and 10 <= low <= 110
             and _NUM.match(word)
         ):
@@ -350,72 +332,74 @@ class QuantityReader:
             # the writer's age, not how long
             self._age(low, first, last, out)
             return j + 1
-        if years_per is not None and (after == "old" or unit in self.age_glued):
+        if years_per is not None and (after == "old" or unit in self.words.age_glued):
             someone_else = prev in ("my", "our") or bool(
                 {q[x].norm for x in range(max(0, k - 4), k)} & self.relatives
             )
-            end = q[min(j + (0 if unit in self.age_glued else 1), len(q) - 1)].index
+            end = q[min(j + (0 if unit in self.words.age_glued else 1), len(q) - 1)].index
             if not someone_else and years_per == 1:
                 self._age(low, first, end, out)
             elif someone_else and 0 < low * years_per <= 110:
                 out.ages_other.append(Amount(low * years_per, first, end))
-            return j + (1 if unit in self.age_glued else 2)
+            return j + (1 if unit in self.words.age_glued else 2)
         if (
-            unit in self.hour_units
+            unit in self.words.hour_units
             and self._near(q, k, self.sleep_words, 5)
-            and after not in self.ago | self.event_relative
+            and after not in self.words.ago | self.words.event_relative
         ):
             out.sleep_h.append(Amount((low + high) / 2, first, last))
             return j + 1
         if unit in self.units and self.units[unit] >= 0.04:
-            if after in self.event_relative and prev not in ("for", "past", "last", "since"):
+            if after in self.words.event_relative and prev not in ("for", "past", "last", "since"):
                 return j + 1
-            if after in self.gestation or (
-                after == "with" and unit in self.week_units and self._next_is_baby(q, j + 2)
+            if after in self.words.gestation or (
+                after == "with" and unit in self.words.week_units and self._next_is_baby(q, j + 2)
             ):
                 # "32 weeks pregnant", "22 weeks with my first": how far along, not how long
                 return j + 1
-            if prev in ("in", "next", "within") and after not in self.ago:
+            if prev in ("in", "next", "within") and after not in self.words.ago:
                 return j + 1  # "a check-up in 3 months": the future, not how long
             if (
                 high > 1
                 and not unit.endswith("s")
                 and after.isalpha()
-                and after not in self.duration_tail
-                and prev not in self.duration_lead
+                and after not in self.words.duration_tail
+                and prev not in self.words.duration_lead
             ):
                 return j + 1  # "my 6 week check", "the 12 week scan": a name, not how long
             then = q[j + 2].norm if j + 2 < len(q) else ""
-            if after in self.rate_words and (
+            if after in self.words.rate_words and (
                 then in self.units or then in ("fortnight", "weekend")
             ):
                 return j + 1  # "I train 5 days a week": how often, not how long
             if (
-                word in self.rate_words
+                word in self.words.rate_words
                 and j == k + 1  # "a day", "per week"; not "a couple of months"
-                and after not in self.ago
+                and after not in self.words.ago
                 and prev
-                and prev not in self.duration_lead
+                and prev not in self.words.duration_lead
                 and prev not in _SENTENCE
             ):
                 return j + 1  # "5 hours a night", "3 coffees a day": a rate, not a duration
             days = high * self.units[unit]
-            ago = after in self.ago
+            ago = after in self.words.ago
             out.durations.append(
                 Amount(days, self._lead(q, k), q[j + 1].index if ago else last, ago=ago)
             )
             return j + 1
         if self._alcohol(q, k, j, high, out):
             return j + 1
-        if unit in self.mg_units:
+        if unit in self.words.mg_units:
             return j + 1
-        if unit in self.litre_units:
+        if unit in self.words.litre_units:
             nearby = {q[x].norm for x in range(j + 1, min(len(q), j + 4))}
-            if nearby & self.water_words:
+            if nearby & self.words.water_words:
                 out.water_l.append(Amount(high, first, last))
             return j + 1
-        if unit in self.weight_units and prev in ("lost", "dropped", "lose", "losing"):
-            out.weight_lost.append(Amount(high * self.weight_units[unit], q[k - 1].index, last))
+        if unit in self.words.weight_units and prev in ("lost", "dropped", "lose", "losing"):
+            out.weight_lost.append(
+                Amount(high * self.words.weight_units[unit], q[k - 1].index, last)
+            )
             return j + 1
         self._temperature(q, k, j, low, out)
         return max(j, k + 1)
@@ -440,7 +424,7 @@ class QuantityReader:
         if words[:1] in (["my"], ["our"]):
             words = words[1:]
         return bool(words) and (
-            words[0] in self.baby_words or words[0] == "#" or words[0].lstrip("#").isdigit()
+            words[0] in self.words.baby_words or words[0] == "#" or words[0].lstrip("#").isdigit()
         )
 
     def _alcohol(self, q: list[QToken], k: int, j: int, count: float, out: Quantities) -> bool:
@@ -464,7 +448,7 @@ class QuantityReader:
         amount = Amount(drinks, q[k].index, q[end].index)
         out.alcohol.append(amount)
         after = " ".join(q[x].norm for x in range(end + 1, min(len(q), end + 3)))
-        if after.split(" ")[0] in ("daily", "nightly") or after in self.daily:
+        if after.split(" ")[0] in ("daily", "nightly") or after in self.words.daily:
             out.alcohol_daily.append(amount)
         return True
 
@@ -484,7 +468,7 @@ class QuantityReader:
 
     def _lead(self, q: list[QToken], k: int) -> int:
         start = k
-        while start - 1 >= 0 and q[start - 1].norm in self.duration_lead and k - start < 4:
+        while start - 1 >= 0 and q[start - 1].norm in self.words.duration_lead and k - start < 4:
             start -= 1
         return q[start].index
 
@@ -508,7 +492,7 @@ class QuantityReader:
                 days, span = dated[0], 1 + dated[1]
             elif (
                 nxt in ("this", "today")
-                or nxt in self.earlier_today
+                or nxt in self.words.earlier_today
                 or (nxt == "the" and k + 2 < len(q) and q[k + 2].norm == "morning")
             ):
                 days = 0.3
@@ -522,7 +506,7 @@ class QuantityReader:
             return k + 1
         if (
             (word in ("today", "tonight") and prev not in ("until", "till"))
-            or (word in ("this", "since") and nxt in self.earlier_today)
+            or (word in ("this", "since") and nxt in self.words.earlier_today)
             or (word == "last" and nxt == "night")
         ):
             span = 1 if word in ("today", "tonight") else 2
@@ -551,7 +535,7 @@ class QuantityReader:
             plural = (word.endswith("s") and word != "ages") or word == "ages"
             if prev in ("for", "few") and plural:
                 after = q[k + 1].norm if k + 1 < len(q) else ""
-                ago = after in self.ago  # "a few years back": when, not how long
+                ago = after in self.words.ago  # "a few years back": when, not how long
                 out.durations.append(
                     Amount(
                         2 * self.units[word] if word != "ages" else self.units[word],
@@ -606,9 +590,9 @@ class QuantityReader:
     def _temperature(self, q: list[QToken], k: int, j: int, value: float, out: Quantities) -> None:
         unit = q[j].norm if j < len(q) else ""
         celsius: float | None = None
-        if unit in self.fahrenheit_units and 50 <= value <= 115:
+        if unit in self.words.fahrenheit_units and 50 <= value <= 115:
             celsius = (value - 32) * 5 / 9
-        elif unit in self.celsius_units or self._near(q, k, self.body_words, 4):
+        elif unit in self.words.celsius_units or self._near(q, k, self.body_words, 4):
             celsius = value
         if celsius is None:
             return
