@@ -65,8 +65,6 @@ class ScopeWords:
     anaphora: frozenset[str]
     #: ... when one of them is a pointer.
     pointers: frozenset[str]
-    #: Where the conditions of an "if" go on ("... if he has a fit, goes floppy or ..."; a comma).
-    conditions_go_on: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, words: FunctionWords) -> ScopeWords:
@@ -81,7 +79,6 @@ class ScopeWords:
             until=frozenset(words.until_words),
             anaphora=frozenset(words.anaphora) | {","},
             pointers=frozenset(words.pointers),
-            conditions_go_on=frozenset(words.list_ends) | frozenset(words.conjunctions) | {","},
         )
 
 
@@ -320,15 +317,18 @@ def scopes(
         if cue.category == EXPERIENCER and _reports_on_the_writer(tokens, cue, third_person, words):
             continue  # "my wife says the webbing by my thumb looks hollow": mine, she saw it
         # "come back if it spreads or your hand gets weak", "call 111 if he has a fit, goes
-        # floppy or you can't wake him": the conditions of an "if" go on over "or", "and" and
-        # commas to the end of the sentence
+        # floppy or you can't wake him": the conditions of an "if" go on over "or", and over
+        # "and" and commas that start no new clause ("..., my calf still twitches" does)
         conditional = cue.category == HYPOTHETICAL and tokens[cue.last].norm == "if"
         if cue.direction in ("forward", "both"):
             last = cue.last
             start = cue.last
             while last + 1 < n and last + 1 - start <= window_fwd:
                 nxt = last + 1
-                if conditional and tokens[nxt].norm in words.conditions_go_on:
+                if conditional and (
+                    tokens[nxt].norm in words.list_ends  # "... or I can't wake him"
+                    or (tokens[nxt].norm in words.conjunctions and nxt not in breaks)
+                ):
                     last = nxt
                     continue
                 if cue.category == EXPERIENCER and _same_person_goes_on(
