@@ -429,6 +429,8 @@ def _check_refs(kb: KnowledgeBase, locs: dict[str, str], problems: list[str]) ->
         need_sources(f.sources, loc)
         for ref in f.implies:
             need("finding", ref, kb.findings, loc)
+        if f.said_of_a_body_part is not None:
+            need("finding", f.said_of_a_body_part, kb.findings, loc)
         for combination in compositions(f):
             for group in combination.all_of:
                 for ref in group:

@@ -190,6 +190,10 @@ class Finding(Strict, frozen=True, kw_only=True):
     #: A part (kind ``cue``) that still counts inside another finding's phrase: "no longer" in
     #: the weakness phrase "can no longer lift my arms" still says it is worse than before.
     counts_inside: bool = False
+    #: What the finding's words mean when a body part, not a person, is said to have it ("my
+    #: calf had a full on seizure", "my leg was having its own little seizure"): a figure of
+    #: speech for this finding instead (``jerking``), never the whole-body event.
+    said_of_a_body_part: Id | None = None
     base_rate: Probability = 0.05
     question: str | None = None
     help: str | None = None

@@ -74,6 +74,9 @@ RETRACTION_REACH = 1
 SITE_REACH = 7
 #: Tokens apart that still count as "near" for composed findings ("hands ... cramping").
 NEAR_TOKENS = 6
+#: ... and how far apart they may be when nothing ends the clause between them ("wee this
+#: morning was the colour of flat coke").
+NEAR_IN_CLAUSE = 12
 #: Rounds of composition: a composed finding may be a part of another, this many deep.
 _COMPOSE_ROUNDS = 3
 
@@ -357,6 +360,11 @@ class Parser:
             kind = self.kind(m.value)
             if m.value in self.weakness_family and self._said_of_a_thing(m, tokens, matches):
                 continue  # "the pound is getting weaker": not a body
+            figure = self.kb.findings[m.value].said_of_a_body_part
+            if figure is not None and self._said_of_a_body_part(m, tokens, matches):
+                # "my calf had a full on seizure": a figure of speech for a jerking muscle
+                m = Match(m.category, figure, m.direction, m.first, m.last)
+                kind = self.kind(figure)
             if kind == "context" and _after_a_simile(m, tokens, self.simile_stops, self.comparing):
                 continue  # "my thighs ache like I've been to the gym": a comparison, no gym
             scope = coverage.scope(
@@ -624,6 +632,26 @@ class Parser:
             else (obs, m)
             for obs, m in mentions
         ]
+
+    def _said_of_a_body_part(self, m: Match, tokens: list[Token], matches: list[Match]) -> bool:
+        """A body part after a possessive ("my calf", "her leg") is the subject the finding's
+        words are said of, in the same clause with no person word between ("my calf had a full
+        on seizure"; not "my arm jerked and he had a seizure")."""
+        regions = {
+            x.last: x.first
+            for x in matches
+            if x.category == FINDING and x.last < m.first and self.kind(x.value) == "region"
+        }
+        j = m.first - 1
+        while j >= 0 and not tokens[j].is_boundary and tokens[j].norm != ",":
+            if j in regions:
+                first = regions[j]
+                return first > 0 and tokens[first - 1].norm in self.side_lead
+            word = tokens[j].norm
+            if word in self.pronoun_words - {"its"} or word in self.person_nouns:
+                return False
+            j -= 1
+        return False
 
     def _said_of_a_thing(self, m: Match, tokens: list[Token], matches: list[Match]) -> bool:
         """A thing that is no body before the weakness in its clause, with no body part or
@@ -998,7 +1026,9 @@ class Parser:
                     where = 0 if scope in ("text", "near") else unit_of[scope][m.first]
                 buckets.setdefault(where, []).append((obs, m))
             for items in buckets.values():
-                found = self._combination(groups, items, near=scope == "near")
+                found = self._combination(
+                    groups, items, near=scope == "near", clause_of=unit_of["clause"]
+                )
                 if found is None:
                     continue
                 negated = any(all(o.negated for o in hits) for hits in found)
@@ -1041,6 +1071,7 @@ class Parser:
         items: list[tuple[Observation, Match | None]],
         *,
         near: bool,
+        clause_of: list[int],
     ) -> list[list[Observation]] | None:
         hits = [[(o, m) for o, m in items if o.id in group] for group in groups]
         if not all(hits):
@@ -1055,7 +1086,7 @@ class Parser:
                 close = [
                     o
                     for o, m in group
-                    if m is not None and abs(m.first - seed_match.first) <= NEAR_TOKENS
+                    if m is not None and _near(seed_match.first, m.first, clause_of)
                 ]
                 if not close:
                     break
@@ -1363,6 +1394,12 @@ NEW_TODAY = "sudden_onset"
 #: What a word-sense guard takes away: readings of words, not cues ("years back" is both a
 #: guard against the back and a cue that sciatica then is over).
 _GUARDED = frozenset({FINDING, ABSENT, FUNCTION, DRINK})
+
+
+def _near(a: int, b: int, clause_of: list[int]) -> bool:
+    """Tokens ``a`` and ``b`` are near: a few tokens apart, or a few more in one clause."""
+    apart = abs(a - b)
+    return apart <= NEAR_TOKENS or (apart <= NEAR_IN_CLAUSE and clause_of[a] == clause_of[b])
 
 
 def _clause_numbers(n: int, breaks: set[int]) -> list[int]:
