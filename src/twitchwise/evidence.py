@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 
 #: A red flag read by the backstop model (understand/backstop.py), not by a phrase: possible.
 MODEL_DOUBT = "model"
+#: A red flag's function said to be wrong in vague words ("my swallowing feels off"): possible.
+VAGUE_DOUBT = "vague"
 #: Reasons a red flag's denial is in doubt, or it was read by the backstop model: the flag is
 #: possible (see :attr:`Evidence.possible`).
 DENIAL_DOUBTS = frozenset(
-    {"hedged denial", "long-range denial", "retracted", "resolved", MODEL_DOUBT}
+    {"hedged denial", "long-range denial", "retracted", "resolved", MODEL_DOUBT, VAGUE_DOUBT}
 )
 #: Every value ``Observation.doubt`` may take besides "" (a hedge, a typo-corrected word).
 DOUBTS = DENIAL_DOUBTS | {"hedged", "spelling"}

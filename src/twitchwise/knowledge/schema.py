@@ -476,6 +476,17 @@ class FunctionWords(Strict, frozen=True, kw_only=True):
     clause_openers: list[str] = []
     #: Words for a child: "my son" is the person a parent asks for, not someone else's story.
     child_words: list[str] = []
+    #: Words after a function that say it is not right, in vague words ("my swallowing feels
+    #: off", "my balance is weird", "breathing is hard"): the finding whose function it is
+    #: (a red flag possible and asked about, anything else hedged).
+    function_odd: list[str] = []
+    #: Words that after "not" say a function is not right ("my breathing is not right").
+    function_odd_after_not: list[str] = []
+    #: Words that may sit between a function and the words that say it is not right ("is",
+    #: "feels", "a bit").
+    function_odd_glue: list[str] = []
+    #: Words before a function that say it is not right ("problems with my balance").
+    function_odd_before: list[str] = []
 
 
 class QuantityWords(Strict, frozen=True, kw_only=True):

@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from twitchwise.evidence import DENIAL_DOUBTS, Evidence, Observation, merge
+from twitchwise.evidence import DENIAL_DOUBTS, VAGUE_DOUBT, Evidence, Observation, merge
 from twitchwise.knowledge.facts import caffeine_level, caffeine_limit, rule_matches
 from twitchwise.knowledge.load import KnowledgeBase, cache_get, cache_put
 from twitchwise.knowledge.schema import compositions
@@ -72,6 +72,8 @@ CERTAIN_GAP = 2
 RETRACTION_REACH = 1
 #: Tokens apart that a region and a twitch word may be for the twitch to be there.
 SITE_REACH = 7
+#: Words between a function and what says it is not right ("my breathing is a bit off").
+_ODD_REACH = 5
 #: Tokens apart that still count as "near" for composed findings ("hands ... cramping").
 NEAR_TOKENS = 6
 #: ... and how far apart they may be when nothing ends the clause between them ("wee this
@@ -169,6 +171,12 @@ class Parser:
         self.person_adjectives = frozenset(fw.person_adjectives)
         self.onset_words = frozenset(lex.onset_words)
         self.circumstance_words = frozenset(fw.circumstance_words)
+        self.function_odd = frozenset(fw.function_odd)
+        self.function_odd_after_not = frozenset(fw.function_odd_after_not)
+        self.function_odd_glue = frozenset(fw.function_odd_glue)
+        self.function_odd_before = frozenset(fw.function_odd_before)
+        #: between "problems with" and the function: "with my", "in the"
+        self.odd_before_glue = self.side_lead | frozenset(fw.function_odd_glue) | {"with"}
         self.clause_openers = frozenset(fw.clause_openers) | frozenset(fw.conjunctions)
         self.complaints = frozenset(f.id for f in kb.findings.values() if f.kind == "twitch")
         # A red flag that stopped a month or more ago ("breathless with covid last year, all
@@ -383,10 +391,14 @@ class Parser:
                     normal = coverage.scope(m.first, m.last, NORMAL)
                     negated = negated or normal is not None
                     scope = scope or normal
-                    if not negated:
+                    if not negated and not self._function_odd(m, tokens, coverage):
                         continue
             uncertain = covered(m, UNCERTAIN) and not negated
             doubt = "hedged" if uncertain else ""
+            if m.category == FUNCTION and not negated:
+                # "my swallowing feels a bit off": said to be wrong, in vague words
+                uncertain = True
+                doubt = VAGUE_DOUBT if m.value in self.red_flags else "hedged"
             if m.value in self.red_flags:
                 if negated and scope is not None and m.category != ABSENT:
                     doubt = self._doubt(m, scope, content, tokens)
@@ -678,6 +690,34 @@ class Parser:
             return False
         before = tokens[m.first - 2].norm if m.first >= 2 else ""
         return not (before.isdigit() or before in self.age_before_old)
+
+    def _function_odd(self, m: Match, tokens: list[Token], coverage: Coverage) -> bool:
+        """A function said to be not right in vague words, in its clause: after it ("my
+        swallowing feels a bit off", "my breathing is not right") or before it ("problems with
+        my balance", not "no problems with my balance"). A function word that is itself a
+        linking word ("feels weird") is none."""
+        if any(t.norm in self.function_odd_glue for t in tokens[m.first : m.last + 1]):
+            return False
+        j = m.last + 1
+        while j < len(tokens) and j <= m.last + _ODD_REACH and not tokens[j].is_punct:
+            word = tokens[j].norm
+            if word in self.function_odd:
+                return True
+            if word == "not":
+                after = tokens[j + 1].norm if j + 1 < len(tokens) else ""
+                return after in self.function_odd_after_not
+            if word not in self.function_odd_glue:
+                break
+            j += 1
+        j = m.first - 1
+        while j >= 0 and j >= m.first - _ODD_REACH and not tokens[j].is_punct:
+            word = tokens[j].norm
+            if word in self.function_odd_before:
+                return not coverage.covers(Match("", "", "", j, j), NEGATION)
+            if word not in self.odd_before_glue:
+                break
+            j -= 1
+        return False
 
     def _function_lost(self, m: Match, scope: Scope, tokens: list[Token]) -> bool:
         """A negation right before a function word whose absence is the finding ("no strength",
