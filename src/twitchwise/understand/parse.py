@@ -241,7 +241,7 @@ class Parser:
         covered = coverage.covers
         sentences = sentence_of(tokens)
 
-        other_is_patient = self._other_is_patient(tokens, matches, coverage)
+        other_is_patient = self._other_is_patient(tokens, matches, coverage, breaks)
         blocking = (
             (NEGATION, HYPOTHETICAL) if other_is_patient else (NEGATION, EXPERIENCER, HYPOTHETICAL)
         )
@@ -446,7 +446,7 @@ class Parser:
         return out
 
     def _other_is_patient(
-        self, tokens: list[Token], matches: list[Match], coverage: Coverage
+        self, tokens: list[Token], matches: list[Match], coverage: Coverage, breaks: set[int]
     ) -> bool:
         """Whether the text is about someone else ("my mum has twitching in her arm and is
         drooling"; "Mum had her thyroid op... She's twitchy in the face"): every twitch it
@@ -463,7 +463,7 @@ class Parser:
         findings = [m for m in matches if m.category == FINDING]
         twitches = [m for m in findings if self.kind(m.value) == "twitch"]
         if twitches:
-            verdict = self._whose(twitches, tokens, matches, coverage)
+            verdict = self._whose(twitches, tokens, matches, coverage, breaks)
             if verdict is not None:
                 return verdict
         # no twitch, or none says whose it is: judged by every finding, but only when a
@@ -473,15 +473,22 @@ class Parser:
             return False
         if any(self.kb.findings[m.value].about != "self" for m in findings):
             return False  # "my dad had ALS": a relative's illness, read as family history
-        return self._whose(findings, tokens, matches, coverage) is True
+        return self._whose(findings, tokens, matches, coverage, breaks) is True
 
     def _whose(
-        self, spans: list[Match], tokens: list[Token], matches: list[Match], coverage: Coverage
+        self,
+        spans: list[Match],
+        tokens: list[Token],
+        matches: list[Match],
+        coverage: Coverage,
+        breaks: set[int],
     ) -> bool | None:
         """Whether ``spans`` are someone else's: True when each is in an other-person scope or
-        in a sentence that speaks of "she" or "he", False when one is in a sentence of the
-        writer's ("I", "my"), None when no sentence of theirs names anyone ("It started with
-        twitching in that arm", "They twitch constantly")."""
+        in a clause (else a sentence) that speaks of "she" or "he", False when one is in a
+        clause (else a sentence) of the writer's ("I", "my"), None when no sentence of theirs
+        names anyone ("It started with twitching in that arm", "They twitch constantly"). The
+        clause comes first: "the muscles in his arms are twitching, and when I felt his pulse
+        ..." is his twitching."""
         if not spans:
             return None
         if all(coverage.covers(m, EXPERIENCER) for m in spans):
@@ -489,18 +496,23 @@ class Parser:
         if not any(m.category == EXPERIENCER for m in matches):
             return False
         sentences = sentence_of(tokens)
-        words_of: dict[int, set[str]] = {}
-        for i, (t, n) in enumerate(zip(tokens, sentences, strict=True)):
+        clauses = _clause_numbers(len(tokens), breaks)
+        in_sentence: dict[int, set[str]] = {}
+        in_clause: dict[int, set[str]] = {}
+        for i, t in enumerate(tokens):
             nxt = tokens[i + 1].norm if i + 1 < len(tokens) else ""
             if t.norm in self.first_person and nxt in self.sex_words:
                 continue  # "my mum": the writer naming someone else, not the writer
-            words_of.setdefault(n, set()).add(t.norm)
+            in_sentence.setdefault(sentences[i], set()).add(t.norm)
+            in_clause.setdefault(clauses[i], set()).add(t.norm)
         voted = False
         for m in spans:
             if coverage.covers(m, EXPERIENCER):
                 voted = True
                 continue
-            words = words_of[sentences[m.first]]
+            words = in_clause.get(clauses[m.first], set())
+            if not words & (self.writer_as_subject | self.third_person):
+                words = in_sentence[sentences[m.first]]
             if words & self.writer_as_subject:
                 return False
             voted = voted or bool(words & self.third_person)
