@@ -487,6 +487,16 @@ class FunctionWords(Strict, frozen=True, kw_only=True):
     function_odd_glue: list[str] = []
     #: Words before a function that say it is not right ("problems with my balance").
     function_odd_before: list[str] = []
+    #: Verbs that report a question someone asked ("GP asked if", "physio checked for"), and
+    #: the words after them (one object pronoun may come between) that start what was asked.
+    asking_verbs: list[str] = []
+    asking_links: list[str] = []
+    #: Answers that deny what was asked ("physio asked about numbness between my legs, none";
+    #: "GP asked if I zone out and no, I don't"), and the words that may come just before one.
+    answers_no: list[str] = []
+    answer_lead: list[str] = []
+    #: Verbs that with a pronoun and "not" deny what was asked ("..., I haven't").
+    answer_aux: list[str] = []
 
 
 class QuantityWords(Strict, frozen=True, kw_only=True):

@@ -72,6 +72,11 @@ CERTAIN_GAP = 2
 RETRACTION_REACH = 1
 #: Tokens apart that a region and a twitch word may be for the twitch to be there.
 SITE_REACH = 7
+#: Tokens after a reported question ("GP asked if ...") in which its answer may come.
+_ANSWER_REACH = 30
+#: Kinds of finding an answer of "no" denies (not the complaint, where it is, when, or an
+#: operation or illness the question was about: "asked about spasms after the op").
+_ANSWERABLE = frozenset({"symptom"})
 #: Words between a function and what says it is not right ("my breathing is a bit off").
 _ODD_REACH = 5
 #: Tokens apart that still count as "near" for composed findings ("hands ... cramping").
@@ -175,6 +180,13 @@ class Parser:
         self.function_odd_after_not = frozenset(fw.function_odd_after_not)
         self.function_odd_glue = frozenset(fw.function_odd_glue)
         self.function_odd_before = frozenset(fw.function_odd_before)
+        self.asking_verbs = frozenset(fw.asking_verbs) - {""}
+        self.asking_links = frozenset(fw.asking_links)
+        self.answers_no = frozenset(fw.answers_no)
+        self.answer_lead = frozenset(fw.answer_lead)
+        self.answer_aux = frozenset(fw.answer_aux)
+        #: who may be asked, between the verb and its link ("asked me if", "asked him about")
+        self.asked_whom = frozenset(lex.first_person_object) | frozenset(lex.third_person)
         #: between "problems with" and the function: "with my", "in the"
         self.odd_before_glue = self.side_lead | frozenset(fw.function_odd_glue) | {"with"}
         self.clause_openers = frozenset(fw.clause_openers) | frozenset(fw.conjunctions)
@@ -254,6 +266,7 @@ class Parser:
             text, tokens, matches, coverage, set(corrections), other_is_patient=other_is_patient
         )
         mentions = self._retracted(mentions, matches, tokens, sentences)
+        mentions = self._answered_no(mentions, tokens)
         mentions = self._bare_sides(mentions, tokens, breaks)
         mentions = self._episodes_over(mentions, tokens, sentences)
         drinks = [m for m in matches if m.category == DRINK]
@@ -768,6 +781,58 @@ class Parser:
                     for x, o in mentions
                 ):
                     continue
+            out.append((obs, m))
+        return out
+
+    def _answered_no(
+        self, mentions: list[tuple[Observation, Match]], tokens: list[Token]
+    ) -> list[tuple[Observation, Match]]:
+        """Symptoms someone asked about and the writer said no to are denied: "Physio asked
+        about numbness between my legs, none", "GP asked if I ever zone out and no, I don't",
+        "the doctor asked whether I had chest pain, I haven't". The answer must follow the
+        question in its sentence or just after it, after a mark or a linking word; a question
+        with no answer, or a "yes", leaves what was asked as read. The complaint itself
+        (twitching, where it is) is never denied this way."""
+        n = len(tokens)
+        asks = []
+        for i, t in enumerate(tokens):
+            if t.norm not in self.asking_verbs:
+                continue
+            for j in (i + 1, i + 2):
+                if j < n and tokens[j].norm in self.asking_links:
+                    asks.append(j)
+                    break
+                if j < n and tokens[j].norm not in self.asked_whom:
+                    break
+        if not asks:
+            return mentions
+        denied: list[tuple[int, int]] = []  # (first token asked about, the answer)
+        for a in asks:
+            ends = 0
+            for b in range(a + 1, min(n, a + _ANSWER_REACH)):
+                if tokens[b].norm in _SENTENCE_END:
+                    ends += 1
+                    if ends > 1:
+                        break
+                    continue
+                before = tokens[b - 1]
+                if not (before.is_punct or before.norm in self.answer_lead):
+                    continue
+                if tokens[b].norm in self.answers_no or (
+                    b + 2 < n
+                    and tokens[b].norm in self.pronouns
+                    and tokens[b + 1].norm in self.answer_aux
+                    and tokens[b + 2].norm == "not"
+                ):
+                    denied.append((a + 1, b))
+                    break
+        if not denied:
+            return mentions
+        out = []
+        for obs, m in mentions:
+            asked = any(lo <= m.first and m.last < hi for lo, hi in denied)
+            if asked and not obs.negated and self.kind(obs.id) in _ANSWERABLE:
+                obs = replace(obs, negated=True, uncertain=False, doubt="")
             out.append((obs, m))
         return out
 
