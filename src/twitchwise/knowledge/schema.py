@@ -194,6 +194,9 @@ class Finding(Strict, frozen=True, kw_only=True):
     #: calf had a full on seizure", "my leg was having its own little seizure"): a figure of
     #: speech for this finding instead (``jerking``), never the whole-body event.
     said_of_a_body_part: Id | None = None
+    #: Of one side of the body only: its phrase said of a body part in the plural ("can't lift
+    #: his arms") is not this finding (the weakness it also says is read on its own).
+    one_side_only: bool = False
     base_rate: Probability = 0.05
     question: str | None = None
     help: str | None = None

@@ -46,7 +46,7 @@ from twitchwise.understand.lexicon import (
     Match,
 )
 from twitchwise.understand.quantities import Amount, Quantities, QuantityReader
-from twitchwise.understand.text import Token
+from twitchwise.understand.text import Token, stem
 
 _KEEP_WHEN_CONTAINED = frozenset({"region", "side", "medicine"})
 _SYMPTOM_SITES = frozenset({"twitching", "jerking"})
@@ -328,7 +328,16 @@ class Parser:
         other_is_patient: bool = False,
     ) -> list[tuple[Observation, Match]]:
         covered = coverage.covers
-        candidates = [m for m in matches if m.category in (FINDING, ABSENT, FUNCTION)]
+        candidates = [
+            m
+            for m in matches
+            if m.category in (FINDING, ABSENT, FUNCTION)
+            # "can't lift his arms": both arms, not one side (the weakness in it still counts)
+            and not (
+                self.kb.findings[m.value].one_side_only
+                and self._of_plural_parts(m, tokens, matches)
+            )
+        ]
         index = SpanIndex(candidates)
         kept = []
         for m in candidates:
@@ -669,6 +678,20 @@ class Parser:
             else (obs, m)
             for obs, m in mentions
         ]
+
+    def _of_plural_parts(self, m: Match, tokens: list[Token], matches: list[Match]) -> bool:
+        """A body part inside the phrase is in the plural ("arms" in "can't lift his arms")."""
+        for x in matches:
+            if (
+                x.category == FINDING
+                and m.first <= x.first
+                and x.last <= m.last
+                and self.kind(x.value) == "region"
+            ):
+                word = tokens[x.last].norm
+                if word.endswith("s") and stem(word) != word:
+                    return True
+        return False
 
     def _said_of_a_body_part(self, m: Match, tokens: list[Token], matches: list[Match]) -> bool:
         """A body part after a possessive ("my calf", "her leg") is the subject the finding's
