@@ -498,8 +498,13 @@ class FunctionWords(Strict, frozen=True, kw_only=True):
     #: "GP asked if I zone out and no, I don't"), and the words that may come just before one.
     answers_no: list[str] = []
     answer_lead: list[str] = []
+    #: Words that may follow an answer of ``answers_no`` ("no to both", "none of the above",
+    #: "nope, nothing like that"); any other word after it makes it no answer ("no answer yet").
+    answer_tail: list[str] = []
     #: Verbs that with a pronoun and "not" deny what was asked ("..., I haven't").
     answer_aux: list[str] = []
+    #: Subjects besides the pronouns for that answer ("..., and there isn't any").
+    answer_subjects: list[str] = []
 
 
 class QuantityWords(Strict, frozen=True, kw_only=True):

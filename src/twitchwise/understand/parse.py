@@ -72,6 +72,8 @@ CERTAIN_GAP = 2
 RETRACTION_REACH = 1
 #: Tokens apart that a region and a twitch word may be for the twitch to be there.
 SITE_REACH = 7
+#: Tokens after an asking verb in which what was asked starts ("wanted to know if").
+_ASK_REACH = 4
 #: Tokens after a reported question ("GP asked if ...") in which its answer may come.
 _ANSWER_REACH = 30
 #: Kinds of finding an answer of "no" denies (not the complaint, where it is, when, or an
@@ -131,8 +133,12 @@ class Parser:
         self.history_verbs = frozenset(lex.history_verbs)
         self.lost_functions = frozenset(lex.lost_function_terms)
         self.not_body = tuple(tuple(w.split()) for w in lex.not_body_subjects)
+        #: findings a thing can be said to have ("the pound is getting weaker", "my phone went
+        #: dead"): weakness and numbness, and every finding that implies one of them
         self.weakness_family = frozenset(
-            f for f in kb.findings if f == "weakness" or "weakness" in kb.closure[f]
+            f
+            for f in kb.findings
+            if f in ("weakness", "numbness") or {"weakness", "numbness"} & kb.closure[f]
         )
         self.function_problems = frozenset(lex.function_problems)
         self.recent_times = tuple(tuple(phrase.split()) for phrase in lex.recent_times)
@@ -185,6 +191,8 @@ class Parser:
         self.answers_no = frozenset(fw.answers_no)
         self.answer_lead = frozenset(fw.answer_lead)
         self.answer_aux = frozenset(fw.answer_aux)
+        self.answer_tail = frozenset(fw.answer_tail) | self.answers_no | self.pronouns
+        self.answer_subjects = frozenset(fw.answer_subjects) | self.pronouns
         #: who may be asked, between the verb and its link ("asked me if", "asked him about")
         self.asked_whom = frozenset(lex.first_person_object) | frozenset(lex.third_person)
         #: between "problems with" and the function: "with my", "in the"
@@ -821,11 +829,12 @@ class Parser:
         for i, t in enumerate(tokens):
             if t.norm not in self.asking_verbs:
                 continue
-            for j in (i + 1, i + 2):
-                if j < n and tokens[j].norm in self.asking_links:
+            # "asked if", "asked me about", "wanted to know if", "asked me the usual -"
+            for j in range(i + 1, min(n, i + 1 + _ASK_REACH)):
+                if tokens[j].norm.strip() in self.asking_links:
                     asks.append(j)
                     break
-                if j < n and tokens[j].norm not in self.asked_whom:
+                if tokens[j].norm in _SENTENCE_END:
                     break
         if not asks:
             return mentions
@@ -841,9 +850,11 @@ class Parser:
                 before = tokens[b - 1]
                 if not (before.is_punct or before.norm in self.answer_lead):
                     continue
-                if tokens[b].norm in self.answers_no or (
+                after = tokens[b + 1] if b + 1 < n else None
+                plain = after is None or after.is_punct or after.norm in self.answer_tail
+                if (tokens[b].norm in self.answers_no and plain) or (
                     b + 2 < n
-                    and tokens[b].norm in self.pronouns
+                    and tokens[b].norm in self.answer_subjects
                     and tokens[b + 1].norm in self.answer_aux
                     and tokens[b + 2].norm == "not"
                 ):

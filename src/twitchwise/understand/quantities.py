@@ -349,7 +349,9 @@ class QuantityReader:
         ):
             out.sleep_h.append(Amount((low + high) / 2, first, last))
             return j + 1
-        if unit in self.units and self.units[unit] >= 0.04:
+        # minutes count only as a point in time ("20 minutes ago"): "20 minutes" alone is how
+        # long one episode lasts, not how long the problem has gone on
+        if unit in self.units and (self.units[unit] >= 0.04 or after in self.words.ago):
             if after in self.words.event_relative and prev not in ("for", "past", "last", "since"):
                 return j + 1
             if after in self.words.gestation or (
