@@ -72,6 +72,9 @@ CERTAIN_GAP = 2
 RETRACTION_REACH = 1
 #: Tokens apart that a region and a twitch word may be for the twitch to be there.
 SITE_REACH = 7
+#: Words in the sentence after a long-ago episode that may still say it ended ("Been fine
+#: since.").
+_ENDED_AFTER_WORDS = 6
 #: Tokens after an asking verb in which what was asked starts ("wanted to know if").
 _ASK_REACH = 4
 #: Tokens after a reported question ("GP asked if ...") in which its answer may come.
@@ -276,7 +279,7 @@ class Parser:
         mentions = self._retracted(mentions, matches, tokens, sentences)
         mentions = self._answered_no(mentions, tokens)
         mentions = self._bare_sides(mentions, tokens, breaks)
-        mentions = self._episodes_over(mentions, tokens, sentences)
+        mentions = self._episodes_over(mentions, tokens, sentences, today)
         drinks = [m for m in matches if m.category == DRINK]
         drinks = [  # "cups of coffee" contains "coffee": the longest term wins
             m
@@ -658,7 +661,11 @@ class Parser:
         return "long-range denial" if gap > CERTAIN_GAP else ""
 
     def _episodes_over(
-        self, mentions: list[tuple[Observation, Match]], tokens: list[Token], sentences: list[int]
+        self,
+        mentions: list[tuple[Observation, Match]],
+        tokens: list[Token],
+        sentences: list[int],
+        today: date,
     ) -> list[tuple[Observation, Match]]:
         """Symptoms in a sentence that says when, long ago, and that it ended are history:
         "Had a TIA last year where my right side went weak for 20 minutes, no problems since",
@@ -667,11 +674,18 @@ class Parser:
         by_sentence: dict[int, list[str]] = {}
         for i, t in enumerate(tokens):
             by_sentence.setdefault(sentences[i], []).append(t.norm)
+        this_year = today.year
         over = set()
         for n, words in by_sentence.items():
+            # it ended, said in the sentence or in a short one right after ("..., my throat
+            # closed up. Been fine since.")
+            after = by_sentence.get(n + 1, [])
+            ended = _has_phrase(words, self.episode_over) or (
+                len(after) <= _ENDED_AFTER_WORDS and _has_phrase(after, self.episode_over)
+            )
             if (
-                _has_phrase(words, self.long_ago)
-                and _has_phrase(words, self.episode_over)
+                (_has_phrase(words, self.long_ago) or _a_past_year(words, this_year))
+                and ended
                 and not _has_phrase(words, self.recent_times)
                 and not set(words) & (self.onset_words - self.not_onset_alone - {"since"})
             ):
@@ -1518,6 +1532,11 @@ def _without_guarded(matches: list[Match]) -> list[Match]:
         for m in matches
         if m.category not in _GUARDED or not index.containing(m.last, m.last, strictly=False)
     ]
+
+
+def _a_past_year(words: list[str], this_year: int) -> bool:
+    """A year before last among the words ("in 2012", "back in 2019")."""
+    return any(w.isdigit() and len(w) == 4 and 1900 < int(w) < this_year - 1 for w in words)
 
 
 def _past_years(tokens: list[Token], today: date) -> list[Match]:
