@@ -559,6 +559,9 @@ class QuantityWords(Strict, frozen=True, kw_only=True):
     earlier_today: frozenset[str] = frozenset()
     #: Words before a unit that make an amount a rate ("a day", "per week", "every night").
     rate_words: frozenset[str] = frozenset()
+    #: Words that count how often, before "this week" or "this month" ("twice this week", "3
+    #: times this month"): how often, not how long.
+    counted_times: frozenset[str] = frozenset()
     #: Words after "N day/week/month" that still say how long ("3 day straight", "2 week now").
     duration_tail: frozenset[str] = frozenset()
     #: Letters and words glued to an age that give the sex ("28f", "35 m").

@@ -546,6 +546,21 @@ class QuantityReader:
                         ago=ago,
                     )
                 )
+            elif prev in ("all", "whole", "entire") and word in ("week", "month", "year"):
+                # "twitching all week", "the whole month": that long
+                out.durations.append(Amount(self.units[word], q[k - 1].index, q[k].index))
+            elif (
+                prev == "this"
+                and word in ("week", "month")
+                and not any(
+                    q[j].norm in self.words.counted_times or q[j].norm.isdigit()
+                    for j in range(max(0, k - 4), k - 1)
+                )
+            ):
+                # "new this week", "since this month": at most since it began (not "twice this
+                # week", "3 nights this week": how often)
+                days = today.weekday() + 1 if word == "week" else today.day
+                out.durations.append(Amount(max(1, days), q[k - 1].index, q[k].index))
             elif prev in ("last", "past") and not plural:
                 # "the last week", "over the past month": how long; "last week" alone: when
                 before = q[k - 2].norm if k >= 2 else ""
