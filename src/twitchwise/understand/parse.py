@@ -357,6 +357,8 @@ class Parser:
                 o
                 for o in index.containing(m.first, m.last)
                 if self.kb.findings[o.value].about == self.kb.findings[m.value].about
+                # a function word stays inside a part's phrase ("heart" in "heart is beating")
+                and not (m.category == FUNCTION and self.kind(o.value) == "cue")
             ]
             # "calf" stays in "calf cramps"; "back" goes in "back of my thigh" and "back to normal";
             # "eye twitches" is a region phrase that still says it twitches; a side stays in a
