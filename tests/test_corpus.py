@@ -70,13 +70,35 @@ def test_later_dev_cases_floor() -> None:
     assert result.top3.rate >= 0.9
 
 
+#: Dev utterances written blind in the ninth session (harder on purpose: red flags in everyday
+#: words, hard negatives, long mixed messages), with a floor of their own, set when studied.
+NINTH_UTTERANCES = ("U21-", "U22-", "U23-", "U24-", "U25-", "U26-")
+
+
 def test_dev_utterances_floor() -> None:
-    result = score_utterances(_items("utterances", "dev"), KB, default().parser)
+    """The dev utterances of the first eight sessions (3,415) hold their floor."""
+    items = [
+        i for i in _items("utterances", "dev") if not str(i["id"]).startswith(NINTH_UTTERANCES)
+    ]
+    result = score_utterances(items, KB, default().parser)
     assert result.micro.f1 >= 0.87, result.micro
     flags = [result.per_finding[f] for f in result.red_flag_recall]
     found = sum(c.tp for c in flags)
     total = sum(c.tp + c.fn for c in flags)
     assert found / total >= 0.93, (found, total)
+
+
+def test_ninth_session_dev_utterances_floor() -> None:
+    """U21-U26, dev half (723): micro F1 0.83 and red-flag recall 0.885 when studied; on
+    arrival U21 read at F1 0.850, U22 0.858, U23 0.782, U24 0.795, U25 0.832, U26 0.811."""
+    items = [i for i in _items("utterances", "dev") if str(i["id"]).startswith(NINTH_UTTERANCES)]
+    assert len(items) == 723
+    result = score_utterances(items, KB, default().parser)
+    assert result.micro.f1 >= 0.82, result.micro
+    flags = [result.per_finding[f] for f in result.red_flag_recall]
+    found = sum(c.tp for c in flags)
+    total = sum(c.tp + c.fn for c in flags)
+    assert found / total >= 0.87, (found, total)
 
 
 def test_d6_dev_cases_floor() -> None:
@@ -100,11 +122,13 @@ def _floor(
     self_care: float,
     top1: float,
     top3: float,
+    *,
+    size: int = 48,
 ) -> None:
-    """A dev case file of 48 holds its floor: exactly ``under`` under-triaged (named, by choice)
-    and the rates it reached when studied."""
+    """A dev case file of ``size`` cases holds its floor: exactly ``under`` under-triaged
+    (named, by choice) and the rates it reached when studied."""
     result = evaluate(load_cases(CORPUS / "cases" / name))
-    assert len(result.results) == 48
+    assert len(result.results) == size
     assert [c.id for c in result.under_triaged] == under
     assert result.triage_acceptable.rate >= acceptable
     assert result.self_care_kept.rate >= self_care
@@ -165,4 +189,53 @@ def test_d13_dev_cases_floor() -> None:
     accepts. As they arrived: under-triaged 3, acceptable 34/48, self-care kept 5/12."""
     _floor(
         "dev_d13.yaml", ["D13-020", "D13-031"], acceptable=0.8, self_care=0.65, top1=0.85, top3=0.93
+    )
+
+
+def test_d14_to_d16_dev_cases_floor() -> None:
+    """D14-D16 (eighth session). Two serious D16 cases are under-triaged by choice and named:
+    D16-016, hypos after a sulfonylurea increase (as D7-003), and D16-043, a teenager's
+    racing heart after four energy drinks (no cited urgent tier)."""
+    _floor("dev_d14.yaml", [], acceptable=0.9, self_care=0.7, top1=0.82, top3=0.95, size=60)
+    _floor("dev_d15.yaml", [], acceptable=0.85, self_care=0.65, top1=0.86, top3=0.96, size=60)
+    _floor(
+        "dev_d16.yaml",
+        ["D16-016", "D16-043"],
+        acceptable=0.85,
+        self_care=0.6,
+        top1=0.8,
+        top3=0.93,
+        size=60,
+    )
+
+
+def test_d17_to_d20_dev_cases_floor() -> None:
+    """D17-D20 (ninth session), as they arrived: D17 1 of 24 serious under-triaged, acceptable
+    48/60; D18 2 of 24, 54/60; D19 1 of 26, 52/60 (mid-session code); D20 2 of 26, 49/60.
+    Four serious cases stay under-triaged at a level their writers also accept and are named:
+    D18-004 and D20-015, acute dystonia after metoclopramide (urgent, as the knowledge base's
+    cited rule says; emergency only with breathing or swallowing trouble); D20-048, hand spasms
+    and lip tingling after a gastric sleeve (urgent; emergency only after neck surgery or with
+    throat tightness, breathing trouble, palpitations or a fit); D18-024, whose dialysis is lost
+    because the writer feels the father's pulse ("I felt his pulse"): a known limit of whose a
+    finding is."""
+    _floor("dev_d17.yaml", [], acceptable=0.83, self_care=0.7, top1=0.85, top3=0.96, size=60)
+    _floor(
+        "dev_d18.yaml",
+        ["D18-004", "D18-024"],
+        acceptable=0.93,
+        self_care=0.8,
+        top1=0.8,
+        top3=0.93,
+        size=60,
+    )
+    _floor("dev_d19.yaml", [], acceptable=0.91, self_care=0.7, top1=0.85, top3=0.93, size=60)
+    _floor(
+        "dev_d20.yaml",
+        ["D20-015", "D20-048"],
+        acceptable=0.88,
+        self_care=0.65,
+        top1=0.78,
+        top3=0.9,
+        size=60,
     )
