@@ -75,30 +75,30 @@ def test_later_dev_cases_floor() -> None:
 NINTH_UTTERANCES = ("U21-", "U22-", "U23-", "U24-", "U25-", "U26-")
 
 
-def test_dev_utterances_floor() -> None:
-    """The dev utterances of the first eight sessions (3,415) hold their floor."""
+def _utterance_floor(ninth: bool, size: int, f1: float, red_flag_recall: float) -> None:
+    """The dev utterances of the ninth session (``ninth``) or of the sessions before hold
+    their micro F1 and their recall over all red flags."""
     items = [
-        i for i in _items("utterances", "dev") if not str(i["id"]).startswith(NINTH_UTTERANCES)
+        i for i in _items("utterances", "dev") if str(i["id"]).startswith(NINTH_UTTERANCES) == ninth
     ]
+    assert len(items) == size
     result = score_utterances(items, KB, default().parser)
-    assert result.micro.f1 >= 0.87, result.micro
+    assert result.micro.f1 >= f1, result.micro
     flags = [result.per_finding[f] for f in result.red_flag_recall]
     found = sum(c.tp for c in flags)
     total = sum(c.tp + c.fn for c in flags)
-    assert found / total >= 0.93, (found, total)
+    assert found / total >= red_flag_recall, (found, total)
+
+
+def test_dev_utterances_floor() -> None:
+    """The dev utterances of the first eight sessions hold their floor."""
+    _utterance_floor(False, 3415, f1=0.87, red_flag_recall=0.93)
 
 
 def test_ninth_session_dev_utterances_floor() -> None:
-    """U21-U26, dev half (723): micro F1 0.83 and red-flag recall 0.885 when studied; on
-    arrival U21 read at F1 0.850, U22 0.858, U23 0.782, U24 0.795, U25 0.832, U26 0.811."""
-    items = [i for i in _items("utterances", "dev") if str(i["id"]).startswith(NINTH_UTTERANCES)]
-    assert len(items) == 723
-    result = score_utterances(items, KB, default().parser)
-    assert result.micro.f1 >= 0.82, result.micro
-    flags = [result.per_finding[f] for f in result.red_flag_recall]
-    found = sum(c.tp for c in flags)
-    total = sum(c.tp + c.fn for c in flags)
-    assert found / total >= 0.87, (found, total)
+    """U21-U26, dev half: micro F1 0.83 and red-flag recall 0.885 when studied; on arrival
+    U21 read at F1 0.850, U22 0.858, U23 0.782, U24 0.795, U25 0.832, U26 0.811."""
+    _utterance_floor(True, 723, f1=0.82, red_flag_recall=0.87)
 
 
 def test_d6_dev_cases_floor() -> None:
@@ -192,50 +192,31 @@ def test_d13_dev_cases_floor() -> None:
     )
 
 
-def test_d14_to_d16_dev_cases_floor() -> None:
-    """D14-D16 (eighth session). Two serious D16 cases are under-triaged by choice and named:
-    D16-016, hypos after a sulfonylurea increase (as D7-003), and D16-043, a teenager's
-    racing heart after four energy drinks (no cited urgent tier)."""
-    _floor("dev_d14.yaml", [], acceptable=0.9, self_care=0.7, top1=0.82, top3=0.95, size=60)
-    _floor("dev_d15.yaml", [], acceptable=0.85, self_care=0.65, top1=0.86, top3=0.96, size=60)
-    _floor(
-        "dev_d16.yaml",
-        ["D16-016", "D16-043"],
-        acceptable=0.85,
-        self_care=0.6,
-        top1=0.8,
-        top3=0.93,
-        size=60,
-    )
+#: The 60-case dev files of the eighth and ninth sessions: (file, serious cases under-triaged
+#: by choice, acceptable, self-care kept, top-1, top-3), the rates they reached when studied.
+#: D16-016 (hypos after a sulfonylurea increase, as D7-003) and D16-043 (a teenager's racing
+#: heart after four energy drinks: no cited urgent tier) are under by choice. D17-D20 as they
+#: arrived: D17 1 of 24 serious under-triaged, acceptable 48/60; D18 2 of 24, 54/60; D19 1 of
+#: 26, 52/60 (mid-session code); D20 2 of 26, 49/60. Four serious cases stay at a level their
+#: writers also accept: D18-004 and D20-015, acute dystonia after metoclopramide (urgent, as
+#: the cited rule says; emergency only with breathing or swallowing trouble); D20-048, hand
+#: spasms and lip tingling after a gastric sleeve (urgent; emergency only after neck surgery
+#: or with throat tightness, breathing trouble, palpitations or a fit); D18-024, whose
+#: dialysis is lost because the writer felt the father's pulse ("I felt his pulse"): a known
+#: limit of whose a finding is.
+LATER_FLOORS = [
+    ("dev_d14.yaml", [], 0.9, 0.7, 0.82, 0.95),
+    ("dev_d15.yaml", [], 0.85, 0.65, 0.86, 0.96),
+    ("dev_d16.yaml", ["D16-016", "D16-043"], 0.85, 0.6, 0.8, 0.93),
+    ("dev_d17.yaml", [], 0.83, 0.7, 0.85, 0.96),
+    ("dev_d18.yaml", ["D18-004", "D18-024"], 0.93, 0.8, 0.8, 0.93),
+    ("dev_d19.yaml", [], 0.91, 0.7, 0.85, 0.93),
+    ("dev_d20.yaml", ["D20-015", "D20-048"], 0.88, 0.65, 0.78, 0.9),
+]
 
 
-def test_d17_to_d20_dev_cases_floor() -> None:
-    """D17-D20 (ninth session), as they arrived: D17 1 of 24 serious under-triaged, acceptable
-    48/60; D18 2 of 24, 54/60; D19 1 of 26, 52/60 (mid-session code); D20 2 of 26, 49/60.
-    Four serious cases stay under-triaged at a level their writers also accept and are named:
-    D18-004 and D20-015, acute dystonia after metoclopramide (urgent, as the knowledge base's
-    cited rule says; emergency only with breathing or swallowing trouble); D20-048, hand spasms
-    and lip tingling after a gastric sleeve (urgent; emergency only after neck surgery or with
-    throat tightness, breathing trouble, palpitations or a fit); D18-024, whose dialysis is lost
-    because the writer feels the father's pulse ("I felt his pulse"): a known limit of whose a
-    finding is."""
-    _floor("dev_d17.yaml", [], acceptable=0.83, self_care=0.7, top1=0.85, top3=0.96, size=60)
-    _floor(
-        "dev_d18.yaml",
-        ["D18-004", "D18-024"],
-        acceptable=0.93,
-        self_care=0.8,
-        top1=0.8,
-        top3=0.93,
-        size=60,
-    )
-    _floor("dev_d19.yaml", [], acceptable=0.91, self_care=0.7, top1=0.85, top3=0.93, size=60)
-    _floor(
-        "dev_d20.yaml",
-        ["D20-015", "D20-048"],
-        acceptable=0.88,
-        self_care=0.65,
-        top1=0.78,
-        top3=0.9,
-        size=60,
-    )
+@pytest.mark.parametrize(("name", "under", "acceptable", "self_care", "top1", "top3"), LATER_FLOORS)
+def test_later_60_case_dev_files_floor(
+    name: str, under: list[str], acceptable: float, self_care: float, top1: float, top3: float
+) -> None:
+    _floor(name, under, acceptable, self_care, top1, top3, size=60)
