@@ -9,7 +9,7 @@ by others -> one observation per finding. ``parse`` never raises on a string.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -144,9 +144,9 @@ class Parser:
             if f in ("weakness", "numbness") or {"weakness", "numbness"} & kb.closure[f]
         )
         self.function_problems = frozenset(lex.function_problems)
-        self.recent_times = tuple(tuple(phrase.split()) for phrase in lex.recent_times)
-        self.long_ago = tuple(tuple(phrase.split()) for phrase in lex.long_ago)
-        self.episode_over = tuple(tuple(phrase.split()) for phrase in lex.episode_over)
+        self.recent_times = _phrase_index(lex.recent_times)
+        self.long_ago = _phrase_index(lex.long_ago)
+        self.episode_over = _phrase_index(lex.episode_over)
         self.sex_words = {w: "female" for w in lex.female_words} | {
             w: "male" for w in lex.male_words
         }
@@ -212,6 +212,10 @@ class Parser:
         )
         self.reader = QuantityReader(lex, {d.id: d.mg for d in kb.plan.caffeine_drinks})
         self.composed = [(f, c) for f in kb.findings.values() for c in compositions(f)]
+        #: each composition's groups as sets, to pass over one whose parts are not all there
+        self.composed_needs = [
+            tuple(frozenset(group) for group in c.all_of) for _, c in self.composed
+        ]
         self.filler = frozenset(w for phrase in lex.clause_end_filler for w in phrase.split())
         self.red_flags = kb.red_flag_findings
         # the warning signs a rule weighs with a sudden start ("slurred speech that started
@@ -592,11 +596,7 @@ class Parser:
         his sleep last night"): not a past illness."""
         sentences = sentence_of(tokens)
         words = [t.norm for i, t in enumerate(tokens) if sentences[i] == sentences[cue.first]]
-        return any(
-            tuple(words[i : i + len(phrase)]) == phrase
-            for phrase in self.recent_times
-            for i in range(len(words) - len(phrase) + 1)
-        )
+        return _has_phrase(words, self.recent_times)
 
     def _side_said_normal(self, m: Match, tokens: list[Token], matches: list[Match]) -> bool:
         """A normal-state word right after a side and its body part, in the same clause and
@@ -679,6 +679,8 @@ class Parser:
         this_year = today.year
         over = set()
         for n, words in by_sentence.items():
+            if not (_has_phrase(words, self.long_ago) or _a_past_year(words, this_year)):
+                continue
             # it ended, said in the sentence or in a short one right after ("..., my throat
             # closed up. Been fine since.")
             after = by_sentence.get(n + 1, [])
@@ -686,8 +688,7 @@ class Parser:
                 len(after) <= _ENDED_AFTER_WORDS and _has_phrase(after, self.episode_over)
             )
             if (
-                (_has_phrase(words, self.long_ago) or _a_past_year(words, this_year))
-                and ended
+                ended
                 and not _has_phrase(words, self.recent_times)
                 and not set(words) & (self.onset_words - self.not_onset_alone - {"since"})
             ):
@@ -1180,7 +1181,10 @@ class Parser:
         made: set[tuple[str, int, int, bool]],
     ) -> list[tuple[Observation, Match | None]]:
         out: list[tuple[Observation, Match | None]] = []
-        for f, combination in self.composed:
+        present = {obs.id for obs, _ in pool}
+        for (f, combination), needs in zip(self.composed, self.composed_needs, strict=True):
+            if not all(present & group for group in needs):
+                continue  # a part is missing everywhere: nothing to combine
             scope = combination.scope
             groups = combination.all_of
             buckets: dict[int, list[tuple[Observation, Match | None]]] = {}
@@ -1478,11 +1482,26 @@ class Parser:
         return tuple(out)
 
 
-def _has_phrase(words: list[str], phrases: tuple[tuple[str, ...], ...]) -> bool:
-    """Whether one of ``phrases`` (word tuples) occurs in ``words``."""
-    return any(
-        tuple(words[i : i + len(p)]) == p for p in phrases for i in range(len(words) - len(p) + 1)
-    )
+#: Phrases as word tuples by their first word, so a text is scanned once, not once a phrase.
+PhraseIndex = dict[str, tuple[tuple[str, ...], ...]]
+
+
+def _phrase_index(phrases: Iterable[str]) -> PhraseIndex:
+    by_first: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in phrases:
+        words = tuple(phrase.split())
+        if words:
+            by_first.setdefault(words[0], []).append(words)
+    return {first: tuple(group) for first, group in by_first.items()}
+
+
+def _has_phrase(words: list[str], phrases: PhraseIndex) -> bool:
+    """Whether one of ``phrases`` occurs in ``words``."""
+    for i, word in enumerate(words):
+        for p in phrases.get(word, ()):
+            if tuple(words[i : i + len(p)]) == p:
+                return True
+    return False
 
 
 def _after_a_simile(
