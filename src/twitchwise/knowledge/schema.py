@@ -562,6 +562,9 @@ class QuantityWords(Strict, frozen=True, kw_only=True):
     #: Words that count how often, before "this week" or "this month" ("twice this week", "3
     #: times this month"): how often, not how long.
     counted_times: frozenset[str] = frozenset()
+    #: Words before a unit of a week or more that mean the whole of it ("all week", "the whole
+    #: month"): that long.
+    whole_words: frozenset[str] = frozenset()
     #: Words after "N day/week/month" that still say how long ("3 day straight", "2 week now").
     duration_tail: frozenset[str] = frozenset()
     #: Letters and words glued to an age that give the sex ("28f", "35 m").

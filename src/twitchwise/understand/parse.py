@@ -196,8 +196,6 @@ class Parser:
         self.answer_aux = frozenset(fw.answer_aux)
         self.answer_tail = frozenset(fw.answer_tail) | self.answers_no | self.pronouns
         self.answer_subjects = frozenset(fw.answer_subjects) | self.pronouns
-        #: who may be asked, between the verb and its link ("asked me if", "asked him about")
-        self.asked_whom = frozenset(lex.first_person_object) | frozenset(lex.third_person)
         #: between "problems with" and the function: "with my", "in the"
         self.odd_before_glue = self.side_lead | frozenset(fw.function_odd_glue) | {"with"}
         self.clause_openers = frozenset(fw.clause_openers) | frozenset(fw.conjunctions)
@@ -733,7 +731,7 @@ class Parser:
                 first = regions[j]
                 return first > 0 and tokens[first - 1].norm in self.side_lead
             word = tokens[j].norm
-            if word in self.pronoun_words - {"its"} or word in self.person_nouns:
+            if word in self.pronoun_words or word in self.person_nouns:
                 return False
             j -= 1
         return False
@@ -1555,9 +1553,14 @@ def _without_guarded(matches: list[Match]) -> list[Match]:
     ]
 
 
+def _year_before(word: str, year: int) -> bool:
+    """``word`` is a year after 1900 and before ``year``."""
+    return word.isdigit() and len(word) == 4 and 1900 < int(word) < year
+
+
 def _a_past_year(words: list[str], this_year: int) -> bool:
     """A year before last among the words ("in 2012", "back in 2019")."""
-    return any(w.isdigit() and len(w) == 4 and 1900 < int(w) < this_year - 1 for w in words)
+    return any(_year_before(w, this_year - 1) for w in words)
 
 
 def _past_years(tokens: list[Token], today: date) -> list[Match]:
@@ -1566,7 +1569,7 @@ def _past_years(tokens: list[Token], today: date) -> list[Match]:
     are still going on."""
     out = []
     for i, tok in enumerate(tokens):
-        if not (tok.norm.isdigit() and len(tok.norm) == 4 and 1900 < int(tok.norm) < today.year):
+        if not _year_before(tok.norm, today.year):
             continue
         if i == 0 or tokens[i - 1].norm != "in":
             continue

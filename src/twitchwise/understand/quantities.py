@@ -22,6 +22,10 @@ _GLUED = re.compile(r"^(\d+(?:\.\d+)?)([a-z°]+)$")
 _DECADE = re.compile(r"^(\d0)s$")
 
 
+#: Days in a week: "all week" and longer spans are how long, "all day" is not.
+_WEEK = 7
+
+
 @dataclass(frozen=True, slots=True)
 class QToken:
     norm: str
@@ -546,8 +550,9 @@ class QuantityReader:
                         ago=ago,
                     )
                 )
-            elif prev in ("all", "whole", "entire") and word in ("week", "month", "year"):
-                # "twitching all week", "the whole month": that long
+            elif prev in self.words.whole_words and self.units[word] >= _WEEK and not plural:
+                # "twitching all week", "the whole month": that long ("all day", "all night"
+                # are when, not how long)
                 out.durations.append(Amount(self.units[word], q[k - 1].index, q[k].index))
             elif (
                 prev == "this"
