@@ -246,7 +246,7 @@ class Parser:
         if not tokens:
             return Evidence()
         matches, corrections = self.lexicon.match(tokens)
-        matches = _without_guarded(matches) + _past_years(tokens, today)
+        matches = _without_drink_heads(_without_guarded(matches)) + _past_years(tokens, today)
         matches = [m for m in matches if not self._person_not_a_subject(m, tokens)]
         breaks = clause_breaks(tokens, matches, self.subjects, self.scope_words)
         coverage = Coverage(
@@ -1550,6 +1550,20 @@ def _without_guarded(matches: list[Match]) -> list[Match]:
         m
         for m in matches
         if m.category not in _GUARDED or not index.containing(m.last, m.last, strictly=False)
+    ]
+
+
+def _without_drink_heads(matches: list[Match]) -> list[Match]:
+    """Drop a phrase that starts inside a named drink and runs on past it: "drink" in "an
+    energy drink every day" is the drink's own word, so "drink every day" is not alcohol."""
+    drinks = [m for m in matches if m.category == DRINK and m.length > 1]
+    if not drinks:
+        return matches
+    return [
+        m
+        for m in matches
+        if m.category != FINDING
+        or not any(d.first < m.first <= d.last < m.last for d in drinks)
     ]
 
 
