@@ -623,6 +623,9 @@ class Lexicon(Strict, frozen=True, kw_only=True):
     #: A sentence with a time long ago and one of these says an episode is over ("Had a TIA
     #: last year, my arm went weak for 20 minutes, no problems since").
     long_ago: list[str] = []
+    #: Words before an age that make it a time of life, not the age now ("when I was 9",
+    #: "at age 12"): long ago for an episode that ended, like ``long_ago``.
+    past_age_leads: list[str] = []
     episode_over: list[str] = []
     #: Words that say someone is a woman or a man ("wife", "lady"; "husband", "guy").
     female_words: list[str] = []

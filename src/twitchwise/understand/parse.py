@@ -146,6 +146,8 @@ class Parser:
         self.function_problems = frozenset(lex.function_problems)
         self.recent_times = _phrase_index(lex.recent_times)
         self.long_ago = _phrase_index(lex.long_ago)
+        self.past_age_leads = frozenset(tuple(p.split()) for p in lex.past_age_leads)
+        self.number_words = frozenset(w for w, v in lex.number_words.items() if v >= 2)
         self.episode_over = _phrase_index(lex.episode_over)
         self.sex_words = {w: "female" for w in lex.female_words} | {
             w: "male" for w in lex.male_words
@@ -677,7 +679,11 @@ class Parser:
         this_year = today.year
         over = set()
         for n, words in by_sentence.items():
-            if not (_has_phrase(words, self.long_ago) or _a_past_year(words, this_year)):
+            if not (
+                _has_phrase(words, self.long_ago)
+                or _a_past_year(words, this_year)
+                or self._a_past_age(words)
+            ):
                 continue
             # it ended, said in the sentence or in a short one right after ("..., my throat
             # closed up. Been fine since.")
@@ -701,6 +707,14 @@ class Parser:
             else (obs, m)
             for obs, m in mentions
         ]
+
+    def _a_past_age(self, words: list[str]) -> bool:
+        """An age said as a time of life: "when I was 9", "at the age of twelve"."""
+        for i, w in enumerate(words[1:], 1):
+            if (w.isdigit() and int(w) < 120) or w in self.number_words:
+                if any(tuple(words[k:i]) in self.past_age_leads for k in range(max(0, i - 4), i)):
+                    return True
+        return False
 
     def _of_plural_parts(self, m: Match, tokens: list[Token], matches: list[Match]) -> bool:
         """A body part inside the phrase is in the plural ("arms" in "can't lift his arms")."""
