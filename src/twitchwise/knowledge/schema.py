@@ -454,6 +454,9 @@ class FunctionWords(Strict, frozen=True, kw_only=True):
     writer_words: list[str] = []
     #: Verbs by which someone tells what they saw of the writer ("my wife says").
     reporting_verbs: list[str] = []
+    #: Verbs by which the writer perceives someone else ("I felt his pulse", "I checked her
+    #: hand"): with ``reporting_verbs``, a writer who perceives is not the one it is about.
+    perceiving_verbs: list[str] = []
     #: Words that end a list of denied findings ("or", "nor").
     list_ends: list[str] = []
     #: Words allowed inside a list item besides findings ("any", "no", "the").

@@ -170,6 +170,7 @@ class Parser:
         fw = lex.function_words
         self.scope_words = ScopeWords.of(fw)
         self.not_onset_alone = frozenset(fw.onset_not_alone)
+        self.perceiving = frozenset(fw.perceiving_verbs) | frozenset(fw.reporting_verbs)
         self.age_before_old = frozenset(fw.age_units_before_old)
         self.comparing = frozenset(fw.comparing)
         self.simile_stops = frozenset(fw.simile_stops) | _SENTENCE_END | {","}
@@ -542,6 +543,8 @@ class Parser:
             nxt = tokens[i + 1].norm if i + 1 < len(tokens) else ""
             if t.norm in self.first_person and nxt in self.sex_words:
                 continue  # "my mum": the writer naming someone else, not the writer
+            if t.norm in self.writer_as_subject and self._an_onlooker(i, tokens):
+                continue  # "when I felt his pulse": the writer perceiving someone else
             in_sentence.setdefault(sentences[i], set()).add(t.norm)
             in_clause.setdefault(clauses[i], set()).add(t.norm)
         voted = False
@@ -556,6 +559,15 @@ class Parser:
                 return False
             voted = voted or bool(words & self.third_person)
         return True if voted else None
+
+    def _an_onlooker(self, i: int, tokens: list[Token]) -> bool:
+        """The writer at ``i`` perceives someone else: a perceiving verb next ("I felt his
+        pulse", "I just noticed her hand shaking"), then "his", "her" or "him"."""
+        for j in range(i + 1, min(len(tokens), i + 3)):
+            if tokens[j].norm in self.perceiving:
+                nxt = tokens[j + 1].norm if j + 1 < len(tokens) else ""
+                return nxt in self.third_person
+        return False
 
     def _names_a_person(self, cue: Match, tokens: list[Token]) -> bool:
         """An other-person cue made only of a relative's name ("Mum", "my dad"), not telling
