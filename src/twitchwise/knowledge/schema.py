@@ -457,6 +457,14 @@ class FunctionWords(Strict, frozen=True, kw_only=True):
     #: Verbs by which the writer perceives someone else ("I felt his pulse", "I checked her
     #: hand"): with ``reporting_verbs``, a writer who perceives is not the one it is about.
     perceiving_verbs: list[str] = []
+    #: A clause opened by one of ``conditionals`` and followed in its sentence by one of
+    #: ``care_instructions`` is advice on when to get help, not what has happened ("if he gets
+    #: confused or starts being sick, go to A&E").
+    conditionals: list[str] = []
+    care_instructions: list[str] = []
+    #: Before a care instruction, words that make it the writer asking whether to get help
+    #: ("if I stand up I feel faint, should I see a doctor"): then the condition is real.
+    care_questions: list[str] = []
     #: Words that end a list of denied findings ("or", "nor").
     list_ends: list[str] = []
     #: Words allowed inside a list item besides findings ("any", "no", "the").

@@ -171,6 +171,9 @@ class Parser:
         self.scope_words = ScopeWords.of(fw)
         self.not_onset_alone = frozenset(fw.onset_not_alone)
         self.perceiving = frozenset(fw.perceiving_verbs) | frozenset(fw.reporting_verbs)
+        self.conditionals = _phrase_index(fw.conditionals)
+        self.care_instructions = _phrase_index(fw.care_instructions)
+        self.care_questions = frozenset(tuple(p.split()) for p in fw.care_questions)
         self.age_before_old = frozenset(fw.age_units_before_old)
         self.comparing = frozenset(fw.comparing)
         self.simile_stops = frozenset(fw.simile_stops) | _SENTENCE_END | {","}
@@ -263,7 +266,8 @@ class Parser:
                 onsets=self.onset_words - self.not_onset_alone,
                 words=self.scope_words,
                 complaints=self.complaints,
-            ),
+            )
+            + self._safety_nets(tokens, matches),
             len(tokens),
         )
         covered = coverage.covers
@@ -559,6 +563,40 @@ class Parser:
                 return False
             voted = voted or bool(words & self.third_person)
         return True if voted else None
+
+    def _safety_nets(self, tokens: list[Token], matches: list[Match]) -> list[Scope]:
+        """Conditions said before advice to get help ("GP said if he gets confused or starts
+        being sick, go to A&E"; "if it spreads, ring 111"): hypothetical from the condition's
+        first word to the advice. The advice must follow in the same sentence, within
+        ``_SAFETY_NET_REACH`` tokens; a plain condition ("if I walk far my legs go numb") stays
+        what happens, and so does "if" after doubt ("not sure if", "wonder if": whether)."""
+        out: list[Scope] = []
+        whether = {m.last + 1 for m in matches if m.category == UNCERTAIN} | {
+            i for m in matches if m.category == UNCERTAIN for i in range(m.first, m.last + 1)
+        }
+        sentences = sentence_of(tokens)
+        words = [t.norm for t in tokens]
+        n = len(tokens)
+        for i, word in enumerate(words):
+            lead = next(
+                (p for p in self.conditionals.get(word, ()) if tuple(words[i : i + len(p)]) == p),
+                None,
+            )
+            if lead is None or i in whether:
+                continue
+            start = i + len(lead)
+            for j in range(start + 1, min(n, start + _SAFETY_NET_REACH)):
+                if sentences[j] != sentences[i]:
+                    break
+                if any(
+                    tuple(words[j : j + len(p)]) == p for p in self.care_instructions.get(words[j], ())
+                ):
+                    if any(tuple(words[k:j]) in self.care_questions for k in range(max(0, j - 4), j)):
+                        break  # "..., should I see a doctor": asking, so the condition is real
+                    cue = Match(HYPOTHETICAL, "if", "forward", i, start - 1)
+                    out.append(Scope(HYPOTHETICAL, start, j - 1, cue))
+                    break
+        return out
 
     def _an_onlooker(self, i: int, tokens: list[Token]) -> bool:
         """The writer at ``i`` perceives someone else: a perceiving verb next ("I felt his
@@ -1628,6 +1666,8 @@ NEW_TODAY = "sudden_onset"
 #: What a word-sense guard takes away: readings of words, not cues ("years back" is both a
 #: guard against the back and a cue that sciatica then is over).
 _GUARDED = frozenset({FINDING, ABSENT, FUNCTION, DRINK})
+#: How far after "if" advice to get help may come for the condition to be safety-netting.
+_SAFETY_NET_REACH = 16
 
 
 def _near(a: int, b: int, clause_of: list[int]) -> bool:
