@@ -197,6 +197,9 @@ class Finding(Strict, frozen=True, kw_only=True):
     #: Of one side of the body only: its phrase said of a body part in the plural ("can't lift
     #: his arms") is not this finding (the weakness it also says is read on its own).
     one_side_only: bool = False
+    #: Something a person takes and can stop (a drink, a medicine): "stopped" said at the end
+    #: of a clause about it is about it, not about the body said before it.
+    quittable: bool = False
     base_rate: Probability = 0.05
     question: str | None = None
     help: str | None = None
@@ -457,6 +460,10 @@ class FunctionWords(Strict, frozen=True, kw_only=True):
     #: Verbs by which the writer perceives someone else ("I felt his pulse", "I checked her
     #: hand"): with ``reporting_verbs``, a writer who perceives is not the one it is about.
     perceiving_verbs: list[str] = []
+    #: Verbs of quitting ("stopped", "quit"): said at a clause's end they are about the
+    #: circumstance said last ("been drinking vodka for a year, stopped on saturday"), not
+    #: the body before it.
+    quitting_verbs: list[str] = []
     #: A clause opened by one of ``conditionals`` and followed in its sentence by one of
     #: ``care_instructions`` is advice on when to get help, not what has happened ("if he gets
     #: confused or starts being sick, go to A&E").
@@ -467,6 +474,8 @@ class FunctionWords(Strict, frozen=True, kw_only=True):
     care_questions: list[str] = []
     #: Words that end a list of denied findings ("or", "nor").
     list_ends: list[str] = []
+    #: After "or", words of an approximation ("a year or so", "a week or two"): no list ends.
+    approximations: list[str] = []
     #: Words allowed inside a list item besides findings ("any", "no", "the").
     list_glue: list[str] = []
     #: Where a past cue's scope stops going back ("since", "because", "until").

@@ -7,6 +7,7 @@ or a maximum window, whichever comes first (Chapman 2001; Harkema 2009).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from twitchwise.knowledge.schema import FunctionWords
@@ -27,6 +28,12 @@ BACKWARD_WINDOW = 6
 NORMAL_WINDOW = 5
 #: How far a clause after a comma is read for whose it is.
 _CLAUSE_REACH = 10
+
+
+#: Families of findings for ``scopes``: what someone takes, does or has, and the body (other
+#: findings, such as ages and durations, belong to neither).
+CIRCUMSTANCE = "circumstance"
+BODY = "body"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +72,10 @@ class ScopeWords:
     anaphora: frozenset[str]
     #: ... when one of them is a pointer.
     pointers: frozenset[str]
+    #: Verbs of quitting: a stop cue made of one is about the circumstance said last.
+    quitting: frozenset[str] = frozenset()
+    #: After "or", words of an approximation ("a year or so"), not the end of a list.
+    approximations: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, words: FunctionWords) -> ScopeWords:
@@ -79,6 +90,8 @@ class ScopeWords:
             until=frozenset(words.until_words),
             anaphora=frozenset(words.anaphora) | {","},
             pointers=frozenset(words.pointers),
+            quitting=frozenset(words.quitting_verbs),
+            approximations=frozenset(words.approximations),
         )
 
 
@@ -102,10 +115,15 @@ def _list_commas(
     matches: list[Match],
     words: ScopeWords,
     complaints: frozenset[str] = frozenset(),
+    families: Mapping[str, str] | None = None,
 ) -> set[int]:
     """Commas inside a list: one ending in "or"/"nor" ("no pain, numbness or tingling"), or
     followed by a bare finding ("denies chest pain, palpitations, dizziness") that is not the
-    complaint itself ("no weakness, calf twitching": the twitching is what the text is about).
+    complaint itself ("no weakness, calf twitching": the twitching is what the text is about)
+    and is of the same family as the finding before the comma: a list does not run from a
+    circumstance (``families`` says which findings are: what someone takes, does or has, like
+    drink or a medicine) to the body or back ("day 2 no booze, shaking and sweating": the shaking is
+    there).
 
     Elsewhere a comma ends a cue's scope: in "no coffee today, eyelid twitching all day" the
     twitching is not denied.
@@ -116,6 +134,11 @@ def _list_commas(
         if m.category == FINDING and m.value not in complaints
         for i in range(m.first, m.last + 1)
     }
+    family: dict[int, bool] = {}  # token -> whether its finding is a circumstance
+    for m in matches:
+        if m.category == FINDING and families is not None and m.value in families:
+            for i in range(m.first, m.last + 1):
+                family[i] = family.get(i, False) or families[m.value] == CIRCUMSTANCE
     out: set[int] = set()
     n = len(tokens)
     for i, tok in enumerate(tokens):
@@ -125,8 +148,13 @@ def _list_commas(
         while end < n and tokens[end].norm not in (",", ".", "!", "?", ";", ":") and end - i <= 5:
             end += 1
         item = range(i + 1, end)
-        if 0 < len(item) <= 4 and all(
-            j in in_finding or tokens[j].norm in words.list_glue for j in item
+        before = next((j for j in range(i - 1, max(-1, i - 4), -1) if j in family), None)
+        if (
+            0 < len(item) <= 4
+            and all(j in in_finding or tokens[j].norm in words.list_glue for j in item)
+            and not (
+                before is not None and {family[j] for j in item if j in family} - {family[before]}
+            )
         ):
             out.add(i)
     pending: list[int] = []
@@ -136,9 +164,32 @@ def _list_commas(
         elif tok.norm == ",":
             pending.append(i)
         elif tok.norm in words.list_ends:
-            out.update(pending)
+            # "no pain, numbness or tingling"; not "for a year or so, ..." (an approximation)
+            if not (i + 1 < n and tokens[i + 1].norm in words.approximations):
+                out.update(pending)
             pending.clear()
     return out
+
+
+def _after_the_body(
+    first: int,
+    cue: int,
+    findings: SpanIndex,
+    families: Mapping[str, str],
+    quittable: frozenset[str],
+) -> int:
+    """Where the backward scope of a cue of quitting ("stopped") starts when the finding said
+    last before it is something a person can stop (``quittable``: a drink, a medicine): after
+    the last body finding before that, so the stopping is of it ("..., been drinking vodka,
+    stopped on saturday"), not of the body ("abs twitched after CrossFit, stopped now")."""
+    said = sorted(
+        (m for m in findings.starting_in(first, cue - 1) if m.value in families and m.last < cue),
+        key=lambda m: m.last,
+    )
+    if not said or said[-1].value not in quittable:
+        return first
+    body = [m.last for m in said if families[m.value] == BODY]
+    return max(first, max(body) + 1) if body else first
 
 
 def sentence_of(tokens: list[Token]) -> list[int]:
@@ -253,6 +304,8 @@ def scopes(
     *,
     words: ScopeWords,
     complaints: frozenset[str] = frozenset(),
+    families: Mapping[str, str] | None = None,
+    quittable: frozenset[str] = frozenset(),
 ) -> list[Scope]:
     """The scope of every cue that is not part of a longer phrase (``complaints``: the
     findings a text is about, twitching, never an item of a list of denials).
@@ -291,7 +344,7 @@ def scopes(
     in_phrase = frozenset(
         i for m in matches if m.category == FINDING for i in range(m.first, m.last + 1)
     )
-    list_commas = _list_commas(tokens, breaks, matches, words, complaints)
+    list_commas = _list_commas(tokens, breaks, matches, words, complaints, families)
     for cue in matches:
         if cue.category not in CUE_CATEGORIES:
             continue
@@ -403,6 +456,14 @@ def scopes(
                 c.value == PAST and first <= c.first < cue.first for c in cues
             ):
                 continue  # "a reaction as a kid, long gone": the past cue already says so
+            if (
+                cue.value == AT_CLAUSE_END
+                and families is not None
+                and tokens[cue.first].norm in words.quitting
+            ):
+                # "twitching everywhere, been drinking vodka for a year, stopped on saturday":
+                # what stopped is the circumstance said last, not the body before it
+                first = _after_the_body(first, cue.first, findings, families, quittable)
             if first < cue.first:
                 out.append(Scope(cue.category, first, cue.first - 1, cue))
     return out

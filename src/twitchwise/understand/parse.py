@@ -21,6 +21,8 @@ from twitchwise.knowledge.schema import compositions
 from twitchwise.understand.backstop import DATA as BACKSTOP_DATA
 from twitchwise.understand.backstop import Backstop, Reading
 from twitchwise.understand.context import (
+    BODY,
+    CIRCUMSTANCE,
     PAST,
     Coverage,
     Scope,
@@ -171,6 +173,14 @@ class Parser:
         self.scope_words = ScopeWords.of(fw)
         self.not_onset_alone = frozenset(fw.onset_not_alone)
         self.perceiving = frozenset(fw.perceiving_verbs) | frozenset(fw.reporting_verbs)
+        self.families = {
+            f: CIRCUMSTANCE if spec.kind in _CIRCUMSTANCE_KINDS else BODY
+            for f, spec in kb.findings.items()
+            if spec.kind in _CIRCUMSTANCE_KINDS or spec.kind in _BODY_KINDS
+        }
+        self.quittable = frozenset(
+            f for f, spec in kb.findings.items() if spec.quittable or spec.kind == "medicine"
+        )
         self.conditionals = _phrase_index(fw.conditionals)
         self.care_instructions = _phrase_index(fw.care_instructions)
         self.care_questions = frozenset(tuple(p.split()) for p in fw.care_questions)
@@ -266,6 +276,8 @@ class Parser:
                 onsets=self.onset_words - self.not_onset_alone,
                 words=self.scope_words,
                 complaints=self.complaints,
+                families=self.families,
+                quittable=self.quittable,
             )
             + self._safety_nets(tokens, matches),
             len(tokens),
@@ -1666,6 +1678,10 @@ NEW_TODAY = "sudden_onset"
 #: What a word-sense guard takes away: readings of words, not cues ("years back" is both a
 #: guard against the back and a cue that sciatica then is over).
 _GUARDED = frozenset({FINDING, ABSENT, FUNCTION, DRINK})
+#: Finding kinds that are circumstances (what someone takes, does or has), not the body: a list
+#: of denials does not run from one family into the other.
+_CIRCUMSTANCE_KINDS = frozenset({"context", "medicine", "condition"})
+_BODY_KINDS = frozenset({"symptom", "twitch", "region", "side", "pattern"})
 #: How far after "if" advice to get help may come for the condition to be safety-netting.
 _SAFETY_NET_REACH = 16
 
