@@ -612,7 +612,12 @@ class Parser:
 
     def _an_onlooker(self, i: int, tokens: list[Token]) -> bool:
         """The writer at ``i`` perceives someone else: a perceiving verb next ("I felt his
-        pulse", "I just noticed her hand shaking"), then "his", "her" or "him"."""
+        pulse", "I just noticed her hand shaking"), then "his", "her" or "him"; or asks what
+        to do ("her face looks funny what do I do", "should I call 911"; lexicon
+        ``care_questions``)."""
+        words = [t.norm for t in tokens[max(0, i - 3) : i + 1]]
+        if any(tuple(words[k:]) in self.care_questions for k in range(len(words) - 1)):
+            return True
         for j in range(i + 1, min(len(tokens), i + 3)):
             if tokens[j].norm in self.perceiving:
                 nxt = tokens[j + 1].norm if j + 1 < len(tokens) else ""
