@@ -345,6 +345,10 @@ class QuantityReader:
                 self._age(low, first, end, out)
             elif someone_else and 0 < low * years_per <= 110:
                 out.ages_other.append(Amount(low * years_per, first, end))
+            elif years_per < 1 and 0 < low * years_per <= 3:
+                # "18 month old has had d&v", "DD is 7 weeks old": a baby, never the writer;
+                # their age counts when the text is about the baby
+                out.ages_baby.append(Amount(low * years_per, first, end))
             return j + (1 if unit in self.words.age_glued else 2)
         if (
             unit in self.words.hour_units
