@@ -457,6 +457,9 @@ class FunctionWords(Strict, frozen=True, kw_only=True):
     writer_words: list[str] = []
     #: Verbs by which someone tells what they saw of the writer ("my wife says").
     reporting_verbs: list[str] = []
+    #: Someone else named without "my" ("a guy at work", "one of the kids at nursery",
+    #: "someone on the forum"): another person's experience where a clause starts.
+    indefinite_people: list[str] = []
     #: Verbs by which the writer perceives someone else ("I felt his pulse", "I checked her
     #: hand"): with ``reporting_verbs``, a writer who perceives is not the one it is about.
     perceiving_verbs: list[str] = []

@@ -26,6 +26,8 @@ NEGATION = "negation"
 PSEUDO = "pseudo"
 UNCERTAIN = "uncertain"
 EXPERIENCER = "experiencer"
+#: The value of an other-person cue that names someone without "my" ("a guy at work").
+INDEFINITE = "indefinite"
 HYPOTHETICAL = "hypothetical"
 TERMINATOR = "terminator"
 NORMAL = "normal"
@@ -136,6 +138,9 @@ class Lexicon:
         for person in sorted(set(lex.relative_words) | set(lex.non_relatives)):
             if person.isalpha() and person not in pronoun_like and person not in self.stopwords:
                 self._add_exact(f"my {person}", EXPERIENCER, "experiencer")
+        # "a guy at work", "one of the kids": someone else, only where a clause starts (parse)
+        for phrase in lex.function_words.indefinite_people:
+            self._add_exact(phrase, EXPERIENCER, INDEFINITE)
         for cue in lex.hypothetical:  # question forms are about exact wording: "what does"
             self._add_exact(cue.phrase, HYPOTHETICAL, "hypothetical", cue.direction)
         for phrase in lex.terminators:

@@ -40,6 +40,7 @@ from twitchwise.understand.lexicon import (
     FUNCTION,
     GUARD,
     HYPOTHETICAL,
+    INDEFINITE,
     NEGATION,
     NORMAL,
     RETRACTION,
@@ -419,7 +420,9 @@ class Parser:
                 continue
             if other_is_patient and someone_else and self._of_a_third_person(m, coverage, tokens):
                 continue  # "my sister's little boy had convulsions": not the one asked about
-            if about == "relative" and self._said_of_a_non_relative(m, tokens):
+            if about == "relative" and (
+                self._said_of_a_non_relative(m, tokens) or self._said_of_a_stranger(m, coverage)
+            ):
                 continue
             kind = self.kind(m.value)
             if m.value in self.weakness_family and self._said_of_a_thing(m, tokens, matches):
@@ -643,7 +646,9 @@ class Parser:
         """ "my son", "my mate" as a cue of someone else only where a clause starts ("My son's
         asthma was bad", "..., and my mate had"), not as an object ("took some of my mate's
         tablets", "laughing at my mate's calf", "doing up my kid's car seat")."""
-        if m.category != EXPERIENCER or tokens[m.first].norm not in self.first_person:
+        if m.category != EXPERIENCER or (
+            tokens[m.first].norm not in self.first_person and m.value != INDEFINITE
+        ):
             return False
         if m.first == 0:
             return False
@@ -681,11 +686,13 @@ class Parser:
 
     def _of_a_third_person(self, m: Match, coverage: Coverage, tokens: list[Token]) -> bool:
         """``m`` is in the scope of someone named through another person ("my sister's little
-        boy", "my friend's dad", "my wife's mother"): a third person, not the one the text asks
-        about."""
+        boy", "my friend's dad", "my wife's mother") or without "my" ("a kid at nursery"): a
+        third person, not the one the text asks about."""
         scope = coverage.scope(m.first, m.last, EXPERIENCER)
         if scope is None:
             return False
+        if scope.cue.value == INDEFINITE:
+            return True  # "one of the kids at nursery had a fit": never the one asked about
         people = self.person_nouns
         words = [t.norm for t in tokens[scope.cue.first : scope.cue.last + 2]]
         named = [w for w in words if w in people]
@@ -695,6 +702,12 @@ class Parser:
             and tokens[scope.cue.last + 1].norm in self.person_adjectives
             and tokens[scope.cue.last + 2].norm in people
         )
+
+    def _said_of_a_stranger(self, m: Match, coverage: Coverage) -> bool:
+        """``m`` is in the scope of someone named without "my" ("a guy on the MND forum said
+        ..."): not the writer's relative."""
+        scope = coverage.scope(m.first, m.last, EXPERIENCER)
+        return scope is not None and scope.cue.value == INDEFINITE
 
     def _said_of_a_non_relative(self, m: Match, tokens: list[Token]) -> bool:
         """A word for someone who is not the writer's relative comes before ``m`` in its
@@ -1620,9 +1633,9 @@ _SIDE_NORMAL_REACH = 5
 
 
 def _without_guarded(matches: list[Match]) -> list[Match]:
-    """Drop findings matched inside a word-sense guard ("right now", "ran out of"), or ending
-    inside one: a phrase whose last word is read in the guard's sense ("he is fit" in "he is
-    fit as a fiddle") is not the finding."""
+    """Drop findings (and people named without "my") matched inside a word-sense guard ("right
+    now", "ran out of", "as a kid"), or ending inside one: a phrase whose last word is read in
+    the guard's sense ("he is fit" in "he is fit as a fiddle") is not the finding."""
     guards = [m for m in matches if m.category == GUARD]
     if not guards:
         return matches
@@ -1630,7 +1643,8 @@ def _without_guarded(matches: list[Match]) -> list[Match]:
     return [
         m
         for m in matches
-        if m.category not in _GUARDED or not index.containing(m.last, m.last, strictly=False)
+        if not (m.category in _GUARDED or (m.category == EXPERIENCER and m.value == INDEFINITE))
+        or not index.containing(m.last, m.last, strictly=False)
     ]
 
 
