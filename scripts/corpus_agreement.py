@@ -43,10 +43,11 @@ def main() -> int:
         original = first.get(item["id"])
         if original is None:
             continue
-        a, b = positives(original.get("findings") or {}), positives(item.get("findings") or {})
-        agree_a += len(a & closure(b))
-        agree_b += len(b & closure(a))
-        total_a, total_b = total_a + len(a), total_b + len(b)
+        if "findings" in item:  # some second labels are of triage and causes only
+            a, b = positives(original.get("findings") or {}), positives(item["findings"] or {})
+            agree_a += len(a & closure(b))
+            agree_b += len(b & closure(a))
+            total_a, total_b = total_a + len(a), total_b + len(b)
         if "expected_triage" in item and "expected_triage" in original:
             cases += 1
             triage_exact += item["expected_triage"] == original["expected_triage"]
