@@ -71,6 +71,8 @@ _NOT_DENIED_BACKWARD = frozenset({"medicine", "context", "condition", "demograph
 _FLAG_KINDS = frozenset({"symptom", "pattern", "condition", "twitch", "context", "medicine"})
 #: Content words allowed between a negation and a red flag for the denial to be certain.
 CERTAIN_GAP = 2
+#: How far (tokens) a plain negation right before a red flag may be for a certain denial.
+_NEAR_DENIAL = 3
 #: How many sentences after a denial a retraction ("actually...") still takes it back.
 RETRACTION_REACH = 1
 #: Tokens apart that a region and a twitch word may be for the twitch to be there.
@@ -460,7 +462,8 @@ class Parser:
                 doubt = VAGUE_DOUBT if m.value in self.red_flags else "hedged"
             if m.value in self.red_flags:
                 if negated and scope is not None and m.category != ABSENT:
-                    doubt = self._doubt(m, scope, content, tokens)
+                    near = self._nearer_denial(m, matches, content)
+                    doubt = "" if near else self._doubt(m, scope, content, tokens)
                     if doubt == "long-range denial" and m.category == FUNCTION:
                         # a function said normal far from its word ("wee ... back to normal"):
                         # it names no red flag, so nothing to ask and nothing denied
@@ -718,6 +721,20 @@ class Parser:
             tokens[i].norm in self.non_relatives
             for i in range(m.first - 1, -1, -1)
             if sentences[i] == here
+        )
+
+    @staticmethod
+    def _nearer_denial(m: Match, matches: list[Match], content: list[bool]) -> bool:
+        """A plain negation cue right before ``m`` (only list words between): certain, however
+        far a longer denial of the same list reaches ("No actual weakness that I can find, no
+        wasting": the "no" before "wasting" is its own)."""
+        return any(
+            c.category == NEGATION
+            and c.value == NEGATION
+            and c.last < m.first
+            and m.first - c.last <= _NEAR_DENIAL
+            and not any(content[i] for i in range(c.last + 1, m.first))
+            for c in matches
         )
 
     def _doubt(self, m: Match, scope: Scope, content: list[bool], tokens: list[Token]) -> str:
