@@ -831,6 +831,11 @@ class Parser:
         """A body part after a possessive ("my calf", "her leg") is the subject the finding's
         words are said of, in the same clause with no person word between ("my calf had a full
         on seizure"; not "my arm jerked and he had a seizure")."""
+        if any(
+            t.norm in self.pronoun_words or t.norm in self.person_nouns
+            for t in tokens[m.first : m.last + 1]
+        ):
+            return False  # "... and then she had a fit": a person had it
         regions = {
             x.last: x.first
             for x in matches
