@@ -197,6 +197,10 @@ class Finding(Strict, frozen=True, kw_only=True):
     #: Of one side of the body only: its phrase said of a body part in the plural ("can't lift
     #: his arms") is not this finding (the weakness it also says is read on its own).
     one_side_only: bool = False
+    #: Findings that, said in the same sentence, are part of this one: "my whole body jerks just
+    #: as I'm drifting off" is a sleep start, not twitching all over (``hypnic_jerks`` absorbs
+    #: ``widespread``).
+    absorbs: list[Id] = []
     #: Something a person takes and can stop (a drink, a medicine): "stopped" said at the end
     #: of a clause about it is about it, not about the body said before it.
     quittable: bool = False

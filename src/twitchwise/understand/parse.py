@@ -53,6 +53,8 @@ from twitchwise.understand.text import Token, stem
 
 _KEEP_WHEN_CONTAINED = frozenset({"region", "side", "medicine"})
 _SYMPTOM_SITES = frozenset({"twitching", "jerking"})
+#: The complaint itself: a sentence that says it twitches keeps what it says of the twitching.
+_TWITCHING = "twitching"
 _SITE_WORDS = frozenset(
     {"twitching", "jerking", "cramps", "tremor", "tongue_twitching", "carpopedal_spasm"}
 )
@@ -330,6 +332,7 @@ class Parser:
         observations += self._sites(mentions, self._site_clauses(tokens, matches))
         observations += self._sides(observations)
         observations = self._now_normal(observations, mentions, sentences)
+        observations = self._absorbed(observations, mentions, sentences)
         merged = merge(self._where_it_twitches(observations, mentions, tokens, matches))
         merged = tuple(o for o in self._imply(merged) if self.kind(o.id) != "cue")
         evidence = Evidence(
@@ -482,6 +485,30 @@ class Parser:
                 )
             )
         return out
+
+    def _absorbed(
+        self,
+        observations: list[Observation],
+        mentions: list[tuple[Observation, Match]],
+        sentences: list[int],
+    ) -> list[Observation]:
+        """Drop findings said in a sentence with a finding that absorbs them (``absorbs``):
+        "my whole body jerks as I drift off" is a sleep start, not twitching all over. Not in a
+        sentence that says it twitches ("twitching all over, worse as I drift off")."""
+        twitching = {sentences[m.first] for o, m in mentions if o.id == _TWITCHING and not o.negated}
+        absorbed: set[tuple[str, int]] = set()
+        for o, m in mentions:
+            if not o.negated and sentences[m.first] not in twitching:
+                for part in self.kb.findings[o.id].absorbs:
+                    absorbed.add((part, sentences[m.first]))
+        if not absorbed:
+            return observations
+        sentence_of_start = {o.start: sentences[m.first] for o, m in mentions}
+        return [
+            o
+            for o in observations
+            if (o.id, sentence_of_start.get(o.start, -1)) not in absorbed or o.negated
+        ]
 
     def _now_normal(
         self,
