@@ -73,13 +73,26 @@ def test_later_dev_cases_floor() -> None:
 #: Dev utterances written blind in the ninth session (harder on purpose: red flags in everyday
 #: words, hard negatives, long mixed messages), with a floor of their own, set when studied.
 NINTH_UTTERANCES = ("U21-", "U22-", "U23-", "U24-", "U25-", "U26-")
+#: And in the tenth (weak red flags in lay words, text-speak and typos, everyday words that look
+#: like findings).
+TENTH_UTTERANCES = ("U27-", "U28-", "U29-", "U30-")
 
 
-def _utterance_floor(ninth: bool, size: int, f1: float, red_flag_recall: float) -> None:
-    """The dev utterances of the ninth session (``ninth``) or of the sessions before hold
-    their micro F1 and their recall over all red flags."""
+def _utterance_floor(
+    prefixes: tuple[str, ...] | None, size: int, f1: float, red_flag_recall: float
+) -> None:
+    """The dev utterances whose ids start with one of ``prefixes`` (None: those of the first
+    eight sessions, every id not in a later group) hold their micro F1 and their recall over
+    all red flags."""
+    later = NINTH_UTTERANCES + TENTH_UTTERANCES
     items = [
-        i for i in _items("utterances", "dev") if str(i["id"]).startswith(NINTH_UTTERANCES) == ninth
+        i
+        for i in _items("utterances", "dev")
+        if (
+            str(i["id"]).startswith(prefixes)
+            if prefixes is not None
+            else not str(i["id"]).startswith(later)
+        )
     ]
     assert len(items) == size
     result = score_utterances(items, KB, default().parser)
@@ -92,13 +105,18 @@ def _utterance_floor(ninth: bool, size: int, f1: float, red_flag_recall: float) 
 
 def test_dev_utterances_floor() -> None:
     """The dev utterances of the first eight sessions hold their floor."""
-    _utterance_floor(False, 3415, f1=0.87, red_flag_recall=0.93)
+    _utterance_floor(None, 3415, f1=0.87, red_flag_recall=0.93)
 
 
 def test_ninth_session_dev_utterances_floor() -> None:
     """U21-U26, dev half: micro F1 0.83 and red-flag recall 0.885 when studied; on arrival
     U21 read at F1 0.850, U22 0.858, U23 0.782, U24 0.795, U25 0.832, U26 0.811."""
-    _utterance_floor(True, 723, f1=0.82, red_flag_recall=0.87)
+    _utterance_floor(NINTH_UTTERANCES, 723, f1=0.82, red_flag_recall=0.87)
+
+
+def test_tenth_session_dev_utterances_floor() -> None:
+    """U27-U30, dev half: FLOOR_NOTE"""
+    _utterance_floor(TENTH_UTTERANCES, 482, f1=TENTH_F1, red_flag_recall=TENTH_RECALL)
 
 
 def test_d6_dev_cases_floor() -> None:
