@@ -115,8 +115,9 @@ def test_ninth_session_dev_utterances_floor() -> None:
 
 
 def test_tenth_session_dev_utterances_floor() -> None:
-    """U27-U30, dev half: FLOOR_NOTE"""
-    _utterance_floor(TENTH_UTTERANCES, 482, f1=TENTH_F1, red_flag_recall=TENTH_RECALL)
+    """U27-U30, dev half: micro F1 0.874 and red-flag recall 0.926 when studied (before the
+    backstop was retrained on them)."""
+    _utterance_floor(TENTH_UTTERANCES, 482, f1=0.86, red_flag_recall=0.91)
 
 
 def test_d6_dev_cases_floor() -> None:
