@@ -211,26 +211,32 @@ def test_d13_dev_cases_floor() -> None:
     )
 
 
-#: The 60-case dev files of the eighth and ninth sessions: (file, serious cases under-triaged
+#: The 60-case dev files of the eighth to tenth sessions: (file, serious cases under-triaged
 #: by choice, acceptable, self-care kept, top-1, top-3), the rates they reached when studied.
-#: D16-016 (hypos after a sulfonylurea increase, as D7-003) and D16-043 (a teenager's racing
-#: heart after four energy drinks: no cited urgent tier) are under by choice. D17-D20 as they
+#: D16-016 (hypos after a sulfonylurea increase, as D7-003) is under by choice. D17-D20 as they
 #: arrived: D17 1 of 24 serious under-triaged, acceptable 48/60; D18 2 of 24, 54/60; D19 1 of
-#: 26, 52/60 (mid-session code); D20 2 of 26, 49/60. Four serious cases stay at a level their
+#: 26, 52/60 (mid-session code); D20 2 of 26, 49/60. Three serious cases stay at a level their
 #: writers also accept: D18-004 and D20-015, acute dystonia after metoclopramide (urgent, as
 #: the cited rule says; emergency only with breathing or swallowing trouble); D20-048, hand
 #: spasms and lip tingling after a gastric sleeve (urgent; emergency only after neck surgery
-#: or with throat tightness, breathing trouble, palpitations or a fit); D18-024, whose
-#: dialysis is lost because the writer felt the father's pulse ("I felt his pulse"): a known
-#: limit of whose a finding is.
+#: or with throat tightness, breathing trouble, palpitations or a fit). D21-D23 as they arrived
+#: (tenth session, code of that morning): D21 3 of 24 serious under-triaged, acceptable 50/60;
+#: D22 0 of 15, 54/60; D23 3 of 30, 49/60. Under by choice: D21-022 (racing heart and weight
+#: loss after stopping carbimazole: the cited thyroid rules are routine, no sign of a thyroid
+#: storm); D23-018 (cramps and dizziness after a diuretic increase: routine, which its writer
+#: also accepts); D23-026 (restlessness after an antipsychotic increase: the guidance is to
+#: speak to the prescriber).
 LATER_FLOORS = [
     ("dev_d14.yaml", [], 0.9, 0.7, 0.82, 0.95),
     ("dev_d15.yaml", [], 0.85, 0.65, 0.86, 0.96),
-    ("dev_d16.yaml", ["D16-016", "D16-043"], 0.85, 0.6, 0.8, 0.93),
+    ("dev_d16.yaml", ["D16-016"], 0.85, 0.6, 0.8, 0.93),
     ("dev_d17.yaml", [], 0.83, 0.7, 0.85, 0.96),
-    ("dev_d18.yaml", ["D18-004", "D18-024"], 0.93, 0.8, 0.8, 0.93),
+    ("dev_d18.yaml", ["D18-004"], 0.93, 0.8, 0.8, 0.93),
     ("dev_d19.yaml", [], 0.91, 0.7, 0.85, 0.93),
     ("dev_d20.yaml", ["D20-015", "D20-048"], 0.88, 0.65, 0.78, 0.9),
+    ("dev_d21.yaml", ["D21-022"], 0.9, 0.7, 0.8, 0.93),
+    ("dev_d22.yaml", [], 0.95, 0.85, 0.88, 0.95),
+    ("dev_d23.yaml", ["D23-018", "D23-026"], 0.93, 0.75, 0.73, 0.85),
 ]
 
 
