@@ -268,7 +268,12 @@ class Parser:
             return Evidence()
         matches, corrections = self.lexicon.match(tokens)
         matches = _without_drink_heads(_without_guarded(matches)) + _past_years(tokens, today)
-        matches = [m for m in matches if not self._person_not_a_subject(m, tokens)]
+        medicine_at = {
+            m.first
+            for m in matches
+            if m.category == FINDING and self.kind(m.value) == "medicine"
+        }
+        matches = [m for m in matches if not self._person_not_a_subject(m, tokens, medicine_at)]
         breaks = clause_breaks(tokens, matches, self.subjects, self.scope_words)
         coverage = Coverage(
             scopes(
@@ -672,13 +677,17 @@ class Parser:
             )
         )
 
-    def _person_not_a_subject(self, m: Match, tokens: list[Token]) -> bool:
+    def _person_not_a_subject(self, m: Match, tokens: list[Token], medicine_at: set[int]) -> bool:
         """ "my son", "my mate" as a cue of someone else only where a clause starts ("My son's
         asthma was bad", "..., and my mate had"), not as an object ("took some of my mate's
-        tablets", "laughing at my mate's calf", "doing up my kid's car seat")."""
-        if m.category != EXPERIENCER or (
-            tokens[m.first].norm not in self.first_person and m.value != INDEFINITE
-        ):
+        tablets", "laughing at my mate's calf", "doing up my kid's car seat"), and never right
+        before a medicine (``medicine_at``: where one starts), whose owner it names ("took my
+        nan's tramadol")."""
+        if m.category != EXPERIENCER:
+            return False
+        if m.last + 1 in medicine_at:
+            return True  # "took my nan's tramadol", "her tablets": whose medicine, not who
+        if tokens[m.first].norm not in self.first_person and m.value != INDEFINITE:
             return False
         if m.first == 0:
             return False
