@@ -73,6 +73,8 @@ _NOT_DENIED_BACKWARD = frozenset({"medicine", "context", "condition", "demograph
 _FLAG_KINDS = frozenset({"symptom", "pattern", "condition", "twitch", "context", "medicine"})
 #: Content words allowed between a negation and a red flag for the denial to be certain.
 CERTAIN_GAP = 2
+#: The most words a writer's own question may have to be answered no ("Chest pain? No.").
+_OWN_QUESTION_WORDS = 6
 #: How far (tokens) a plain negation right before a red flag may be for a certain denial.
 _NEAR_DENIAL = 3
 #: How many sentences after a denial a retraction ("actually...") still takes it back.
@@ -989,8 +991,9 @@ class Parser:
         about numbness between my legs, none", "GP asked if I ever zone out and no, I don't",
         "the doctor asked whether I had chest pain, I haven't". The answer must follow the
         question in its sentence or just after it, after a mark or a linking word; a question
-        with no answer, or a "yes", leaves what was asked as read. The complaint itself
-        (twitching, where it is) is never denied this way."""
+        with no answer, or a "yes", leaves what was asked as read. The writer's own short
+        question answered no is the same ("Breathless? No. Chest pain? No."). The complaint
+        itself (twitching, where it is) is never denied this way."""
         n = len(tokens)
         asks = []
         for i, t in enumerate(tokens):
@@ -1003,9 +1006,24 @@ class Parser:
                     break
                 if tokens[j].norm in _SENTENCE_END:
                     break
-        if not asks:
-            return mentions
         denied: list[tuple[int, int]] = []  # (first token asked about, the answer)
+        # the writer's own short question answered no: "Chest pain? No. Weakness? Nope."
+        start = 0
+        for q, t in enumerate(tokens):
+            if t.norm in _SENTENCE_END and t.norm != "?":
+                start = q + 1
+            elif t.norm == "?":
+                after = tokens[q + 2] if q + 2 < n else None
+                if (
+                    q - start <= _OWN_QUESTION_WORDS
+                    and q + 1 < n
+                    and tokens[q + 1].norm in self.answers_no
+                    and (after is None or after.is_punct or after.norm in self.answer_tail)
+                ):
+                    denied.append((start, q + 1))
+                start = q + 1
+        if not asks and not denied:
+            return mentions
         for a in asks:
             ends = 0
             for b in range(a + 1, min(n, a + _ANSWER_REACH)):
