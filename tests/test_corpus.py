@@ -74,8 +74,8 @@ def test_later_dev_cases_floor() -> None:
 #: words, hard negatives, long mixed messages), with a floor of their own, set when studied.
 NINTH_UTTERANCES = ("U21-", "U22-", "U23-", "U24-", "U25-", "U26-")
 #: And in the tenth (weak red flags in lay words, text-speak and typos, everyday words that look
-#: like findings).
-TENTH_UTTERANCES = ("U27-", "U28-", "U29-", "U30-")
+#: like findings, benign messages that brush against warning signs).
+TENTH_UTTERANCES = ("U27-", "U28-", "U29-", "U30-", "U31-")
 
 
 def _utterance_floor(
@@ -115,9 +115,10 @@ def test_ninth_session_dev_utterances_floor() -> None:
 
 
 def test_tenth_session_dev_utterances_floor() -> None:
-    """U27-U30, dev half: micro F1 0.874 and red-flag recall 0.926 when studied (before the
-    backstop was retrained on them)."""
-    _utterance_floor(TENTH_UTTERANCES, 482, f1=0.86, red_flag_recall=0.91)
+    """U27-U31, dev half: micro F1 0.870 and red-flag recall 0.972 when studied (in sample for
+    the retrained backstop; before it, U27-U30 read at 0.874 and 0.926). On arrival U27 read at
+    F1 0.851, U28 0.893, U29 0.865, U30 0.876, U31 0.835 (code of the moment)."""
+    _utterance_floor(TENTH_UTTERANCES, 612, f1=0.86, red_flag_recall=0.95)
 
 
 def test_d6_dev_cases_floor() -> None:
@@ -225,7 +226,10 @@ def test_d13_dev_cases_floor() -> None:
 #: loss after stopping carbimazole: the cited thyroid rules are routine, no sign of a thyroid
 #: storm); D23-018 (cramps and dizziness after a diuretic increase: routine, which its writer
 #: also accepts); D23-026 (restlessness after an antipsychotic increase: the guidance is to
-#: speak to the prescriber).
+#: speak to the prescriber). D24 arrived with 7 of 28 serious under-triaged (49/60); two stay:
+#: D24-054 (hands in claws, numb lips and fast breathing, with no surgery or breathing trouble:
+#: urgent by the cited rule, its writer says emergency) and D24-010 (a slow pulse of 46 and dizzy
+#: turns after a donepezil increase: a pulse rate is not read as a number).
 LATER_FLOORS = [
     ("dev_d14.yaml", [], 0.9, 0.7, 0.82, 0.95),
     ("dev_d15.yaml", [], 0.85, 0.65, 0.86, 0.96),
@@ -237,6 +241,7 @@ LATER_FLOORS = [
     ("dev_d21.yaml", ["D21-022"], 0.9, 0.7, 0.8, 0.93),
     ("dev_d22.yaml", [], 0.95, 0.85, 0.88, 0.95),
     ("dev_d23.yaml", ["D23-018", "D23-026"], 0.93, 0.75, 0.73, 0.85),
+    ("dev_d24.yaml", ["D24-054", "D24-010"], 0.9, 0.7, 0.8, 0.93),
 ]
 
 
