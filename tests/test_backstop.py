@@ -277,12 +277,11 @@ def test_it_never_removes_or_denies_on_dev_texts(parser: Parser) -> None:
 #: the held-out numbers in docs/understanding.md and the sealed sets).
 _EXAMPLES = [
     # each of the two below replaced one the lexicon learned to read (a sagging cheek; "out of
-    # nowhere", once read as a denial)
+    # nowhere", once read as a denial); the second replaced "i literally cannot keep even a
+    # mouthful of squash in me, it all comes back" in the tenth session, when the retrained
+    # model's threshold for this flag rose (a probability of 0.985) and no longer raised it
     ("one side of my face has gone all slack and my tea dribbles out", "facial_droop"),
-    (
-        "i literally cannot keep even a mouthful of squash in me, it all comes back",
-        "fluids_not_kept_down",
-    ),
+    ("nothing is staying in, even sips of water come back", "fluids_not_kept_down"),
     ("the arm and leg on one side have no strength since an hour ago", "one_sided_weakness"),
     ("throat feels swollen shut and its hard to get air in", "throat_tightness"),
     (

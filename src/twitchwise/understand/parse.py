@@ -271,9 +271,7 @@ class Parser:
         matches, corrections = self.lexicon.match(tokens)
         matches = _without_drink_heads(_without_guarded(matches)) + _past_years(tokens, today)
         medicine_at = {
-            m.first
-            for m in matches
-            if m.category == FINDING and self.kind(m.value) == "medicine"
+            m.first for m in matches if m.category == FINDING and self.kind(m.value) == "medicine"
         }
         matches = [m for m in matches if not self._person_not_a_subject(m, tokens, medicine_at)]
         breaks = clause_breaks(tokens, matches, self.subjects, self.scope_words)
@@ -502,7 +500,9 @@ class Parser:
         """Drop findings said in a sentence with a finding that absorbs them (``absorbs``):
         "my whole body jerks as I drift off" is a sleep start, not twitching all over. Not in a
         sentence that says it twitches ("twitching all over, worse as I drift off")."""
-        twitching = {sentences[m.first] for o, m in mentions if o.id == _TWITCHING and not o.negated}
+        twitching = {
+            sentences[m.first] for o, m in mentions if o.id == _TWITCHING and not o.negated
+        }
         absorbed: set[tuple[str, int]] = set()
         for o, m in mentions:
             if not o.negated and sentences[m.first] not in twitching:
@@ -640,10 +640,10 @@ class Parser:
             for j in range(start + 1, min(n, start + _SAFETY_NET_REACH)):
                 if sentences[j] != sentences[i]:
                     break
-                if any(
-                    tuple(words[j : j + len(p)]) == p for p in self.care_instructions.get(words[j], ())
-                ):
-                    if any(tuple(words[k:j]) in self.care_questions for k in range(max(0, j - 4), j)):
+                advice = self.care_instructions.get(words[j], ())
+                if any(tuple(words[j : j + len(p)]) == p for p in advice):
+                    leads = range(max(0, j - 4), j)
+                    if any(tuple(words[k:j]) in self.care_questions for k in leads):
                         break  # "..., should I see a doctor": asking, so the condition is real
                     cue = Match(HYPOTHETICAL, "if", "forward", i, start - 1)
                     out.append(Scope(HYPOTHETICAL, start, j - 1, cue))
@@ -846,9 +846,11 @@ class Parser:
     def _a_past_age(self, words: list[str]) -> bool:
         """An age said as a time of life: "when I was 9", "at the age of twelve"."""
         for i, w in enumerate(words[1:], 1):
-            if (w.isdigit() and int(w) < 120) or w in self.number_words:
-                if any(tuple(words[k:i]) in self.past_age_leads for k in range(max(0, i - 4), i)):
-                    return True
+            an_age = (w.isdigit() and int(w) < 120) or w in self.number_words
+            if an_age and any(
+                tuple(words[k:i]) in self.past_age_leads for k in range(max(0, i - 4), i)
+            ):
+                return True
         return False
 
     def _of_plural_parts(self, m: Match, tokens: list[Token], matches: list[Match]) -> bool:
@@ -1733,8 +1735,7 @@ def _without_drink_heads(matches: list[Match]) -> list[Match]:
     return [
         m
         for m in matches
-        if m.category != FINDING
-        or not any(d.first < m.first <= d.last < m.last for d in drinks)
+        if m.category != FINDING or not any(d.first < m.first <= d.last < m.last for d in drinks)
     ]
 
 
