@@ -122,8 +122,8 @@ def _list_commas(
     complaint itself ("no weakness, calf twitching": the twitching is what the text is about)
     and is of the same family as the finding before the comma: a list does not run from a
     circumstance (``families`` says which findings are: what someone takes, does or has, like
-    drink or a medicine) to the body or back ("day 2 no booze, shaking and sweating": the shaking is
-    there).
+    a drink or a medicine) to the body or back ("day 2 no booze, shaking and sweating": the
+    shaking is there).
 
     Elsewhere a comma ends a cue's scope: in "no coffee today, eyelid twitching all day" the
     twitching is not denied.

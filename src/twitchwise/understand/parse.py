@@ -156,6 +156,7 @@ class Parser:
         self.recent_times = _phrase_index(lex.recent_times)
         self.long_ago = _phrase_index(lex.long_ago)
         self.past_age_leads = frozenset(tuple(p.split()) for p in lex.past_age_leads)
+        #: number words that can be an age ("when I was twelve"): not "a", "an", "one"
         self.number_words = frozenset(w for w, v in lex.number_words.items() if v >= 2)
         self.episode_over = _phrase_index(lex.episode_over)
         self.sex_words = {w: "female" for w in lex.female_words} | {
@@ -629,19 +630,15 @@ class Parser:
         sentences = sentence_of(tokens)
         words = [t.norm for t in tokens]
         n = len(tokens)
-        for i, word in enumerate(words):
-            lead = next(
-                (p for p in self.conditionals.get(word, ()) if tuple(words[i : i + len(p)]) == p),
-                None,
-            )
+        for i in range(n):
+            lead = _phrase_at(words, i, self.conditionals)
             if lead is None or i in whether:
                 continue
             start = i + len(lead)
             for j in range(start + 1, min(n, start + _SAFETY_NET_REACH)):
                 if sentences[j] != sentences[i]:
                     break
-                advice = self.care_instructions.get(words[j], ())
-                if any(tuple(words[j : j + len(p)]) == p for p in advice):
+                if _phrase_at(words, j, self.care_instructions) is not None:
                     leads = range(max(0, j - 4), j)
                     if any(tuple(words[k:j]) in self.care_questions for k in leads):
                         break  # "..., should I see a doctor": asking, so the condition is real
@@ -729,11 +726,11 @@ class Parser:
         """``m`` is in the scope of someone named through another person ("my sister's little
         boy", "my friend's dad", "my wife's mother") or without "my" ("a kid at nursery"): a
         third person, not the one the text asks about."""
+        if self._said_of_a_stranger(m, coverage):
+            return True  # "one of the kids at nursery had a fit": never the one asked about
         scope = coverage.scope(m.first, m.last, EXPERIENCER)
         if scope is None:
             return False
-        if scope.cue.value == INDEFINITE:
-            return True  # "one of the kids at nursery had a fit": never the one asked about
         people = self.person_nouns
         words = [t.norm for t in tokens[scope.cue.first : scope.cue.last + 2]]
         named = [w for w in words if w in people]
@@ -1665,13 +1662,14 @@ def _phrase_index(phrases: Iterable[str]) -> PhraseIndex:
     return {first: tuple(group) for first, group in by_first.items()}
 
 
+def _phrase_at(words: list[str], i: int, phrases: PhraseIndex) -> tuple[str, ...] | None:
+    """The one of ``phrases`` that starts at ``words[i]``, if any."""
+    return next((p for p in phrases.get(words[i], ()) if tuple(words[i : i + len(p)]) == p), None)
+
+
 def _has_phrase(words: list[str], phrases: PhraseIndex) -> bool:
     """Whether one of ``phrases`` occurs in ``words``."""
-    for i, word in enumerate(words):
-        for p in phrases.get(word, ()):
-            if tuple(words[i : i + len(p)]) == p:
-                return True
-    return False
+    return any(_phrase_at(words, i, phrases) is not None for i in range(len(words)))
 
 
 def _after_a_simile(
