@@ -1365,7 +1365,11 @@ class Parser:
                 buckets.setdefault(where, []).append((obs, m))
             for items in buckets.values():
                 found = self._combination(
-                    groups, items, near=scope == "near", clause_of=unit_of["clause"]
+                    groups,
+                    items,
+                    near=scope == "near",
+                    clause_of=unit_of["clause"],
+                    sentence_of=unit_of["sentence"],
                 )
                 if found is None:
                     continue
@@ -1410,6 +1414,7 @@ class Parser:
         *,
         near: bool,
         clause_of: list[int],
+        sentence_of: list[int],
     ) -> list[list[Observation]] | None:
         hits = [[(o, m) for o, m in items if o.id in group] for group in groups]
         if not all(hits):
@@ -1424,7 +1429,8 @@ class Parser:
                 close = [
                     o
                     for o, m in group
-                    if m is not None and _near(seed_match.first, m.first, clause_of)
+                    if m is not None
+                    and _near(seed_match.first, m.first, clause_of, sentence_of)
                 ]
                 if not close:
                     break
@@ -1780,8 +1786,12 @@ _BODY_KINDS = frozenset({"symptom", "twitch", "region", "side", "pattern"})
 _SAFETY_NET_REACH = 16
 
 
-def _near(a: int, b: int, clause_of: list[int]) -> bool:
-    """Tokens ``a`` and ``b`` are near: a few tokens apart, or a few more in one clause."""
+def _near(a: int, b: int, clause_of: list[int], sentence_of: list[int]) -> bool:
+    """Tokens ``a`` and ``b`` are near: a few tokens apart in one sentence, or a few more in
+    one clause. A sentence's end parts them however close ("Swallowing fine. I can't stop
+    checking" is no trouble swallowing)."""
+    if sentence_of[a] != sentence_of[b]:
+        return False
     apart = abs(a - b)
     return apart <= NEAR_TOKENS or (apart <= NEAR_IN_CLAUSE and clause_of[a] == clause_of[b])
 
