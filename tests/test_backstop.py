@@ -284,10 +284,9 @@ _EXAMPLES = [
     ("nothing is staying in, even sips of water come back", "fluids_not_kept_down"),
     ("the arm and leg on one side have no strength since an hour ago", "one_sided_weakness"),
     ("throat feels swollen shut and its hard to get air in", "throat_tightness"),
-    (
-        "tight squeezing feeling in the middle of my chest when i walk up hills, plus twitchy arms",
-        "chest_pain",
-    ),
+    # replaced "tight squeezing feeling in the middle of my chest ..." in the eleventh session,
+    # when the lexicon learned to read the chest and a pain word close together
+    ("a weight pressing behind my breastbone when i walk up hills, plus twitchy arms", "chest_pain"),
 ]
 
 
