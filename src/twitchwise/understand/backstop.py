@@ -80,6 +80,9 @@ class Reading:
     other_is_patient: bool = False
     #: words that say nothing on their own besides stop words ("also", "it", "and")
     filler: frozenset[str] = frozenset()
+    #: ids of the lexicon's cue findings: parts of a finding, which explain no word alone
+    #: ("it feels tight": "tight" is a part of chest pain only beside the chest)
+    cues: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +188,8 @@ def segments(reading: Reading) -> list[Segment]:
         for i in range(m.first, m.last + 1)
     }
     for m in reading.matches:
-        matched.update(range(m.first, m.last + 1))
+        if not (m.category == FINDING and m.value in reading.cues):
+            matched.update(range(m.first, m.last + 1))
         if m.category not in (FINDING, ABSENT, FUNCTION):
             continue
         n = sentences[m.first]

@@ -252,6 +252,7 @@ class Parser:
         )
         self.backstop = Backstop.load(kb.closure)
         self.glue = self.say_nothing | self.gap_glue | self.subjects | self.filler
+        self.cue_ids = frozenset(f.id for f in kb.findings.values() if f.kind == "cue")
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
@@ -355,7 +356,15 @@ class Parser:
         )
         # red flags no phrase read, raised as possible by the trained backstop (never removed)
         reading = Reading(
-            text, tokens, matches, breaks, coverage, self.stopwords, other_is_patient, self.glue
+            text,
+            tokens,
+            matches,
+            breaks,
+            coverage,
+            self.stopwords,
+            other_is_patient,
+            self.glue,
+            self.cue_ids,
         )
         return self.backstop.apply(evidence, reading)
 
@@ -598,8 +607,8 @@ class Parser:
         in_clause: dict[int, set[str]] = {}
         for i, t in enumerate(tokens):
             nxt = tokens[i + 1].norm if i + 1 < len(tokens) else ""
-            if t.norm in self.first_person and nxt in self.sex_words:
-                continue  # "my mum": the writer naming someone else, not the writer
+            if t.norm in self.first_person and (nxt in self.sex_words or nxt in self.person_nouns):
+                continue  # "my mum", "my mate": the writer naming someone else, not the writer
             if t.norm in self.writer_as_subject and self._an_onlooker(i, tokens):
                 continue  # "when I felt his pulse": the writer perceiving someone else
             in_sentence.setdefault(sentences[i], set()).add(t.norm)
@@ -662,12 +671,14 @@ class Parser:
         return False
 
     def _names_a_person(self, cue: Match, tokens: list[Token]) -> bool:
-        """An other-person cue made only of a relative's name ("Mum", "my dad"), not telling
-        of their past illness ("my dad had chest pain last year")."""
+        """An other-person cue made only of a person's name ("Mum", "my dad", "my mate"), not
+        telling of their past illness ("my dad had chest pain last year"). A friend is not
+        family (their illness is no family history), but a text all about them is about them:
+        "my mate has stopped sweating and he's talking nonsense" asks for the mate."""
         words = {t.norm for t in tokens[cue.first : cue.last + 1]}
         after = tokens[cue.last + 1].norm if cue.last + 1 < len(tokens) else ""
         return (
-            words <= self.first_person | self.relatives
+            words <= self.first_person | self.relatives | self.non_relatives
             and not words <= self.first_person
             and (
                 after not in self.history_verbs
@@ -1064,10 +1075,11 @@ class Parser:
         """Red flags denied shortly before a retraction ("no chest pain... actually") become
         possible: a denial that was taken back is never certain. A retraction whose words are
         all understood as other findings ("actually my calf twitches too") takes back nothing."""
-        understood = {
+        understood = {  # a cue is only a part of a finding: alone it says nothing
             i
             for m in matches
             if m.category in (FINDING, ABSENT, FUNCTION, DRINK)
+            and not (m.category == FINDING and self.kind(m.value) == "cue")
             for i in range(m.first, m.last + 1)
         }
         retractions = []
