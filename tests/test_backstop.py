@@ -286,7 +286,7 @@ _EXAMPLES = [
     ("throat feels swollen shut and its hard to get air in", "throat_tightness"),
     # replaced "tight squeezing feeling in the middle of my chest ..." in the eleventh session,
     # when the lexicon learned to read the chest and a pain word close together
-    ("a weight pressing behind my breastbone when i walk up hills, plus twitchy arms", "chest_pain"),
+    ("a weight pressing behind my breastbone when i walk uphill, plus twitchy arms", "chest_pain"),
 ]
 
 

@@ -467,6 +467,10 @@ class FunctionWords(Strict, frozen=True, kw_only=True):
     #: Verbs by which the writer perceives someone else ("I felt his pulse", "I checked her
     #: hand"): with ``reporting_verbs``, a writer who perceives is not the one it is about.
     perceiving_verbs: list[str] = []
+    #: Bare words for "all over the body" ("everywhere", "all over"): twitching all over only
+    #: in a clause about the body, and not right after another symptom ("itchy all over",
+    #: "shaking all over"), which they describe instead.
+    spread_words: list[str] = []
     #: Verbs of quitting ("stopped", "quit"): said at a clause's end they are about the
     #: circumstance said last ("been drinking vodka for a year, stopped on saturday"), not
     #: the body before it.

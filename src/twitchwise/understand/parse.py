@@ -181,6 +181,7 @@ class Parser:
         self.scope_words = ScopeWords.of(fw)
         self.not_onset_alone = frozenset(fw.onset_not_alone)
         self.perceiving = frozenset(fw.perceiving_verbs) | frozenset(fw.reporting_verbs)
+        self.spread_words = frozenset(fw.spread_words)
         self.families = {
             f: CIRCUMSTANCE if spec.kind in _CIRCUMSTANCE_KINDS else BODY
             for f, spec in kb.findings.items()
@@ -340,6 +341,7 @@ class Parser:
         observations += self._sides(observations)
         observations = self._now_normal(observations, mentions, sentences)
         observations = self._absorbed(observations, mentions, sentences)
+        observations = self._spread_of_another(observations, mentions, matches, tokens, breaks)
         merged = merge(self._where_it_twitches(observations, mentions, tokens, matches))
         merged = tuple(o for o in self._imply(merged) if self.kind(o.id) != "cue")
         evidence = Evidence(
@@ -526,6 +528,65 @@ class Parser:
             for o in observations
             if (o.id, sentence_of_start.get(o.start, -1)) not in absorbed or o.negated
         ]
+
+    def _spread_of_another(
+        self,
+        observations: list[Observation],
+        mentions: list[tuple[Observation, Match]],
+        matches: list[Match],
+        tokens: list[Token],
+        breaks: set[int],
+    ) -> list[Observation]:
+        """A bare "everywhere" or "all over" (lexicon ``spread_words``) is twitching all over
+        only in a sentence about the body (a twitch, a body part or a symptom in it or the
+        sentence before), not when the nearest finding before it in its clause is another
+        symptom, which it describes ("itchy all over", "aching all over and my arms twitch"),
+        and not right after some other word with no body word near ("deadlines everywhere");
+        "twitching in my arms, legs, everywhere" stays."""
+        bare = [
+            (o, m)
+            for o, m in mentions
+            if self.kind(o.id) == "pattern"
+            and not o.negated
+            and o.text.lower() in self.spread_words
+        ]
+        if not bare:
+            return observations
+        clauses = _clause_numbers(len(tokens), breaks)
+        sentences = sentence_of(tokens)
+        body = [
+            f
+            for f in matches
+            if f.category == FINDING and self.kind(f.value) in ("twitch", "region", "symptom")
+        ]
+        dropped: set[int | None] = set()
+        for o, m in bare:
+            others = [f for f in body if not (f.first >= m.first and f.last <= m.last)]
+            # about the body: said in its sentence or the one before ("Basically everywhere.")
+            here = sentences[m.first]
+            if not any(sentences[f.first] in (here, here - 1) for f in others):
+                dropped.add(o.start)
+                continue
+            lead = tokens[m.first - 1] if m.first > 0 else None
+            if (
+                lead is not None
+                and lead.norm.isalpha()
+                and lead.norm not in self.stopwords
+                and lead.norm not in self.glue
+                and not any(0 < m.first - f.last <= 3 or 0 < f.first - m.last <= 3 for f in others)
+            ):
+                dropped.add(o.start)  # "deadlines everywhere": the word before is what spreads
+                continue
+            in_clause = [f for f in others if clauses[f.first] == clauses[m.first]]
+            nearest = max(
+                (f for f in in_clause if f.last < m.first), key=lambda f: f.last, default=None
+            )
+            twitch_next = any(
+                self.kind(f.value) == "twitch" and 0 < f.first - m.last <= 2 for f in in_clause
+            )
+            if nearest is not None and self.kind(nearest.value) == "symptom" and not twitch_next:
+                dropped.add(o.start)  # "itchy all over": the itch's spread
+        return [o for o in observations if o.start not in dropped or self.kind(o.id) != "pattern"]
 
     def _now_normal(
         self,
@@ -1441,8 +1502,7 @@ class Parser:
                 close = [
                     o
                     for o, m in group
-                    if m is not None
-                    and _near(seed_match.first, m.first, clause_of, sentence_of)
+                    if m is not None and _near(seed_match.first, m.first, clause_of, sentence_of)
                 ]
                 if not close:
                     break
