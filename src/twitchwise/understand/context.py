@@ -21,7 +21,7 @@ from twitchwise.understand.lexicon import (
     TERMINATOR,
     Match,
 )
-from twitchwise.understand.text import Token
+from twitchwise.understand.text import SPACED_DASH, Token
 
 FORWARD_WINDOW = 12
 BACKWARD_WINDOW = 6
@@ -278,9 +278,15 @@ class Coverage:
 
 
 def _passes(category: str, other: str) -> bool:
-    """Whether a scope of ``category`` runs on over a cue of category ``other``: only over
-    its own kind, and a negation over an other-person cue ("no family history of ALS")."""
-    return other == category or (category == NEGATION and other == EXPERIENCER)
+    """Whether a scope of ``category`` runs on over a cue of category ``other`` (``PAST`` for
+    a cue that puts something in the past): only over its own kind, a negation over an
+    other-person cue ("no family history of ALS") or a past one, and someone else's story
+    over a time in the past ("my nan had a stroke two years ago, her leg gave way")."""
+    return (
+        other == category
+        or (category == NEGATION and other in (EXPERIENCER, PAST))
+        or (category == EXPERIENCER and other == PAST)
+    )
 
 
 def _ends_clause(tokens: list[Token], cue: Match, breaks: set[int], filler: frozenset[str]) -> bool:
@@ -337,7 +343,7 @@ def scopes(
     for m in cues:
         if id(m) not in governed:
             for i in range(m.first, m.last + 1):
-                cue_at.setdefault(i, m.category)
+                cue_at.setdefault(i, PAST if m.value == PAST else m.category)
 
     out: list[Scope] = []
     n = len(tokens)
@@ -542,10 +548,13 @@ def _same_person_goes_on(
     writer: frozenset[str],
     words: ScopeWords,
 ) -> bool:
-    """A conjunction or comma before a third-person subject ("..., and she", ", he"), or
-    before a clause told of "her" or "his" that never names the writer ("a colleague got GBS
-    after a chest infection, weakness climbed up from her feet")."""
-    if tokens[i].norm not in words.conjunctions or i + 1 >= len(tokens):
+    """A conjunction, comma or spaced dash before a third-person subject ("..., and she",
+    ", he", "my mum had a stroke - her arm went weak"), or before a clause told of "her" or
+    "his" that never names the writer ("a colleague got GBS after a chest infection, weakness
+    climbed up from her feet")."""
+    if tokens[i].norm not in words.conjunctions and tokens[i].norm != SPACED_DASH:
+        return False
+    if i + 1 >= len(tokens):
         return False
     if tokens[i + 1].norm in third_person:
         return True
