@@ -254,6 +254,7 @@ class Parser:
         self.backstop = Backstop.load(kb.closure)
         self.glue = self.say_nothing | self.gap_glue | self.subjects | self.filler
         self.cue_ids = frozenset(f.id for f in kb.findings.values() if f.kind == "cue")
+        self.medicine_ids = frozenset(f.id for f in kb.findings.values() if f.kind == "medicine")
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
@@ -272,7 +273,9 @@ class Parser:
         if not tokens:
             return Evidence()
         matches, corrections = self.lexicon.match(tokens)
-        matches = _without_drink_heads(_without_guarded(matches)) + _past_years(tokens, today)
+        matches = _without_medicine_tails(
+            _without_drink_heads(_without_guarded(matches)), self.medicine_ids
+        ) + _past_years(tokens, today)
         medicine_at = {
             m.first for m in matches if m.category == FINDING and self.kind(m.value) == "medicine"
         }
@@ -1812,6 +1815,21 @@ def _without_drink_heads(matches: list[Match]) -> list[Match]:
         m
         for m in matches
         if m.category != FINDING or not any(d.first < m.first <= d.last < m.last for d in drinks)
+    ]
+
+
+def _without_medicine_tails(matches: list[Match], medicines: frozenset[str]) -> list[Match]:
+    """Drop a phrase that ends inside a medicine's name that starts within it: "no water" in
+    "no water tablets" is not drinking no water (and the "no" denies the tablets)."""
+    names = [m for m in matches if m.category == FINDING and m.value in medicines]
+    if not names:
+        return matches
+    return [
+        m
+        for m in matches
+        if m.category != FINDING
+        or m.value in medicines
+        or not any(m.first < d.first <= m.last < d.last for d in names)
     ]
 
 
