@@ -228,8 +228,9 @@ def test_d13_dev_cases_floor() -> None:
 #: also accepts); D23-026 (restlessness after an antipsychotic increase: the guidance is to
 #: speak to the prescriber). D24 arrived with 7 of 28 serious under-triaged (49/60); two stay:
 #: D24-054 (hands in claws, numb lips and fast breathing, with no surgery or breathing trouble:
-#: urgent by the cited rule, its writer says emergency) and D24-010 (a slow pulse of 46 and dizzy
-#: turns after a donepezil increase: a pulse rate is not read as a number).
+#: urgent by the cited rule, its writer says emergency); D24-010 (a slow pulse of 46 and dizzy
+#: turns after a donepezil increase) stayed too until the eleventh session read "plus the runs
+#: most days" as diarrhoea, which with donepezil is urgent by the cited rule.
 LATER_FLOORS = [
     ("dev_d14.yaml", [], 0.9, 0.7, 0.82, 0.95),
     ("dev_d15.yaml", [], 0.85, 0.65, 0.86, 0.96),
@@ -241,7 +242,7 @@ LATER_FLOORS = [
     ("dev_d21.yaml", ["D21-022"], 0.9, 0.7, 0.8, 0.93),
     ("dev_d22.yaml", [], 0.95, 0.85, 0.88, 0.95),
     ("dev_d23.yaml", ["D23-018", "D23-026"], 0.93, 0.75, 0.73, 0.85),
-    ("dev_d24.yaml", ["D24-054", "D24-010"], 0.9, 0.7, 0.8, 0.93),
+    ("dev_d24.yaml", ["D24-054"], 0.9, 0.7, 0.8, 0.93),
 ]
 
 
