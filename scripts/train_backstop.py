@@ -14,7 +14,7 @@ see exactly the same features. Training data:
 - tests/corpus/utterances/dev.yaml: positive for a flag labelled present or possible (or a
   finding implying it); every other utterance is a negative, denied, resolved, someone else's
   and question-only mentions included;
-- tests/corpus/cases/dev.yaml, dev_d7.yaml ... dev_d24.yaml: each case's text with
+- tests/corpus/cases/dev.yaml, dev_d7.yaml ... dev_d26.yaml: each case's text with
   its finding labels;
 - the knowledge base's own synonyms of each flag (and of the findings implying it) as extra
   positives; its absent phrases, and every other finding's synonyms, as negatives.
@@ -94,6 +94,8 @@ CASES = tuple(
         "dev_d22.yaml",
         "dev_d23.yaml",
         "dev_d24.yaml",
+        "dev_d25.yaml",
+        "dev_d26.yaml",
     )
 )
 #: Case files whose triage the backstop must not make unacceptable (see `constrain`).

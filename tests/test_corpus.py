@@ -76,6 +76,9 @@ NINTH_UTTERANCES = ("U21-", "U22-", "U23-", "U24-", "U25-", "U26-")
 #: And in the tenth (weak red flags in lay words, text-speak and typos, everyday words that look
 #: like findings, benign messages that brush against warning signs).
 TENTH_UTTERANCES = ("U27-", "U28-", "U29-", "U30-", "U31-")
+#: And in the eleventh (ten weak red flags in lay words; eighteen other red flags, a third of
+#: them about someone else; ordinary findings in slang, typos and many ways of saying a time).
+ELEVENTH_UTTERANCES = ("U32-", "U33-", "U34-")
 
 
 def _utterance_floor(
@@ -84,7 +87,7 @@ def _utterance_floor(
     """The dev utterances whose ids start with one of ``prefixes`` (None: those of the first
     eight sessions, every id not in a later group) hold their micro F1 and their recall over
     all red flags."""
-    later = NINTH_UTTERANCES + TENTH_UTTERANCES
+    later = NINTH_UTTERANCES + TENTH_UTTERANCES + ELEVENTH_UTTERANCES
     items = [
         i
         for i in _items("utterances", "dev")
@@ -119,6 +122,14 @@ def test_tenth_session_dev_utterances_floor() -> None:
     the retrained backstop; before it, U27-U30 read at 0.874 and 0.926). On arrival U27 read at
     F1 0.851, U28 0.893, U29 0.865, U30 0.876, U31 0.835 (code of the moment)."""
     _utterance_floor(TENTH_UTTERANCES, 612, f1=0.86, red_flag_recall=0.95)
+
+
+def test_eleventh_session_dev_utterances_floor() -> None:
+    """U32-U34, dev half: micro F1 0.864 and red-flag recall 0.923 when studied (in sample for
+    the retrained backstop). On arrival (code of the session's start, U33 after two small
+    changes) U32 read at F1 0.843 with mean per-flag recall 0.80, U33 at 0.834 (0.84), U34 at
+    0.876."""
+    _utterance_floor(ELEVENTH_UTTERANCES, 368, f1=0.85, red_flag_recall=0.9)
 
 
 def test_d6_dev_cases_floor() -> None:
@@ -212,7 +223,7 @@ def test_d13_dev_cases_floor() -> None:
     )
 
 
-#: The 60-case dev files of the eighth to tenth sessions: (file, serious cases under-triaged
+#: The 60-case dev files of the eighth to eleventh sessions: (file, serious cases under-triaged
 #: by choice, acceptable, self-care kept, top-1, top-3), the rates they reached when studied.
 #: D16-016 (hypos after a sulfonylurea increase, as D7-003) is under by choice. D17-D20 as they
 #: arrived: D17 1 of 24 serious under-triaged, acceptable 48/60; D18 2 of 24, 54/60; D19 1 of
@@ -230,7 +241,10 @@ def test_d13_dev_cases_floor() -> None:
 #: D24-054 (hands in claws, numb lips and fast breathing, with no surgery or breathing trouble:
 #: urgent by the cited rule, its writer says emergency); D24-010 (a slow pulse of 46 and dizzy
 #: turns after a donepezil increase) stayed too until the eleventh session read "plus the runs
-#: most days" as diarrhoea, which with donepezil is urgent by the cited rule.
+#: most days" as diarrhoea, which with donepezil is urgent by the cited rule. D25-D26 as they
+#: arrived (eleventh session, the code of its start): D25 1 of 28 serious under-triaged,
+#: acceptable 57/60, self-care kept 16/18; D26 1 of 15, 52/60, 21/30. When studied: none under,
+#: D25 59/60 and 18/18, D26 56/60 and 23/30.
 LATER_FLOORS = [
     ("dev_d14.yaml", [], 0.9, 0.7, 0.82, 0.95),
     ("dev_d15.yaml", [], 0.85, 0.65, 0.86, 0.96),
@@ -243,6 +257,8 @@ LATER_FLOORS = [
     ("dev_d22.yaml", [], 0.95, 0.85, 0.88, 0.95),
     ("dev_d23.yaml", ["D23-018", "D23-026"], 0.93, 0.75, 0.73, 0.85),
     ("dev_d24.yaml", ["D24-054"], 0.9, 0.7, 0.8, 0.93),
+    ("dev_d25.yaml", [], 0.95, 0.9, 0.83, 0.95),
+    ("dev_d26.yaml", [], 0.9, 0.73, 0.93, 0.93),
 ]
 
 
