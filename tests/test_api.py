@@ -314,9 +314,15 @@ def test_a_red_flag_read_with_doubt_is_asked_about_and_counts() -> None:
             "question": 'You wrote "chest pain". Do you have any chest pain or pressure? If so, '
             "call emergency services now (999 in the UK, 112 in Europe, 911 in the US).",
         },
-        # the backstop of the tenth session also asked whether a chest that "feels tight" is
-        # breathlessness; the one retrained in the eleventh session does not (the retracted
-        # chest pain is still asked about, and the level is the same)
+        # the backstop retrained in the tenth session also asks whether a chest that "feels
+        # tight" is breathlessness (asked about, never denied)
+        {
+            "finding": "breathing_difficulty",
+            "text": "actually it feels tight and my arm twitches",
+            "question": 'You wrote "actually it feels tight and my arm twitches". Are you short '
+            "of breath or finding it hard to breathe? If so, call emergency services now (999 in "
+            "the UK, 112 in Europe, 911 in the US).",
+        },
     ]
     assert data["summary"].startswith("Call emergency services now if you have")
     for fmt in ("terminal", "markdown", "html"):

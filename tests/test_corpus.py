@@ -125,8 +125,8 @@ def test_tenth_session_dev_utterances_floor() -> None:
 
 
 def test_eleventh_session_dev_utterances_floor() -> None:
-    """U32-U34, dev half: micro F1 0.864 and red-flag recall 0.923 when studied (in sample for
-    the retrained backstop). On arrival (code of the session's start, U33 after two small
+    """U32-U34, dev half: micro F1 0.858 and red-flag recall 0.918 when studied (out of sample
+    for the backstop, which was trained in the tenth session). On arrival (code of the session's start, U33 after two small
     changes) U32 read at F1 0.843 with mean per-flag recall 0.80, U33 at 0.834 (0.84), U34 at
     0.876."""
     _utterance_floor(ELEVENTH_UTTERANCES, 368, f1=0.85, red_flag_recall=0.9)
@@ -244,7 +244,7 @@ def test_d13_dev_cases_floor() -> None:
 #: most days" as diarrhoea, which with donepezil is urgent by the cited rule. D25-D26 as they
 #: arrived (eleventh session, the code of its start): D25 1 of 28 serious under-triaged,
 #: acceptable 57/60, self-care kept 16/18; D26 1 of 15, 52/60, 21/30. When studied: none under,
-#: D25 59/60 and 18/18, D26 56/60 and 23/30.
+#: D25 59/60 and 18/18, D26 55/60 and 22/30.
 LATER_FLOORS = [
     ("dev_d14.yaml", [], 0.9, 0.7, 0.82, 0.95),
     ("dev_d15.yaml", [], 0.85, 0.65, 0.86, 0.96),
