@@ -274,7 +274,7 @@ class Parser:
             return Evidence()
         matches, corrections = self.lexicon.match(tokens)
         matches = _without_medicine_tails(
-            _without_drink_heads(_without_guarded(matches)), self.medicine_ids
+            _without_drink_heads(_without_guarded(matches)), self.medicine_ids, self.red_flags
         ) + _past_years(tokens, today)
         medicine_at = {
             m.first for m in matches if m.category == FINDING and self.kind(m.value) == "medicine"
@@ -562,13 +562,13 @@ class Parser:
             for f in matches
             if f.category == FINDING and self.kind(f.value) in ("twitch", "region", "symptom")
         ]
-        dropped: set[int | None] = set()
+        dropped: set[int] = set()
         for o, m in bare:
             others = [f for f in body if not (f.first >= m.first and f.last <= m.last)]
             # about the body: said in its sentence or the one before ("Basically everywhere.")
             here = sentences[m.first]
             if not any(sentences[f.first] in (here, here - 1) for f in others):
-                dropped.add(o.start)
+                dropped.add(id(o))
                 continue
             lead = tokens[m.first - 1] if m.first > 0 else None
             if (
@@ -578,7 +578,7 @@ class Parser:
                 and lead.norm not in self.glue
                 and not any(0 < m.first - f.last <= 3 or 0 < f.first - m.last <= 3 for f in others)
             ):
-                dropped.add(o.start)  # "deadlines everywhere": the word before is what spreads
+                dropped.add(id(o))  # "deadlines everywhere": the word before is what spreads
                 continue
             in_clause = [f for f in others if clauses[f.first] == clauses[m.first]]
             nearest = max(
@@ -588,8 +588,8 @@ class Parser:
                 self.kind(f.value) == "twitch" and 0 < f.first - m.last <= 2 for f in in_clause
             )
             if nearest is not None and self.kind(nearest.value) == "symptom" and not twitch_next:
-                dropped.add(o.start)  # "itchy all over": the itch's spread
-        return [o for o in observations if o.start not in dropped or self.kind(o.id) != "pattern"]
+                dropped.add(id(o))  # "itchy all over": the itch's spread
+        return [o for o in observations if id(o) not in dropped]
 
     def _now_normal(
         self,
@@ -1143,7 +1143,7 @@ class Parser:
             i
             for m in matches
             if m.category in (FINDING, ABSENT, FUNCTION, DRINK)
-            and not (m.category == FINDING and self.kind(m.value) == "cue")
+            and not (m.category == FINDING and m.value in self.cue_ids)
             for i in range(m.first, m.last + 1)
         }
         retractions = []
@@ -1818,9 +1818,12 @@ def _without_drink_heads(matches: list[Match]) -> list[Match]:
     ]
 
 
-def _without_medicine_tails(matches: list[Match], medicines: frozenset[str]) -> list[Match]:
+def _without_medicine_tails(
+    matches: list[Match], medicines: frozenset[str], red_flags: frozenset[str]
+) -> list[Match]:
     """Drop a phrase that ends inside a medicine's name that starts within it: "no water" in
-    "no water tablets" is not drinking no water (and the "no" denies the tablets)."""
+    "no water tablets" is not drinking no water (and the "no" denies the tablets). Never a red
+    flag's phrase ("choking on water tablets" is still choking)."""
     names = [m for m in matches if m.category == FINDING and m.value in medicines]
     if not names:
         return matches
@@ -1829,6 +1832,7 @@ def _without_medicine_tails(matches: list[Match], medicines: frozenset[str]) -> 
         for m in matches
         if m.category != FINDING
         or m.value in medicines
+        or m.value in red_flags
         or not any(m.first < d.first <= m.last < d.last for d in names)
     ]
 
