@@ -126,9 +126,9 @@ def test_tenth_session_dev_utterances_floor() -> None:
 
 def test_eleventh_session_dev_utterances_floor() -> None:
     """U32-U34, dev half: micro F1 0.858 and red-flag recall 0.918 when studied (out of sample
-    for the backstop, which was trained in the tenth session). On arrival (code of the session's start, U33 after two small
-    changes) U32 read at F1 0.843 with mean per-flag recall 0.80, U33 at 0.834 (0.84), U34 at
-    0.876."""
+    for the backstop, which was trained in the tenth session). On arrival (code of the session's
+    start, U33 after two small changes) U32 read at F1 0.843 with mean per-flag recall 0.80,
+    U33 at 0.834 (0.84), U34 at 0.876."""
     _utterance_floor(ELEVENTH_UTTERANCES, 368, f1=0.85, red_flag_recall=0.9)
 
 
