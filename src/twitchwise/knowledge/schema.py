@@ -600,6 +600,17 @@ class QuantityWords(Strict, frozen=True, kw_only=True):
     duration_tail: frozenset[str] = frozenset()
     #: Letters and words glued to an age that give the sex ("28f", "35 m").
     sex_letters: dict[str, str] = {}
+    #: Decades in words, as the year they start at ("sixties": 60); "60s" is read from digits.
+    decade_words: dict[str, int] = {}
+    #: Words before a decade that place an age in it, in years past its start ("early 70s": 2,
+    #: "mid-60s": 5, "late fifties": 8).
+    decade_parts: dict[str, int] = {}
+    #: Words before a bare number that make it an age just reached or about to be, with the
+    #: years to add ("pushing 70": -1, "just turned 60": 0).
+    age_approach: dict[str, int] = {}
+    #: Words that may follow such an age ("pushing 70 and...", "turned 60 last year"); the empty
+    #: word is a comma. Anything else (a unit, a noun) makes the number something else.
+    age_tail: frozenset[str] = frozenset()
     #: Words that make an amount in litres water or fluid ("3 litres of water a day").
     water_words: frozenset[str] = frozenset()
     #: Celsius units ("38.5c", "39 degrees").

@@ -88,6 +88,8 @@ class QuantityReader:
         self.body_words = frozenset(lexicon.body_temp_words)
         self.ambient_words = frozenset(lexicon.ambient_temp_words)
         self.relatives = frozenset(lexicon.relative_words)
+        self.other_possessives = frozenset(lexicon.third_person_possessives)
+        self.possessives = self.other_possessives | {"my"}
         self.sex_words = {w: "female" for w in lexicon.female_words} | {
             w: "male" for w in lexicon.male_words
         }
@@ -104,8 +106,9 @@ class QuantityReader:
         for i, tok in enumerate(tokens):
             glued = _GLUED.match(tok.norm)
             decade = _DECADE.match(tok.norm)
-            if decade:
-                out.append(QToken(str(int(decade.group(1)) + 5), i))
+            start = int(decade.group(1)) if decade else self.words.decade_words.get(tok.norm)
+            if start is not None:
+                out.append(QToken(str(start + 5), i))
                 out.append(QToken("decade", i))
             elif glued and not tok.norm.endswith(("st", "nd", "rd", "th")):
                 out.append(QToken(glued.group(1), i))
@@ -298,6 +301,30 @@ class QuantityReader:
         if word == "in" and k + 3 < len(q) and q[k + 1].norm == "my" and q[k + 3].norm == "decade":
             self._age(float(q[k + 2].norm), q[k].index, q[k + 3].index, out)
             return k + 4
+        placed = self._in_a_decade(q, k, out)
+        if placed:
+            return placed
+        if word in self.words.age_approach and k + 1 < len(q) and _NUM.match(q[k + 1].norm):
+            # "pushing 70 and...", "just turned 60, ...": an age, when nothing makes it an amount
+            years = float(q[k + 1].norm) + self.words.age_approach[word]
+            nxt = q[k + 2].norm if k + 2 < len(q) else ""
+            if 12 <= years <= 110 and nxt in self.words.age_tail:
+                self._age_of(years, q, k, q[k + 1].index, out)
+                return k + 2
+        if (
+            k == 0
+            and _NUM.match(word)
+            and 12 <= float(word) <= 110
+            and len(q) > 2
+            and q[1].norm in ("", "and")
+            and not _NUM.match(q[2].norm)
+            and q[2].norm not in ("a", "an", "half")
+            and self.number_at(q, 2) is None
+        ):
+            # a text that opens with a number and goes on ("56 and getting cramps", "45, calf
+            # twitching"): the writer's age
+            self._age(float(word), q[0].index, q[0].index, out)
+            return 1
         parsed = self.number_at(q, k)
         if parsed is None:
             return self._since(q, k, out, today)
@@ -461,6 +488,32 @@ class QuantityReader:
         if after.split(" ")[0] in ("daily", "nightly") or after in self.words.daily:
             out.alcohol_daily.append(amount)
         return True
+
+    def _in_a_decade(self, q: list[QToken], k: int, out: Quantities) -> int:
+        """ "late 60s", "in my early seventies", "in her mid-80s": an age placed in a decade;
+        the index after it, or 0."""
+        j = k
+        if q[j].norm == "in" and j + 1 < len(q) and q[j + 1].norm in self.possessives:
+            j += 2
+        if j >= len(q) or q[j].norm not in self.words.decade_parts:
+            return 0
+        offset = self.words.decade_parts[q[j].norm]
+        j += 1
+        if j + 1 >= len(q) or q[j + 1].norm != "decade" or not _NUM.match(q[j].norm):
+            return 0
+        years = float(q[j].norm) - 5 + offset
+        self._age_of(years, q, k, q[j + 1].index, out)
+        return j + 2
+
+    def _age_of(self, years: float, q: list[QToken], k: int, last: int, out: Quantities) -> None:
+        """An age said at ``q[k]``: someone else's when a relative or "his"/"her" comes just
+        before it ("my dad, late 70s", "in her mid-80s"), else the writer's."""
+        before = {q[x].norm for x in range(max(0, k - 4), k + 2)}
+        if before & (self.relatives | self.other_possessives):
+            if 1 <= years <= 110:
+                out.ages_other.append(Amount(years, q[k].index, last))
+        else:
+            self._age(years, q[k].index, last, out)
 
     def _age(self, years: float, first: int, last: int, out: Quantities) -> None:
         if 1 <= years <= 110:
