@@ -79,6 +79,9 @@ TENTH_UTTERANCES = ("U27-", "U28-", "U29-", "U30-", "U31-")
 #: And in the eleventh (ten weak red flags in lay words; eighteen other red flags, a third of
 #: them about someone else; ordinary findings in slang, typos and many ways of saying a time).
 ELEVENTH_UTTERANCES = ("U32-", "U33-", "U34-")
+#: And in the twelfth (every red flag present, hedged, denied, someone else's and over, in long
+#: messages; ages, times and amounts said every way; ordinary findings, every one at least once).
+TWELFTH_UTTERANCES = ("U35-", "U36-", "U37-")
 
 
 def _utterance_floor(
@@ -87,7 +90,7 @@ def _utterance_floor(
     """The dev utterances whose ids start with one of ``prefixes`` (None: those of the first
     eight sessions, every id not in a later group) hold their micro F1 and their recall over
     all red flags."""
-    later = NINTH_UTTERANCES + TENTH_UTTERANCES + ELEVENTH_UTTERANCES
+    later = NINTH_UTTERANCES + TENTH_UTTERANCES + ELEVENTH_UTTERANCES + TWELFTH_UTTERANCES
     items = [
         i
         for i in _items("utterances", "dev")
