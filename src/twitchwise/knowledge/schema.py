@@ -471,6 +471,13 @@ class FunctionWords(Strict, frozen=True, kw_only=True):
     #: in a clause about the body, and not right after another symptom ("itchy all over",
     #: "shaking all over"), which they describe instead.
     spread_words: list[str] = []
+    #: Body words that are also directions ("back"): a direction, not the body part, when a
+    #: particle of ``direction_particles`` follows and no determiner of
+    #: ``direction_determiners`` comes before ("built back up", "came back on", "got back
+    #: home"; not "my back up to my neck", "lower back down to my leg").
+    direction_words: list[str] = []
+    direction_particles: list[str] = []
+    direction_determiners: list[str] = []
     #: Verbs of quitting ("stopped", "quit"): said at a clause's end they are about the
     #: circumstance said last ("been drinking vodka for a year, stopped on saturday"), not
     #: the body before it.
@@ -600,6 +607,9 @@ class QuantityWords(Strict, frozen=True, kw_only=True):
     duration_tail: frozenset[str] = frozenset()
     #: Letters and words glued to an age that give the sex ("28f", "35 m").
     sex_letters: dict[str, str] = {}
+    #: After an amount of time, words that put it in the future ("the GP is 2 weeks away", "a scan
+    #: in 3 weeks' time"): when something will happen, not how long anything has lasted.
+    future_tail: frozenset[str] = frozenset()
     #: Decades in words, as the year they start at ("sixties": 60); "60s" is read from digits.
     decade_words: dict[str, int] = {}
     #: Words before a decade that place an age in it, in years past its start ("early 70s": 2,

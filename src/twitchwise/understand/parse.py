@@ -182,6 +182,9 @@ class Parser:
         self.not_onset_alone = frozenset(fw.onset_not_alone)
         self.perceiving = frozenset(fw.perceiving_verbs) | frozenset(fw.reporting_verbs)
         self.spread_words = frozenset(fw.spread_words)
+        self.direction_words = frozenset(fw.direction_words)
+        self.direction_particles = frozenset(fw.direction_particles)
+        self.direction_determiners = frozenset(fw.direction_determiners)
         self.families = {
             f: CIRCUMSTANCE if spec.kind in _CIRCUMSTANCE_KINDS else BODY
             for f, spec in kb.findings.items()
@@ -450,6 +453,8 @@ class Parser:
             ):
                 continue
             kind = self.kind(m.value)
+            if kind == "region" and self._a_direction(m, tokens):
+                continue  # "built back up", "came back on": a direction, not the back
             if m.value in self.weakness_family and self._said_of_a_thing(m, tokens, matches):
                 continue  # "the pound is getting weaker": not a body
             figure = self.kb.findings[m.value].said_of_a_body_part
@@ -938,6 +943,16 @@ class Parser:
                 if word.endswith("s") and stem(word) != word:
                     return True
         return False
+
+    def _a_direction(self, m: Match, tokens: list[Token]) -> bool:
+        """A one-word body part that is also a direction (lexicon ``direction_words``: "back"),
+        used as one: a particle after it and no determiner before it ("built back up", "it
+        came back on", "got back home"; not "my back up to my shoulders")."""
+        if m.first != m.last or tokens[m.first].norm not in self.direction_words:
+            return False
+        after = tokens[m.last + 1].norm if m.last + 1 < len(tokens) else ""
+        before = tokens[m.first - 1].norm if m.first > 0 else ""
+        return after in self.direction_particles and before not in self.direction_determiners
 
     def _said_of_a_body_part(self, m: Match, tokens: list[Token], matches: list[Match]) -> bool:
         """A body part after a possessive ("my calf", "her leg") is the subject the finding's

@@ -394,8 +394,10 @@ class QuantityReader:
             ):
                 # "32 weeks pregnant", "22 weeks with my first": how far along, not how long
                 return j + 1
-            if prev in ("in", "next", "within") and after not in self.words.ago:
-                return j + 1  # "a check-up in 3 months": the future, not how long
+            if (prev in ("in", "next", "within") and after not in self.words.ago) or (
+                after in self.words.future_tail
+            ):
+                return j + 1  # "a check-up in 3 months", "2 weeks away": the future
             if (
                 high > 1
                 and not unit.endswith("s")
