@@ -282,7 +282,12 @@ class Parser:
         medicine_at = {
             m.first for m in matches if m.category == FINDING and self.kind(m.value) == "medicine"
         }
-        matches = [m for m in matches if not self._person_not_a_subject(m, tokens, medicine_at)]
+        matches = [
+            m
+            for m in matches
+            if not self._person_not_a_subject(m, tokens, medicine_at)
+            and not self._an_ending_in_a_simile(m, tokens)
+        ]
         breaks = clause_breaks(tokens, matches, self.subjects, self.scope_words)
         coverage = Coverage(
             scopes(
@@ -953,6 +958,15 @@ class Parser:
         after = tokens[m.last + 1].norm if m.last + 1 < len(tokens) else ""
         before = tokens[m.first - 1].norm if m.first > 0 else ""
         return after in self.direction_particles and before not in self.direction_determiners
+
+    def _an_ending_in_a_simile(self, m: Match, tokens: list[Token]) -> bool:
+        """An ending word ("stops", "goes away") inside a comparison describes the symptom, it
+        does not end it: "my pulse feels uneven, like it stops and then starts again", "feels
+        as if it stops". A comparison after a comma counts too ("uneven, like it stops")."""
+        if m.category != NEGATION or m.value != "at_clause_end":
+            return False
+        comparing = self.comparing | {","}
+        return _after_a_simile(m, tokens, self.simile_stops - {"and"}, comparing)
 
     def _said_of_a_body_part(self, m: Match, tokens: list[Token], matches: list[Match]) -> bool:
         """A body part after a possessive ("my calf", "her leg") is the subject the finding's
