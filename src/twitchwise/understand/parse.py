@@ -1284,6 +1284,8 @@ class Parser:
             )
         for amount in q.weight_lost:
             out.append(derived("weight_loss", amount))
+        for amount in q.gestation[:1]:  # "24+3 with my first"
+            out.append(derived("pregnant", amount))
         caffeine = q.caffeine_mg
         if caffeine is not None:
             first = min([d[3] for d in q.drinks] + [a.first for a in q.caffeine_mg_stated])

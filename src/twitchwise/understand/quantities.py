@@ -20,7 +20,14 @@ from twitchwise.understand.text import Token
 _NUM = re.compile(r"^\d+(?:\.\d+)?$")
 _GLUED = re.compile(r"^(\d+(?:\.\d+)?)([a-z°]+)$")
 _DECADE = re.compile(r"^(\d0)s$")
+#: "24+3": weeks and days of a pregnancy, as midwives write it
+_GESTATION = re.compile(r"^(\d{1,2})\+([0-6])$")
+#: "60+", "15+": at least that many
+_AT_LEAST = re.compile(r"^(\d+)\+$")
 
+
+#: Weeks of a pregnancy a "24+3" may give.
+_PREGNANCY_WEEKS = (4, 42)
 
 #: Days in a week: "all week" and longer spans are how long, "all day" is not.
 _WEEK = 7
@@ -58,6 +65,8 @@ class Quantities:
     sexes_other: list[tuple[str, int]] = field(default_factory=list)
     sexes: list[tuple[str, int]] = field(default_factory=list)
     body_temp_c: list[Amount] = field(default_factory=list)
+    #: Weeks of a pregnancy written as weeks+days ("24+3").
+    gestation: list[Amount] = field(default_factory=list)
     ambient_temp_c: list[Amount] = field(default_factory=list)
     water_l: list[Amount] = field(default_factory=list)
     weight_lost: list[Amount] = field(default_factory=list)
@@ -106,6 +115,10 @@ class QuantityReader:
         for i, tok in enumerate(tokens):
             glued = _GLUED.match(tok.norm)
             decade = _DECADE.match(tok.norm)
+            at_least = _AT_LEAST.match(tok.norm)
+            if at_least:  # "3+ months", "15+ drinks", "60+ and ...": the number
+                out.append(QToken(at_least.group(1), i))
+                continue
             start = int(decade.group(1)) if decade else self.words.decade_words.get(tok.norm)
             if start is not None:
                 out.append(QToken(str(start + 5), i))
@@ -242,6 +255,11 @@ class QuantityReader:
 
     def _at(self, q: list[QToken], k: int, out: Quantities, today: date) -> int:
         word = q[k].norm
+        gestation = _GESTATION.match(word)
+        if gestation and _PREGNANCY_WEEKS[0] <= int(gestation.group(1)) <= _PREGNANCY_WEEKS[1]:
+            # "24+3 with my first", "36+2 and my tummy tightens": how far along a pregnancy is
+            out.gestation.append(Amount(float(gestation.group(1)), q[k].index, q[k].index))
+            return k + 1
         # "my husband (63, on lithium)", "Mum, 84,", "my mother, 74 years", "he is 80 years"
         if word in self.relatives:
             j = k + 1

@@ -15,7 +15,11 @@ from functools import lru_cache
 
 import snowballstemmer  # type: ignore[import-untyped]
 
-_WORD = re.compile(r"\d+(?:[.,]\d+)?(?:[a-z°]+)?|[a-z]+(?:['’][a-z]+)*|[/&]|[.!?;:,()\-]")
+#: "24+3" (weeks and days of a pregnancy) and "60+" (at least) are one token each
+_WORD = re.compile(
+    r"\d{1,2}\+[0-6](?![\d.])|\d+\+(?!\d)"
+    r"|\d+(?:[.,]\d+)?(?:[a-z°]+)?|[a-z]+(?:['’][a-z]+)*|[/&]|[.!?;:,()\-]"
+)
 #: The token of a dash with space on both sides (or at either end of the text): a clause boundary.
 SPACED_DASH = " - "
 _SENTENCE_PUNCT = frozenset((*".!?;:()", SPACED_DASH))
