@@ -197,6 +197,10 @@ class Finding(Strict, frozen=True, kw_only=True):
     #: Of one side of the body only: its phrase said of a body part in the plural ("can't lift
     #: his arms") is not this finding (the weakness it also says is read on its own).
     one_side_only: bool = False
+    #: Comes on over at most this many days: when composed from parts in a sentence that says
+    #: it has gone on longer ("the past 6 months both feet have gone numb and I get tingles up
+    #: to the ankles"), it is something slower, not this finding.
+    within_days: float | None = None
     #: Findings that, said in the same sentence, are part of this one: "my whole body jerks just
     #: as I'm drifting off" is a sleep start, not twitching all over (``hypnic_jerks`` absorbs
     #: ``widespread``).

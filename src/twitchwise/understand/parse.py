@@ -9,6 +9,7 @@ by others -> one observation per finding. ``parse`` never raises on a string.
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date
@@ -347,6 +348,7 @@ class Parser:
         observations += self._composed(
             mentions + [(o, None) for o in observations if o.derived], tokens, breaks, text
         )
+        observations = self._too_slow(observations, anchored, sentences, tokens)
         observations += self._sudden(anchored, observations, tokens, sentences, text)
         observations += self._sites(mentions, self._site_clauses(tokens, matches))
         observations += self._sides(observations)
@@ -948,6 +950,42 @@ class Parser:
                 if word.endswith("s") and stem(word) != word:
                     return True
         return False
+
+    def _too_slow(
+        self,
+        observations: list[Observation],
+        anchored: list[tuple[Amount, str | None, bool, int]],
+        sentences: list[int],
+        tokens: list[Token],
+    ) -> list[Observation]:
+        """A finding that comes on within days (``within_days``), composed from parts, whose last
+        part is in a sentence that says it has gone on longer: something slower ("the past 6
+        months both feet have gone numb and I get tingles up to the ankles": not ascending
+        weakness). Only composed ones: the words for the finding itself always count. The
+        backstop may still raise it as possible (it is then asked about)."""
+        slow = [
+            (o, self.kb.findings[o.id].within_days)
+            for o in observations
+            if o.derived and not o.negated and self.kb.findings[o.id].within_days is not None
+        ]
+        if not slow:
+            return observations
+        starts = [t.start for t in tokens]
+        dropped = set()
+        for o, days in slow:
+            if o.end is None:
+                continue
+            # the sentence of its last part, where the climbing is said ("feet numb for years.
+            # This week it's gone higher up my legs" still climbs)
+            at = bisect_right(starts, o.end - 1) - 1
+            if any(
+                not amount.ago
+                and amount.value > (days or 0)
+                and sentences[amount.first] == sentences[at]
+                for amount, _, _, _ in anchored
+            ):
+                dropped.add(id(o))
+        return [o for o in observations if id(o) not in dropped]
 
     def _a_direction(self, m: Match, tokens: list[Token]) -> bool:
         """A one-word body part that is also a direction (lexicon ``direction_words``: "back"),
