@@ -611,6 +611,10 @@ class QuantityWords(Strict, frozen=True, kw_only=True):
     duration_tail: frozenset[str] = frozenset()
     #: Letters and words glued to an age that give the sex ("28f", "35 m").
     sex_letters: dict[str, str] = {}
+    #: Units said before a count of them ("day 5 of", "week 2 of sertraline"), in days: the day
+    #: or week a thing is on, so how long it has gone on; at most ``counted_most`` of them.
+    counted_units: dict[str, float] = {}
+    counted_most: float = 60
     #: After an amount of time, words that put it in the future ("the GP is 2 weeks away", "a scan
     #: in 3 weeks' time"): when something will happen, not how long anything has lasted.
     future_tail: frozenset[str] = frozenset()

@@ -1282,6 +1282,8 @@ class Parser:
                 continue
             if crosses and clause_of[at] in timed and self.kind(anchor or "") in self.anchor_kinds:
                 continue
+            if anchor is None and amount.needs_anchor:
+                continue
             if anchor is None or self.kind(anchor) in self.anchor_kinds:
                 near = {part_of[amount.first]}
                 if anchor is not None and abs(part_of[at] - part_of[amount.first]) <= 1:

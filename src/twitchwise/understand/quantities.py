@@ -26,6 +26,13 @@ _GESTATION = re.compile(r"^(\d{1,2})\+([0-6])$")
 _AT_LEAST = re.compile(r"^(\d+)\+$")
 
 
+#: Words before "day 5", "week 2" that make it something else than the day a thing is on
+#: ("last week 2 times", "all day 39.4", "the same day 3 people").
+_NOT_A_COUNT = frozenset({"last", "this", "next", "same", "that", "the", "one", "whole"})
+
+#: The earliest year "since 2019" is read as a time.
+_EARLIEST_YEAR = 1940
+
 #: Weeks of a pregnancy a "24+3" may give.
 _PREGNANCY_WEEKS = (4, 42)
 
@@ -45,6 +52,9 @@ class Amount:
     first: int  # token indices of the whole expression
     last: int
     ago: bool = False  # "3 days ago": a point in time, a duration only if something started then
+    #: "since 2016": how long only of a finding said with it ("RRMS since 2016" says nothing
+    #: of the twitch when the condition is not one the lexicon knows)
+    needs_anchor: bool = False
 
 
 @dataclass
@@ -319,7 +329,7 @@ class QuantityReader:
         if word == "in" and k + 3 < len(q) and q[k + 1].norm == "my" and q[k + 3].norm == "decade":
             self._age(float(q[k + 2].norm), q[k].index, q[k + 3].index, out)
             return k + 4
-        placed = self._in_a_decade(q, k, out)
+        placed = self._in_a_decade(q, k, out) or self._count_of_days(q, k, out)
         if placed:
             return placed
         if word in self.words.age_approach and k + 1 < len(q) and _NUM.match(q[k + 1].norm):
@@ -439,6 +449,10 @@ class QuantityReader:
             ):
                 return j + 1  # "5 hours a night", "3 coffees a day": a rate, not a duration
             days = high * self.units[unit]
+            if self._and_a_half(q, j + 1):  # "a week and a half"
+                days += 0.5 * self.units[unit]
+                j, after = j + 3, q[j + 4].norm if j + 4 < len(q) else ""
+                last = q[j].index
             ago = after in self.words.ago
             out.durations.append(
                 Amount(days, self._lead(q, k), q[j + 1].index if ago else last, ago=ago)
@@ -549,6 +563,32 @@ class QuantityReader:
                     hi = x
         return any(q[x].norm in words for x in range(lo, hi))
 
+    @staticmethod
+    def _and_a_half(q: list[QToken], j: int) -> bool:
+        return [x.norm for x in q[j : j + 3]] == ["and", "a", "half"]
+
+    def _count_of_days(self, q: list[QToken], k: int, out: Quantities) -> int:
+        """ "day 5 of a twitchy eyelid", "Day 4, chest twitching", "week 2 of sertraline": the
+        day or week a thing is on, as how long it has gone on; "week and a half of my eye doing
+        it" opening a sentence. The index after it, or 0."""
+        word = q[k].norm
+        unit = self.words.counted_units.get(word)
+        if unit is None:
+            return 0
+        nxt = q[k + 1].norm if k + 1 < len(q) else ""
+        prev = q[k - 1].norm if k > 0 else ""
+        if (
+            nxt.isdigit()
+            and 1 <= int(nxt) <= self.words.counted_most
+            and prev not in self.words.rate_words | self.words.whole_words | _NOT_A_COUNT
+        ):
+            out.durations.append(Amount(float(nxt) * unit, q[k].index, q[k + 1].index))
+            return k + 2
+        if prev in ("", ".", "!", "?") and self._and_a_half(q, k + 1):
+            out.durations.append(Amount(1.5 * unit, q[k].index, q[k + 3].index))
+            return k + 4
+        return 0
+
     def _lead(self, q: list[QToken], k: int) -> int:
         start = k
         while start - 1 >= 0 and q[start - 1].norm in self.words.duration_lead and k - start < 4:
@@ -573,6 +613,11 @@ class QuantityReader:
                 days = self._weekday_back(nxt, today)
             elif (dated := self._calendar(q, k + 1, today)) is not None:
                 days, span = dated[0], 1 + dated[1]
+            elif _NUM.match(nxt) and _EARLIEST_YEAR <= float(nxt) < today.year:
+                # "since 2019": from the start of that year (at least that long)
+                days = float((today - date(int(nxt), 1, 1)).days)
+                out.durations.append(Amount(days, q[k].index, q[k + 1].index, needs_anchor=True))
+                return k + 2
             elif (
                 nxt in ("this", "today")
                 or nxt in self.words.earlier_today
