@@ -476,12 +476,15 @@ class FunctionWords(Strict, frozen=True, kw_only=True):
     #: "shaking all over"), which they describe instead.
     spread_words: list[str] = []
     #: Body words that are also directions ("back"): a direction, not the body part, when a
-    #: particle of ``direction_particles`` follows and no determiner of
-    #: ``direction_determiners`` comes before ("built back up", "came back on", "got back
-    #: home"; not "my back up to my neck", "lower back down to my leg").
+    #: particle of ``direction_particles`` follows or a verb of ``direction_verbs`` comes just
+    #: before, and no determiner of ``direction_determiners`` comes before ("built back up",
+    #: "came back on", "got back home"; not "my back up to my neck", "lower back down my leg").
     direction_words: list[str] = []
     direction_particles: list[str] = []
     direction_determiners: list[str] = []
+    #: Verbs of going, getting or answering before such a word that make it a direction too
+    #: ("do I need to go back", "her head is twisted back", "the GP rang back").
+    direction_verbs: list[str] = []
     #: Verbs of quitting ("stopped", "quit"): said at a clause's end they are about the
     #: circumstance said last ("been drinking vodka for a year, stopped on saturday"), not
     #: the body before it.

@@ -186,6 +186,7 @@ class Parser:
         self.direction_words = frozenset(fw.direction_words)
         self.direction_particles = frozenset(fw.direction_particles)
         self.direction_determiners = frozenset(fw.direction_determiners)
+        self.direction_verbs = frozenset(fw.direction_verbs)
         self.families = {
             f: CIRCUMSTANCE if spec.kind in _CIRCUMSTANCE_KINDS else BODY
             for f, spec in kb.findings.items()
@@ -989,13 +990,16 @@ class Parser:
 
     def _a_direction(self, m: Match, tokens: list[Token]) -> bool:
         """A one-word body part that is also a direction (lexicon ``direction_words``: "back"),
-        used as one: a particle after it and no determiner before it ("built back up", "it
-        came back on", "got back home"; not "my back up to my shoulders")."""
+        used as one: a particle after it or a verb of going before it, and no determiner
+        before it ("built back up", "it came back on", "do I need to go back"; not "my back up
+        to my shoulders")."""
         if m.first != m.last or tokens[m.first].norm not in self.direction_words:
             return False
         after = tokens[m.last + 1].norm if m.last + 1 < len(tokens) else ""
         before = tokens[m.first - 1].norm if m.first > 0 else ""
-        return after in self.direction_particles and before not in self.direction_determiners
+        if before in self.direction_determiners:
+            return False
+        return after in self.direction_particles or before in self.direction_verbs
 
     def _an_ending_in_a_simile(self, m: Match, tokens: list[Token]) -> bool:
         """An ending word ("stops", "goes away") inside a comparison describes the symptom, it
