@@ -614,6 +614,12 @@ class QuantityWords(Strict, frozen=True, kw_only=True):
     duration_tail: frozenset[str] = frozenset()
     #: Letters and words glued to an age that give the sex ("28f", "35 m").
     sex_letters: dict[str, str] = {}
+    #: A school year and the age it gives, in years added to it ("in year 9": 9 + 5 = 14 in
+    #: England; "in 3rd grade": 3 + 6 = 9 in the US): a child's age.
+    school_years: dict[str, float] = {}
+    #: Words just after a school year that make it something else ("year 2 at uni", "year 3 of
+    #: my degree").
+    school_not: frozenset[str] = frozenset()
     #: Units said before a count of them ("day 5 of", "week 2 of sertraline"), in days: the day
     #: or week a thing is on, so how long it has gone on; at most ``counted_most`` of them.
     counted_units: dict[str, float] = {}

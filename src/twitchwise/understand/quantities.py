@@ -30,6 +30,11 @@ _AT_LEAST = re.compile(r"^(\d+)\+$")
 #: ("last week 2 times", "all day 39.4", "the same day 3 people").
 _NOT_A_COUNT = frozenset({"last", "this", "next", "same", "that", "the", "one", "whole"})
 
+#: "3rd", "4th": an ordinal number
+_ORDINAL = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)$")
+#: The last school year ("year 13", "grade 12").
+_SCHOOL_YEARS = 13
+
 #: The earliest year "since 2019" is read as a time.
 _EARLIEST_YEAR = 1940
 
@@ -329,7 +334,11 @@ class QuantityReader:
         if word == "in" and k + 3 < len(q) and q[k + 1].norm == "my" and q[k + 3].norm == "decade":
             self._age(float(q[k + 2].norm), q[k].index, q[k + 3].index, out)
             return k + 4
-        placed = self._in_a_decade(q, k, out) or self._count_of_days(q, k, out)
+        placed = (
+            self._in_a_decade(q, k, out)
+            or self._count_of_days(q, k, out)
+            or self._school_year(q, k, out)
+        )
         if placed:
             return placed
         if word in self.words.age_approach and k + 1 < len(q) and _NUM.match(q[k + 1].norm):
@@ -562,6 +571,25 @@ class QuantityReader:
                 else:
                     hi = x
         return any(q[x].norm in words for x in range(lo, hi))
+
+    def _school_year(self, q: list[QToken], k: int, out: Quantities) -> int:
+        """ "my son is in year 9", "Year 11, revising for GCSEs", "she's in 3rd grade": a school
+        year, so a child's age (someone else's after a relative word). The index after it, or
+        0."""
+        word = q[k].norm
+        nxt = q[k + 1].norm if k + 1 < len(q) else ""
+        years = self.words.school_years
+        if word in years and nxt.isdigit():  # "year 9", "grade 3"
+            number, add, end = int(nxt), years[word], k + 1
+        elif (ordinal := _ORDINAL.match(word)) and nxt in years:  # "3rd grade"
+            number, add, end = int(ordinal.group(1)), years[nxt], k + 1
+        else:
+            return 0
+        after = q[end + 1].norm if end + 1 < len(q) else ""
+        if not 1 <= number <= _SCHOOL_YEARS or after in self.words.school_not:
+            return 0
+        self._age_of(float(number) + add, q, k, q[end].index, out)
+        return end + 1
 
     @staticmethod
     def _and_a_half(q: list[QToken], j: int) -> bool:
