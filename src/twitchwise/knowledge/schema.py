@@ -614,6 +614,11 @@ class QuantityWords(Strict, frozen=True, kw_only=True):
     duration_tail: frozenset[str] = frozenset()
     #: Letters and words glued to an age that give the sex ("28f", "35 m").
     sex_letters: dict[str, str] = {}
+    #: After a stated amount of caffeine, words that make it the amount in each drink ("4
+    #: cans (200mg each)"); "per" too, unless a time follows ("per day": the total).
+    each_words: frozenset[str] = frozenset()
+    #: Time words after "per" that make an amount a total for that time ("300mg per day").
+    rate_units: frozenset[str] = frozenset()
     #: A school year and the age it gives, in years added to it ("in year 9": 9 + 5 = 14 in
     #: England; "in 3rd grade": 3 + 6 = 9 in the US): a child's age.
     school_years: dict[str, float] = {}

@@ -32,6 +32,13 @@ _NOT_A_COUNT = frozenset({"last", "this", "next", "same", "that", "the", "one", 
 
 #: "3rd", "4th": an ordinal number
 _ORDINAL = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)$")
+#: "NNf" at or above this is degrees Fahrenheit, not an age and a sex, beside a word for the
+#: air ("92F outside"); at or above the next, unless a relative is named ("101F", "115F
+#: today"; "my nan, 96f" is her age).
+_HOT_F = 90
+_HOTTER_F = 95
+#: How far a word for the air ("kitchen", "outside") may be from a temperature.
+_AIR_REACH = 6
 #: The last school year ("year 13", "grade 12").
 _SCHOOL_YEARS = 13
 
@@ -252,6 +259,8 @@ class QuantityReader:
             for j in range(kq + 1, min(kq + 8, len(q) - 1)):
                 if _NUM.match(q[j].norm) and q[j + 1].norm in self.words.mg_units:
                     mg = float(q[j].norm)
+                    if self._each(q, j + 2):  # "4 energy drinks (200mg each)"
+                        mg *= count
                     used_mg.add(j)
                     break
                 if q[j].norm in (".", ";"):
@@ -370,7 +379,18 @@ class QuantityReader:
         after = q[j + 1].norm if j + 1 < len(q) else ""
         prev = q[k - 1].norm if k > 0 else ""
         first, last = q[k].index, q[min(j, len(q) - 1)].index
-        if unit in ("f", "c") and self._near(q, k, self.body_words, 3):
+        if unit in ("f", "c") and (
+            self._near(q, k, self.body_words, 3)
+            or (
+                unit == "f"
+                and low >= _HOT_F
+                and (
+                    self._near(q, k, self.ambient_words, _AIR_REACH)
+                    or (low >= _HOTTER_F and not self._near(q, k, self.relatives, 4))
+                )
+            )
+        ):
+            # "101F", "115F today": a temperature, never an age and a sex
             self._temperature(q, k, j, low, out)
             return j + 1
         if _NUM.match(word) and unit in ("f", "m") and q[j].index == q[k].index:
@@ -591,6 +611,18 @@ class QuantityReader:
         self._age_of(float(number) + add, q, k, q[end].index, out)
         return end + 1
 
+    def _each(self, q: list[QToken], j: int) -> bool:
+        """An amount said of each one, in the few words from ``q[j]``: "(200mg each)", "350mg
+        caffeine per scoop" (not "per day": that is the total)."""
+        for x in range(j, min(j + 3, len(q))):
+            word = q[x].norm
+            if word in self.words.each_words:
+                return True
+            if word == "per":
+                nxt = q[x + 1].norm if x + 1 < len(q) else ""
+                return nxt not in self.units and nxt not in self.words.rate_units
+        return False
+
     @staticmethod
     def _and_a_half(q: list[QToken], j: int) -> bool:
         return [x.norm for x in q[j : j + 3]] == ["and", "a", "half"]
@@ -768,10 +800,11 @@ class QuantityReader:
             celsius = value
         if celsius is None:
             return
-        body = self._near(q, k, self.body_words, 4)
-        ambient = self._near(q, k, self.ambient_words, 3)
+        # a word for a body's temperature, not only its unit ("40°C by the fryers" is the air)
+        said_of_body = self._near(q, k, self.body_words - self.words.celsius_units, 4)
+        ambient = self._near(q, k, self.ambient_words, _AIR_REACH)
         first, last = q[k].index, q[min(j, len(q) - 1)].index
-        if body and 34 <= celsius <= 44:
+        if 34 <= celsius <= 44 and (said_of_body or not ambient):
             out.body_temp_c.append(Amount(celsius, first, last))
-        elif ambient and -30 <= celsius <= 60:
+        elif (ambient or celsius > 44) and -30 <= celsius <= 60:
             out.ambient_temp_c.append(Amount(celsius, first, last))
