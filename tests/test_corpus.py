@@ -80,8 +80,10 @@ TENTH_UTTERANCES = ("U27-", "U28-", "U29-", "U30-", "U31-")
 #: them about someone else; ordinary findings in slang, typos and many ways of saying a time).
 ELEVENTH_UTTERANCES = ("U32-", "U33-", "U34-")
 #: And in the twelfth (every red flag present, hedged, denied, someone else's and over, in long
-#: messages; ages, times and amounts said every way; ordinary findings, every one at least once).
-TWELFTH_UTTERANCES = ("U35-", "U36-", "U37-")
+#: messages; ages, times and amounts said every way; ordinary findings, every one at least once;
+#: the eight red flags weakest on the sealed sets, 30 ways each; everyday words that sound like
+#: findings).
+TWELFTH_UTTERANCES = ("U35-", "U36-", "U37-", "U38-", "U39-")
 
 
 def _utterance_floor(
