@@ -283,7 +283,12 @@ _EXAMPLES = [
     ("one side of my face has gone all slack and my tea dribbles out", "facial_droop"),
     ("nothing is staying in, even sips of water come back", "fluids_not_kept_down"),
     ("the arm and leg on one side have no strength since an hour ago", "one_sided_weakness"),
-    ("throat feels swollen shut and its hard to get air in", "throat_tightness"),
+    # replaced "throat feels swollen shut and its hard to get air in" in the twelfth session, when
+    # the lexicon learned to read the throat and a narrowing word close together
+    (
+        "feels like the inside of my neck is puffing up and I can hardly get air through",
+        "throat_tightness",
+    ),
     # replaced "tight squeezing feeling in the middle of my chest ..." in the eleventh session,
     # when the lexicon learned to read the chest and a pain word close together
     ("a weight pressing behind my breastbone when i walk uphill, plus twitchy arms", "chest_pain"),
