@@ -357,20 +357,22 @@ class QuantityReader:
             if 12 <= years <= 110 and nxt in self.words.age_tail:
                 self._age_of(years, q, k, q[k + 1].index, out)
                 return k + 2
-        if (
-            k == 0
-            and _NUM.match(word)
-            and 12 <= float(word) <= 110
-            and len(q) > 2
-            and q[1].norm in ("", "and")
-            and not _NUM.match(q[2].norm)
-            and q[2].norm not in ("a", "an", "half")
-            and self.number_at(q, 2) is None
-        ):
-            # a text that opens with a number and goes on ("56 and getting cramps", "45, calf
-            # twitching"): the writer's age
-            self._age(float(word), q[0].index, q[0].index, out)
-            return 1
+        opening = self.number_at(q, 0) if k == 0 else None
+        if opening is not None and opening[0] == opening[1]:
+            years, j = opening[0], opening[2]
+            if (
+                12 <= years <= 110
+                and years == int(years)
+                and j + 1 < len(q)
+                and q[j].norm in ("", "and")
+                and not _NUM.match(q[j + 1].norm)
+                and q[j + 1].norm not in ("a", "an", "half")
+                and self.number_at(q, j + 1) is None
+            ):
+                # a text that opens with a number and goes on ("56 and getting cramps", "45, calf
+                # twitching", "twenty-nine, healthy"): the writer's age
+                self._age(years, q[0].index, q[j - 1].index, out)
+                return j
         parsed = self.number_at(q, k)
         if parsed is None:
             return self._since(q, k, out, today)
@@ -642,7 +644,9 @@ class QuantityReader:
             and 1 <= int(nxt) <= self.words.counted_most
             and prev not in self.words.rate_words | self.words.whole_words | _NOT_A_COUNT
         ):
-            out.durations.append(Amount(float(nxt) * unit, q[k].index, q[k + 1].index))
+            # "day 5": 5 days; "week 2": into its second week, half way (10.5 days)
+            days = float(nxt) * unit if unit <= 1 else (float(nxt) - 0.5) * unit
+            out.durations.append(Amount(days, q[k].index, q[k + 1].index))
             return k + 2
         if prev in ("", ".", "!", "?") and self._and_a_half(q, k + 1):
             out.durations.append(Amount(1.5 * unit, q[k].index, q[k + 3].index))
