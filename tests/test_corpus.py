@@ -82,8 +82,8 @@ ELEVENTH_UTTERANCES = ("U32-", "U33-", "U34-")
 #: And in the twelfth (every red flag present, hedged, denied, someone else's and over, in long
 #: messages; ages, times and amounts said every way; ordinary findings, every one at least once;
 #: the eight red flags weakest on the sealed sets, 30 ways each; everyday words that sound like
-#: findings).
-TWELFTH_UTTERANCES = ("U35-", "U36-", "U37-", "U38-", "U39-")
+#: findings; ten red flags by writers whose first language is not English, teenagers, parents).
+TWELFTH_UTTERANCES = ("U35-", "U36-", "U37-", "U38-", "U39-", "U40-")
 
 
 def _utterance_floor(
