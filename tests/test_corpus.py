@@ -137,6 +137,13 @@ def test_eleventh_session_dev_utterances_floor() -> None:
     _utterance_floor(ELEVENTH_UTTERANCES, 368, f1=0.85, red_flag_recall=0.9)
 
 
+def test_twelfth_session_dev_utterances_floor() -> None:
+    """U35-U40, dev half: micro F1 0.843 and red-flag recall 0.875 when studied; on arrival U35
+    read at F1 0.808 (mean per-flag recall 0.835), U36 0.844, U37 0.857, U38 0.806 (0.773), U39
+    0.830 and U40, written late in the session, 0.829 (0.738)."""
+    _utterance_floor(TWELFTH_UTTERANCES, 682, f1=0.83, red_flag_recall=0.86)
+
+
 def test_d6_dev_cases_floor() -> None:
     """The D6 cases, written to be hard (warning signs in passing, false alarms in self-care
     cases): none serious under-triaged (4 were when they arrived), acceptable 48/64 -> 52/64,
@@ -249,7 +256,13 @@ def test_d13_dev_cases_floor() -> None:
 #: most days" as diarrhoea, which with donepezil is urgent by the cited rule. D25-D26 as they
 #: arrived (eleventh session, the code of its start): D25 1 of 28 serious under-triaged,
 #: acceptable 57/60, self-care kept 16/18; D26 1 of 15, 52/60, 21/30. When studied: none under,
-#: D25 59/60 and 18/18, D26 55/60 and 22/30.
+#: D25 59/60 and 18/18, D26 55/60 and 22/30. D27-D29 as they arrived (twelfth session, the code
+#: of its start): D27 0 of 30 serious under-triaged, acceptable 52/60, self-care kept 10/15; D28
+#: 0 of 30, 49/60, 9/15; D29 3 of 30, 56/60, 15/15. When studied: D27 54/60 and 11/15, D28 52/60
+#: and 12/15, D29 57/60 and 15/15 with two under by choice: D29-019 (a dystonic reaction after an
+#: anti-sickness medicine: urgent by the cited rule, which its writer also accepts) and D29-021
+#: (repeated jerking of one hand in someone with epilepsy, aware throughout: no cited rule makes
+#: known epilepsy with jerking urgent, and one would raise three self-care cases of sleep jerks).
 LATER_FLOORS = [
     ("dev_d14.yaml", [], 0.9, 0.7, 0.82, 0.95),
     ("dev_d15.yaml", [], 0.85, 0.65, 0.86, 0.96),
@@ -264,6 +277,9 @@ LATER_FLOORS = [
     ("dev_d24.yaml", ["D24-054"], 0.9, 0.7, 0.8, 0.93),
     ("dev_d25.yaml", [], 0.95, 0.9, 0.83, 0.95),
     ("dev_d26.yaml", [], 0.9, 0.73, 0.93, 0.93),
+    ("dev_d27.yaml", [], 0.88, 0.7, 0.86, 0.91),
+    ("dev_d28.yaml", [], 0.85, 0.73, 0.8, 0.93),
+    ("dev_d29.yaml", ["D29-019", "D29-021"], 0.93, 0.93, 0.93, 0.95),
 ]
 
 
