@@ -246,6 +246,19 @@ def test_loader_rejects_an_unknown_finding_reference(data_dir):
     assert any("causes/common.yaml:" in p and "no_such_finding" in p for p in problems), problems
 
 
+def test_loader_rejects_a_mark_in_a_word_for_word_phrase(data_dir):
+    # "stuck ." would be matched as "stuck" alone: the mark is dropped when matching
+    path = data_dir / "findings" / "cues.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert 'exact_phrases: ["it catches",' in text
+    broken = text.replace('["it catches",', '["stuck .", "it catches",', 1)
+    path.write_text(broken, encoding="utf-8")
+    problems = _problems(data_dir)
+    hits = [p for p in problems if "'stuck .'" in p]
+    assert hits, problems
+    assert "findings/cues.yaml" in hits[0] and "mark that matching drops" in hits[0]
+
+
 def test_loader_rejects_an_unregistered_source(data_dir):
     path = data_dir / "causes" / "common.yaml"
     text = path.read_text(encoding="utf-8")

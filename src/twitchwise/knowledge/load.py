@@ -666,9 +666,38 @@ def build(data_dir: Path = DATA_DIR) -> KnowledgeBase:
     _check_topic_refs(kb, locs, problems)
     _check_questions(kb, locs, problems)
     _check_review(kb, problems)
+    _check_exact_phrases(kb, locs, problems)
     if problems:
         raise KnowledgeError(problems)
     return kb
+
+
+#: Marks that word-for-word matching drops from a phrase: "stuck ." would match "stuck" alone.
+_DROPPED_MARKS = frozenset(".,!?;:()")
+
+
+def _check_exact_phrases(kb: KnowledgeBase, locs: dict[str, str], problems: list[str]) -> None:
+    """A phrase matched word for word says exactly which words; a mark in it is dropped when
+    it is matched, so the phrase would match more than it says."""
+    lex = kb.lexicon
+    lists: list[tuple[str, Iterable[str]]] = [
+        (locs[f"finding:{f.id}"], f.exact_phrases) for f in kb.findings.values()
+    ]
+    lists += [
+        ("lexicon/: not_findings", lex.not_findings),
+        ("lexicon/: idioms", lex.idioms),
+        ("lexicon/: retraction", lex.retraction),
+        ("lexicon/: past", (c.phrase for c in lex.past)),
+        ("lexicon/: hedged_negation", (c.phrase for c in lex.hedged_negation)),
+        ("lexicon/: hypothetical", (c.phrase for c in lex.hypothetical)),
+    ]
+    for loc, phrases in lists:
+        for phrase in phrases:
+            if set(phrase) & _DROPPED_MARKS:
+                problems.append(
+                    f"{loc}: the word-for-word phrase {phrase!r} has a mark that matching drops;"
+                    " write the words alone"
+                )
 
 
 def _validate_merged_lexicon(data_dir: Path, problems: list[str]) -> Lexicon:
