@@ -625,10 +625,18 @@ class QuantityWords(Strict, frozen=True, kw_only=True):
     #: Words just after a school year that make it something else ("year 2 at uni", "year 3 of
     #: my degree").
     school_not: frozenset[str] = frozenset()
+    #: The last school year ("year 13", "grade 12"): a larger number is no school year.
+    school_last_year: int = 13
+    #: The weeks a pregnancy written as weeks+days may give ("24+3"): outside them, "2+2" is
+    #: a sum.
+    gestation_weeks: tuple[int, int] = (4, 42)
     #: Units said before a count of them ("day 5 of", "week 2 of sertraline"), in days: the day
     #: or week a thing is on, so how long it has gone on; at most ``counted_most`` of them.
     counted_units: dict[str, float] = {}
     counted_most: float = 60
+    #: Words before such a unit that make it something else ("last week 2 times", "the same day
+    #: 3 people"); rate and whole words count too ("a day 3 times", "all day 39.4").
+    counted_not_after: frozenset[str] = frozenset()
     #: After an amount of time, words that put it in the future ("the GP is 2 weeks away", "a scan
     #: in 3 weeks' time"): when something will happen, not how long anything has lasted.
     future_tail: frozenset[str] = frozenset()

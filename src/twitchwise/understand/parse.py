@@ -201,6 +201,9 @@ class Parser:
         self.age_before_old = frozenset(fw.age_units_before_old)
         self.comparing = frozenset(fw.comparing)
         self.simile_stops = frozenset(fw.simile_stops) | _SENTENCE_END | {","}
+        # an ending word in a comparison: "uneven, like it stops and then starts again"
+        self.simile_stops_in_a_clause = self.simile_stops - {"and"}
+        self.comparing_or_comma = self.comparing | {","}
         self.loss_glue = frozenset(fw.lost_function_glue)
         self.loss_after = frozenset(fw.lost_function_after)
         self.side_lead = frozenset(fw.side_lead)
@@ -1007,8 +1010,7 @@ class Parser:
         as if it stops". A comparison after a comma counts too ("uneven, like it stops")."""
         if m.category != NEGATION or m.value != "at_clause_end":
             return False
-        comparing = self.comparing | {","}
-        return _after_a_simile(m, tokens, self.simile_stops - {"and"}, comparing)
+        return _after_a_simile(m, tokens, self.simile_stops_in_a_clause, self.comparing_or_comma)
 
     def _said_of_a_body_part(self, m: Match, tokens: list[Token], matches: list[Match]) -> bool:
         """A body part after a possessive ("my calf", "her leg") is the subject the finding's

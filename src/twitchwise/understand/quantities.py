@@ -26,10 +26,6 @@ _GESTATION = re.compile(r"^(\d{1,2})\+([0-6])$")
 _AT_LEAST = re.compile(r"^(\d+)\+$")
 
 
-#: Words before "day 5", "week 2" that make it something else than the day a thing is on
-#: ("last week 2 times", "all day 39.4", "the same day 3 people").
-_NOT_A_COUNT = frozenset({"last", "this", "next", "same", "that", "the", "one", "whole"})
-
 #: "3rd", "4th": an ordinal number
 _ORDINAL = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)$")
 #: "NNf" at or above this is degrees Fahrenheit, not an age and a sex, beside a word for the
@@ -39,14 +35,10 @@ _HOT_F = 90
 _HOTTER_F = 95
 #: How far a word for the air ("kitchen", "outside") may be from a temperature.
 _AIR_REACH = 6
-#: The last school year ("year 13", "grade 12").
-_SCHOOL_YEARS = 13
 
 #: The earliest year "since 2019" is read as a time.
 _EARLIEST_YEAR = 1940
 
-#: Weeks of a pregnancy a "24+3" may give.
-_PREGNANCY_WEEKS = (4, 42)
 
 #: Days in a week: "all week" and longer spans are how long, "all day" is not.
 _WEEK = 7
@@ -129,6 +121,10 @@ class QuantityReader:
         self.alcohol_words = dict(lexicon.alcohol_words)
         self.drink_mg = drink_mg
         self.words = lexicon.quantity_words
+        # before "day 5" / "week 2": not the day or week a thing is on
+        self.not_a_count = (
+            self.words.rate_words | self.words.whole_words | self.words.counted_not_after
+        )
 
     # -- numbers
 
@@ -280,7 +276,8 @@ class QuantityReader:
     def _at(self, q: list[QToken], k: int, out: Quantities, today: date) -> int:
         word = q[k].norm
         gestation = _GESTATION.match(word)
-        if gestation and _PREGNANCY_WEEKS[0] <= int(gestation.group(1)) <= _PREGNANCY_WEEKS[1]:
+        low_week, high_week = self.words.gestation_weeks
+        if gestation and low_week <= int(gestation.group(1)) <= high_week:
             # "24+3 with my first", "36+2 and my tummy tightens": how far along a pregnancy is
             out.gestation.append(Amount(float(gestation.group(1)), q[k].index, q[k].index))
             return k + 1
@@ -608,7 +605,7 @@ class QuantityReader:
         else:
             return 0
         after = q[end + 1].norm if end + 1 < len(q) else ""
-        if not 1 <= number <= _SCHOOL_YEARS or after in self.words.school_not:
+        if not 1 <= number <= self.words.school_last_year or after in self.words.school_not:
             return 0
         self._age_of(float(number) + add, q, k, q[end].index, out)
         return end + 1
@@ -642,7 +639,7 @@ class QuantityReader:
         if (
             nxt.isdigit()
             and 1 <= int(nxt) <= self.words.counted_most
-            and prev not in self.words.rate_words | self.words.whole_words | _NOT_A_COUNT
+            and prev not in self.not_a_count
         ):
             # "day 5": 5 days; "week 2": into its second week, half way (10.5 days)
             days = float(nxt) * unit if unit <= 1 else (float(nxt) - 0.5) * unit
